@@ -1,0 +1,128 @@
+//! The secret key of an account: zeroized on drop, redacted in `Debug`, never serialized.
+
+use std::fmt;
+use std::sync::LazyLock;
+
+use zeroize::Zeroizing;
+
+/// Base32 as otpauth URIs use it, lenient on the unused trailing bits some generators leave set.
+static BASE32: LazyLock<data_encoding::Encoding> = LazyLock::new(|| {
+    let mut spec = data_encoding::Specification::new();
+    spec.symbols.push_str("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
+    spec.check_trailing_bits = false;
+    spec.encoding().expect("static base32 specification is valid")
+});
+
+/// Why a text could not be read as a base32 secret. Never carries the secret itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// Nothing left once spaces and padding are removed.
+    #[error("the secret is empty")]
+    Empty,
+    /// A character outside the base32 alphabet (A–Z, 2–7).
+    #[error("the secret is not base32: character {position} is not one of A–Z or 2–7")]
+    NotBase32 {
+        /// 1-based position of the offending character, counted without spaces.
+        position: usize,
+    },
+    /// The length does not end on a whole number of bits (a truncated secret).
+    #[error("the secret is not base32: its length ({length} characters) cannot be a whole key")]
+    BadLength {
+        /// Number of base32 characters, without spaces and padding.
+        length: usize,
+    },
+}
+
+/// Secret key bytes. Private field, no `Serialize`, no `Clone` into plain memory without zeroizing.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(Zeroizing<Vec<u8>>);
+
+impl Secret {
+    /// Wraps raw key bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// Reads base32 as people type it: any case, spaces or dashes between groups, with or without
+    /// `=` padding.
+    pub fn from_base32(text: &str) -> Result<Self, SecretError> {
+        let mut clean = Zeroizing::new(String::with_capacity(text.len()));
+        for c in text.chars() {
+            match c {
+                ' ' | '\t' | '-' | '=' => {}
+                c => clean.push(c.to_ascii_uppercase()),
+            }
+        }
+        if clean.is_empty() {
+            return Err(SecretError::Empty);
+        }
+        if let Some(i) = clean.chars().position(|c| !matches!(c, 'A'..='Z' | '2'..='7')) {
+            return Err(SecretError::NotBase32 { position: i + 1 });
+        }
+        BASE32
+            .decode(clean.as_bytes())
+            .map(Self::new)
+            .map_err(|_| SecretError::BadLength { length: clean.len() })
+    }
+
+    /// The canonical form: upper-case base32 without padding (what otpauth URIs carry).
+    pub fn to_base32(&self) -> Zeroizing<String> {
+        Zeroizing::new(BASE32.encode(&self.0))
+    }
+
+    /// The key bytes, for code generation and storage.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Key length in bytes.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the key has no bytes.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Secret(<redacted {} bytes>)", self.0.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_base32_in_any_case_with_spaces_and_padding() {
+        let a = Secret::from_base32("JBSW Y3DP EHPK 3PXP").unwrap();
+        let b = Secret::from_base32("jbswy3dpehpk3pxp").unwrap();
+        let c = Secret::from_base32("GEZDGNBV======").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.expose(), b"Hello!\xde\xad\xbe\xef");
+        assert_eq!(c.expose(), b"12345");
+    }
+
+    #[test]
+    fn rejects_with_position_and_never_echoes() {
+        let err = Secret::from_base32("JBSW1DP").unwrap_err();
+        assert_eq!(err, SecretError::NotBase32 { position: 5 });
+        assert!(!err.to_string().contains("JBSW"));
+        assert_eq!(Secret::from_base32("  ").unwrap_err(), SecretError::Empty);
+        assert_eq!(
+            Secret::from_base32("A").unwrap_err(),
+            SecretError::BadLength { length: 1 }
+        );
+    }
+
+    #[test]
+    fn debug_is_redacted() {
+        let s = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
+        let shown = format!("{s:?}");
+        assert!(!shown.contains("JBSW") && !shown.contains("72"), "{shown}");
+    }
+}
