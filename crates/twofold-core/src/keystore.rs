@@ -1,1 +1,173 @@
-//! keystore (in progress)
+//! Where secrets live: the OS keyring (Secret Service, Keychain, Credential Manager) through the
+//! `keyring` crate, one entry per account keyed by the account's UUID.
+
+use uuid::Uuid;
+
+use crate::Secret;
+
+/// The keyring service name under which Twofold stores account secrets.
+pub const SERVICE: &str = "twofold";
+
+/// Why the keystore could not do what was asked. Never carries a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum KeystoreError {
+    /// The keyring cannot be reached or is locked.
+    #[error(
+        "the system keyring is not available ({reason}); start and unlock a Secret Service \
+         such as GNOME Keyring or KWallet"
+    )]
+    Unavailable {
+        /// What the platform said.
+        reason: String,
+    },
+    /// The keyring answered with an error.
+    #[error("the system keyring failed: {reason}")]
+    Failure {
+        /// What the platform said.
+        reason: String,
+    },
+    /// An entry exists but does not hold a base32 secret.
+    #[error("the keyring entry of account {id} does not hold a valid secret")]
+    Damaged {
+        /// The account whose entry is damaged.
+        id: Uuid,
+    },
+}
+
+/// Storage for account secrets, keyed by account id.
+pub trait Keystore {
+    /// Stores (or replaces) the secret of `id`; `label` names the entry for keyring browsers.
+    fn store(&self, id: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError>;
+    /// The secret of `id`, or `None` when there is no entry.
+    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError>;
+    /// Deletes the secret of `id`; deleting a missing entry is not an error.
+    fn delete(&self, id: Uuid) -> Result<(), KeystoreError>;
+    /// Every id with an entry, or `None` when the platform cannot enumerate entries.
+    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError>;
+}
+
+/// The OS keyring.
+#[derive(Debug, Clone)]
+pub struct OsKeystore {
+    service: String,
+}
+
+impl Default for OsKeystore {
+    fn default() -> Self {
+        Self { service: SERVICE.to_owned() }
+    }
+}
+
+impl OsKeystore {
+    fn entry(&self, id: Uuid) -> Result<keyring::Entry, KeystoreError> {
+        keyring::Entry::new(&self.service, &id.hyphenated().to_string()).map_err(from_keyring)
+    }
+}
+
+/// Maps a keyring error to ours without keeping it: `keyring::Error::BadEncoding` holds the stored
+/// bytes, which could be a secret.
+fn from_keyring(err: keyring::Error) -> KeystoreError {
+    match err {
+        keyring::Error::NoStorageAccess(e) => KeystoreError::Unavailable { reason: e.to_string() },
+        keyring::Error::PlatformFailure(e) => KeystoreError::Failure { reason: e.to_string() },
+        keyring::Error::BadEncoding(_) => {
+            KeystoreError::Failure { reason: "an entry is not valid UTF-8".to_owned() }
+        }
+        other => KeystoreError::Failure { reason: other.to_string() },
+    }
+}
+
+impl Keystore for OsKeystore {
+    fn store(&self, id: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+        let entry = self.entry(id)?;
+        entry.set_password(&secret.to_base32()).map_err(from_keyring)?;
+        // A readable label in Seahorse and friends; the default names only the UUID.
+        let label = format!("Twofold: {label}");
+        let attributes = std::collections::HashMap::from([("label", label.as_str())]);
+        if let Err(err) = entry.update_attributes(&attributes) {
+            tracing::debug!(%id, error = %from_keyring(err), "could not label keyring entry");
+        }
+        Ok(())
+    }
+
+    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
+        match self.entry(id)?.get_password() {
+            Ok(text) => {
+                let text = zeroize::Zeroizing::new(text);
+                Secret::from_base32(&text).map(Some).map_err(|_| KeystoreError::Damaged { id })
+            }
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(err) => Err(from_keyring(err)),
+        }
+    }
+
+    fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
+        match self.entry(id)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(err) => Err(from_keyring(err)),
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        use dbus_secret_service::{EncryptionType, SecretService};
+        let unavailable = |e: dbus_secret_service::Error| KeystoreError::Unavailable {
+            reason: e.to_string(),
+        };
+        // Only attributes are read, never secrets, so no session encryption is needed.
+        let service = SecretService::connect(EncryptionType::Plain).map_err(unavailable)?;
+        let found = service
+            .search_items(std::collections::HashMap::from([("service", self.service.as_str())]))
+            .map_err(unavailable)?;
+        let mut ids = Vec::new();
+        for item in found.unlocked.iter().chain(found.locked.iter()) {
+            let attributes = item.get_attributes().map_err(unavailable)?;
+            if let Some(id) = attributes.get("username").and_then(|u| Uuid::parse_str(u).ok()) {
+                ids.push(id);
+            }
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        Ok(Some(ids))
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        Ok(None)
+    }
+}
+
+/// A keystore in memory, for unit tests of code above the keystore (never used by the app).
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub(crate) struct MemoryKeystore {
+    pub(crate) entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, Secret>>,
+    /// Makes the next `store` fail, standing in for a keyring that errors mid-write (a fault that
+    /// cannot be produced on demand with a real daemon).
+    pub(crate) fail_next_store: std::sync::atomic::AtomicBool,
+}
+
+#[cfg(test)]
+impl Keystore for MemoryKeystore {
+    fn store(&self, id: Uuid, _label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+        if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
+        }
+        self.entries.lock().unwrap().insert(id, secret.clone());
+        Ok(())
+    }
+
+    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
+        Ok(self.entries.lock().unwrap().get(&id).cloned())
+    }
+
+    fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
+        self.entries.lock().unwrap().remove(&id);
+        Ok(())
+    }
+
+    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        Ok(Some(self.entries.lock().unwrap().keys().copied().collect()))
+    }
+}
