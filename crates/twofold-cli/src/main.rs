@@ -1,1 +1,407 @@
-fn main() {}
+//! `twofold`: the command-line face of the Twofold vault. Every rule lives in twofold-core; this file
+//! parses arguments, calls the library and prints.
+
+use std::io::{self, BufRead, IsTerminal, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use twofold_core::account::find;
+use twofold_core::import::{self, Imported};
+use twofold_core::vault::{Vault, VaultError};
+use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  the request failed: nothing or more than one account matched, invalid input, a duplicate
+  2  the command line was wrong
+  3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged
+
+Environment:
+  TWOFOLD_DATA_DIR  where the account list lives (default: $XDG_DATA_HOME/twofold)
+  TWOFOLD_LOG       log filter for stderr, e.g. debug (default: warn)";
+
+/// Two-factor codes from the terminal. Secrets stay in the system keyring.
+#[derive(Parser)]
+#[command(name = "twofold", version, after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Add an account from an otpauth:// (or otpauth-migration://) URI, or by issuer and account.
+    ///
+    /// The URI comes as the argument or on stdin (stdin keeps the secret out of the process list).
+    /// With --issuer/--account the base32 secret is read from stdin or a hidden prompt.
+    Add {
+        /// otpauth:// or otpauth-migration:// URI; read from stdin when absent.
+        uri: Option<String>,
+        /// Issuer for a manual add (e.g. GitHub).
+        #[arg(long, conflicts_with = "uri")]
+        issuer: Option<String>,
+        /// Account name for a manual add (e.g. alice@example.com).
+        #[arg(long, conflicts_with = "uri")]
+        account: Option<String>,
+        /// Code kind for a manual add.
+        #[arg(long, value_enum, default_value_t = KindArg::Totp, requires = "account")]
+        kind: KindArg,
+        /// Hash algorithm for a manual add.
+        #[arg(long, value_enum, default_value_t = AlgorithmArg::Sha1, requires = "account")]
+        algorithm: AlgorithmArg,
+        /// Code length for a manual add.
+        #[arg(long, default_value_t = 6, requires = "account")]
+        digits: u8,
+        /// TOTP period in seconds for a manual add.
+        #[arg(long, default_value_t = 30, requires = "account")]
+        period: u32,
+        /// HOTP starting counter for a manual add.
+        #[arg(long, default_value_t = 0, requires = "account")]
+        counter: u64,
+    },
+    /// List accounts (never secrets).
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the current code of the one account matching QUERY (issuer, account name or id).
+    ///
+    /// For HOTP accounts this uses the counter and saves the next one.
+    Code {
+        /// Issuer, account name, "Issuer (name)" or id; a unique part of one is enough.
+        query: String,
+        /// Print the code of the next period instead.
+        #[arg(long)]
+        next: bool,
+        /// Compute the code at this Unix time instead of now (TOTP and Steam).
+        #[arg(long, value_name = "UNIX_SECONDS")]
+        at: Option<u64>,
+    },
+    /// Remove the one account matching QUERY (its keyring entry too).
+    Remove {
+        /// Issuer, account name, "Issuer (name)" or id.
+        query: String,
+        /// Do not ask for confirmation.
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Change the issuer and/or account name of the one account matching QUERY.
+    Rename {
+        /// Issuer, account name, "Issuer (name)" or id.
+        query: String,
+        /// New issuer.
+        #[arg(long)]
+        issuer: Option<String>,
+        /// New account name.
+        #[arg(long)]
+        account: Option<String>,
+    },
+    /// Add every account in a text file of otpauth:// and otpauth-migration:// URIs ("-" = stdin).
+    Import {
+        /// The file, one URI per line.
+        file: PathBuf,
+    },
+    /// Print every account with its secret, as otpauth URIs or Google Authenticator migration URIs.
+    Export {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = ExportFormat::Uris)]
+        format: ExportFormat,
+    },
+    /// Compare the account list with the keyring and report what is out of step (deletes nothing).
+    Check,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KindArg {
+    Totp,
+    Hotp,
+    Steam,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum AlgorithmArg {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    /// One otpauth:// URI per line.
+    Uris,
+    /// otpauth-migration:// URIs, each small enough for one QR code (Google Authenticator's import).
+    Migration,
+}
+
+/// A failure that should exit with 1 (the request) rather than 3 (the vault).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct RequestFailed(String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TWOFOLD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("twofold: {err:#}");
+            let vault_failed = err.chain().any(|e| {
+                matches!(
+                    e.downcast_ref::<VaultError>(),
+                    Some(VaultError::Keystore(_) | VaultError::Io { .. } | VaultError::Damaged { .. })
+                        | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
+                )
+            });
+            ExitCode::from(if vault_failed { 3 } else { 1 })
+        }
+    }
+}
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let vault = Vault::open_default()?;
+    let mut out = io::stdout().lock();
+    match cli.command {
+        Command::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
+            let credentials = match (uri, account) {
+                (_, Some(name)) => {
+                    let otp = OtpParams { kind: kind.into(), algorithm: algorithm.into(), digits, period, counter };
+                    let secret = read_secret()?;
+                    vec![Credential { issuer: issuer.unwrap_or_default(), name, secret, otp, icon: None }]
+                }
+                (Some(text), None) => parse_uris(&text)?,
+                (None, None) => {
+                    if issuer.is_some() {
+                        bail!(RequestFailed("--issuer needs --account too".into()));
+                    }
+                    let mut text = String::new();
+                    io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+                    parse_uris(&text)?
+                }
+            };
+            add_all(&vault, credentials, &mut out)
+        }
+        Command::List { json } => {
+            let accounts = vault.accounts()?;
+            let report = vault.reconcile()?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &accounts)?;
+                writeln!(out)?;
+            } else {
+                for a in &accounts {
+                    let broken = if report.missing_secrets.contains(&a.id) { "  (secret missing)" } else { "" };
+                    writeln!(out, "{:<24} {:<32} {:<5} {}{broken}", a.issuer, a.name, kind_name(a.otp.kind), a.id)?;
+                }
+            }
+            for id in &report.orphan_secrets {
+                eprintln!("twofold: the keyring holds a secret ({id}) that no account names; it was kept");
+            }
+            for id in &report.missing_secrets {
+                eprintln!("twofold: account {id} has no secret in the keyring");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Code { query, next, at } => {
+            let account = one(&vault, &query)?;
+            let secret = vault.secret(&account)?;
+            let mut otp = account.otp;
+            if otp.kind == Kind::Hotp {
+                otp.counter = vault.consume_counter(account.id)?;
+            }
+            let code = otp::generate(&secret, &otp, at.unwrap_or_else(now))
+                .map_err(|e| RequestFailed(format!("cannot make a code for {}: {e}", account.label())))?;
+            writeln!(out, "{}", if next { &code.next } else { &code.current })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Remove { query, yes } => {
+            let account = one(&vault, &query)?;
+            if !yes && !confirm(&format!("Remove {}? Its codes will be gone. [y/N] ", account.label()))? {
+                bail!(RequestFailed("nothing removed".into()));
+            }
+            vault.remove(account.id)?;
+            writeln!(out, "Removed {}", account.label())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rename { query, issuer, account: name } => {
+            if issuer.is_none() && name.is_none() {
+                bail!(RequestFailed("give --issuer and/or --account".into()));
+            }
+            let account = one(&vault, &query)?;
+            let renamed = vault.rename(
+                account.id,
+                issuer.unwrap_or(account.issuer.clone()),
+                name.unwrap_or(account.name.clone()),
+            )?;
+            writeln!(out, "Renamed {} to {}", account.label(), renamed.label())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { file } => {
+            let text = if file.as_os_str() == "-" {
+                let mut text = String::new();
+                io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+                text
+            } else {
+                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+            };
+            let Imported { credentials, errors } = import::uri_list(&text);
+            for e in &errors {
+                eprintln!("twofold: skipped {e}");
+            }
+            let code = add_all(&vault, credentials, &mut out)?;
+            if errors.is_empty() { Ok(code) } else { Ok(ExitCode::from(1)) }
+        }
+        Command::Export { format } => {
+            eprintln!("twofold: warning: this output holds your secrets; anyone who sees it can make your codes");
+            let accounts = vault.accounts()?;
+            let mut credentials = Vec::with_capacity(accounts.len());
+            for a in &accounts {
+                credentials.push(a.to_credential(vault.secret(a)?));
+            }
+            match format {
+                ExportFormat::Uris => {
+                    for c in &credentials {
+                        writeln!(out, "{}", uri::format(c))?;
+                    }
+                }
+                ExportFormat::Migration => {
+                    let encoded = migration::encode(&credentials, rand_batch_id());
+                    for line in &encoded.uris {
+                        writeln!(out, "{}", line.as_str())?;
+                    }
+                    for skipped in &encoded.skipped {
+                        eprintln!("twofold: not exported: {skipped}");
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check => {
+            let report = vault.reconcile()?;
+            for id in &report.orphan_secrets {
+                writeln!(out, "keyring entry {id} belongs to no account (kept; an interrupted add leaves these)")?;
+            }
+            for id in &report.missing_secrets {
+                let label = vault.account(*id).map(|a| a.label()).unwrap_or_else(|_| id.to_string());
+                writeln!(out, "{label} has no secret in the keyring: re-add it")?;
+            }
+            if report.is_clean() {
+                writeln!(out, "{} accounts, all with their secret", vault.accounts()?.len())?;
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+/// Parses pasted text holding one or more URIs; any bad line fails the whole add.
+fn parse_uris(text: &str) -> anyhow::Result<Vec<Credential>> {
+    let Imported { credentials, errors } = import::uri_list(text);
+    if let Some(first) = errors.first() {
+        bail!(RequestFailed(first.to_string()));
+    }
+    if credentials.is_empty() {
+        bail!(RequestFailed("no otpauth:// URI given".into()));
+    }
+    Ok(credentials)
+}
+
+fn add_all(vault: &Vault, credentials: Vec<Credential>, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let mut failed = false;
+    for credential in credentials {
+        let label = credential.label();
+        match vault.add(credential, now()) {
+            Ok(account) => writeln!(out, "Added {}", account.label())?,
+            Err(err @ (VaultError::Duplicate { .. } | VaultError::Invalid { .. })) => {
+                eprintln!("twofold: skipped {label}: {err}");
+                failed = true;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn one(vault: &Vault, query: &str) -> anyhow::Result<Account> {
+    let accounts = vault.accounts()?;
+    match find(&accounts, query).as_slice() {
+        [] => bail!(RequestFailed(format!("no account matches \"{query}\" (see twofold list)"))),
+        [one] => Ok((*one).clone()),
+        many => {
+            let names: Vec<String> = many.iter().map(|a| format!("  {} [{}]", a.label(), a.id)).collect();
+            bail!(RequestFailed(format!(
+                "\"{query}\" matches {} accounts; be more precise or use an id:\n{}",
+                many.len(),
+                names.join("\n")
+            )))
+        }
+    }
+}
+
+fn read_secret() -> anyhow::Result<Secret> {
+    let text = zeroize::Zeroizing::new(if io::stdin().is_terminal() {
+        rpassword::prompt_password("Secret (base32, hidden): ").context("cannot read the secret")?
+    } else {
+        let mut line = String::new();
+        io::stdin().lock().read_line(&mut line).context("cannot read the secret from stdin")?;
+        line
+    });
+    Secret::from_base32(text.trim()).map_err(|e| RequestFailed(e.to_string()).into())
+}
+
+fn confirm(question: &str) -> anyhow::Result<bool> {
+    if !io::stdin().is_terminal() {
+        bail!(RequestFailed("not a terminal: pass --yes to remove without asking".into()));
+    }
+    eprint!("{question}");
+    let mut answer = String::new();
+    io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn rand_batch_id() -> i32 {
+    // Only needs to differ between exports so a phone does not mix batches; no secrecy involved.
+    (now() as i32) ^ (std::process::id() as i32)
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Totp => "totp",
+        Kind::Hotp => "hotp",
+        Kind::Steam => "steam",
+    }
+}
+
+impl From<KindArg> for Kind {
+    fn from(k: KindArg) -> Self {
+        match k {
+            KindArg::Totp => Kind::Totp,
+            KindArg::Hotp => Kind::Hotp,
+            KindArg::Steam => Kind::Steam,
+        }
+    }
+}
+
+impl From<AlgorithmArg> for Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Sha1 => Algorithm::Sha1,
+            AlgorithmArg::Sha256 => Algorithm::Sha256,
+            AlgorithmArg::Sha512 => Algorithm::Sha512,
+        }
+    }
+}

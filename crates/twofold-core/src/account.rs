@@ -67,3 +67,65 @@ fn label(issuer: &str, name: &str) -> String {
         (true, true) => "(unnamed)".to_owned(),
     }
 }
+
+impl Account {
+    /// The portable form of this account, with its secret (for export).
+    pub fn to_credential(&self, secret: Secret) -> Credential {
+        Credential {
+            issuer: self.issuer.clone(),
+            name: self.name.clone(),
+            secret,
+            otp: self.otp,
+            icon: self.icon.clone(),
+        }
+    }
+}
+
+/// The accounts a person means by `query`: an id, else the accounts whose issuer, name or label
+/// equals it (ignoring case), else those containing it. "GitHub" thus picks "GitHub" even when
+/// "GitHub Enterprise" exists.
+pub fn find<'a>(accounts: &'a [Account], query: &str) -> Vec<&'a Account> {
+    let query = query.trim();
+    if let Ok(id) = uuid::Uuid::parse_str(query) {
+        return accounts.iter().filter(|a| a.id == id).collect();
+    }
+    let needle = query.to_lowercase();
+    let fields = |a: &Account| [a.issuer.to_lowercase(), a.name.to_lowercase(), a.label().to_lowercase()];
+    let exact: Vec<&Account> =
+        accounts.iter().filter(|a| fields(a).iter().any(|f| *f == needle)).collect();
+    if !exact.is_empty() {
+        return exact;
+    }
+    accounts.iter().filter(|a| fields(a).iter().any(|f| f.contains(&needle))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::OtpParams;
+
+    fn account(issuer: &str, name: &str) -> Account {
+        Account {
+            id: uuid::Uuid::new_v4(),
+            issuer: issuer.into(),
+            name: name.into(),
+            otp: OtpParams::default(),
+            icon: None,
+            tags: Vec::new(),
+            order: 0,
+            created: 0,
+        }
+    }
+
+    #[test]
+    fn find_prefers_exact_matches_then_substrings() {
+        let all = [account("GitHub", "alice"), account("GitHub Enterprise", "alice"), account("GitLab", "bob")];
+        assert_eq!(find(&all, "github"), vec![&all[0]]);
+        assert_eq!(find(&all, "git").len(), 3);
+        assert_eq!(find(&all, "BOB"), vec![&all[2]]);
+        assert_eq!(find(&all, "alice").len(), 2);
+        assert!(find(&all, "nothing").is_empty());
+        assert_eq!(find(&all, &all[1].id.to_string()), vec![&all[1]]);
+        assert_eq!(find(&all, "GitHub Enterprise (alice)"), vec![&all[1]]);
+    }
+}

@@ -7,6 +7,8 @@ use crate::Secret;
 
 /// The keyring service name under which Twofold stores account secrets.
 pub const SERVICE: &str = "twofold";
+/// The keyring attribute naming the vault an entry belongs to.
+pub const VAULT_ATTRIBUTE: &str = "twofold-vault";
 
 /// Why the keystore could not do what was asked. Never carries a secret.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -37,14 +39,16 @@ pub enum KeystoreError {
 
 /// Storage for account secrets, keyed by account id.
 pub trait Keystore {
-    /// Stores (or replaces) the secret of `id`; `label` names the entry for keyring browsers.
-    fn store(&self, id: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError>;
+    /// Stores (or replaces) the secret of `id` for the vault `vault`; `label` names the entry for
+    /// keyring browsers.
+    fn store(&self, id: Uuid, vault: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError>;
     /// The secret of `id`, or `None` when there is no entry.
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError>;
     /// Deletes the secret of `id`; deleting a missing entry is not an error.
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError>;
-    /// Every id with an entry, or `None` when the platform cannot enumerate entries.
-    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError>;
+    /// Every id with an entry stored for `vault` (several vaults can share one keyring), or `None`
+    /// when the platform cannot enumerate entries.
+    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError>;
 }
 
 /// The OS keyring.
@@ -79,14 +83,18 @@ fn from_keyring(err: keyring::Error) -> KeystoreError {
 }
 
 impl Keystore for OsKeystore {
-    fn store(&self, id: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+    fn store(&self, id: Uuid, vault: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError> {
         let entry = self.entry(id)?;
         entry.set_password(&secret.to_base32()).map_err(from_keyring)?;
-        // A readable label in Seahorse and friends; the default names only the UUID.
+        // A readable label for Seahorse and friends (the default names only the UUID), and the
+        // vault the entry belongs to, which `ids` filters on.
         let label = format!("Twofold: {label}");
-        let attributes = std::collections::HashMap::from([("label", label.as_str())]);
+        let vault = vault.hyphenated().to_string();
+        let attributes =
+            std::collections::HashMap::from([("label", label.as_str()), (VAULT_ATTRIBUTE, vault.as_str())]);
         if let Err(err) = entry.update_attributes(&attributes) {
-            tracing::debug!(%id, error = %from_keyring(err), "could not label keyring entry");
+            let _ = entry.delete_credential();
+            return Err(from_keyring(err));
         }
         Ok(())
     }
@@ -110,16 +118,19 @@ impl Keystore for OsKeystore {
     }
 
     #[cfg(target_os = "linux")]
-    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
         use dbus_secret_service::{EncryptionType, SecretService};
         let unavailable = |e: dbus_secret_service::Error| KeystoreError::Unavailable {
             reason: e.to_string(),
         };
         // Only attributes are read, never secrets, so no session encryption is needed.
         let service = SecretService::connect(EncryptionType::Plain).map_err(unavailable)?;
-        let found = service
-            .search_items(std::collections::HashMap::from([("service", self.service.as_str())]))
-            .map_err(unavailable)?;
+        let vault = vault.hyphenated().to_string();
+        let query = std::collections::HashMap::from([
+            ("service", self.service.as_str()),
+            (VAULT_ATTRIBUTE, vault.as_str()),
+        ]);
+        let found = service.search_items(query).map_err(unavailable)?;
         let mut ids = Vec::new();
         for item in found.unlocked.iter().chain(found.locked.iter()) {
             let attributes = item.get_attributes().map_err(unavailable)?;
@@ -133,7 +144,7 @@ impl Keystore for OsKeystore {
     }
 
     #[cfg(not(target_os = "linux"))]
-    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+    fn ids(&self, _vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
         Ok(None)
     }
 }
@@ -142,7 +153,7 @@ impl Keystore for OsKeystore {
 #[cfg(test)]
 #[derive(Debug, Default)]
 pub(crate) struct MemoryKeystore {
-    pub(crate) entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, Secret>>,
+    pub(crate) entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, (Uuid, Secret)>>,
     /// Makes the next `store` fail, standing in for a keyring that errors mid-write (a fault that
     /// cannot be produced on demand with a real daemon).
     pub(crate) fail_next_store: std::sync::atomic::AtomicBool,
@@ -150,16 +161,16 @@ pub(crate) struct MemoryKeystore {
 
 #[cfg(test)]
 impl Keystore for MemoryKeystore {
-    fn store(&self, id: Uuid, _label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+    fn store(&self, id: Uuid, vault: Uuid, _label: &str, secret: &Secret) -> Result<(), KeystoreError> {
         if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
         }
-        self.entries.lock().unwrap().insert(id, secret.clone());
+        self.entries.lock().unwrap().insert(id, (vault, secret.clone()));
         Ok(())
     }
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
-        Ok(self.entries.lock().unwrap().get(&id).cloned())
+        Ok(self.entries.lock().unwrap().get(&id).map(|(_, s)| s.clone()))
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
@@ -167,7 +178,8 @@ impl Keystore for MemoryKeystore {
         Ok(())
     }
 
-    fn ids(&self) -> Result<Option<Vec<Uuid>>, KeystoreError> {
-        Ok(Some(self.entries.lock().unwrap().keys().copied().collect()))
+    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        let entries = self.entries.lock().unwrap();
+        Ok(Some(entries.iter().filter(|(_, (v, _))| *v == vault).map(|(id, _)| *id).collect()))
     }
 }

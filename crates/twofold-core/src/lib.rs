@@ -2,6 +2,7 @@
 //! async runtime. The app, the CLI and the server are thin shells over this crate.
 
 pub mod account;
+pub mod import;
 pub mod keystore;
 pub mod migration;
 pub mod otp;

@@ -23,7 +23,9 @@ use crate::{Account, Credential, Secret};
 /// Name of the metadata file inside the data directory.
 pub const METADATA_FILE: &str = "accounts.json";
 const LOCK_FILE: &str = "accounts.lock";
-const TEMP_PREFIX: &str = "accounts.json.tmp-";
+/// Names this vault in the keyring, so vaults sharing one keyring don't see each other's entries.
+const ID_FILE: &str = "vault-id";
+const TEMP_PREFIX: &str = ".tmp-";
 const FORMAT_VERSION: u32 = 1;
 
 /// Why a vault operation failed, in words for the user. Never carries a secret.
@@ -128,6 +130,7 @@ struct MetadataFile {
 pub struct Vault<K: Keystore = OsKeystore> {
     dir: PathBuf,
     metadata: PathBuf,
+    id: Uuid,
     keystore: K,
 }
 
@@ -159,7 +162,28 @@ impl<K: Keystore> Vault<K> {
             source,
         })?;
         let metadata = dir.join(METADATA_FILE);
-        Ok(Self { dir, metadata, keystore })
+        let id = match read_id(&dir)? {
+            Some(id) => id,
+            None => {
+                let _lock = lock(&dir)?;
+                match read_id(&dir)? {
+                    Some(id) => id,
+                    None => {
+                        let id = Uuid::new_v4();
+                        let path = dir.join(ID_FILE);
+                        replace_file(&dir, &path, format!("{id}\n").as_bytes())
+                            .map_err(|source| VaultError::Io { action: "write", path, source })?;
+                        id
+                    }
+                }
+            }
+        };
+        Ok(Self { dir, metadata, id, keystore })
+    }
+
+    /// This vault's identity (also on its keyring entries).
+    pub fn id(&self) -> Uuid {
+        self.id
     }
 
     /// The metadata file (holds no secret).
@@ -225,7 +249,7 @@ impl<K: Keystore> Vault<K> {
             order: accounts.iter().map(|a| a.order.saturating_add(1)).max().unwrap_or(0),
             created: now_unix,
         };
-        self.keystore.store(account.id, &label, &credential.secret)?;
+        self.keystore.store(account.id, self.id, &label, &credential.secret)?;
         accounts.push(account.clone());
         if let Err(err) = self.write(&accounts) {
             // The metadata never named this secret: take it back so nothing is left behind.
@@ -278,7 +302,7 @@ impl<K: Keystore> Vault<K> {
     pub fn reconcile(&self) -> Result<Reconciliation, VaultError> {
         let accounts = self.read()?;
         let mut report = Reconciliation::default();
-        match self.keystore.ids()? {
+        match self.keystore.ids(self.id)? {
             Some(ids) => {
                 let known: HashSet<Uuid> = accounts.iter().map(|a| a.id).collect();
                 let stored: HashSet<Uuid> = ids.iter().copied().collect();
@@ -334,27 +358,7 @@ impl<K: Keystore> Vault<K> {
     }
 
     fn lock(&self) -> Result<File, VaultError> {
-        let path = self.dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| self.io("open", &path, e))?;
-        file.lock().map_err(|e| self.io("lock", &path, e))?;
-        // Temporary files are only alive while their writer holds this lock: any now are leftovers
-        // of a writer that was killed.
-        self.remove_stale_temp_files();
-        Ok(file)
-    }
-
-    fn remove_stale_temp_files(&self) {
-        let Ok(entries) = fs::read_dir(&self.dir) else { return };
-        for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
-                let _ = fs::remove_file(entry.path());
-            }
-        }
+        lock(&self.dir)
     }
 
     fn read(&self) -> Result<Vec<Account>, VaultError> {
@@ -384,19 +388,59 @@ impl<K: Keystore> Vault<K> {
             self.io("encode", &self.metadata, io::Error::other(e))
         })?;
         bytes.push(b'\n');
-        let temp = self.dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
-        let result = (|| {
-            let mut out = OpenOptions::new().create(true).truncate(true).write(true).open(&temp)?;
-            out.write_all(&bytes)?;
-            out.sync_all()?;
-            fs::rename(&temp, &self.metadata)?;
-            // The rename itself must reach the disk before we call the change done.
-            File::open(&self.dir)?.sync_all()
-        })();
-        result.map_err(|e| {
-            let _ = fs::remove_file(&temp);
-            self.io("write", &self.metadata, e)
-        })
+        replace_file(&self.dir, &self.metadata, &bytes).map_err(|e| self.io("write", &self.metadata, e))
+    }
+}
+
+/// Takes the directory's exclusive lock (released when the file is dropped).
+fn lock(dir: &Path) -> Result<File, VaultError> {
+    let path = dir.join(LOCK_FILE);
+    let io = |action, source| VaultError::Io { action, path: path.clone(), source };
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| io("open", e))?;
+    file.lock().map_err(|e| io("lock", e))?;
+    // Temporary files are only alive while their writer holds this lock: any now are leftovers of
+    // a writer that was killed.
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Replaces `target` (in `dir`) with `bytes` atomically: temporary file, fsync, rename, fsync of
+/// the directory. Call with the lock held.
+fn replace_file(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let temp = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
+    let result = (|| {
+        let mut out = OpenOptions::new().create(true).truncate(true).write(true).open(&temp)?;
+        out.write_all(bytes)?;
+        out.sync_all()?;
+        fs::rename(&temp, target)?;
+        // The rename itself must reach the disk before the change counts as done.
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    result
+}
+
+fn read_id(dir: &Path) -> Result<Option<Uuid>, VaultError> {
+    let path = dir.join(ID_FILE);
+    match fs::read_to_string(&path) {
+        Ok(text) => Uuid::parse_str(text.trim())
+            .map(Some)
+            .map_err(|e| VaultError::Damaged { path, reason: e.to_string() }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(VaultError::Io { action: "read", path, source }),
     }
 }
 
@@ -494,7 +538,9 @@ mod tests {
         let (_dir, vault) = vault();
         let a = vault.add(credential("A", "a", "JBSWY3DPEHPK3PXP"), 1).unwrap();
         let orphan = Uuid::new_v4();
-        vault.keystore().store(orphan, "x", &Secret::new(vec![1; 10])).unwrap();
+        vault.keystore().store(orphan, vault.id(), "x", &Secret::new(vec![1; 10])).unwrap();
+        // An entry of another vault in the same keyring is not an orphan of this one.
+        vault.keystore().store(Uuid::new_v4(), Uuid::new_v4(), "y", &Secret::new(vec![2; 10])).unwrap();
         vault.keystore().entries.lock().unwrap().remove(&a.id);
         let report = vault.reconcile().unwrap();
         assert_eq!(report.orphan_secrets, vec![orphan]);

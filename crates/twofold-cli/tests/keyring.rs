@@ -1,0 +1,159 @@
+//! The CLI against the real Secret Service: secrets go to the keyring and nowhere else.
+
+mod support;
+
+use support::{Env, all_files, keyring_lookup, text};
+
+/// RFC 6238 appendix B's SHA1 key ("12345678901234567890") in base32.
+const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn add_code_remove_round_trip_keeps_secret_in_keyring_only() {
+    let env = Env::new();
+    let uri = format!("otpauth://totp/Example:alice@example.com?secret={RFC_SECRET}&issuer=Example&digits=8");
+    let mut transcript = Vec::new();
+
+    let added = env.run(&["add"], &uri);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    transcript.push(added);
+
+    let accounts = env.accounts();
+    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts[0]["issuer"], "Example");
+    let id = accounts[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(keyring_lookup(&id).as_deref(), Some(RFC_SECRET), "the secret is in the real keyring");
+
+    // RFC 6238 appendix B: SHA1, T = 59 s → 94287082; T = 1111111109 → 07081804.
+    for (at, expected) in [("59", "94287082"), ("1111111109", "07081804")] {
+        let out = env.run(&["code", "example", "--at", at], "");
+        assert_eq!(text(&out.stdout).trim(), expected);
+        transcript.push(out);
+    }
+    let next = env.run(&["code", "Example", "--at", "29", "--next"], "");
+    assert_eq!(text(&next.stdout).trim(), "94287082");
+    transcript.push(next);
+    transcript.push(env.run(&["list"], ""));
+    transcript.push(env.run(&["export", "--format", "uris"], ""));
+    transcript.push(env.run(&["check"], ""));
+
+    // The secret (in any spelling) is in no file of the data dir and in no log line.
+    let raw = "12345678901234567890";
+    let spellings = [RFC_SECRET.to_owned(), RFC_SECRET.to_lowercase(), raw.to_owned()];
+    for (path, bytes) in all_files(&env.data_dir()) {
+        let content = text(&bytes);
+        for s in &spellings {
+            assert!(!content.contains(s.as_str()), "secret found in {}", path.display());
+        }
+    }
+    let (export, logs): (Vec<_>, Vec<_>) = transcript.iter().enumerate().partition(|(i, _)| *i == transcript.len() - 2);
+    let stderr_log: String = transcript.iter().map(|o| text(&o.stderr)).collect();
+    assert!(stderr_log.contains("account added"), "TWOFOLD_LOG=trace was on: {stderr_log}");
+    for (_, out) in &logs {
+        for s in &spellings {
+            assert!(!text(&out.stdout).contains(s.as_str()) && !text(&out.stderr).contains(s.as_str()));
+        }
+    }
+    // Only export prints secrets, and it says so.
+    let export = export[0].1;
+    assert!(text(&export.stdout).contains(RFC_SECRET));
+    assert!(text(&export.stderr).contains("holds your secrets"));
+
+    env.ok(&["remove", "Example", "--yes"], "");
+    assert_eq!(keyring_lookup(&id), None, "remove deletes the keyring entry");
+    assert!(env.accounts().is_empty());
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn hotp_code_consumes_and_saves_the_counter() {
+    let env = Env::new();
+    env.ok(&["add"], &format!("otpauth://hotp/Bank:bob?secret={RFC_SECRET}&counter=0"));
+    // RFC 4226 appendix D, counters 0, 1, 2.
+    for expected in ["755224", "287082", "359152"] {
+        assert_eq!(env.ok(&["code", "Bank"], "").trim(), expected);
+    }
+    assert_eq!(env.accounts()[0]["counter"], 3);
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn manual_add_reads_the_secret_from_stdin_and_refuses_duplicates() {
+    let env = Env::new();
+    env.ok(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "JBSW Y3DP EHPK 3PXP\n");
+    let code = env.ok(&["code", "gabe"], "");
+    assert_eq!(code.trim().len(), 5, "Steam codes have 5 characters: {code}");
+    let dup = env.run(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "jbswy3dpehpk3pxp\n");
+    assert_eq!(dup.status.code(), Some(1));
+    assert!(text(&dup.stderr).contains("already in Twofold"), "{}", text(&dup.stderr));
+    assert_eq!(env.accounts().len(), 1);
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn clear_errors_and_exit_codes() {
+    let env = Env::new();
+    env.ok(&["add"], &format!("otpauth://totp/GitHub:alice?secret={RFC_SECRET}"));
+    env.ok(&["add"], &format!("otpauth://totp/GitHub%20Enterprise:alice?secret=JBSWY3DPEHPK3PXP"));
+
+    let none = env.run(&["code", "gitlab"], "");
+    assert_eq!(none.status.code(), Some(1));
+    assert!(text(&none.stderr).contains("no account matches \"gitlab\""));
+
+    let many = env.run(&["code", "alice"], "");
+    assert_eq!(many.status.code(), Some(1));
+    assert!(text(&many.stderr).contains("matches 2 accounts"), "{}", text(&many.stderr));
+    // An exact issuer wins over a longer one that contains it.
+    assert!(env.run(&["code", "github"], "").status.success());
+
+    let bad = env.run(&["add"], "otpauth://totp/X:y?secret=not-base32!");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(!text(&bad.stderr).contains("not-base32!"), "errors never echo the secret");
+
+    let usage = env.run(&["code"], "");
+    assert_eq!(usage.status.code(), Some(2));
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn check_reports_orphans_and_missing_secrets_without_deleting() {
+    let env = Env::new();
+    env.ok(&["add"], &format!("otpauth://totp/A:a?secret={RFC_SECRET}"));
+    let id = env.accounts()[0]["id"].as_str().unwrap().to_owned();
+    assert!(env.run(&["check"], "").status.success());
+
+    // An entry of this vault that no account names, and one of another vault sharing the keyring.
+    let vault = std::fs::read_to_string(env.data_dir().join("vault-id")).unwrap();
+    let orphan = "00000000-0000-4000-8000-000000000001";
+    let elsewhere = "00000000-0000-4000-8000-000000000002";
+    for (entry, vault) in [(orphan, vault.trim()), (elsewhere, "00000000-0000-4000-8000-0000000000ff")] {
+        let stored = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "printf JBSWY3DPEHPK3PXP | secret-tool store --label orphan service twofold username {entry} twofold-vault {vault}"
+            ))
+            .status()
+            .unwrap();
+        assert!(stored.success());
+    }
+    let cleared = std::process::Command::new("secret-tool")
+        .args(["clear", "service", "twofold", "username", &id])
+        .status()
+        .unwrap();
+    assert!(cleared.success());
+
+    let check = env.run(&["check"], "");
+    assert_eq!(check.status.code(), Some(1));
+    let report = text(&check.stdout);
+    assert!(report.contains(orphan) && report.contains("belongs to no account"), "{report}");
+    assert!(!report.contains(elsewhere), "another vault's entry is not this vault's orphan: {report}");
+    assert!(report.contains("A (a) has no secret in the keyring"), "{report}");
+    assert_eq!(env.accounts().len(), 1, "the broken account is kept");
+    assert!(keyring_lookup(orphan).is_some(), "the orphan is kept");
+
+    let code = env.run(&["code", "A"], "");
+    assert!(text(&code.stderr).contains("missing from the system keyring"), "{}", text(&code.stderr));
+    for entry in [orphan, elsewhere] {
+        std::process::Command::new("secret-tool").args(["clear", "service", "twofold", "username", entry]).status().unwrap();
+    }
+}

@@ -1,0 +1,94 @@
+//! Running the real `twofold` binary against a private data directory and the session's real
+//! Secret Service (scripts/test starts gnome-keyring-daemon on a private D-Bus).
+
+#![allow(dead_code)] // each test file uses its own part of this module
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// A throwaway vault directory and the commands run against it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new() -> Self {
+        Self { dir: tempfile::tempdir().unwrap() }
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    pub fn metadata(&self) -> PathBuf {
+        self.data_dir().join("accounts.json")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
+        cmd.args(args).env("TWOFOLD_DATA_DIR", self.data_dir()).env("TWOFOLD_LOG", "trace");
+        cmd
+    }
+
+    /// Runs `twofold ARGS` with `stdin`, waiting for it.
+    pub fn run(&self, args: &[&str], stdin: &str) -> Output {
+        let child = self.spawn(args, stdin);
+        child.wait_with_output().unwrap()
+    }
+
+    /// Starts `twofold ARGS` with `stdin` written and closed.
+    pub fn spawn(&self, args: &[&str], stdin: &str) -> Child {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut input = child.stdin.take().unwrap();
+        // The child may already be dead (killed on purpose): a broken pipe is fine then.
+        let _ = input.write_all(stdin.as_bytes());
+        drop(input);
+        child
+    }
+
+    /// Runs and asserts success, returning stdout.
+    pub fn ok(&self, args: &[&str], stdin: &str) -> String {
+        let out = self.run(args, stdin);
+        assert!(out.status.success(), "twofold {args:?} failed: {}", text(&out.stderr));
+        text(&out.stdout)
+    }
+
+    /// Accounts as `twofold list --json` prints them.
+    pub fn accounts(&self) -> Vec<serde_json::Value> {
+        serde_json::from_str(&self.ok(&["list", "--json"], "")).unwrap()
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The password the real keyring holds for account `id`, looked up with libsecret's own tool.
+pub fn keyring_lookup(id: &str) -> Option<String> {
+    let out = Command::new("secret-tool")
+        .args(["lookup", "service", "twofold", "username", id])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by scripts/test");
+    out.status.success().then(|| text(&out.stdout))
+}
+
+/// Every file under `dir`, read whole (to grep for secrets).
+pub fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(all_files(&path));
+        } else {
+            files.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    files
+}
