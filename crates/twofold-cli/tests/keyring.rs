@@ -94,7 +94,7 @@ fn manual_add_reads_the_secret_from_stdin_and_refuses_duplicates() {
 fn clear_errors_and_exit_codes() {
     let env = Env::new();
     env.ok(&["add"], &format!("otpauth://totp/GitHub:alice?secret={RFC_SECRET}"));
-    env.ok(&["add"], &format!("otpauth://totp/GitHub%20Enterprise:alice?secret=JBSWY3DPEHPK3PXP"));
+    env.ok(&["add"], "otpauth://totp/GitHub%20Enterprise:alice?secret=JBSWY3DPEHPK3PXP");
 
     let none = env.run(&["code", "gitlab"], "");
     assert_eq!(none.status.code(), Some(1));

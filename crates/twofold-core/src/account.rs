@@ -92,7 +92,7 @@ pub fn find<'a>(accounts: &'a [Account], query: &str) -> Vec<&'a Account> {
     let needle = query.to_lowercase();
     let fields = |a: &Account| [a.issuer.to_lowercase(), a.name.to_lowercase(), a.label().to_lowercase()];
     let exact: Vec<&Account> =
-        accounts.iter().filter(|a| fields(a).iter().any(|f| *f == needle)).collect();
+        accounts.iter().filter(|a| fields(a).contains(&needle)).collect();
     if !exact.is_empty() {
         return exact;
     }

@@ -2,6 +2,7 @@
 //! Secret Service (scripts/test starts gnome-keyring-daemon on a private D-Bus).
 
 #![allow(dead_code)] // each test file uses its own part of this module
+#![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
