@@ -13,10 +13,7 @@ fuzz_target!(|data: &[u8]| {
         let written = uri::format(&credential);
         match uri::parse(&written) {
             // The URI holds the secret, so the messages leave it out; the crash file reproduces it.
-            Ok(again) => assert_eq!(
-                again, credential,
-                "format then parse changed the credential"
-            ),
+            Ok(again) => assert_eq!(again, credential, "format then parse changed the credential"),
             Err(error) => panic!("parse rejects what format wrote: {error}"),
         }
     }

@@ -47,12 +47,8 @@ const SHOWN_CHARS: usize = 32;
 
 /// What [`format`] percent-encodes: everything but RFC 3986's unreserved characters, and `@`,
 /// which labels are full of (e-mail addresses) and which needs no escaping in a path or a query.
-const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~')
-    .remove(b'@');
+const ENCODED: &AsciiSet =
+    &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~').remove(b'@');
 
 /// The part of an otpauth URI an error is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,13 +211,7 @@ pub fn parse(text: &str) -> Result<Credential, UriError> {
         .map(|raw| decode(raw, true, UriPart::Parameter("image")))
         .transpose()?
         .filter(|icon| !icon.is_empty());
-    let credential = Credential {
-        issuer,
-        name,
-        secret,
-        otp,
-        icon,
-    };
+    let credential = Credential { issuer, name, secret, otp, icon };
     let length = Zeroizing::new(format(&credential)).len();
     if length > MAX_URI_LEN {
         return Err(UriError::FieldsTooLong { length });
@@ -233,13 +223,7 @@ pub fn parse(text: &str) -> Result<Credential, UriError> {
 ///
 /// The result contains the secret: treat it as secret too.
 pub fn format(credential: &Credential) -> String {
-    let Credential {
-        issuer,
-        name,
-        secret,
-        otp,
-        icon,
-    } = credential;
+    let Credential { issuer, name, secret, otp, icon } = credential;
     let kind = match otp.kind {
         Kind::Totp => "totp",
         Kind::Hotp => "hotp",
@@ -339,11 +323,7 @@ fn read_kind(kind: &str) -> Result<Kind, UriError> {
 fn read_params(kind: Kind, query: &Query<'_>) -> Result<OtpParams, UriError> {
     let defaults = OtpParams::default();
     if kind == Kind::Steam {
-        return Ok(OtpParams {
-            kind,
-            digits: STEAM_DIGITS,
-            ..defaults
-        });
+        return Ok(OtpParams { kind, digits: STEAM_DIGITS, ..defaults });
     }
     let algorithm = match query.algorithm {
         Some(raw) => read_algorithm(&decode(raw, true, UriPart::Parameter("algorithm"))?)?,
@@ -362,42 +342,24 @@ fn read_params(kind: Kind, query: &Query<'_>) -> Result<OtpParams, UriError> {
         (None, Kind::Hotp) => return Err(UriError::NoCounter),
         (None, _) => defaults.counter,
     };
-    Ok(OtpParams {
-        kind,
-        algorithm,
-        digits,
-        period,
-        counter,
-    })
+    Ok(OtpParams { kind, algorithm, digits, period, counter })
 }
 
 fn read_algorithm(algorithm: &str) -> Result<Algorithm, UriError> {
-    [
-        ("SHA1", Algorithm::Sha1),
-        ("SHA256", Algorithm::Sha256),
-        ("SHA512", Algorithm::Sha512),
-    ]
-    .into_iter()
-    .find(|(name, _)| name.eq_ignore_ascii_case(algorithm))
-    .map(|(_, algorithm)| algorithm)
-    .ok_or_else(|| UriError::UnknownAlgorithm {
-        algorithm: shown(algorithm),
-    })
+    [("SHA1", Algorithm::Sha1), ("SHA256", Algorithm::Sha256), ("SHA512", Algorithm::Sha512)]
+        .into_iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(algorithm))
+        .map(|(_, algorithm)| algorithm)
+        .ok_or_else(|| UriError::UnknownAlgorithm { algorithm: shown(algorithm) })
 }
 
 /// Reads a parameter made of decimal digits only (no sign, no spaces).
 fn read_number<T: std::str::FromStr>(raw: &str, parameter: &'static str) -> Result<T, UriError> {
     let value = decode(raw, true, UriPart::Parameter(parameter))?;
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(UriError::NotANumber {
-            parameter,
-            value: shown(&value),
-        });
+        return Err(UriError::NotANumber { parameter, value: shown(&value) });
     }
-    value.parse().map_err(|_| UriError::TooLarge {
-        parameter,
-        value: shown(&value),
-    })
+    value.parse().map_err(|_| UriError::TooLarge { parameter, value: shown(&value) })
 }
 
 /// Splits a decoded label into issuer and account name; `issuer` is the non-empty parameter.
@@ -454,9 +416,7 @@ fn decode(raw: &str, plus_is_space: bool, part: UriPart) -> Result<String, UriEr
 }
 
 fn hex_value(c: u8) -> Option<u8> {
-    char::from(c)
-        .to_digit(16)
-        .and_then(|d| u8::try_from(d).ok())
+    char::from(c).to_digit(16).and_then(|d| u8::try_from(d).ok())
 }
 
 /// A value as an error message shows it: at most [`SHOWN_CHARS`] characters.
@@ -480,11 +440,7 @@ mod tests {
         assert_eq!(decode("a+b", true, part), Ok("a b".to_owned()));
         assert_eq!(decode("%C3%A9", false, part), Ok("é".to_owned()));
         for bad in ["%", "%4", "%zz", "a%g0"] {
-            assert_eq!(
-                decode(bad, false, part),
-                Err(UriError::BadEscape { part }),
-                "{bad}"
-            );
+            assert_eq!(decode(bad, false, part), Err(UriError::BadEscape { part }), "{bad}");
         }
         assert_eq!(decode("%FF", false, part), Err(UriError::NotUtf8 { part }));
     }

@@ -21,23 +21,18 @@ impl Case {
     }
 
     fn field(&self, key: &str) -> &str {
-        self.get(key)
-            .unwrap_or_else(|| panic!("case {:?} has no {key} line", self.description))
+        self.get(key).unwrap_or_else(|| panic!("case {:?} has no {key} line", self.description))
     }
 
     fn number<T: std::str::FromStr>(&self, key: &str, default: T) -> T {
         self.get(key).map_or(default, |value| {
-            value
-                .parse()
-                .unwrap_or_else(|_| panic!("case {:?}: bad {key}", self.description))
+            value.parse().unwrap_or_else(|_| panic!("case {:?}: bad {key}", self.description))
         })
     }
 }
 
 fn corpus(file: &str) -> Vec<Case> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data")
-        .join(file);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(file);
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let cases: Vec<Case> = text
@@ -53,10 +48,8 @@ fn corpus(file: &str) -> Vec<Case> {
                     fields.insert(key.to_owned(), value.to_owned());
                 }
             }
-            (!fields.is_empty()).then(|| Case {
-                description: description.unwrap_or_default(),
-                fields,
-            })
+            (!fields.is_empty())
+                .then(|| Case { description: description.unwrap_or_default(), fields })
         })
         .collect();
     assert!(cases.len() > 10, "{file} holds only {} cases", cases.len());
@@ -155,11 +148,7 @@ fn no_corpus_error_message_contains_the_secret() {
         };
         let (message, debug) = (error.to_string(), format!("{error:?}"));
         for secret in secret_texts(input) {
-            assert!(
-                !message.contains(&secret),
-                "{}: {message}",
-                case.description
-            );
+            assert!(!message.contains(&secret), "{}: {message}", case.description);
             assert!(!debug.contains(&secret), "{}: {debug}", case.description);
             checked += 1;
         }
@@ -180,16 +169,8 @@ fn overlong_text_is_rejected_before_reading_it() {
     let base = "otpauth://totp/alice?secret=JBSWY3DPEHPK3PXP&issuer=";
     let at_limit = format!("{base}{}", "a".repeat(MAX_URI_LEN - base.len()));
     let over_limit = format!("{at_limit}a");
-    assert!(
-        uri::parse(&at_limit).is_err(),
-        "its canonical form is longer"
-    );
-    assert_eq!(
-        uri::parse(&over_limit),
-        Err(UriError::TooLong {
-            length: MAX_URI_LEN + 1
-        })
-    );
+    assert!(uri::parse(&at_limit).is_err(), "its canonical form is longer");
+    assert_eq!(uri::parse(&over_limit), Err(UriError::TooLong { length: MAX_URI_LEN + 1 }));
     assert_eq!(
         uri::parse(&over_limit).map_err(|e| e.to_string()),
         Err("the text is 4097 bytes long; an otpauth URI has at most 4096".to_owned())
@@ -205,9 +186,7 @@ fn text_that_would_write_back_too_long_is_rejected() {
     let error = uri::parse(&text).expect_err("canonical form exceeds the limit");
     assert!(matches!(error, UriError::FieldsTooLong { length } if length > MAX_URI_LEN));
     assert!(
-        error
-            .to_string()
-            .starts_with("the issuer, account name and image are too long"),
+        error.to_string().starts_with("the issuer, account name and image are too long"),
         "{error}"
     );
 }
@@ -234,11 +213,8 @@ fn field() -> impl Strategy<Value = String> {
 }
 
 fn otp_params() -> impl Strategy<Value = OtpParams> {
-    let algorithm = prop_oneof![
-        Just(Algorithm::Sha1),
-        Just(Algorithm::Sha256),
-        Just(Algorithm::Sha512)
-    ];
+    let algorithm =
+        prop_oneof![Just(Algorithm::Sha1), Just(Algorithm::Sha256), Just(Algorithm::Sha512)];
     prop_oneof![
         (algorithm.clone(), 5u8..=10, 1u32.., any::<u64>()).prop_map(
             |(algorithm, digits, period, counter)| OtpParams {
@@ -260,11 +236,7 @@ fn otp_params() -> impl Strategy<Value = OtpParams> {
             }
         ),
         // Steam's shape is fixed: the only Steam parameters a URI can carry.
-        Just(OtpParams {
-            kind: Kind::Steam,
-            digits: 5,
-            ..OtpParams::default()
-        }),
+        Just(OtpParams { kind: Kind::Steam, digits: 5, ..OtpParams::default() }),
     ]
 }
 
