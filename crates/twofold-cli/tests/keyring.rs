@@ -157,3 +157,57 @@ fn check_reports_orphans_and_missing_secrets_without_deleting() {
         std::process::Command::new("secret-tool").args(["clear", "service", "twofold", "username", entry]).status().unwrap();
     }
 }
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn export_then_import_moves_every_account_between_vaults() {
+    let from = Env::new();
+    from.ok(&["add"], &format!("otpauth://totp/GitHub:alice?secret={RFC_SECRET}&issuer=GitHub"));
+    from.ok(&["add"], "otpauth://hotp/Bank:bob?secret=JBSWY3DPEHPK3PXP&counter=7&digits=8");
+    from.ok(&["add"], "otpauth://totp/Work:carol?secret=GEZDGNBVGY3TQOJQ&algorithm=SHA512&period=60");
+    from.ok(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "JBSWY3DPEHPK3PXP\n");
+
+    for format in ["uris", "migration"] {
+        let export = from.run(&["export", "--format", format], "");
+        assert!(export.status.success());
+        let to = Env::new();
+        let file = to.dir.path().join("export.txt");
+        std::fs::write(&file, &export.stdout).unwrap();
+        let imported = to.run(&["import", file.to_str().unwrap()], "");
+        let expected = if format == "uris" { 4 } else { 2 };
+        assert_eq!(to.accounts().len(), expected, "{format}: {}", text(&imported.stderr));
+        // HOTP: the export carried the counter, so both sides hand out the same next code.
+        assert_eq!(from.ok(&["code", "Bank"], ""), to.ok(&["code", "Bank"], ""));
+        assert_eq!(
+            from.ok(&["code", "GitHub", "--at", "1234567890"], ""),
+            to.ok(&["code", "GitHub", "--at", "1234567890"], "")
+        );
+        if format == "uris" {
+            assert!(imported.status.success(), "{}", text(&imported.stderr));
+            assert_eq!(from.ok(&["code", "Work", "--at", "99"], ""), to.ok(&["code", "Work", "--at", "99"], ""));
+            assert_eq!(from.ok(&["code", "gabe", "--at", "99"], ""), to.ok(&["code", "gabe", "--at", "99"], ""));
+        } else {
+            // Google's format has no Steam and no 60-second period: said on stderr, never silently.
+            let said = text(&export.stderr);
+            assert!(said.contains("Steam accounts cannot be exported"), "{said}");
+            assert!(said.contains("60-second period cannot be exported"), "{said}");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
+fn import_reports_bad_lines_and_adds_the_rest() {
+    let env = Env::new();
+    let file = env.dir.path().join("list.txt");
+    std::fs::write(
+        &file,
+        format!("# my codes\notpauth://totp/A:a?secret={RFC_SECRET}\nnot a uri\notpauth://totp/B:b?secret=JBSWY3DPEHPK3PXP&digits=11\n"),
+    )
+    .unwrap();
+    let out = env.run(&["import", file.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(1));
+    let said = text(&out.stderr);
+    assert!(said.contains("line 3:") && said.contains("line 4:"), "{said}");
+    assert_eq!(env.accounts().len(), 1);
+}
