@@ -1,0 +1,115 @@
+//! The one error type the UI receives: `{code, message}`, with a closed set of codes mirrored in
+//! `ui/errors.js`.
+
+use serde::Serialize;
+use twofold_core::keystore::KeystoreError;
+use twofold_core::otp::OtpError;
+use twofold_core::vault::VaultError;
+
+/// What kind of failure the UI is looking at; it picks a short label by this, never by the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The account exists but its secret is not in the keyring.
+    SecretMissing,
+    /// The keyring cannot be reached or is locked.
+    KeyringUnavailable,
+    /// The keyring answered with an error, or holds a damaged entry.
+    KeyringFailed,
+    /// The account list cannot be read or written.
+    Storage,
+    /// No account has the id asked for (removed meanwhile).
+    NotFound,
+    /// The account's parameters cannot make codes.
+    InvalidAccount,
+    /// The code could not be put on the clipboard.
+    Clipboard,
+    /// Anything else.
+    Unknown,
+}
+
+/// An error as the UI shows it: the message is the user-readable text from core, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("{message}")]
+pub struct ApiError {
+    /// The kind of failure.
+    pub code: ErrorCode,
+    /// What went wrong and what to do, in the user's words.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error of `code` whose message is `err`'s `Display`.
+    pub fn new(code: ErrorCode, err: impl std::fmt::Display) -> Self {
+        Self { code, message: err.to_string() }
+    }
+}
+
+impl From<VaultError> for ApiError {
+    fn from(err: VaultError) -> Self {
+        let code = match &err {
+            VaultError::MissingSecret { .. } => ErrorCode::SecretMissing,
+            VaultError::Keystore(KeystoreError::Unavailable { .. }) => {
+                ErrorCode::KeyringUnavailable
+            }
+            VaultError::Keystore(_) => ErrorCode::KeyringFailed,
+            VaultError::NoDataDir
+            | VaultError::Io { .. }
+            | VaultError::Damaged { .. }
+            | VaultError::NewerFormat { .. } => ErrorCode::Storage,
+            VaultError::NotFound { .. } => ErrorCode::NotFound,
+            VaultError::Invalid { .. } => ErrorCode::InvalidAccount,
+            _ => ErrorCode::Unknown,
+        };
+        Self::new(code, err)
+    }
+}
+
+impl From<OtpError> for ApiError {
+    fn from(err: OtpError) -> Self {
+        Self::new(ErrorCode::InvalidAccount, err)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serializes_as_code_and_message() {
+        let err = ApiError::from(VaultError::MissingSecret { label: "Example (alice)".to_owned() });
+        let json = serde_json::to_value(&err).unwrap();
+        assert_eq!(json["code"], "secret_missing");
+        assert_eq!(json["message"], err.message);
+        assert!(err.message.contains("Example (alice)"));
+    }
+
+    #[test]
+    fn keyring_failures_are_told_apart() {
+        let locked = KeystoreError::Unavailable { reason: "locked".to_owned() };
+        let failed = KeystoreError::Failure { reason: "boom".to_owned() };
+        assert_eq!(ApiError::from(VaultError::from(locked)).code, ErrorCode::KeyringUnavailable);
+        assert_eq!(ApiError::from(VaultError::from(failed)).code, ErrorCode::KeyringFailed);
+    }
+
+    #[test]
+    fn every_code_is_mirrored_in_the_ui() {
+        let ui = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/errors.js"))
+            .unwrap();
+        for code in [
+            ErrorCode::SecretMissing,
+            ErrorCode::KeyringUnavailable,
+            ErrorCode::KeyringFailed,
+            ErrorCode::Storage,
+            ErrorCode::NotFound,
+            ErrorCode::InvalidAccount,
+            ErrorCode::Clipboard,
+            ErrorCode::Unknown,
+        ] {
+            let name = serde_json::to_value(code).unwrap();
+            let name = name.as_str().unwrap();
+            assert!(ui.contains(&format!("{name}:")), "ui/errors.js lacks {name}");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+//! Follows changes other programs (the CLI) make to the vault: a thread stats the account list
+//! twice a second and tells the UI when it changed.
+
+use std::time::Duration;
+
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::AppState;
+
+/// The event the UI listens to; it lists the accounts again when it arrives.
+pub const VAULT_CHANGED: &str = "vault-changed";
+
+/// How often the account list is checked: one `stat`, cheap enough to feel instant.
+const POLL: Duration = Duration::from_millis(500);
+
+/// Starts the watching thread; it runs until the app exits.
+pub fn spawn<R: Runtime>(app: AppHandle<R>) -> std::io::Result<()> {
+    let state = app.state::<AppState>();
+    let Ok(accounts) = state.accounts() else {
+        // No vault, nothing to follow: the UI already shows why.
+        return Ok(());
+    };
+    let mut last = accounts.stamp().ok();
+    std::thread::Builder::new().name("vault-watch".to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(POLL);
+            let state = app.state::<AppState>();
+            let Ok(accounts) = state.accounts() else { return };
+            match accounts.stamp() {
+                Ok(stamp) if last.as_ref() != Some(&stamp) => {
+                    last = Some(stamp);
+                    if let Err(err) = app.emit(VAULT_CHANGED, ()) {
+                        tracing::warn!(error = %err, "could not tell the window the vault changed");
+                    }
+                }
+                Ok(_) => {}
+                // Transient (e.g. the directory is being replaced): try again at the next tick.
+                Err(err) => tracing::debug!(error = %err, "could not check the account list"),
+            }
+        }
+    })?;
+    Ok(())
+}

@@ -1,0 +1,35 @@
+// The closed set of error codes the app's commands return, mirrored from src-tauri/src/error.rs
+// (a Rust test checks every code there appears here), each with the short label a row shows.
+export const ERROR_LABELS = Object.freeze({
+  secret_missing: "secret missing",
+  keyring_unavailable: "keyring locked",
+  keyring_failed: "keyring error",
+  storage: "cannot read accounts",
+  not_found: "account removed",
+  invalid_account: "invalid account",
+  clipboard: "cannot copy",
+  unknown: "error",
+});
+
+/** An error from the app: `code` is one of ERROR_LABELS' keys, `message` is shown as it is. */
+export class ApiError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code in ERROR_LABELS ? code : "unknown";
+  }
+
+  /** The short label for this error's code. */
+  get label() {
+    return ERROR_LABELS[this.code];
+  }
+}
+
+/** Whatever a command rejected with, as an ApiError. */
+export function asApiError(value) {
+  if (value instanceof ApiError) return value;
+  if (value && typeof value === "object" && typeof value.message === "string") {
+    return new ApiError(value.code, value.message);
+  }
+  return new ApiError("unknown", String(value));
+}
