@@ -159,8 +159,11 @@ fn main() -> ExitCode {
             let vault_failed = err.chain().any(|e| {
                 matches!(
                     e.downcast_ref::<VaultError>(),
-                    Some(VaultError::Keystore(_) | VaultError::Io { .. } | VaultError::Damaged { .. })
-                        | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
+                    Some(
+                        VaultError::Keystore(_)
+                            | VaultError::Io { .. }
+                            | VaultError::Damaged { .. }
+                    ) | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
                 )
             });
             ExitCode::from(if vault_failed { 3 } else { 1 })
@@ -179,9 +182,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
             let credentials = match (uri, account) {
                 (_, Some(name)) => {
-                    let otp = OtpParams { kind: kind.into(), algorithm: algorithm.into(), digits, period, counter };
+                    let otp = OtpParams {
+                        kind: kind.into(),
+                        algorithm: algorithm.into(),
+                        digits,
+                        period,
+                        counter,
+                    };
                     let secret = read_secret()?;
-                    vec![Credential { issuer: issuer.unwrap_or_default(), name, secret, otp, icon: None }]
+                    vec![Credential {
+                        issuer: issuer.unwrap_or_default(),
+                        name,
+                        secret,
+                        otp,
+                        icon: None,
+                    }]
                 }
                 (Some(text), None) => parse_uris(&text)?,
                 (None, None) => {
@@ -203,12 +218,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 writeln!(out)?;
             } else {
                 for a in &accounts {
-                    let broken = if report.missing_secrets.contains(&a.id) { "  (secret missing)" } else { "" };
-                    writeln!(out, "{:<24} {:<32} {:<5} {}{broken}", a.issuer, a.name, kind_name(a.otp.kind), a.id)?;
+                    let broken = if report.missing_secrets.contains(&a.id) {
+                        "  (secret missing)"
+                    } else {
+                        ""
+                    };
+                    writeln!(
+                        out,
+                        "{:<24} {:<32} {:<5} {}{broken}",
+                        a.issuer,
+                        a.name,
+                        kind_name(a.otp.kind),
+                        a.id
+                    )?;
                 }
             }
             for id in &report.orphan_secrets {
-                eprintln!("twofold: the keyring holds a secret ({id}) that no account names; it was kept");
+                eprintln!(
+                    "twofold: the keyring holds a secret ({id}) that no account names; it was kept"
+                );
             }
             for id in &report.missing_secrets {
                 eprintln!("twofold: account {id} has no secret in the keyring");
@@ -222,14 +250,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if otp.kind == Kind::Hotp {
                 otp.counter = vault.consume_counter(account.id)?;
             }
-            let code = otp::generate(&secret, &otp, at.unwrap_or_else(now))
-                .map_err(|e| RequestFailed(format!("cannot make a code for {}: {e}", account.label())))?;
+            let code = otp::generate(&secret, &otp, at.unwrap_or_else(now)).map_err(|e| {
+                RequestFailed(format!("cannot make a code for {}: {e}", account.label()))
+            })?;
             writeln!(out, "{}", if next { &code.next } else { &code.current })?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Remove { query, yes } => {
             let account = one(&vault, &query)?;
-            if !yes && !confirm(&format!("Remove {}? Its codes will be gone. [y/N] ", account.label()))? {
+            if !yes
+                && !confirm(&format!("Remove {}? Its codes will be gone. [y/N] ", account.label()))?
+            {
                 bail!(RequestFailed("nothing removed".into()));
             }
             vault.remove(account.id)?;
@@ -255,7 +286,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
                 text
             } else {
-                std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?
+                std::fs::read_to_string(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?
             };
             let Imported { credentials, errors } = import::uri_list(&text);
             for e in &errors {
@@ -265,7 +297,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if errors.is_empty() { Ok(code) } else { Ok(ExitCode::from(1)) }
         }
         Command::Export { format } => {
-            eprintln!("twofold: warning: this output holds your secrets; anyone who sees it can make your codes");
+            eprintln!(
+                "twofold: warning: this output holds your secrets; anyone who sees it can make your codes"
+            );
             let accounts = vault.accounts()?;
             let mut credentials = Vec::with_capacity(accounts.len());
             for a in &accounts {
@@ -292,10 +326,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Check => {
             let report = vault.reconcile()?;
             for id in &report.orphan_secrets {
-                writeln!(out, "keyring entry {id} belongs to no account (kept; an interrupted add leaves these)")?;
+                writeln!(
+                    out,
+                    "keyring entry {id} belongs to no account (kept; an interrupted add leaves these)"
+                )?;
             }
             for id in &report.missing_secrets {
-                let label = vault.account(*id).map(|a| a.label()).unwrap_or_else(|_| id.to_string());
+                let label =
+                    vault.account(*id).map(|a| a.label()).unwrap_or_else(|_| id.to_string());
                 writeln!(out, "{label} has no secret in the keyring: re-add it")?;
             }
             if report.is_clean() {
@@ -320,7 +358,11 @@ fn parse_uris(text: &str) -> anyhow::Result<Vec<Credential>> {
     Ok(credentials)
 }
 
-fn add_all(vault: &Vault, credentials: Vec<Credential>, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+fn add_all(
+    vault: &Vault,
+    credentials: Vec<Credential>,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
     let mut failed = false;
     for credential in credentials {
         let label = credential.label();
@@ -342,7 +384,8 @@ fn one(vault: &Vault, query: &str) -> anyhow::Result<Account> {
         [] => bail!(RequestFailed(format!("no account matches \"{query}\" (see twofold list)"))),
         [one] => Ok((*one).clone()),
         many => {
-            let names: Vec<String> = many.iter().map(|a| format!("  {} [{}]", a.label(), a.id)).collect();
+            let names: Vec<String> =
+                many.iter().map(|a| format!("  {} [{}]", a.label(), a.id)).collect();
             bail!(RequestFailed(format!(
                 "\"{query}\" matches {} accounts; be more precise or use an id:\n{}",
                 many.len(),

@@ -16,7 +16,10 @@ fn sigkill_during_add_loses_nothing() {
     let seed: u64 = std::env::var("TWOFOLD_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64);
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+                as u64
+        });
     eprintln!("crash loop seed: {seed} (rerun with TWOFOLD_CRASH_SEED={seed})");
     let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
 
@@ -36,7 +39,8 @@ fn sigkill_during_add_loses_nothing() {
 
     let (mut killed, mut finished) = (0, 0);
     for i in 0..60 {
-        let secret: String = (0..16).map(|_| char::from(b'A' + rng.random_range(0..26u8))).collect();
+        let secret: String =
+            (0..16).map(|_| char::from(b'A' + rng.random_range(0..26u8))).collect();
         let mut child = env.spawn(&["add"], &format!("otpauth://totp/Loop:{i}?secret={secret}"));
         std::thread::sleep(Duration::from_micros(rng.random_range(0..span * 12 / 10)));
         match child.try_wait().unwrap() {
@@ -52,7 +56,8 @@ fn sigkill_during_add_loses_nothing() {
     assert!(killed >= 10, "the loop must actually interrupt adds (killed {killed})");
 
     let metadata = std::fs::read_to_string(env.metadata()).unwrap();
-    let parsed: serde_json::Value = serde_json::from_str(&metadata).expect("metadata parses after the kills");
+    let parsed: serde_json::Value =
+        serde_json::from_str(&metadata).expect("metadata parses after the kills");
     assert_eq!(parsed["version"], 1);
 
     let accounts = env.accounts();
@@ -69,7 +74,11 @@ fn sigkill_during_add_loses_nothing() {
     let report = text(&check.stdout);
     for account in &accounts {
         let id = account["id"].as_str().unwrap();
-        let label = format!("{} ({})", account["issuer"].as_str().unwrap(), account["name"].as_str().unwrap());
+        let label = format!(
+            "{} ({})",
+            account["issuer"].as_str().unwrap(),
+            account["name"].as_str().unwrap()
+        );
         assert!(
             keyring_lookup(id).is_some() || report.contains(&format!("{label} has no secret")),
             "{label} lost its secret without being reported"

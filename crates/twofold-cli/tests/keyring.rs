@@ -11,7 +11,9 @@ const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 #[ignore = "needs the services scripts/test starts"]
 fn add_code_remove_round_trip_keeps_secret_in_keyring_only() {
     let env = Env::new();
-    let uri = format!("otpauth://totp/Example:alice@example.com?secret={RFC_SECRET}&issuer=Example&digits=8");
+    let uri = format!(
+        "otpauth://totp/Example:alice@example.com?secret={RFC_SECRET}&issuer=Example&digits=8"
+    );
     let mut transcript = Vec::new();
 
     let added = env.run(&["add"], &uri);
@@ -22,7 +24,11 @@ fn add_code_remove_round_trip_keeps_secret_in_keyring_only() {
     assert_eq!(accounts.len(), 1);
     assert_eq!(accounts[0]["issuer"], "Example");
     let id = accounts[0]["id"].as_str().unwrap().to_owned();
-    assert_eq!(keyring_lookup(&id).as_deref(), Some(RFC_SECRET), "the secret is in the real keyring");
+    assert_eq!(
+        keyring_lookup(&id).as_deref(),
+        Some(RFC_SECRET),
+        "the secret is in the real keyring"
+    );
 
     // RFC 6238 appendix B: SHA1, T = 59 s → 94287082; T = 1111111109 → 07081804.
     for (at, expected) in [("59", "94287082"), ("1111111109", "07081804")] {
@@ -46,12 +52,15 @@ fn add_code_remove_round_trip_keeps_secret_in_keyring_only() {
             assert!(!content.contains(s.as_str()), "secret found in {}", path.display());
         }
     }
-    let (export, logs): (Vec<_>, Vec<_>) = transcript.iter().enumerate().partition(|(i, _)| *i == transcript.len() - 2);
+    let (export, logs): (Vec<_>, Vec<_>) =
+        transcript.iter().enumerate().partition(|(i, _)| *i == transcript.len() - 2);
     let stderr_log: String = transcript.iter().map(|o| text(&o.stderr)).collect();
     assert!(stderr_log.contains("account added"), "TWOFOLD_LOG=trace was on: {stderr_log}");
     for (_, out) in &logs {
         for s in &spellings {
-            assert!(!text(&out.stdout).contains(s.as_str()) && !text(&out.stderr).contains(s.as_str()));
+            assert!(
+                !text(&out.stdout).contains(s.as_str()) && !text(&out.stderr).contains(s.as_str())
+            );
         }
     }
     // Only export prints secrets, and it says so.
@@ -80,10 +89,16 @@ fn hotp_code_consumes_and_saves_the_counter() {
 #[ignore = "needs the services scripts/test starts"]
 fn manual_add_reads_the_secret_from_stdin_and_refuses_duplicates() {
     let env = Env::new();
-    env.ok(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "JBSW Y3DP EHPK 3PXP\n");
+    env.ok(
+        &["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"],
+        "JBSW Y3DP EHPK 3PXP\n",
+    );
     let code = env.ok(&["code", "gabe"], "");
     assert_eq!(code.trim().len(), 5, "Steam codes have 5 characters: {code}");
-    let dup = env.run(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "jbswy3dpehpk3pxp\n");
+    let dup = env.run(
+        &["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"],
+        "jbswy3dpehpk3pxp\n",
+    );
     assert_eq!(dup.status.code(), Some(1));
     assert!(text(&dup.stderr).contains("already in Twofold"), "{}", text(&dup.stderr));
     assert_eq!(env.accounts().len(), 1);
@@ -126,7 +141,9 @@ fn check_reports_orphans_and_missing_secrets_without_deleting() {
     let vault = std::fs::read_to_string(env.data_dir().join("vault-id")).unwrap();
     let orphan = "00000000-0000-4000-8000-000000000001";
     let elsewhere = "00000000-0000-4000-8000-000000000002";
-    for (entry, vault) in [(orphan, vault.trim()), (elsewhere, "00000000-0000-4000-8000-0000000000ff")] {
+    for (entry, vault) in
+        [(orphan, vault.trim()), (elsewhere, "00000000-0000-4000-8000-0000000000ff")]
+    {
         let stored = std::process::Command::new("sh")
             .arg("-c")
             .arg(format!(
@@ -146,15 +163,25 @@ fn check_reports_orphans_and_missing_secrets_without_deleting() {
     assert_eq!(check.status.code(), Some(1));
     let report = text(&check.stdout);
     assert!(report.contains(orphan) && report.contains("belongs to no account"), "{report}");
-    assert!(!report.contains(elsewhere), "another vault's entry is not this vault's orphan: {report}");
+    assert!(
+        !report.contains(elsewhere),
+        "another vault's entry is not this vault's orphan: {report}"
+    );
     assert!(report.contains("A (a) has no secret in the keyring"), "{report}");
     assert_eq!(env.accounts().len(), 1, "the broken account is kept");
     assert!(keyring_lookup(orphan).is_some(), "the orphan is kept");
 
     let code = env.run(&["code", "A"], "");
-    assert!(text(&code.stderr).contains("missing from the system keyring"), "{}", text(&code.stderr));
+    assert!(
+        text(&code.stderr).contains("missing from the system keyring"),
+        "{}",
+        text(&code.stderr)
+    );
     for entry in [orphan, elsewhere] {
-        std::process::Command::new("secret-tool").args(["clear", "service", "twofold", "username", entry]).status().unwrap();
+        std::process::Command::new("secret-tool")
+            .args(["clear", "service", "twofold", "username", entry])
+            .status()
+            .unwrap();
     }
 }
 
@@ -164,8 +191,14 @@ fn export_then_import_moves_every_account_between_vaults() {
     let from = Env::new();
     from.ok(&["add"], &format!("otpauth://totp/GitHub:alice?secret={RFC_SECRET}&issuer=GitHub"));
     from.ok(&["add"], "otpauth://hotp/Bank:bob?secret=JBSWY3DPEHPK3PXP&counter=7&digits=8");
-    from.ok(&["add"], "otpauth://totp/Work:carol?secret=GEZDGNBVGY3TQOJQ&algorithm=SHA512&period=60");
-    from.ok(&["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"], "JBSWY3DPEHPK3PXP\n");
+    from.ok(
+        &["add"],
+        "otpauth://totp/Work:carol?secret=GEZDGNBVGY3TQOJQ&algorithm=SHA512&period=60",
+    );
+    from.ok(
+        &["add", "--issuer", "Steam", "--account", "gabe", "--kind", "steam"],
+        "JBSWY3DPEHPK3PXP\n",
+    );
 
     for format in ["uris", "migration"] {
         let export = from.run(&["export", "--format", format], "");
@@ -184,8 +217,14 @@ fn export_then_import_moves_every_account_between_vaults() {
         );
         if format == "uris" {
             assert!(imported.status.success(), "{}", text(&imported.stderr));
-            assert_eq!(from.ok(&["code", "Work", "--at", "99"], ""), to.ok(&["code", "Work", "--at", "99"], ""));
-            assert_eq!(from.ok(&["code", "gabe", "--at", "99"], ""), to.ok(&["code", "gabe", "--at", "99"], ""));
+            assert_eq!(
+                from.ok(&["code", "Work", "--at", "99"], ""),
+                to.ok(&["code", "Work", "--at", "99"], "")
+            );
+            assert_eq!(
+                from.ok(&["code", "gabe", "--at", "99"], ""),
+                to.ok(&["code", "gabe", "--at", "99"], "")
+            );
         } else {
             // Google's format has no Steam and no 60-second period: said on stderr, never silently.
             let said = text(&export.stderr);

@@ -11,11 +11,7 @@ use twofold_core::otp::{Algorithm, Kind, OtpParams, generate};
 const TIME: u64 = 1_700_000_000;
 
 fn secret(seed: u8, len: usize) -> Secret {
-    Secret::new(
-        (0..len)
-            .map(|i| seed.wrapping_mul(31).wrapping_add(i as u8))
-            .collect(),
-    )
+    Secret::new((0..len).map(|i| seed.wrapping_mul(31).wrapping_add(i as u8)).collect())
 }
 
 fn single_codes(c: &mut Criterion) {
@@ -23,31 +19,11 @@ fn single_codes(c: &mut Criterion) {
         ("totp_sha1_6", OtpParams::default(), 20),
         (
             "totp_sha512_8",
-            OtpParams {
-                algorithm: Algorithm::Sha512,
-                digits: 8,
-                ..OtpParams::default()
-            },
+            OtpParams { algorithm: Algorithm::Sha512, digits: 8, ..OtpParams::default() },
             64,
         ),
-        (
-            "hotp_sha1_6",
-            OtpParams {
-                kind: Kind::Hotp,
-                counter: 42,
-                ..OtpParams::default()
-            },
-            20,
-        ),
-        (
-            "steam",
-            OtpParams {
-                kind: Kind::Steam,
-                digits: 5,
-                ..OtpParams::default()
-            },
-            20,
-        ),
+        ("hotp_sha1_6", OtpParams { kind: Kind::Hotp, counter: 42, ..OtpParams::default() }, 20),
+        ("steam", OtpParams { kind: Kind::Steam, digits: 5, ..OtpParams::default() }, 20),
     ];
     for (name, params, key_len) in cases {
         let secret = secret(1, key_len);

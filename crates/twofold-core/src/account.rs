@@ -90,9 +90,9 @@ pub fn find<'a>(accounts: &'a [Account], query: &str) -> Vec<&'a Account> {
         return accounts.iter().filter(|a| a.id == id).collect();
     }
     let needle = query.to_lowercase();
-    let fields = |a: &Account| [a.issuer.to_lowercase(), a.name.to_lowercase(), a.label().to_lowercase()];
-    let exact: Vec<&Account> =
-        accounts.iter().filter(|a| fields(a).contains(&needle)).collect();
+    let fields =
+        |a: &Account| [a.issuer.to_lowercase(), a.name.to_lowercase(), a.label().to_lowercase()];
+    let exact: Vec<&Account> = accounts.iter().filter(|a| fields(a).contains(&needle)).collect();
     if !exact.is_empty() {
         return exact;
     }
@@ -119,7 +119,11 @@ mod tests {
 
     #[test]
     fn find_prefers_exact_matches_then_substrings() {
-        let all = [account("GitHub", "alice"), account("GitHub Enterprise", "alice"), account("GitLab", "bob")];
+        let all = [
+            account("GitHub", "alice"),
+            account("GitHub Enterprise", "alice"),
+            account("GitLab", "bob"),
+        ];
         assert_eq!(find(&all, "github"), vec![&all[0]]);
         assert_eq!(find(&all, "git").len(), 3);
         assert_eq!(find(&all, "BOB"), vec![&all[2]]);

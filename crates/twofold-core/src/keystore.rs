@@ -41,7 +41,13 @@ pub enum KeystoreError {
 pub trait Keystore {
     /// Stores (or replaces) the secret of `id` for the vault `vault`; `label` names the entry for
     /// keyring browsers.
-    fn store(&self, id: Uuid, vault: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError>;
+    fn store(
+        &self,
+        id: Uuid,
+        vault: Uuid,
+        label: &str,
+        secret: &Secret,
+    ) -> Result<(), KeystoreError>;
     /// The secret of `id`, or `None` when there is no entry.
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError>;
     /// Deletes the secret of `id`; deleting a missing entry is not an error.
@@ -83,15 +89,23 @@ fn from_keyring(err: keyring::Error) -> KeystoreError {
 }
 
 impl Keystore for OsKeystore {
-    fn store(&self, id: Uuid, vault: Uuid, label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+    fn store(
+        &self,
+        id: Uuid,
+        vault: Uuid,
+        label: &str,
+        secret: &Secret,
+    ) -> Result<(), KeystoreError> {
         let entry = self.entry(id)?;
         entry.set_password(&secret.to_base32()).map_err(from_keyring)?;
         // A readable label for Seahorse and friends (the default names only the UUID), and the
         // vault the entry belongs to, which `ids` filters on.
         let label = format!("Twofold: {label}");
         let vault = vault.hyphenated().to_string();
-        let attributes =
-            std::collections::HashMap::from([("label", label.as_str()), (VAULT_ATTRIBUTE, vault.as_str())]);
+        let attributes = std::collections::HashMap::from([
+            ("label", label.as_str()),
+            (VAULT_ATTRIBUTE, vault.as_str()),
+        ]);
         if let Err(err) = entry.update_attributes(&attributes) {
             let _ = entry.delete_credential();
             return Err(from_keyring(err));
@@ -120,9 +134,8 @@ impl Keystore for OsKeystore {
     #[cfg(target_os = "linux")]
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
         use dbus_secret_service::{EncryptionType, SecretService};
-        let unavailable = |e: dbus_secret_service::Error| KeystoreError::Unavailable {
-            reason: e.to_string(),
-        };
+        let unavailable =
+            |e: dbus_secret_service::Error| KeystoreError::Unavailable { reason: e.to_string() };
         // Only attributes are read, never secrets, so no session encryption is needed.
         let service = SecretService::connect(EncryptionType::Plain).map_err(unavailable)?;
         let vault = vault.hyphenated().to_string();
@@ -161,7 +174,13 @@ pub(crate) struct MemoryKeystore {
 
 #[cfg(test)]
 impl Keystore for MemoryKeystore {
-    fn store(&self, id: Uuid, vault: Uuid, _label: &str, secret: &Secret) -> Result<(), KeystoreError> {
+    fn store(
+        &self,
+        id: Uuid,
+        vault: Uuid,
+        _label: &str,
+        secret: &Secret,
+    ) -> Result<(), KeystoreError> {
         if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
         }

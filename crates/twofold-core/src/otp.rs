@@ -60,13 +60,7 @@ pub struct OtpParams {
 
 impl Default for OtpParams {
     fn default() -> Self {
-        Self {
-            kind: Kind::Totp,
-            algorithm: Algorithm::Sha1,
-            digits: 6,
-            period: 30,
-            counter: 0,
-        }
+        Self { kind: Kind::Totp, algorithm: Algorithm::Sha1, digits: 6, period: 30, counter: 0 }
     }
 }
 
@@ -109,9 +103,7 @@ impl OtpParams {
             return Ok(());
         }
         if !(MIN_DIGITS..=MAX_DIGITS).contains(&self.digits) {
-            return Err(OtpError::DigitsOutOfRange {
-                digits: self.digits,
-            });
+            return Err(OtpError::DigitsOutOfRange { digits: self.digits });
         }
         if self.kind == Kind::Totp && self.period == 0 {
             return Err(OtpError::ZeroPeriod);
@@ -139,19 +131,11 @@ pub fn generate(secret: &Secret, params: &OtpParams, unix_time: u64) -> Result<C
         Kind::Totp => {
             let period = Period::at(unix_time, params.period);
             let (current, next) = if params.digits <= TOTP_RS_MAX_DIGITS {
-                through_totp_rs(
-                    key,
-                    totp_rs_algorithm(params.algorithm),
-                    params.digits,
-                    period,
-                )
+                through_totp_rs(key, totp_rs_algorithm(params.algorithm), params.digits, period)
             } else {
                 // TOTP is HOTP at the period counter (RFC 6238 §4.2), which has no 9-digit limit.
                 let (current, next) = hotp_pair(key, params.algorithm, period.counter);
-                (
-                    decimal(current, params.digits),
-                    decimal(next, params.digits),
-                )
+                (decimal(current, params.digits), decimal(next, params.digits))
             };
             period.code(current, next)
         }
@@ -178,18 +162,11 @@ impl Period {
     /// The period containing `unix_time`; `length` is at least 1 (checked by `validate`).
     fn at(unix_time: u64, length: u32) -> Self {
         let length = u64::from(length);
-        Self {
-            counter: unix_time / length,
-            seconds_left: length - unix_time % length,
-        }
+        Self { counter: unix_time / length, seconds_left: length - unix_time % length }
     }
 
     fn code(self, current: String, next: String) -> Code {
-        Code {
-            current,
-            next,
-            seconds_left: Some(self.seconds_left),
-        }
+        Code { current, next, seconds_left: Some(self.seconds_left) }
     }
 }
 
@@ -248,12 +225,7 @@ fn truncated_pair<M: Mac + KeyInit + Clone>(key: &[u8], counter: u64) -> (u32, u
 fn truncate(hmac: &[u8]) -> u32 {
     // HMAC-SHA1/256/512 outputs are 20, 32 or 64 bytes, so the offset (0–15) plus 4 is in range.
     let offset = usize::from(hmac[hmac.len() - 1] & 0x0f);
-    let word = [
-        hmac[offset],
-        hmac[offset + 1],
-        hmac[offset + 2],
-        hmac[offset + 3],
-    ];
+    let word = [hmac[offset], hmac[offset + 1], hmac[offset + 2], hmac[offset + 3]];
     u32::from_be_bytes(word) & 0x7fff_ffff
 }
 
@@ -279,27 +251,15 @@ mod tests {
     }
 
     fn totp(digits: u8, period: u32) -> OtpParams {
-        OtpParams {
-            digits,
-            period,
-            ..OtpParams::default()
-        }
+        OtpParams { digits, period, ..OtpParams::default() }
     }
 
     fn hotp(digits: u8, counter: u64) -> OtpParams {
-        OtpParams {
-            kind: Kind::Hotp,
-            digits,
-            counter,
-            ..OtpParams::default()
-        }
+        OtpParams { kind: Kind::Hotp, digits, counter, ..OtpParams::default() }
     }
 
     fn steam() -> OtpParams {
-        OtpParams {
-            kind: Kind::Steam,
-            ..OtpParams::default()
-        }
+        OtpParams { kind: Kind::Steam, ..OtpParams::default() }
     }
 
     #[test]
@@ -310,20 +270,12 @@ mod tests {
         let last_second = generate(&secret, &totp(6, 30), 59).unwrap();
         assert_eq!(
             last_second,
-            Code {
-                current: "996554".into(),
-                next: "602287".into(),
-                seconds_left: Some(1)
-            }
+            Code { current: "996554".into(), next: "602287".into(), seconds_left: Some(1) }
         );
         let first_second = generate(&secret, &totp(6, 30), 60).unwrap();
         assert_eq!(
             first_second,
-            Code {
-                current: "602287".into(),
-                next: "143627".into(),
-                seconds_left: Some(30)
-            }
+            Code { current: "602287".into(), next: "143627".into(), seconds_left: Some(30) }
         );
     }
 
@@ -348,20 +300,8 @@ mod tests {
 
     #[test]
     fn validate_checks_only_what_the_kind_uses() {
-        assert_eq!(
-            OtpParams {
-                period: 0,
-                ..hotp(6, 0)
-            }
-            .validate(),
-            Ok(())
-        );
-        let odd_steam = OtpParams {
-            digits: 0,
-            period: 0,
-            algorithm: Algorithm::Sha512,
-            ..steam()
-        };
+        assert_eq!(OtpParams { period: 0, ..hotp(6, 0) }.validate(), Ok(()));
+        let odd_steam = OtpParams { digits: 0, period: 0, algorithm: Algorithm::Sha512, ..steam() };
         assert_eq!(odd_steam.validate(), Ok(()));
     }
 
@@ -408,12 +348,7 @@ mod tests {
                     ten.current,
                     short.current
                 );
-                assert!(
-                    ten.next.ends_with(&short.next),
-                    "{} vs {}",
-                    ten.next,
-                    short.next
-                );
+                assert!(ten.next.ends_with(&short.next), "{} vs {}", ten.next, short.next);
             }
         }
     }
@@ -431,21 +366,11 @@ mod tests {
     fn steam_ignores_digits_algorithm_and_period() {
         let secret = secret_80_bit();
         let plain = generate(&secret, &steam(), 1_700_000_000).unwrap();
-        let odd = OtpParams {
-            digits: 8,
-            period: 60,
-            algorithm: Algorithm::Sha512,
-            ..steam()
-        };
+        let odd = OtpParams { digits: 8, period: 60, algorithm: Algorithm::Sha512, ..steam() };
         assert_eq!(generate(&secret, &odd, 1_700_000_000).unwrap(), plain);
         assert_eq!(plain.seconds_left, Some(10));
         assert_eq!(plain.current.len(), 5);
-        assert!(
-            plain
-                .current
-                .chars()
-                .all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c))
-        );
+        assert!(plain.current.chars().all(|c| "23456789BCDFGHJKMNPQRTVWXY".contains(c)));
     }
 
     #[test]

@@ -113,10 +113,7 @@ mod tests {
         assert_eq!(err, SecretError::NotBase32 { position: 5 });
         assert!(!err.to_string().contains("JBSW"));
         assert_eq!(Secret::from_base32("  ").unwrap_err(), SecretError::Empty);
-        assert_eq!(
-            Secret::from_base32("A").unwrap_err(),
-            SecretError::BadLength { length: 1 }
-        );
+        assert_eq!(Secret::from_base32("A").unwrap_err(), SecretError::BadLength { length: 1 });
     }
 
     #[test]

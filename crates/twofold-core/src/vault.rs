@@ -147,9 +147,7 @@ pub fn default_dir() -> Result<PathBuf, VaultError> {
     if let Some(dir) = std::env::var_os("TWOFOLD_DATA_DIR").filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
-    directories::BaseDirs::new()
-        .map(|b| b.data_dir().join("twofold"))
-        .ok_or(VaultError::NoDataDir)
+    directories::BaseDirs::new().map(|b| b.data_dir().join("twofold")).ok_or(VaultError::NoDataDir)
 }
 
 impl<K: Keystore> Vault<K> {
@@ -230,9 +228,8 @@ impl<K: Keystore> Vault<K> {
 
         let _lock = self.lock()?;
         let mut accounts = self.read()?;
-        for existing in accounts
-            .iter()
-            .filter(|a| a.issuer == credential.issuer && a.name == credential.name)
+        for existing in
+            accounts.iter().filter(|a| a.issuer == credential.issuer && a.name == credential.name)
         {
             if self.keystore.load(existing.id)?.as_ref() == Some(&credential.secret) {
                 return Err(VaultError::Duplicate { label: existing.label(), id: existing.id });
@@ -346,7 +343,8 @@ impl<K: Keystore> Vault<K> {
     fn update(&self, id: Uuid, change: impl FnOnce(&mut Account)) -> Result<Account, VaultError> {
         let _lock = self.lock()?;
         let mut accounts = self.read()?;
-        let account = accounts.iter_mut().find(|a| a.id == id).ok_or(VaultError::NotFound { id })?;
+        let account =
+            accounts.iter_mut().find(|a| a.id == id).ok_or(VaultError::NotFound { id })?;
         change(account);
         let account = account.clone();
         self.write(&accounts)?;
@@ -367,28 +365,32 @@ impl<K: Keystore> Vault<K> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(self.io("read", &self.metadata, e)),
         };
-        let damaged =
-            |reason: String| VaultError::Damaged { path: self.metadata.clone(), reason };
+        let damaged = |reason: String| VaultError::Damaged { path: self.metadata.clone(), reason };
         #[derive(Deserialize)]
         struct Version {
             version: u32,
         }
-        let version: Version = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        let version: Version =
+            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
         if version.version > FORMAT_VERSION {
-            return Err(VaultError::NewerFormat { path: self.metadata.clone(), found: version.version });
+            return Err(VaultError::NewerFormat {
+                path: self.metadata.clone(),
+                found: version.version,
+            });
         }
-        let file: MetadataFile = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+        let file: MetadataFile =
+            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
         Ok(file.accounts)
     }
 
     /// Replaces the metadata file atomically. Call with the lock held.
     fn write(&self, accounts: &[Account]) -> Result<(), VaultError> {
         let file = MetadataFile { version: FORMAT_VERSION, accounts: accounts.to_vec() };
-        let mut bytes = serde_json::to_vec_pretty(&file).map_err(|e| {
-            self.io("encode", &self.metadata, io::Error::other(e))
-        })?;
+        let mut bytes = serde_json::to_vec_pretty(&file)
+            .map_err(|e| self.io("encode", &self.metadata, io::Error::other(e)))?;
         bytes.push(b'\n');
-        replace_file(&self.dir, &self.metadata, &bytes).map_err(|e| self.io("write", &self.metadata, e))
+        replace_file(&self.dir, &self.metadata, &bytes)
+            .map_err(|e| self.io("write", &self.metadata, e))
     }
 }
 
@@ -483,7 +485,10 @@ mod tests {
         let text = fs::read_to_string(vault.metadata_path()).unwrap();
         assert!(text.contains("GitHub") && text.contains(&account.id.to_string()));
         assert!(!text.to_uppercase().contains("JBSWY3DP"), "{text}");
-        assert_eq!(vault.secret(&account).unwrap(), Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap());
+        assert_eq!(
+            vault.secret(&account).unwrap(),
+            Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()
+        );
         assert_eq!(vault.accounts().unwrap(), vec![account]);
     }
 
@@ -540,7 +545,10 @@ mod tests {
         let orphan = Uuid::new_v4();
         vault.keystore().store(orphan, vault.id(), "x", &Secret::new(vec![1; 10])).unwrap();
         // An entry of another vault in the same keyring is not an orphan of this one.
-        vault.keystore().store(Uuid::new_v4(), Uuid::new_v4(), "y", &Secret::new(vec![2; 10])).unwrap();
+        vault
+            .keystore()
+            .store(Uuid::new_v4(), Uuid::new_v4(), "y", &Secret::new(vec![2; 10]))
+            .unwrap();
         vault.keystore().entries.lock().unwrap().remove(&a.id);
         let report = vault.reconcile().unwrap();
         assert_eq!(report.orphan_secrets, vec![orphan]);
@@ -548,7 +556,10 @@ mod tests {
         assert_eq!(vault.accounts().unwrap().len(), 1);
         assert!(vault.keystore().load(orphan).unwrap().is_some());
         let err = vault.secret(&a).unwrap_err();
-        assert_eq!(err.to_string(), "the secret of A (a) is missing from the system keyring; re-add the account");
+        assert_eq!(
+            err.to_string(),
+            "the secret of A (a) is missing from the system keyring; re-add the account"
+        );
     }
 
     #[test]
@@ -599,7 +610,10 @@ mod tests {
                     let v = Vault::open(dir, MemoryKeystore::default()).unwrap();
                     for i in 0..10 {
                         let secret = Secret::new(vec![t as u8, i as u8, 1, 2, 3, 4, 5, 6, 7, 8]);
-                        let c = Credential { secret, ..credential(&format!("T{t}"), &format!("{i}"), "AA") };
+                        let c = Credential {
+                            secret,
+                            ..credential(&format!("T{t}"), &format!("{i}"), "AA")
+                        };
                         v.add(c, 1).unwrap();
                     }
                 });

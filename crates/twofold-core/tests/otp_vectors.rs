@@ -16,16 +16,10 @@ struct Vectors {
 
 impl Vectors {
     fn load(name: &'static str) -> Self {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/vectors")
-            .join(name);
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vectors").join(name);
         let text = std::fs::read_to_string(&path)
             .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
-        let mut vectors = Self {
-            name,
-            keys: Vec::new(),
-            rows: Vec::new(),
-        };
+        let mut vectors = Self { name, keys: Vec::new(), rows: Vec::new() };
         for line in text.lines() {
             let data = line.split('#').next().unwrap_or_default();
             let mut fields: Vec<String> = data.split_whitespace().map(str::to_owned).collect();
@@ -56,9 +50,7 @@ impl Vectors {
 }
 
 fn number<T: std::str::FromStr>(field: &str) -> T {
-    field
-        .parse()
-        .unwrap_or_else(|_| panic!("{field:?} is not a number"))
+    field.parse().unwrap_or_else(|_| panic!("{field:?} is not a number"))
 }
 
 fn algorithm(mode: &str) -> Algorithm {
@@ -71,23 +63,11 @@ fn algorithm(mode: &str) -> Algorithm {
 }
 
 fn hotp(algorithm: Algorithm, digits: u8, counter: u64) -> OtpParams {
-    OtpParams {
-        kind: Kind::Hotp,
-        algorithm,
-        digits,
-        period: 30,
-        counter,
-    }
+    OtpParams { kind: Kind::Hotp, algorithm, digits, period: 30, counter }
 }
 
 fn totp(algorithm: Algorithm, digits: u8, period: u32) -> OtpParams {
-    OtpParams {
-        kind: Kind::Totp,
-        algorithm,
-        digits,
-        period,
-        counter: 0,
-    }
+    OtpParams { kind: Kind::Totp, algorithm, digits, period, counter: 0 }
 }
 
 #[test]
@@ -105,15 +85,8 @@ fn rfc4226_appendix_d() {
         // The intermediate columns: the file is the RFC's, and the HMAC input is the 8-byte counter.
         let mut mac = Hmac::<sha1::Sha1>::new_from_slice(secret.expose()).expect("any key length");
         mac.update(&count.to_be_bytes());
-        assert_eq!(
-            data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes()),
-            *hmac_hex
-        );
-        assert_eq!(
-            u32::from_str_radix(truncated_hex, 16),
-            Ok(truncated),
-            "count {count}"
-        );
+        assert_eq!(data_encoding::HEXLOWER.encode(&mac.finalize().into_bytes()), *hmac_hex);
+        assert_eq!(u32::from_str_radix(truncated_hex, 16), Ok(truncated), "count {count}");
 
         let at = |digits| generate(&secret, &hotp(Algorithm::Sha1, digits, count), 0).unwrap();
         let six = at(6);
@@ -126,11 +99,7 @@ fn rfc4226_appendix_d() {
         let ten = format!("{truncated:010}");
         for digits in 5..=10 {
             let expected = &ten[10 - usize::from(digits)..];
-            assert_eq!(
-                at(digits).current,
-                expected,
-                "count {count}, {digits} digits"
-            );
+            assert_eq!(at(digits).current, expected, "count {count}, {digits} digits");
             // TOTP is HOTP at floor(time / period): any time inside period `count` gives the same.
             for time in [count * 30, count * 30 + 29] {
                 let code = generate(&secret, &totp(Algorithm::Sha1, digits, 30), time).unwrap();
@@ -167,11 +136,7 @@ fn rfc6238_appendix_b() {
 
         // 10 digits take another path (totp-rs stops at 9); the RFC's 8 are its last 8.
         let ten = generate(&secret, &totp(algorithm, 10, 30), time).unwrap();
-        assert!(
-            ten.current.ends_with(expected.as_str()),
-            "{mode} at {time}: {}",
-            ten.current
-        );
+        assert!(ten.current.ends_with(expected.as_str()), "{mode} at {time}: {}", ten.current);
     }
 }
 
@@ -179,17 +144,9 @@ fn rfc6238_appendix_b() {
 fn steam_guard() {
     let vectors = Vectors::load("steam.txt");
     let secret = vectors.key(&[]);
-    let steam = OtpParams {
-        kind: Kind::Steam,
-        ..OtpParams::default()
-    };
+    let steam = OtpParams { kind: Kind::Steam, ..OtpParams::default() };
     // Steam ignores these; a stored account may carry anything in them.
-    let odd = OtpParams {
-        algorithm: Algorithm::Sha256,
-        digits: 9,
-        period: 60,
-        ..steam
-    };
+    let odd = OtpParams { algorithm: Algorithm::Sha256, digits: 9, period: 60, ..steam };
     for row in &vectors.rows {
         let [time, current, next, seconds_left] = row.as_slice() else {
             panic!("steam.txt: expected 4 fields, got {row:?}");
@@ -200,15 +157,7 @@ fn steam_guard() {
             next: next.clone(),
             seconds_left: Some(number(seconds_left)),
         };
-        assert_eq!(
-            generate(&secret, &steam, time).unwrap(),
-            expected,
-            "at {time}"
-        );
-        assert_eq!(
-            generate(&secret, &odd, time).unwrap(),
-            expected,
-            "at {time}, odd params"
-        );
+        assert_eq!(generate(&secret, &steam, time).unwrap(), expected, "at {time}");
+        assert_eq!(generate(&secret, &odd, time).unwrap(), expected, "at {time}, odd params");
     }
 }

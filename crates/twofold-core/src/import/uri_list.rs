@@ -21,7 +21,11 @@ pub fn uri_list(text: &str) -> Imported {
                     for (i, entry) in batch.entries.into_iter().enumerate() {
                         match entry {
                             Ok(credential) => imported.credentials.push(credential),
-                            Err(e) => imported.errors.push(error(Some(i + 1), Some(e.label), e.problem.to_string())),
+                            Err(e) => imported.errors.push(error(
+                                Some(i + 1),
+                                Some(e.label),
+                                e.problem.to_string(),
+                            )),
                         }
                     }
                 }
@@ -54,7 +58,8 @@ mod tests {
 
     #[test]
     fn multibyte_text_near_the_scheme_does_not_panic() {
-        let imported = uri_list("otpauth-migratio\u{e9}n://x\n\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}");
+        let imported =
+            uri_list("otpauth-migratio\u{e9}n://x\n\u{1f600}\u{1f600}\u{1f600}\u{1f600}\u{1f600}");
         assert_eq!(imported.errors.len(), 2);
     }
 }

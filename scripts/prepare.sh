@@ -1,0 +1,109 @@
+# shellcheck shell=bash disable=SC2034 # the lists are used by the scripts that source this file
+# Sourced by the other scripts: the one list of system packages, and the functions that install what a
+# fresh Debian/Ubuntu machine lacks (only what is missing, so a prepared machine pays ~0.1 s).
+
+# What building the workspace (the Tauri app included) needs. libappindicator3-dev does not exist on
+# Debian 12: the ayatana one replaces it. Tauri's default `dbus` feature links libdbus.
+BUILD_PACKAGES=(
+  build-essential pkg-config curl ca-certificates
+  libssl-dev libdbus-1-dev libxdo-dev
+  libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
+  libayatana-appindicator3-dev
+)
+
+# What scripts/with-services starts. xauth is only "recommended" by xvfb, so it is named. at-spi2-core
+# lets GTK find its accessibility bus instead of warning. Notifications (dunst) come with a later issue:
+# add `dunst` here and start it in scripts/with-services.
+SERVICE_PACKAGES=(
+  xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver at-spi2-core
+)
+
+# What scripts/test runs besides cargo.
+CHECK_PACKAGES=(shellcheck)
+
+# Build products go to a cache outside the clone: a cold Tauri build is slow and ~3 GB.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/twofold-target}"
+
+# Prints a message on stderr prefixed with the script's name.
+say() {
+  printf '%s: %s\n' "${0##*/}" "$*" >&2
+}
+
+# Runs a command as root: directly when root, through sudo otherwise.
+as_root() {
+  if [[ $(id -u) -eq 0 ]]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    say "need root to run: $*"
+    say "run this script as root or install sudo"
+    return 1
+  fi
+}
+
+# Installs the named Debian packages that are not installed yet (apt-get update first, no recommends).
+ensure_packages() {
+  if ! command -v dpkg-query >/dev/null || ! command -v apt-get >/dev/null; then
+    say "not a Debian/Ubuntu system: make sure these are installed: $*"
+    return 0
+  fi
+  local installed missing=() package
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 == "ii" { print $1 }')
+  for package in "$@"; do
+    grep -qxF -- "$package" <<<"$installed" || missing+=("$package")
+  done
+  [[ ${#missing[@]} -eq 0 ]] && return 0
+  say "installing missing system packages: ${missing[*]}"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Makes `cargo` available, installing the stable toolchain with rustup when there is none
+# (Debian's own cargo is too old for edition 2024).
+ensure_rust() {
+  if ! command -v cargo >/dev/null && [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+    export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+  fi
+  command -v cargo >/dev/null && return 0
+  say "no Rust toolchain: installing stable with rustup (https://rustup.rs)"
+  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs |
+    sh -s -- -y --no-modify-path --profile minimal --component rustfmt,clippy
+  export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+}
+
+# Adds the rustup components the checks need (rustfmt, clippy) when they are missing.
+ensure_rust_components() {
+  if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+    return 0
+  fi
+  if ! command -v rustup >/dev/null; then
+    say "cargo fmt and cargo clippy are needed: install rustfmt and clippy for your toolchain"
+    return 1
+  fi
+  rustup component add rustfmt clippy
+}
+
+# Installs a cargo tool when its command is missing: ensure_cargo_tool COMMAND CRATE [cargo install args].
+ensure_cargo_tool() {
+  local command=$1 crate=$2
+  shift 2
+  command -v "$command" >/dev/null && return 0
+  say "installing $crate (cargo install)"
+  # Its own temporary target dir: the tool's build has nothing to share with the workspace's.
+  env -u CARGO_TARGET_DIR cargo install --locked "$crate" "$@"
+}
+
+# Builds the whole workspace, tests included: scripts/run and scripts/test share this one command
+# because `cargo build -p twofold-app` resolves other features (tokio, syn, getrandom, ... unified with
+# the tests' dev-dependencies), which would keep two builds of every crate in the cache.
+build_workspace() {
+  cargo build --workspace --all-targets "$@"
+}
+
+# Everything scripts/with-services starts.
+ensure_services() {
+  ensure_packages "${SERVICE_PACKAGES[@]}"
+  ensure_rust
+  ensure_cargo_tool tauri-driver tauri-driver --version '^2'
+}
