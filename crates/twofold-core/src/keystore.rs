@@ -162,17 +162,53 @@ impl Keystore for OsKeystore {
     }
 }
 
-/// A keystore in memory, for unit tests of code above the keystore (never used by the app).
-#[cfg(test)]
+/// A keystore in memory, for tests of code above the keystore (never used by the app or CLI; the
+/// `memory-keystore` feature lets other crates' tests use it).
+#[cfg(any(test, feature = "memory-keystore"))]
 #[derive(Debug, Default)]
-pub(crate) struct MemoryKeystore {
-    pub(crate) entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, (Uuid, Secret)>>,
-    /// Makes the next `store` fail, standing in for a keyring that errors mid-write (a fault that
-    /// cannot be produced on demand with a real daemon).
-    pub(crate) fail_next_store: std::sync::atomic::AtomicBool,
+pub struct MemoryKeystore {
+    entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, (Uuid, Secret)>>,
+    loads: std::sync::atomic::AtomicUsize,
+    fail_next_store: std::sync::atomic::AtomicBool,
 }
 
-#[cfg(test)]
+#[cfg(any(test, feature = "memory-keystore"))]
+impl MemoryKeystore {
+    /// Makes the next `store` fail, standing in for a keyring that errors mid-write (a fault that
+    /// cannot be produced on demand with a real daemon).
+    pub fn fail_next_store(&self) {
+        self.fail_next_store.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many times a secret was read: what a cache above the keystore saves.
+    pub fn loads(&self) -> usize {
+        self.loads.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Number of entries, of every vault.
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// Whether there is no entry at all.
+    pub fn is_empty(&self) -> bool {
+        self.entries().is_empty()
+    }
+
+    /// Drops an entry behind the vault's back, as a user clearing it in a keyring browser would.
+    pub fn forget(&self, id: Uuid) {
+        self.entries().remove(&id);
+    }
+
+    fn entries(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<Uuid, (Uuid, Secret)>> {
+        // A test that panicked while holding the lock already failed; its data is still usable.
+        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+#[cfg(any(test, feature = "memory-keystore"))]
 impl Keystore for MemoryKeystore {
     fn store(
         &self,
@@ -184,21 +220,22 @@ impl Keystore for MemoryKeystore {
         if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
         }
-        self.entries.lock().unwrap().insert(id, (vault, secret.clone()));
+        self.entries().insert(id, (vault, secret.clone()));
         Ok(())
     }
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
-        Ok(self.entries.lock().unwrap().get(&id).map(|(_, s)| s.clone()))
+        self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(self.entries().get(&id).map(|(_, s)| s.clone()))
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
-        self.entries.lock().unwrap().remove(&id);
+        self.entries().remove(&id);
         Ok(())
     }
 
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
-        let entries = self.entries.lock().unwrap();
+        let entries = self.entries();
         Ok(Some(entries.iter().filter(|(_, (v, _))| *v == vault).map(|(id, _)| *id).collect()))
     }
 }

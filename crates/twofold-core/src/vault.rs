@@ -456,8 +456,6 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::Ordering;
-
     use super::*;
     use crate::keystore::MemoryKeystore;
     use crate::{Kind, OtpParams};
@@ -509,11 +507,11 @@ mod tests {
         let (_dir, vault) = vault();
         vault.add(credential("A", "a", "JBSWY3DPEHPK3PXP"), 1).unwrap();
         let before = fs::read(vault.metadata_path()).unwrap();
-        vault.keystore().fail_next_store.store(true, Ordering::SeqCst);
+        vault.keystore().fail_next_store();
         let err = vault.add(credential("B", "b", "GEZDGNBVGY3TQOJQ"), 2).unwrap_err();
         assert!(matches!(err, VaultError::Keystore(_)), "{err}");
         assert_eq!(fs::read(vault.metadata_path()).unwrap(), before);
-        assert_eq!(vault.keystore().entries.lock().unwrap().len(), 1);
+        assert_eq!(vault.keystore().len(), 1);
     }
 
     #[test]
@@ -523,7 +521,7 @@ mod tests {
         bad.otp.digits = 12;
         let err = vault.add(bad, 1).unwrap_err();
         assert!(err.to_string().starts_with("cannot add A (a): 12 digits"), "{err}");
-        assert!(vault.keystore().entries.lock().unwrap().is_empty());
+        assert!(vault.keystore().is_empty());
         assert!(vault.stamp().unwrap().is_none());
     }
 
@@ -549,7 +547,7 @@ mod tests {
             .keystore()
             .store(Uuid::new_v4(), Uuid::new_v4(), "y", &Secret::new(vec![2; 10]))
             .unwrap();
-        vault.keystore().entries.lock().unwrap().remove(&a.id);
+        vault.keystore().forget(a.id);
         let report = vault.reconcile().unwrap();
         assert_eq!(report.orphan_secrets, vec![orphan]);
         assert_eq!(report.missing_secrets, vec![a.id]);
