@@ -6,6 +6,7 @@ pub mod import;
 pub mod keystore;
 pub mod migration;
 pub mod otp;
+pub mod qr;
 pub mod secret;
 pub mod uri;
 pub mod vault;

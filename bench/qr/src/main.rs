@@ -1,0 +1,113 @@
+//! QR benchmark for issue 4.
+//!
+//! `generate OUT_DIR` writes a deterministic corpus of desktop-screenshot-like images with a
+//! `manifest.json` of the exact payloads each holds; `compare CORPUS_DIR` runs twofold's decoder,
+//! `zbarimg` and zxing-cpp over it and prints a Markdown table (recall, exact images, false
+//! payloads, decode time) per decoder and per category. `scripts/bench-qr` does both.
+
+mod cases;
+mod compare;
+mod decoders;
+mod draw;
+mod generate;
+mod manifest;
+mod payload;
+mod rng;
+mod symbol;
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+
+/// How to call this program.
+const USAGE: &str = "usage:
+  twofold-qr-bench generate OUT_DIR
+  twofold-qr-bench compare CORPUS_DIR [--python PYTHON] [--only twofold,zbar,zxing] [--misses]
+
+compare runs every decoder it can: twofold (in process), zbarimg (Debian zbar-tools) and zxing-cpp
+(PyPI zxing-cpp and pillow, imported by PYTHON, default python3). The table goes to stdout; with
+--misses, every image a decoder got wrong is listed on stderr.";
+
+/// The options of `compare`.
+struct CompareOptions {
+    dir: PathBuf,
+    python: String,
+    only: Vec<String>,
+    misses: bool,
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("generate") => {
+            let [_, dir] = args.as_slice() else { bail!("{USAGE}") };
+            let start = Instant::now();
+            let manifest = generate::generate(dir.as_ref())?;
+            eprintln!(
+                "wrote {} images and {} to {dir} in {:.1} s",
+                manifest.images.len(),
+                manifest::FILE_NAME,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Some("compare") => compare(parse_compare(&args[1..])?),
+        _ => bail!("{USAGE}"),
+    }
+}
+
+/// Reads `compare`'s arguments.
+fn parse_compare(args: &[String]) -> Result<CompareOptions> {
+    let mut options = CompareOptions {
+        dir: PathBuf::new(),
+        python: "python3".to_owned(),
+        only: ["twofold", "zbar", "zxing"].map(str::to_owned).to_vec(),
+        misses: false,
+    };
+    let mut dir = None;
+    let mut args = args.iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--python" => options.python = args.next().context("--python needs a program")?.clone(),
+            "--only" => {
+                let list = args.next().context("--only needs a list of decoders")?;
+                options.only = list.split(',').map(str::to_owned).collect();
+            }
+            "--misses" => options.misses = true,
+            other if dir.is_none() && !other.starts_with('-') => dir = Some(PathBuf::from(other)),
+            other => bail!("unexpected argument {other:?}\n{USAGE}"),
+        }
+    }
+    options.dir = dir.with_context(|| format!("no corpus directory\n{USAGE}"))?;
+    Ok(options)
+}
+
+/// Runs the chosen decoders over a corpus and prints the report.
+fn compare(options: CompareOptions) -> Result<()> {
+    let manifest = manifest::Manifest::load(&options.dir)?;
+    let mut runs = Vec::new();
+    for name in &options.only {
+        eprintln!("decoding {} images with {name}", manifest.images.len());
+        let run = match name.as_str() {
+            "twofold" => decoders::twofold(&options.dir, &manifest),
+            "zbar" => decoders::zbarimg(&options.dir, &manifest),
+            "zxing" => decoders::zxing(&options.dir, &manifest, &options.python),
+            other => bail!("unknown decoder {other:?}: choose among twofold, zbar, zxing"),
+        };
+        match run {
+            Ok(run) => runs.push(run),
+            // One missing decoder should not hide the others' figures.
+            Err(e) => eprintln!("skipping {name}: {e:#}"),
+        }
+    }
+    if options.misses {
+        for run in &runs {
+            eprint!("{}", compare::misses(&manifest, run));
+        }
+    }
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(compare::report(&manifest, &runs).as_bytes())?;
+    Ok(())
+}

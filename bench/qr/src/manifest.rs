@@ -1,0 +1,64 @@
+//! `manifest.json`: what each corpus image is and exactly which payloads it holds.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+/// File name of the manifest inside a corpus directory.
+pub const FILE_NAME: &str = "manifest.json";
+
+/// The whole corpus.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Images in generation order (categories stay together).
+    pub images: Vec<Entry>,
+}
+
+/// One image of the corpus.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Entry {
+    /// File name, relative to the corpus directory.
+    pub file: String,
+    /// The case it covers ("dark", "hidpi", "negative", ...).
+    pub category: String,
+    /// How it was made, for a person reading a failure.
+    pub note: String,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Every payload a decoder should find, each once; empty for negatives.
+    pub payloads: Vec<String>,
+}
+
+impl Manifest {
+    /// Reads `manifest.json` from a corpus directory.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let path = dir.join(FILE_NAME);
+        let text = std::fs::read_to_string(&path).with_context(|| {
+            format!("cannot read {} (generate the corpus first)", path.display())
+        })?;
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a corpus manifest", path.display()))
+    }
+
+    /// Writes `manifest.json` into a corpus directory.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(FILE_NAME);
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    }
+
+    /// Category names in the order they first appear.
+    pub fn categories(&self) -> Vec<&str> {
+        let mut seen: Vec<&str> = Vec::new();
+        for entry in &self.images {
+            if !seen.contains(&entry.category.as_str()) {
+                seen.push(&entry.category);
+            }
+        }
+        seen
+    }
+}

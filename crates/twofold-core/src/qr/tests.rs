@@ -1,0 +1,190 @@
+//! Each pass on a generated image that needs it: the scan fails with the pass switched off and
+//! reads the code with it on.
+
+use image::imageops::{self, FilterType};
+use image::{Rgba, RgbaImage};
+use qrcode::{EcLevel, QrCode};
+
+use super::{Passes, scan_rgba_with};
+
+const TEXT: &str = "otpauth://totp/Example:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
+
+/// Only pass 1, with alpha composited onto white.
+const AS_IS: Passes = Passes {
+    flatten_alpha: true,
+    inverted: false,
+    alpha_on_black: false,
+    local_threshold: false,
+    crops: false,
+    crop_rescale: false,
+};
+
+const INK: [u8; 4] = [0, 0, 0, 255];
+const PAPER: [u8; 4] = [255, 255, 255, 255];
+
+fn fill(image: &mut RgbaImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 4]) {
+    for yy in y..(y + h).min(image.height()) {
+        for xx in x..(x + w).min(image.width()) {
+            image.put_pixel(xx, yy, Rgba(colour));
+        }
+    }
+}
+
+/// Draws `text` as a code at (x, y) with modules of `module` pixels and a `quiet`-module margin.
+fn draw(
+    image: &mut RgbaImage,
+    text: &str,
+    at: (u32, u32),
+    module: u32,
+    quiet: u32,
+    colours: ([u8; 4], [u8; 4]),
+) {
+    let code = QrCode::with_error_correction_level(text, EcLevel::M).expect("fits");
+    let size = code.width() as u32;
+    let (ink, paper) = colours;
+    let side = (size + 2 * quiet) * module;
+    fill(image, at.0 - quiet * module, at.1 - quiet * module, side, side, paper);
+    for (i, colour) in code.to_colors().into_iter().enumerate() {
+        if colour == qrcode::Color::Dark {
+            let (mx, my) = (i as u32 % size, i as u32 / size);
+            fill(image, at.0 + mx * module, at.1 + my * module, module, module, ink);
+        }
+    }
+}
+
+fn page(width: u32, height: u32, colour: [u8; 4]) -> RgbaImage {
+    RgbaImage::from_pixel(width, height, Rgba(colour))
+}
+
+fn scan(image: &RgbaImage, passes: Passes) -> Vec<String> {
+    scan_rgba_with(image.width(), image.height(), image.as_raw(), passes)
+        .into_iter()
+        .map(|found| found.text)
+        .collect()
+}
+
+/// Reads nothing with the passes `without`, exactly `expected` with the passes `with`.
+fn needs(image: &RgbaImage, without: Passes, with: Passes, expected: &[&str]) {
+    assert_eq!(scan(image, without), Vec::<String>::new(), "read without the pass");
+    let mut got = scan(image, with);
+    got.sort_unstable();
+    assert_eq!(got, expected, "not read with the pass");
+}
+
+#[test]
+fn as_is_decodes_every_grid_not_only_the_first() {
+    let mut image = page(900, 400, PAPER);
+    let other = "https://example.com/second";
+    draw(&mut image, TEXT, (40, 60), 4, 4, (INK, PAPER));
+    draw(&mut image, other, (520, 60), 4, 4, (INK, PAPER));
+    let mut got = scan(&image, AS_IS);
+    got.sort_unstable();
+    assert_eq!(got, [other, TEXT]);
+}
+
+#[test]
+fn flattening_alpha_reads_a_code_whose_hidden_colour_is_black() {
+    let mut image = page(300, 300, [0, 0, 0, 0]);
+    draw(&mut image, TEXT, (30, 30), 5, 0, (INK, [0, 0, 0, 0]));
+    let naive = Passes { flatten_alpha: false, ..Passes::ALL };
+    needs(&image, naive, AS_IS, &[TEXT]);
+}
+
+#[test]
+fn alpha_onto_black_reads_a_light_code_on_transparency() {
+    let mut image = page(300, 300, [0, 0, 0, 0]);
+    draw(&mut image, TEXT, (30, 30), 5, 0, (PAPER, [0, 0, 0, 0]));
+    let without = Passes { alpha_on_black: false, ..Passes::ALL };
+    needs(&image, without, Passes::ALL, &[TEXT]);
+}
+
+fn dark_mode() -> RgbaImage {
+    let dark = [30, 31, 34, 255];
+    let mut image = page(700, 500, dark);
+    draw(&mut image, TEXT, (200, 100), 5, 4, ([225, 225, 228, 255], dark));
+    image
+}
+
+#[test]
+fn inverted_pass_reads_dark_mode() {
+    needs(&dark_mode(), AS_IS, Passes { inverted: true, ..AS_IS }, &[TEXT]);
+}
+
+fn hidpi_of(module: u32, scale: f32, filter: FilterType) -> RgbaImage {
+    let mut image = page(600, 400, PAPER);
+    draw(&mut image, TEXT, (150, 80), module, 4, (INK, PAPER));
+    let (w, h) = ((600.0 * scale) as u32, (400.0 * scale) as u32);
+    imageops::resize(&image, w, h, filter)
+}
+
+/// A page dimmed to 30 % brightness behind a modal dialog.
+fn dimmed() -> RgbaImage {
+    let mut image = page(700, 500, PAPER);
+    draw(&mut image, TEXT, (200, 100), 4, 4, (INK, PAPER));
+    for pixel in image.pixels_mut() {
+        for channel in 0..3 {
+            pixel.0[channel] = (u32::from(pixel.0[channel]) * 3 / 10) as u8;
+        }
+    }
+    image
+}
+
+fn jpeg(image: &RgbaImage, quality: u8) -> RgbaImage {
+    let rgb = image::DynamicImage::ImageRgba8(image.clone()).to_rgb8();
+    let mut bytes = Vec::new();
+    let encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, quality);
+    rgb.write_with_encoder(encoder).expect("encodes");
+    image::load_from_memory(&bytes).expect("decodes").to_rgba8()
+}
+
+fn modal() -> RgbaImage {
+    let mut image = dimmed();
+    // The dialog two modules beside the code's quiet zone, on the same rows.
+    fill(&mut image, 200 + 41 * 4 + 8, 60, 300, 300, [250, 250, 250, 255]);
+    image
+}
+
+fn several() -> RgbaImage {
+    let mut image = page(2000, 900, PAPER);
+    for i in 0..6u32 {
+        let text = format!("{TEXT}&n={i}");
+        draw(
+            &mut image,
+            &text,
+            (100 + (i % 3) * 650, 100 + (i / 3) * 420),
+            4 + i % 2,
+            4,
+            (INK, PAPER),
+        );
+    }
+    image
+}
+
+#[test]
+fn local_threshold_reads_a_dimmed_page_beside_a_bright_dialog() {
+    // rqrr's row-wise threshold averages the bright dialog into the dimmed code's rows.
+    let without = Passes { local_threshold: false, ..Passes::ALL };
+    needs(&modal(), without, Passes::ALL, &[TEXT]);
+}
+
+#[test]
+fn crops_read_codes_whose_finders_rqrr_groups_across_codes() {
+    let image = several();
+    let without = scan(&image, Passes { crops: false, ..Passes::ALL });
+    let with = scan(&image, Passes::ALL);
+    assert!(without.len() < 6, "all read without crops: {without:?}");
+    assert_eq!(with.len(), 6, "{with:?}");
+}
+
+#[test]
+fn crops_read_a_code_with_2_px_modules_rescaled_and_saved_as_jpeg() {
+    let image = jpeg(&hidpi_of(2, 1.25, FilterType::CatmullRom), 50);
+    needs(&image, Passes { crops: false, ..Passes::ALL }, Passes::ALL, &[TEXT]);
+}
+
+#[test]
+fn rescaling_crops_reads_modules_under_two_pixels() {
+    // A 3-pixel-module code in a screenshot shown at 60 %: modules of 1.8 pixels.
+    let image = hidpi_of(3, 0.6, FilterType::Triangle);
+    needs(&image, Passes { crop_rescale: false, ..Passes::ALL }, Passes::ALL, &[TEXT]);
+}
