@@ -228,12 +228,8 @@ impl<K: Keystore> Vault<K> {
 
         let _lock = self.lock()?;
         let mut accounts = self.read()?;
-        for existing in
-            accounts.iter().filter(|a| a.issuer == credential.issuer && a.name == credential.name)
-        {
-            if self.keystore.load(existing.id)?.as_ref() == Some(&credential.secret) {
-                return Err(VaultError::Duplicate { label: existing.label(), id: existing.id });
-            }
+        if let Some(existing) = self.duplicate_in(&accounts, &credential)? {
+            return Err(VaultError::Duplicate { label: existing.label(), id: existing.id });
         }
 
         let account = Account {
@@ -257,6 +253,26 @@ impl<K: Keystore> Vault<K> {
         }
         tracing::info!(id = %account.id, "account added");
         Ok(account)
+    }
+
+    /// The stored account with the same issuer, account name and secret, if any: what `add` refuses.
+    pub fn find_duplicate(&self, credential: &Credential) -> Result<Option<Account>, VaultError> {
+        self.duplicate_in(&self.read()?, credential)
+    }
+
+    fn duplicate_in(
+        &self,
+        accounts: &[Account],
+        credential: &Credential,
+    ) -> Result<Option<Account>, VaultError> {
+        for existing in
+            accounts.iter().filter(|a| a.issuer == credential.issuer && a.name == credential.name)
+        {
+            if self.keystore.load(existing.id)?.as_ref() == Some(&credential.secret) {
+                return Ok(Some(existing.clone()));
+            }
+        }
+        Ok(None)
     }
 
     /// Removes an account: metadata first, then its secret.
@@ -496,6 +512,10 @@ mod tests {
         let first = vault.add(credential("GitHub", "alice", "JBSWY3DPEHPK3PXP"), 1).unwrap();
         let err = vault.add(credential("GitHub", "alice", "jbsw y3dp ehpk 3pxp"), 2).unwrap_err();
         assert!(matches!(err, VaultError::Duplicate { id, .. } if id == first.id));
+        let again = credential("GitHub", "alice", "JBSWY3DPEHPK3PXP");
+        assert_eq!(vault.find_duplicate(&again).unwrap().map(|a| a.id), Some(first.id));
+        let other = credential("GitHub", "alice", "GEZDGNBVGY3TQOJQ");
+        assert_eq!(vault.find_duplicate(&other).unwrap(), None);
         assert_eq!(err.to_string(), "GitHub (alice) is already in Twofold with the same secret");
         vault.add(credential("GitHub", "alice", "GEZDGNBVGY3TQOJQ"), 3).unwrap();
         vault.add(credential("GitHub", "bob", "JBSWY3DPEHPK3PXP"), 4).unwrap();

@@ -2,8 +2,7 @@
 //! (what `twofold export`, FreeOTP+, and QR-decoding tools write). Blank lines and `#` comments are
 //! skipped. The format loses nothing an otpauth URI can carry.
 
-use super::{EntryError, Imported};
-use crate::{migration, uri};
+use super::{Imported, Place, read_payload};
 
 /// Reads every URI in `text`; a bad line is reported by number while the others import.
 pub fn uri_list(text: &str) -> Imported {
@@ -13,30 +12,7 @@ pub fn uri_list(text: &str) -> Imported {
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        let position = index + 1;
-        let error = |entry, name, message: String| EntryError { position, entry, name, message };
-        if line.get(..18).is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth-migration:")) {
-            match migration::decode(line) {
-                Ok(batch) => {
-                    for (i, entry) in batch.entries.into_iter().enumerate() {
-                        match entry {
-                            Ok(credential) => imported.credentials.push(credential),
-                            Err(e) => imported.errors.push(error(
-                                Some(i + 1),
-                                Some(e.label),
-                                e.problem.to_string(),
-                            )),
-                        }
-                    }
-                }
-                Err(e) => imported.errors.push(error(None, None, e.to_string())),
-            }
-        } else {
-            match uri::parse(line) {
-                Ok(credential) => imported.credentials.push(credential),
-                Err(e) => imported.errors.push(error(None, None, e.to_string())),
-            }
-        }
+        read_payload(line, Place::Line(index + 1), &mut imported);
     }
     imported
 }
@@ -52,7 +28,7 @@ mod tests {
         let names: Vec<String> = imported.credentials.iter().map(|c| c.label()).collect();
         assert_eq!(names, ["A (a)", "B (b)"]);
         assert_eq!(imported.errors.len(), 1);
-        assert_eq!(imported.errors[0].position, 4);
+        assert_eq!(imported.errors[0].place, Place::Line(4));
         assert!(imported.errors[0].to_string().starts_with("line 4: "), "{}", imported.errors[0]);
     }
 

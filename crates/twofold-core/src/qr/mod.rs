@@ -72,7 +72,7 @@ const CROP_PIXELS: u64 = 2_200_000;
 const CROP_MODULE: f32 = 5.0;
 
 /// One QR code found in an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Clone, PartialEq, Eq, Serialize)]
 pub struct Found {
     /// The decoded payload (invalid UTF-8 replaced by U+FFFD).
     pub text: String,
@@ -80,6 +80,21 @@ pub struct Found {
     pub kind: PayloadKind,
     /// Where the code is: x, y, width, height in pixels of the input image.
     pub bbox: [u32; 4],
+}
+
+impl std::fmt::Debug for Found {
+    /// Account and batch payloads carry secrets: only other payloads are shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: &dyn std::fmt::Debug = match self.kind {
+            PayloadKind::Other => &self.text,
+            _ => &"<redacted>",
+        };
+        f.debug_struct("Found")
+            .field("text", text)
+            .field("kind", &self.kind)
+            .field("bbox", &self.bbox)
+            .finish()
+    }
 }
 
 /// What a QR code's payload holds.
