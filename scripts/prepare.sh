@@ -9,6 +9,8 @@ BUILD_PACKAGES=(
   libssl-dev libdbus-1-dev libxdo-dev
   libwebkit2gtk-4.1-dev libjavascriptcoregtk-4.1-dev libgtk-3-dev libsoup-3.0-dev librsvg2-dev
   libayatana-appindicator3-dev
+  # Screen capture (xcap): PipeWire headers read by bindgen (libclang), GBM, XCB RandR.
+  libpipewire-0.3-dev libclang-dev libgbm-dev libxcb-randr0-dev
 )
 
 # What scripts/with-services starts. xauth is only "recommended" by xvfb, so it is named. at-spi2-core
@@ -16,6 +18,8 @@ BUILD_PACKAGES=(
 # add `dunst` here and start it in scripts/with-services.
 SERVICE_PACKAGES=(
   xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver at-spi2-core
+  # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
+  xclip imagemagick
 )
 
 # What scripts/test runs besides cargo.

@@ -2,7 +2,14 @@
 //! permissions for the app's own commands so a capability must grant each one.
 
 fn main() {
-    let manifest = tauri_build::AppManifest::new().commands(&["list_accounts", "copy_code"]);
+    let manifest = tauri_build::AppManifest::new().commands(&[
+        "list_accounts",
+        "copy_code",
+        "scan_image",
+        "scan_screen",
+        "add_scanned",
+        "discard_scan",
+    ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {
         // A build script reports failure by panicking; the message is what the developer sees.

@@ -29,6 +29,29 @@ export function copyCode(id) {
   return call("copy_code", { id });
 }
 
+/**
+ * Scans an image file's bytes (an ArrayBuffer or Uint8Array, sent as the raw request body) and opens
+ * a scan: `{scan, entries: [{index, label, kind, duplicate}], problems: [message]}`. No secret is in it.
+ */
+export function scanImage(bytes) {
+  return call("scan_image", bytes);
+}
+
+/** Hides the window, captures every screen, shows the window again and opens a scan (as scanImage). */
+export function scanScreen() {
+  return call("scan_screen");
+}
+
+/** Adds the accounts at `chosen` (entry indexes) of scan `scan`: `{added: [label], problems: [message]}`. */
+export function addScanned(scan, chosen) {
+  return call("add_scanned", { scan, chosen });
+}
+
+/** Closes scan `scan` without adding anything (its secrets are dropped in Rust). */
+export function discardScan(scan) {
+  return call("discard_scan", { scan });
+}
+
 /** Calls `handler` whenever the vault changes on disk (e.g. the CLI added an account). */
 export async function onVaultChanged(handler) {
   if (!tauri) return () => {};

@@ -8,6 +8,10 @@ export const ERROR_LABELS = Object.freeze({
   not_found: "account removed",
   invalid_account: "invalid account",
   clipboard: "cannot copy",
+  image_unreadable: "cannot read the image",
+  no_qr_code: "no QR code",
+  scan_closed: "scan closed",
+  screen_capture: "cannot capture the screen",
   unknown: "error",
 });
 

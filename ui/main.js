@@ -1,7 +1,9 @@
 // The window: lists the accounts, keeps every countdown moving with one timer, lists again when a
-// period rolls over or the vault changes, and copies a code when its row is clicked.
+// period rolls over or the vault changes, copies a code when its row is clicked, and adds accounts
+// from QR images.
 import { copyCode, listAccounts, onVaultChanged } from "./api.js";
 import { createRow, fill, tick } from "./rows.js";
+import { setUpScanning } from "./scan.js";
 
 const list = document.getElementById("accounts");
 const empty = document.getElementById("empty");
@@ -99,5 +101,6 @@ function everySecond() {
 }
 
 onVaultChanged(refresh);
+setUpScanning(refresh, say);
 refresh();
 everySecond();

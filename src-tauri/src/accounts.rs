@@ -95,6 +95,11 @@ impl<K: Keystore> Accounts<K> {
         Ok(self.code(&account, params, now)?.current)
     }
 
+    /// The vault itself, for what goes beyond showing codes (adding scanned accounts).
+    pub fn vault(&self) -> &Vault<K> {
+        &self.vault
+    }
+
     /// The current version of the account list, to notice changes made by others.
     pub fn stamp(&self) -> Result<Option<Stamp>, VaultError> {
         self.vault.stamp()

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use twofold_core::keystore::KeystoreError;
 use twofold_core::otp::OtpError;
+use twofold_core::qr::QrError;
 use twofold_core::vault::VaultError;
 
 /// What kind of failure the UI is looking at; it picks a short label by this, never by the message.
@@ -25,6 +26,14 @@ pub enum ErrorCode {
     InvalidAccount,
     /// The code could not be put on the clipboard.
     Clipboard,
+    /// The image cannot be read (not an image, damaged, too large).
+    ImageUnreadable,
+    /// The image holds no QR code.
+    NoQrCode,
+    /// The screen could not be captured (or the person cancelled the desktop's screenshot dialog).
+    ScreenCapture,
+    /// The scan whose accounts were chosen is no longer open (replaced or already added).
+    ScanClosed,
     /// Anything else.
     Unknown,
 }
@@ -72,6 +81,12 @@ impl From<OtpError> for ApiError {
     }
 }
 
+impl From<QrError> for ApiError {
+    fn from(err: QrError) -> Self {
+        Self::new(ErrorCode::ImageUnreadable, err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +120,10 @@ mod tests {
             ErrorCode::NotFound,
             ErrorCode::InvalidAccount,
             ErrorCode::Clipboard,
+            ErrorCode::ImageUnreadable,
+            ErrorCode::NoQrCode,
+            ErrorCode::ScanClosed,
+            ErrorCode::ScreenCapture,
             ErrorCode::Unknown,
         ] {
             let name = serde_json::to_value(code).unwrap();

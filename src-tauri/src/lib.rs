@@ -1,9 +1,11 @@
-//! The Twofold desktop app: one window listing the vault's accounts with live codes. A thin shell
+//! The Twofold desktop app: one window listing the vault's accounts with live codes, adding
+//! accounts from QR images. A thin shell
 //! over `twofold-core`: the commands delegate, the UI in `../ui` only displays.
 
 pub mod accounts;
 pub mod commands;
 pub mod error;
+pub mod scan;
 pub mod watch;
 
 use std::ffi::OsString;
@@ -43,7 +45,15 @@ pub fn builder<R: Runtime>(state: AppState) -> tauri::Builder<R> {
     tauri::Builder::<R>::new()
         .plugin(tauri_plugin_clipboard_manager::init())
         .manage(state)
-        .invoke_handler(tauri::generate_handler![commands::list_accounts, commands::copy_code])
+        .manage(scan::Scans::default())
+        .invoke_handler(tauri::generate_handler![
+            commands::list_accounts,
+            commands::copy_code,
+            commands::scan_image,
+            commands::scan_screen,
+            commands::add_scanned,
+            commands::discard_scan
+        ])
         .setup(|app| Ok(watch::spawn(app.handle().clone())?))
 }
 

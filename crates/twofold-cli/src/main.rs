@@ -7,16 +7,19 @@ use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use twofold_core::account::find;
-use twofold_core::import::{self, Imported};
+use twofold_core::import::{self, Imported, Place};
+use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{Vault, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
 
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
-  1  the request failed: nothing or more than one account matched, invalid input, a duplicate
+  1  the request failed: nothing or more than one account matched, invalid input, a duplicate,
+     an unreadable image, no QR code found (scan without --json), a code that is not an account
+     (scan --add)
   2  the command line was wrong
   3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged
 
@@ -34,6 +37,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Find the QR codes in image files, on the screen or on the clipboard; --add adds their accounts.
+    Scan(ScanArgs),
+    #[command(flatten)]
+    Vault(VaultCommand),
+}
+
+/// The commands that work on the vault (a scan opens it only to add).
+#[derive(Subcommand)]
+enum VaultCommand {
     /// Add an account from an otpauth:// (or otpauth-migration://) URI, or by issuer and account.
     ///
     /// The URI comes as the argument or on stdin (stdin keeps the secret out of the process list).
@@ -116,6 +128,25 @@ enum Command {
     Check,
 }
 
+#[derive(Args)]
+struct ScanArgs {
+    /// Image files: PNG, JPEG, WebP, BMP, GIF or TIFF.
+    #[arg(value_name = "FILE", required_unless_present_any = ["screen", "clipboard"])]
+    files: Vec<PathBuf>,
+    /// Scan every screen (in a Wayland session the desktop may ask first).
+    #[arg(long, conflicts_with_all = ["files", "clipboard"])]
+    screen: bool,
+    /// Scan the image on the clipboard.
+    #[arg(long, conflicts_with = "files")]
+    clipboard: bool,
+    /// Print [{"text", "kind", "bbox": [x, y, w, h]}] on stdout and nothing else (texts hold secrets).
+    #[arg(long, conflicts_with = "add")]
+    json: bool,
+    /// Add the accounts the codes hold (duplicates are skipped).
+    #[arg(long)]
+    add: bool,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum KindArg {
     Totp,
@@ -176,10 +207,15 @@ fn now() -> u64 {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let vault = Vault::open_default()?;
     let mut out = io::stdout().lock();
-    match cli.command {
-        Command::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
+    let command = match cli.command {
+        // A scan opens (and so creates) the vault only when it adds what it found.
+        Command::Scan(args) => return scan(&args, &mut out),
+        Command::Vault(command) => command,
+    };
+    let vault = Vault::open_default()?;
+    match command {
+        VaultCommand::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
             let credentials = match (uri, account) {
                 (_, Some(name)) => {
                     let otp = OtpParams {
@@ -210,7 +246,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             add_all(&vault, credentials, &mut out)
         }
-        Command::List { json } => {
+        VaultCommand::List { json } => {
             let accounts = vault.accounts()?;
             let report = vault.reconcile()?;
             if json {
@@ -243,7 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Code { query, next, at } => {
+        VaultCommand::Code { query, next, at } => {
             let account = one(&vault, &query)?;
             let secret = vault.secret(&account)?;
             let mut otp = account.otp;
@@ -256,7 +292,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "{}", if next { &code.next } else { &code.current })?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Remove { query, yes } => {
+        VaultCommand::Remove { query, yes } => {
             let account = one(&vault, &query)?;
             if !yes
                 && !confirm(&format!("Remove {}? Its codes will be gone. [y/N] ", account.label()))?
@@ -267,7 +303,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "Removed {}", account.label())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rename { query, issuer, account: name } => {
+        VaultCommand::Rename { query, issuer, account: name } => {
             if issuer.is_none() && name.is_none() {
                 bail!(RequestFailed("give --issuer and/or --account".into()));
             }
@@ -280,7 +316,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "Renamed {} to {}", account.label(), renamed.label())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import { file } => {
+        VaultCommand::Import { file } => {
             let text = if file.as_os_str() == "-" {
                 let mut text = String::new();
                 io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
@@ -296,7 +332,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let code = add_all(&vault, credentials, &mut out)?;
             if errors.is_empty() { Ok(code) } else { Ok(ExitCode::from(1)) }
         }
-        Command::Export { format } => {
+        VaultCommand::Export { format } => {
             eprintln!(
                 "twofold: warning: this output holds your secrets; anyone who sees it can make your codes"
             );
@@ -323,7 +359,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Check => {
+        VaultCommand::Check => {
             let report = vault.reconcile()?;
             for id in &report.orphan_secrets {
                 writeln!(
@@ -344,6 +380,87 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+/// Scans the files, the screens or the clipboard, prints what was found and adds it with --add.
+fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+    let mut found: Vec<Found> = Vec::new();
+    let mut keep = |codes: Vec<Found>| {
+        // The same code on two screens or in two files is one code.
+        for code in codes {
+            if !found.iter().any(|f| f.text == code.text) {
+                found.push(code);
+            }
+        }
+    };
+    if args.screen {
+        let captures = twofold_capture::screens().map_err(|e| RequestFailed(e.to_string()))?;
+        for c in &captures {
+            keep(
+                qr::scan_rgba(c.width, c.height, &c.rgba)
+                    .map_err(|e| RequestFailed(format!("cannot scan the screen capture: {e}")))?,
+            );
+        }
+    } else if args.clipboard {
+        let capture = twofold_capture::clipboard_image()
+            .map_err(|e| RequestFailed(e.to_string()))?
+            .ok_or_else(|| {
+                RequestFailed("no image on the clipboard: copy the QR code's image first".into())
+            })?;
+        keep(
+            qr::scan_rgba(capture.width, capture.height, &capture.rgba)
+                .map_err(|e| RequestFailed(format!("cannot scan the clipboard's image: {e}")))?,
+        );
+    } else {
+        for file in &args.files {
+            let name = file.display();
+            let bytes = std::fs::read(file)
+                .map_err(|e| RequestFailed(format!("cannot read {name}: {e}")))?;
+            keep(qr::scan_image_bytes(&bytes).map_err(|e| RequestFailed(format!("{name}: {e}")))?);
+        }
+    }
+
+    if args.json {
+        serde_json::to_writer(&mut *out, &found)?;
+        writeln!(out)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    if found.is_empty() {
+        bail!(RequestFailed(qr::NOTHING_FOUND.into()));
+    }
+    let mut credentials = Vec::new();
+    let mut refused = false;
+    for (index, code) in found.iter().enumerate() {
+        // One code at a time, so each line names what that code holds.
+        let Imported { credentials: read, errors } = import::scanned(std::slice::from_ref(code));
+        let labels: Vec<String> =
+            read.iter().map(|c| format!("{} [{}]", c.label(), kind_name(c.otp.kind))).collect();
+        let what = match code.kind {
+            PayloadKind::Account => "account",
+            PayloadKind::Batch => "batch of accounts",
+            PayloadKind::Pairing => "pairing link",
+            _ => "not an account",
+        };
+        writeln!(
+            out,
+            "QR code {}: {what}{}{}",
+            index + 1,
+            if labels.is_empty() { "" } else { ": " },
+            labels.join(", ")
+        )?;
+        for mut error in errors {
+            error.place = Place::Code(index + 1);
+            eprintln!("twofold: {}{error}", if args.add { "skipped " } else { "" });
+            refused = true;
+        }
+        credentials.extend(read);
+    }
+    if !args.add {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let vault = Vault::open_default()?;
+    let code = add_all(&vault, credentials, out)?;
+    Ok(if refused { ExitCode::from(1) } else { code })
 }
 
 /// Parses pasted text holding one or more URIs; any bad line fails the whole add.

@@ -113,6 +113,10 @@ pub enum PayloadKind {
     Other,
 }
 
+/// What to tell a person when an image holds no code that could be read: what to try next.
+pub const NOTHING_FOUND: &str = "no QR code found: try a larger capture that holds the whole code, \
+     not cropped at its edges, or a sharper, less compressed image";
+
 /// Scheme of pairing links; the server's pairing issue defines the rest of the link.
 const PAIRING_SCHEME: &str = "twofold+pair://";
 
