@@ -2,28 +2,19 @@
 //! tauri-driver, over the real Secret Service. `scripts/test` starts those services and exports
 //! `TWOFOLD_WEBDRIVER_URL`, `TWOFOLD_APP_BIN` and `DISPLAY`.
 
-use std::error::Error;
-use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+mod support;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use support::{APPEAR, TestResult, content_of, ensure, start_app, unix_now};
+
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, Locator};
 use serde_json::json;
 use twofold_core::keystore::{Keystore, OsKeystore};
 use twofold_core::otp::{self, Algorithm};
 use twofold_core::vault::Vault;
 use twofold_core::{Account, Credential, OtpParams, Secret};
 use uuid::Uuid;
-
-/// Fails the check with a message instead of panicking, so the session is always closed.
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+).into());
-        }
-    };
-}
-
-type TestResult<T = ()> = Result<T, Box<dyn Error + Send + Sync>>;
 
 /// The Enter key, as WebDriver spells it.
 const ENTER: &str = "\u{E007}";
@@ -47,9 +38,6 @@ const CLIPBOARD_READ_PROBE: &str = r#"
     return window.__TAURI__.core.invoke("plugin:clipboard-manager|read_text")
         .then(() => "allowed", (err) => String(err));
 "#;
-
-/// How long the window may take to show something (the first start of a debug build is slow).
-const APPEAR: Duration = Duration::from_secs(20);
 
 /// Removes the accounts a test added, keyring entries included, even when the test fails.
 struct Added<'v> {
@@ -94,15 +82,6 @@ impl Drop for Added<'_> {
     }
 }
 
-fn env(name: &str) -> TestResult<String> {
-    std::env::var(name)
-        .map_err(|_| format!("{name} is not set: run the tests through scripts/test").into())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
-
 /// The codes `account` may legitimately show now: this period's, and the neighbours' in case a
 /// period rolled over between reading the window and computing here.
 fn acceptable_codes(vault: &Vault, account: &Account) -> TestResult<Vec<String>> {
@@ -117,11 +96,6 @@ fn acceptable_codes(vault: &Vault, account: &Account) -> TestResult<Vec<String>>
 
 fn row(account: &Account) -> String {
     format!(r#"button.account[data-account-id="{}"]"#, account.id)
-}
-
-async fn content_of(client: &Client, css: &str) -> TestResult<String> {
-    let element = client.find(Locator::Css(css)).await?;
-    Ok(element.prop("textContent").await?.unwrap_or_default())
 }
 
 async fn text_of(client: &Client, css: &str) -> TestResult<String> {
@@ -161,19 +135,6 @@ async fn screenshot(path: &str) -> TestResult {
         tokio::process::Command::new("import").args(["-window", "root", path]).status().await?;
     ensure!(status.success(), "import -window root {path} failed: {status}");
     Ok(())
-}
-
-async fn start_app(data_dir: &Path) -> TestResult<Client> {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".to_owned(), json!("wry"));
-    caps.insert(
-        "tauri:options".to_owned(),
-        json!({
-            "application": env("TWOFOLD_APP_BIN")?,
-            "args": ["--data-dir", data_dir],
-        }),
-    );
-    Ok(ClientBuilder::native().capabilities(caps).connect(&env("TWOFOLD_WEBDRIVER_URL")?).await?)
 }
 
 #[tokio::test]

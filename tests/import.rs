@@ -4,49 +4,28 @@
 //! keyring) with its secret; scanning the same file again flags the duplicate. `scripts/test`
 //! starts the services and exports `TWOFOLD_WEBDRIVER_URL` and `TWOFOLD_APP_BIN`.
 
-use std::error::Error;
-use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+mod support;
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use support::{APPEAR, TestResult, content_of, ensure, start_app, unix_now};
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
 use image::{GrayImage, Luma};
 use qrcode::{Color, QrCode};
-use serde_json::json;
 use twofold_core::keystore::OsKeystore;
 use twofold_core::otp;
 use twofold_core::vault::Vault;
 use twofold_core::{OtpParams, Secret};
-
-/// Fails the check with a message instead of panicking, so the session is always closed.
-macro_rules! ensure {
-    ($cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            return Err(format!($($msg)+).into());
-        }
-    };
-}
-
-type TestResult<T = ()> = Result<T, Box<dyn Error + Send + Sync>>;
 
 const SECRET: &str = "JBSWY3DPEHPK3PXP";
 const ACCOUNT: &str =
     "otpauth://totp/Bitrise:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Bitrise";
 const WIFI: &str = "WIFI:T:WPA;S:home;P:x;;";
 
-/// How long the window may take to show something (the first start of a debug build is slow).
-const APPEAR: Duration = Duration::from_secs(20);
-
 /// Pixels a module: what a page shows at 100 % zoom.
 const MODULE: u32 = 6;
-
-fn env(name: &str) -> TestResult<String> {
-    std::env::var(name)
-        .map_err(|_| format!("{name} is not set: run the tests through scripts/test").into())
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
-}
 
 /// A light page with the given codes side by side, each with a 4-module quiet zone.
 fn page_with_codes(payloads: &[&str]) -> TestResult<GrayImage> {
@@ -73,24 +52,6 @@ fn page_with_codes(payloads: &[&str]) -> TestResult<GrayImage> {
         left += side(code);
     }
     Ok(page)
-}
-
-async fn start_app(data_dir: &Path) -> TestResult<Client> {
-    let mut caps = serde_json::Map::new();
-    caps.insert("browserName".to_owned(), json!("wry"));
-    caps.insert(
-        "tauri:options".to_owned(),
-        json!({
-            "application": env("TWOFOLD_APP_BIN")?,
-            "args": ["--data-dir", data_dir],
-        }),
-    );
-    Ok(ClientBuilder::native().capabilities(caps).connect(&env("TWOFOLD_WEBDRIVER_URL")?).await?)
-}
-
-async fn content_of(client: &Client, css: &str) -> TestResult<String> {
-    let element = client.find(Locator::Css(css)).await?;
-    Ok(element.prop("textContent").await?.unwrap_or_default())
 }
 
 #[tokio::test]
