@@ -7,6 +7,7 @@ fn main() {
         "copy_code",
         "scan_image",
         "scan_screen",
+        "scan_clipboard",
         "add_scanned",
         "discard_scan",
     ]);

@@ -5,10 +5,14 @@
 
 use std::error::Error;
 use std::path::Path;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
+use tokio::process::{Child, Command};
 
 /// Fails the check with a message instead of panicking, so the session is always closed.
 macro_rules! ensure {
@@ -55,4 +59,122 @@ pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
 pub async fn content_of(client: &Client, css: &str) -> TestResult<String> {
     let element = client.find(Locator::Css(css)).await?;
     Ok(element.prop("textContent").await?.unwrap_or_default())
+}
+
+/// Presses Ctrl+`key` in the window, as a person's keyboard does (key events, not a script).
+pub async fn press_ctrl(client: &Client, key: char) -> TestResult {
+    let keys = KeyActions::new("keyboard".to_owned())
+        .then(KeyAction::Down { value: Key::Control.into() })
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key })
+        .then(KeyAction::Up { value: Key::Control.into() });
+    Ok(client.perform_actions(keys).await?)
+}
+
+/// Puts `file` on the X clipboard as `target` (a MIME type) and returns once another X client can
+/// read it. xclip stays in the foreground serving it until the returned child is dropped.
+pub async fn serve_clipboard(file: &Path, target: &str) -> TestResult<Child> {
+    let server = Command::new("xclip")
+        .args(["-quiet", "-selection", "clipboard", "-t", target, "-i"])
+        .arg(file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let start = Instant::now();
+    loop {
+        if clipboard_targets().await.is_ok_and(|listed| listed.iter().any(|t| t == target)) {
+            return Ok(server);
+        }
+        ensure!(start.elapsed() < Duration::from_secs(5), "xclip does not serve {target}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The types the X clipboard's owner offers (`TARGETS`); none when the clipboard is empty.
+pub async fn clipboard_targets() -> TestResult<Vec<String>> {
+    let listed = x_output("xclip", &["-o", "-selection", "clipboard", "-t", "TARGETS"]).await;
+    Ok(listed.map(|targets| targets.lines().map(str::to_owned).collect()).unwrap_or_default())
+}
+
+/// A top-level X window: its id and where it is on the screen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct XWindow {
+    /// The X id, as xwininfo prints it ("0x200003").
+    pub id: String,
+    /// Left edge, in screen pixels.
+    pub x: u32,
+    /// Top edge, in screen pixels.
+    pub y: u32,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+}
+
+impl XWindow {
+    /// Whether the two windows share a pixel.
+    pub fn overlaps(&self, other: &Self) -> bool {
+        self.x < other.x + other.width
+            && other.x < self.x + self.width
+            && self.y < other.y + other.height
+            && other.y < self.y + self.height
+    }
+}
+
+/// The top-level windows titled `title`, as xwininfo lists them
+/// (`0x200003 "Twofold": ("twofold-app" "Twofold-app")  420x640+0+0  +0+0`), mapped or not.
+pub async fn x_windows(title: &str) -> TestResult<Vec<XWindow>> {
+    let tree = x_output("xwininfo", &["-root", "-children"]).await?;
+    let named = format!("\"{title}\": (");
+    tree.lines()
+        .filter(|line| line.contains(&named))
+        .map(|line| {
+            let id = line.split_whitespace().next().unwrap_or_default().to_owned();
+            let geometry = line
+                .split_whitespace()
+                .find_map(parse_geometry)
+                .ok_or_else(|| format!("xwininfo gives no position in {line:?}"))?;
+            let (width, height, x, y) = geometry;
+            Ok(XWindow { id, x, y, width, height })
+        })
+        .collect()
+}
+
+/// `WxH+X+Y` (a window on the screen) as (W, H, X, Y).
+fn parse_geometry(text: &str) -> Option<(u32, u32, u32, u32)> {
+    let (width, rest) = text.split_once('x')?;
+    let mut numbers = rest.split('+').map(str::parse::<u32>);
+    let (Some(Ok(height)), Some(Ok(x)), Some(Ok(y)), None) =
+        (numbers.next(), numbers.next(), numbers.next(), numbers.next())
+    else {
+        return None;
+    };
+    Some((width.parse().ok()?, height, x, y))
+}
+
+/// Whether window `id` is on the screen, in xwininfo's words: `IsViewable`, `IsUnMapped` (hidden)
+/// or `IsUnviewable` (its parent is hidden).
+pub async fn map_state(id: &str) -> TestResult<String> {
+    let info = x_output("xwininfo", &["-id", id]).await?;
+    let state = info.lines().find_map(|line| line.trim().strip_prefix("Map State: "));
+    Ok(state.ok_or_else(|| format!("xwininfo -id {id} gives no map state"))?.to_owned())
+}
+
+/// The whole X screen as PNG bytes, as any other X client can read it.
+pub async fn screen_png() -> TestResult<Vec<u8>> {
+    let grab =
+        Command::new("import").args(["-window", "root", "png:-"]).kill_on_drop(true).output();
+    let output = tokio::time::timeout(Duration::from_secs(10), grab).await??;
+    ensure!(output.status.success(), "import -window root failed: {}", output.status);
+    Ok(output.stdout)
+}
+
+/// The standard output of an X client that answers at once.
+async fn x_output(program: &str, args: &[&str]) -> TestResult<String> {
+    let run = Command::new(program).args(args).stdin(Stdio::null()).kill_on_drop(true).output();
+    let output = tokio::time::timeout(Duration::from_secs(5), run).await??;
+    ensure!(output.status.success(), "{program} {args:?} failed: {}", output.status);
+    Ok(String::from_utf8(output.stdout)?)
 }

@@ -42,6 +42,11 @@ export function scanScreen() {
   return call("scan_screen");
 }
 
+/** Reads the image on the clipboard in Rust and opens a scan (as scanImage). */
+export function scanClipboard() {
+  return call("scan_clipboard");
+}
+
 /** Adds the accounts at `chosen` (entry indexes) of scan `scan`: `{added: [label], problems: [message]}`. */
 export function addScanned(scan, chosen) {
   return call("add_scanned", { scan, chosen });

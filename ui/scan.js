@@ -1,7 +1,7 @@
 // Adding accounts from QR images: a file chosen, dropped on the window or pasted, or the screen, is
 // scanned in Rust.
 // The preview names what was found by index (no secret reaches the page); the checked ones are added.
-import { addScanned, discardScan, scanImage, scanScreen } from "./api.js";
+import { addScanned, discardScan, scanClipboard, scanImage, scanScreen } from "./api.js";
 
 const dialog = document.getElementById("scan");
 const title = document.getElementById("scan-title");
@@ -136,11 +136,14 @@ export function setUpScanning(refresh, say) {
   });
 
   const hasFiles = (event) => event.dataTransfer && [...event.dataTransfer.types].includes("Files");
-  document.addEventListener("dragover", (event) => {
-    if (!hasFiles(event)) return;
-    event.preventDefault();
-    document.body.classList.add("dropping");
-  });
+  // The overlay shows as soon as a file enters the window; cancelling both accepts the drop.
+  for (const type of ["dragenter", "dragover"]) {
+    document.addEventListener(type, (event) => {
+      if (!hasFiles(event)) return;
+      event.preventDefault();
+      document.body.classList.add("dropping");
+    });
+  }
   document.addEventListener("dragleave", (event) => {
     // Leaving the window, not moving between its elements.
     if (event.relatedTarget === null) document.body.classList.remove("dropping");
@@ -157,8 +160,17 @@ export function setUpScanning(refresh, say) {
   document.addEventListener("paste", (event) => {
     const items = [...(event.clipboardData?.items ?? [])];
     const image = items.find((item) => item.kind === "file" && item.type.startsWith("image/"));
-    if (!image) return;
+    if (image) {
+      event.preventDefault();
+      scan(image.getAsFile());
+      return;
+    }
+    // Text pasted into a field stays the field's.
+    if (event.target instanceof Element && event.target.closest("input, textarea, [contenteditable]")) {
+      return;
+    }
     event.preventDefault();
-    scan(image.getAsFile());
+    // WebKitGTK gives the page no clipboard image (WebKit bug 218519): Rust reads the clipboard.
+    showScan(scanClipboard);
   });
 }

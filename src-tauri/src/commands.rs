@@ -66,6 +66,18 @@ pub fn scan_screen<R: Runtime>(
     scans.preview(state.accounts()?.vault(), &scan::found_on_screens(&captures)?)
 }
 
+/// Reads the image on the clipboard and opens a scan of the accounts its QR codes hold: Ctrl+V
+/// when the page's paste event carries no image (WebKitGTK never gives it one).
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn scan_clipboard(
+    state: State<'_, AppState>,
+    scans: State<'_, Scans>,
+) -> Result<ScanPreview, ApiError> {
+    let found = scan::found_in_clipboard(twofold_capture::clipboard_image)?;
+    scans.preview(state.accounts()?.vault(), &found)
+}
+
 /// Adds the accounts at `chosen` (indexes in the preview) of scan `scan`.
 #[tauri::command(async)]
 #[tracing::instrument(skip(state, scans))]

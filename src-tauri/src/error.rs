@@ -24,7 +24,7 @@ pub enum ErrorCode {
     NotFound,
     /// The account's parameters cannot make codes.
     InvalidAccount,
-    /// The code could not be put on the clipboard.
+    /// The code could not be put on the clipboard, or a pasted image could not be read from it.
     Clipboard,
     /// The image cannot be read (not an image, damaged, too large).
     ImageUnreadable,

@@ -51,6 +51,7 @@ pub fn builder<R: Runtime>(state: AppState) -> tauri::Builder<R> {
             commands::copy_code,
             commands::scan_image,
             commands::scan_screen,
+            commands::scan_clipboard,
             commands::add_scanned,
             commands::discard_scan
         ])

@@ -44,13 +44,21 @@ pub fn capture_without_window(
 pub fn found_on_screens(captures: &[Capture]) -> Result<Vec<Found>, ApiError> {
     let mut found: Vec<Found> = Vec::new();
     for capture in captures {
-        for code in qr::scan_rgba(capture.width, capture.height, &capture.rgba)? {
-            if !found.iter().any(|seen| seen.text == code.text) {
-                found.push(code);
-            }
-        }
+        qr::add_distinct(&mut found, qr::scan_rgba(capture.width, capture.height, &capture.rgba)?);
     }
     Ok(found)
+}
+
+/// The QR codes in the clipboard's image, read through `read` (the clipboard, in the app). Ctrl+V
+/// comes here because WebKitGTK gives a page's paste event no image (WebKit bug 218519). The image
+/// is only read in memory.
+pub fn found_in_clipboard(
+    read: impl FnOnce() -> Result<Option<Capture>, CaptureError>,
+) -> Result<Vec<Found>, ApiError> {
+    let image = read()
+        .map_err(|err| ApiError::new(ErrorCode::Clipboard, err))?
+        .ok_or_else(|| ApiError::new(ErrorCode::Clipboard, twofold_capture::NO_CLIPBOARD_IMAGE))?;
+    Ok(qr::scan_rgba(image.width, image.height, &image.rgba)?)
 }
 
 /// What a scan found, as the preview shows it.
@@ -355,6 +363,23 @@ mod tests {
         assert_eq!(*steps.borrow(), ["hide", "capture", "show"]);
         assert_eq!(err.code, ErrorCode::ScreenCapture);
         assert!(err.message.contains("cancelled"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_pasted_image_is_scanned_and_a_clipboard_without_one_says_what_to_do() {
+        let found = found_in_clipboard(|| Ok(Some(screen_with_code(ACCOUNT, 400)))).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].text, ACCOUNT);
+
+        let err = found_in_clipboard(|| Ok(None)).unwrap_err();
+        assert_eq!(err.code, ErrorCode::Clipboard);
+        assert!(err.message.contains("holds no image"), "{}", err.message);
+        let err = found_in_clipboard(|| {
+            Err(CaptureError::Clipboard { reason: "no X server".to_owned() })
+        })
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::Clipboard);
+        assert!(err.message.contains("no X server"), "{}", err.message);
     }
 
     #[test]

@@ -135,6 +135,10 @@ mod portal {
     }
 }
 
+/// What to tell a person whose clipboard holds no image.
+pub const NO_CLIPBOARD_IMAGE: &str = "the clipboard holds no image: copy the QR code's picture (or \
+     take a screenshot of it to the clipboard) and paste again";
+
 /// The image on the clipboard, or `None` when it holds no image (text, or nothing).
 pub fn clipboard_image() -> Result<Option<Capture>, CaptureError> {
     let mut clipboard = arboard::Clipboard::new().map_err(CaptureError::clipboard)?;

@@ -35,6 +35,13 @@ pub(super) fn from_rgba(
     GrayImage::from_raw(width, height, pixels).unwrap_or_else(|| GrayImage::new(width, height))
 }
 
+/// Grey levels of an RGB image.
+pub(super) fn from_rgb(rgb: &image::RgbImage) -> GrayImage {
+    let pixels = rgb.as_raw().chunks_exact(3).map(|p| luma(p[0], p[1], p[2])).collect();
+    GrayImage::from_raw(rgb.width(), rgb.height(), pixels)
+        .unwrap_or_else(|| GrayImage::new(rgb.width(), rgb.height()))
+}
+
 /// Whether any pixel is not fully opaque.
 pub(super) fn has_transparency(rgba: &[u8]) -> bool {
     rgba.chunks_exact(4).any(|p| p[3] != 255)
@@ -108,34 +115,66 @@ pub(super) struct InkMaps {
     pub(super) light: Vec<u8>,
 }
 
-/// Computes both ink maps with a window of `2 * radius + 1` pixels.
+/// Side of the blocks the local mean is taken over, in pixels.
+const BLOCK: usize = 8;
+
+/// Computes both ink maps against the mean of the blocks within about `radius` pixels.
+///
+/// The mean is taken per block of [`BLOCK`] pixels (the square of blocks around a pixel's own
+/// block), not per pixel: the same threshold to within a few pixels of window, for two array
+/// lookups a pixel instead of a summed-area table's four, which matters on 5K screens.
 pub(super) fn local_threshold(image: &GrayImage, radius: usize) -> InkMaps {
     let (w, h) = (image.width() as usize, image.height() as usize);
     let src = image.as_raw();
-    // Summed-area table, one row and column of zeros in front.
-    let mut sums = vec![0u64; (w + 1) * (h + 1)];
-    for y in 0..h {
+    let (bw, bh) = (w.div_ceil(BLOCK), h.div_ceil(BLOCK));
+    // Sum of each block's pixels (at most 64 × 255: fits a u32).
+    let mut blocks = vec![0u32; bw * bh];
+    for (y, row) in src.chunks_exact(w.max(1)).enumerate() {
+        let sums = &mut blocks[(y / BLOCK) * bw..][..bw];
+        for (sum, chunk) in sums.iter_mut().zip(row.chunks(BLOCK)) {
+            *sum += chunk.iter().map(|&v| u32::from(v)).sum::<u32>();
+        }
+    }
+    // Summed-area table over blocks, one row and column of zeros in front.
+    let mut table = vec![0u64; (bw + 1) * (bh + 1)];
+    for by in 0..bh {
         let mut row = 0u64;
-        for x in 0..w {
-            row += u64::from(src[y * w + x]);
-            sums[(y + 1) * (w + 1) + x + 1] = sums[y * (w + 1) + x + 1] + row;
+        for bx in 0..bw {
+            row += u64::from(blocks[by * bw + bx]);
+            table[(by + 1) * (bw + 1) + bx + 1] = table[by * (bw + 1) + bx + 1] + row;
+        }
+    }
+    // Per block, the levels a pixel must be below (dark) or above (light) to count as ink: the
+    // window's mean minus or plus a margin of 1/16 of it and a little, so flat areas with JPEG
+    // noise stay empty.
+    let reach = radius.div_ceil(BLOCK);
+    let mut below = vec![0u16; bw * bh];
+    let mut above = vec![0u16; bw * bh];
+    for by in 0..bh {
+        let (top, bottom) = (by.saturating_sub(reach), (by + reach + 1).min(bh));
+        let rows = (bottom * BLOCK).min(h) - top * BLOCK;
+        for bx in 0..bw {
+            let (left, right) = (bx.saturating_sub(reach), (bx + reach + 1).min(bw));
+            let total = table[bottom * (bw + 1) + right] + table[top * (bw + 1) + left]
+                - table[top * (bw + 1) + right]
+                - table[bottom * (bw + 1) + left];
+            let area = (rows * ((right * BLOCK).min(w) - left * BLOCK)) as u64;
+            let margin = total / 16 + 3 * area;
+            // v·area + margin < total  ⇔  v < ⌈(total − margin) / area⌉
+            below[by * bw + bx] = total.saturating_sub(margin).div_ceil(area.max(1)) as u16;
+            // v·area > total + margin  ⇔  v > ⌊(total + margin) / area⌋
+            above[by * bw + bx] = ((total + margin) / area.max(1)).min(u64::from(u16::MAX)) as u16;
         }
     }
     let mut dark = vec![0u8; w * h];
     let mut light = vec![0u8; w * h];
-    for y in 0..h {
-        let (top, bottom) = (y.saturating_sub(radius), (y + radius + 1).min(h));
-        for x in 0..w {
-            let (left, right) = (x.saturating_sub(radius), (x + radius + 1).min(w));
-            let total = sums[bottom * (w + 1) + right] + sums[top * (w + 1) + left]
-                - sums[top * (w + 1) + right]
-                - sums[bottom * (w + 1) + left];
-            let area = ((bottom - top) * (right - left)) as u64;
-            let value = u64::from(src[y * w + x]) * area;
-            // A margin of 1/16 of the mean plus a little: flat areas with JPEG noise stay empty.
-            let margin = total / 16 + 3 * area;
-            dark[y * w + x] = u8::from(value + margin < total);
-            light[y * w + x] = u8::from(value > total + margin);
+    for (y, row) in src.chunks_exact(w.max(1)).enumerate() {
+        let levels = (y / BLOCK) * bw;
+        let (dark_row, light_row) = (&mut dark[y * w..][..w], &mut light[y * w..][..w]);
+        for (x, &v) in row.iter().enumerate() {
+            let block = levels + x / BLOCK;
+            dark_row[x] = u8::from(u16::from(v) < below[block]);
+            light_row[x] = u8::from(u16::from(v) > above[block]);
         }
     }
     InkMaps { dark, light }

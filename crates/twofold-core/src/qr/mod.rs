@@ -1,9 +1,16 @@
 //! QR codes in images as desktops produce them: files, screenshots, the clipboard.
 //!
 //! [`rqrr`] decodes; what it is given decides what it reads. A single `prepare → detect_grids →
-//! decode` misses codes in real screenshots, so [`scan_image_bytes`] and [`scan_rgba`] run a small
-//! ordered set of passes and stop as soon as nothing is left to explain:
+//! decode` misses codes in real screenshots, so [`scan_image_bytes`] and [`scan_rgba`] look for
+//! codes themselves first and then run a small ordered set of passes, stopping as soon as nothing
+//! is left to explain:
 //!
+//! 0. **Finder search**: finder-like patterns (both polarities, a local threshold, the full
+//!    9 × 9-module square checked; see `finder`) on the full-resolution image, grouped into
+//!    regions where a code probably is. A region marked by three finders at right angles is cut
+//!    out and decoded first (see crops below): rqrr's cost grows with the image it is given and
+//!    with every false finder in it (text, icons), a crop's does not, so a screenshot with codes
+//!    is usually read here.
 //! 1. **As is**: the grey image (alpha composited onto white, so a transparent PNG whose hidden
 //!    colour is black shows its code) through rqrr's own threshold; every grid it detects is
 //!    decoded, not only the first.
@@ -12,27 +19,26 @@
 //!    transparent background vanishes on white).
 //! 4. **Local threshold**: each pixel against the mean of the square around it, for dimmed pages
 //!    beside a bright dialog, JPEG blocks and codes drawn right against a dark panel.
-//! 5. **Crops**: each region whose finder patterns no decoded code explains is cut out at full
-//!    resolution half a module outside the code (so a panel a module away stays out), given a
-//!    white quiet zone, and decoded as is and rescaled so a module is about five
-//!    pixels (modules under 2 pixels, HiDPI resampling), with both thresholds. This also reads
-//!    codes rqrr misses when it groups finders of different codes in one screenshot.
+//! 5. **Crops** of the regions still unexplained (two finders, or a grid rqrr detected but could
+//!    not decode). A crop is cut at full resolution half a module outside the code (so a panel a
+//!    module away stays out), given a white quiet zone, and decoded as is and rescaled so a
+//!    module is about five pixels (modules under 2 pixels, HiDPI resampling, fractional module
+//!    sizes), with both thresholds. This also reads codes rqrr misses when it groups finders of
+//!    different codes in one screenshot.
 //!
-//! **When to stop.** Before pass 1 the pipeline looks for finder-like patterns itself (both
-//! polarities, local threshold, the full 9 × 9-module square checked; see `finder`) and groups
-//! them into regions where a code probably is; a grid rqrr detects but cannot decode is a region
-//! too, unless it lies over known finders (rqrr grouping finders of different codes). A region is
-//! explained when a decoded code covers its finders. After each pass, if every region is
-//! explained, the scan stops: a plain screenshot with one code stops after pass 1, and a page
-//! with nothing finder-like stops there too, as no later pass has anything to read. Passes that
-//! serve one polarity (inverted; each local-threshold map) run only while a region of that
-//! polarity is unexplained.
+//! **When to stop.** A region is explained when a decoded code covers its finders; a grid rqrr
+//! detects but cannot decode is a region too, unless it lies over known finders (rqrr grouping
+//! finders of different codes). After each step, if every region is explained, the scan stops. A
+//! page with nothing finder-like still gets pass 1 (rqrr's own finder search is the safety net),
+//! and stops there. Passes that serve one polarity (inverted; each local-threshold map) run only
+//! while a region of that polarity is unexplained.
 //!
 //! **Bounded work.** rqrr copies the whole image once per candidate finder group, so a large
 //! image with many false candidates (a dark JPEG screenshot full of text) costs seconds. Whole
-//! image passes therefore run on a copy shrunk to at most 4.2 megapixels (a 5K screen is
-//! read at half size), crops are decoded at full resolution, at most 16 of them, and
-//! the finder search caps its candidates.
+//! image passes therefore run on a copy shrunk to at most 4.2 megapixels (a 5K screen is read
+//! at half size), while the finder search and crops use full resolution: shrunk, the 2–3 pixel
+//! modules of a 4K or 5K screen blur past recognition. At most 16 crops are decoded, and the
+//! finder search caps its candidates.
 //!
 //! rqrr can panic on some inputs (an assertion in its perspective mapping, rqrr issue #54), so
 //! each call into it is guarded; see `guarded`.
@@ -216,6 +222,16 @@ pub fn scan_rgba(width: u32, height: u32, rgba: &[u8]) -> Result<Vec<Found>, QrE
     Ok(scan_rgba_with(width, height, rgba, Passes::ALL))
 }
 
+/// Adds to `found` the codes of `more` it does not hold yet: the same code on two screens (a
+/// mirrored display) or in two files is one code.
+pub fn add_distinct(found: &mut Vec<Found>, more: Vec<Found>) {
+    for code in more {
+        if !found.iter().any(|seen| seen.text == code.text) {
+            found.push(code);
+        }
+    }
+}
+
 /// Refuses images with no pixels or past the size limits.
 fn check_size(width: u32, height: u32) -> Result<(), QrError> {
     if width == 0 || height == 0 {
@@ -293,11 +309,19 @@ impl Passes {
 }
 
 fn scan_dynamic(image: &DynamicImage, passes: Passes) -> Vec<Found> {
-    if image.color().has_alpha() {
-        let rgba = image.to_rgba8();
-        scan_rgba_with(rgba.width(), rgba.height(), rgba.as_raw(), passes)
-    } else {
-        scan_grey(&image.to_luma8(), None, passes)
+    // The common layouts are converted here: `image`'s generic conversion costs as much as
+    // decoding the file.
+    match image {
+        DynamicImage::ImageLuma8(grey) => scan_grey(grey, None, passes),
+        DynamicImage::ImageRgb8(rgb) => scan_grey(&gray::from_rgb(rgb), None, passes),
+        DynamicImage::ImageRgba8(rgba) => {
+            scan_rgba_with(rgba.width(), rgba.height(), rgba.as_raw(), passes)
+        }
+        other if other.color().has_alpha() => {
+            let rgba = other.to_rgba8();
+            scan_rgba_with(rgba.width(), rgba.height(), rgba.as_raw(), passes)
+        }
+        other => scan_grey(&other.to_luma8(), None, passes),
     }
 }
 
@@ -470,6 +494,12 @@ impl Scan {
     }
 }
 
+/// The radius of the local threshold of a whole `w × h` image: a code's finder (7 modules) fits
+/// well inside, a page's large areas do not.
+fn threshold_radius(w: usize, h: usize) -> usize {
+    (w.min(h) / 24).clamp(8, 40)
+}
+
 /// The integer factor whole-image passes shrink an image by.
 fn work_factor(width: u32, height: u32) -> u32 {
     let pixels = u64::from(width) * u64::from(height);
@@ -494,28 +524,34 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     let scale = 1.0 / factor as f32;
     let mut scan = Scan { found: Vec::new(), seen: HashSet::new(), regions: Vec::new() };
 
-    // Where codes probably are, to know when to stop and what to crop.
-    let (w, h) = (work.width() as usize, work.height() as usize);
-    let radius = (w.min(h) / 24).clamp(8, 40);
-    let maps = gray::local_threshold(work, radius);
+    // Where codes probably are, to know when to stop and what to crop. The search reads the
+    // full image: shrunk, the 2–3 pixel modules of a 4K or 5K screen blur past recognition.
+    let (fw, fh) = (full.width() as usize, full.height() as usize);
+    let full_maps = gray::local_threshold(full, threshold_radius(fw, fh));
     // A light code on a transparent background shows only on black: look there too.
     let black_maps = on_black
         .filter(|_| passes.alpha_on_black)
-        .map(|black| gray::local_threshold(&gray::shrink(black, factor), radius));
-    let mut inks = vec![(&maps.dark, false), (&maps.light, true)];
+        .map(|black| gray::local_threshold(black, threshold_radius(fw, fh)));
+    let mut inks = vec![(&full_maps.dark, false), (&full_maps.light, true)];
     if let Some(black) = &black_maps {
         inks.extend([(&black.dark, false), (&black.light, true)]);
     }
     for (ink, light) in inks {
-        for mut region in finder::regions(&finder::find(ink, w, h), light) {
-            region.rect = region.rect.unmap(0.0, scale, (0.0, 0.0));
-            region.module /= scale;
-            for anchor in &mut region.anchors {
-                *anchor = (anchor.0 / scale, anchor.1 / scale);
-            }
-            scan.regions.push(region);
+        scan.regions.extend(finder::regions(&finder::find(ink, fw, fh), light));
+    }
+    drop(black_maps);
+    tracing::debug!(width = fw, height = fh, factor, regions = ?scan.regions, "qr: candidate regions");
+
+    // Codes whose three finders were found are cut out and read first: rqrr's cost grows with the
+    // image it is given and with every false finder in it (text, icons), a crop's does not.
+    let mut crops = MAX_CROPS;
+    if passes.crops {
+        crop_pass(&mut scan, full, passes, true, &mut crops);
+        if !scan.regions.is_empty() && scan.done() {
+            return finish(scan, full);
         }
     }
+
     // Pass 1: as is.
     scan.absorb(detect_grey(work), 0.0, scale, (0.0, 0.0), false);
 
@@ -540,6 +576,14 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     }
 
     if passes.local_threshold {
+        let shrunk_maps;
+        let (maps, w, h) = if factor == 1 {
+            (&full_maps, fw, fh)
+        } else {
+            let (w, h) = (work.width() as usize, work.height() as usize);
+            shrunk_maps = gray::local_threshold(work, threshold_radius(w, h));
+            (&shrunk_maps, w, h)
+        };
         for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
             if scan.pending(light) {
                 scan.absorb(detect_ink(ink, w, h), 0.0, scale, (0.0, 0.0), light);
@@ -551,20 +595,34 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     }
 
     if passes.crops {
-        crop_pass(&mut scan, full, passes);
+        crop_pass(&mut scan, full, passes, false, &mut crops);
     }
     finish(scan, full)
 }
 
-/// Pass 5: crops of the regions no decoded code explains, strongest evidence first.
-fn crop_pass(scan: &mut Scan, full: &GrayImage, passes: Passes) {
-    let mut pending: Vec<Region> =
-        scan.regions.iter().filter(|region| !scan.explained(region)).cloned().collect();
-    pending.sort_by_key(|region| !region.complete);
-    for region in pending.into_iter().take(MAX_CROPS) {
+/// Crops of the regions no decoded code explains: those marked by three finders (`complete`),
+/// or the others; at most `budget` crops, which this spends.
+fn crop_pass(
+    scan: &mut Scan,
+    full: &GrayImage,
+    passes: Passes,
+    complete: bool,
+    budget: &mut usize,
+) {
+    let pending: Vec<Region> = scan
+        .regions
+        .iter()
+        .filter(|region| region.complete == complete && !scan.explained(region))
+        .cloned()
+        .collect();
+    for region in pending {
+        if *budget == 0 {
+            return;
+        }
         if scan.explained(&region) {
             continue;
         }
+        *budget -= 1;
         crop_region(scan, full, &region, passes);
     }
 }
@@ -573,6 +631,7 @@ fn crop_pass(scan: &mut Scan, full: &GrayImage, passes: Passes) {
 /// module away stays out), turned dark-on-light, rescaled to [`CROP_MODULE`] pixels a module,
 /// padded with white, then both thresholds.
 fn crop_region(scan: &mut Scan, full: &GrayImage, region: &Region, passes: Passes) {
+    tracing::debug!(?region, "qr: crop");
     let module = region.module.max(1.0);
     let margin = module * 0.5;
     let x0 = (region.rect.x0 - margin).max(0.0).floor() as u32;
@@ -594,7 +653,7 @@ fn crop_region(scan: &mut Scan, full: &GrayImage, region: &Region, passes: Passe
         .enumerate()
         .filter(|&(i, scale)| {
             let rescale = i == 1;
-            (!rescale || (passes.crop_rescale && (scale - 1.0).abs() > 0.1))
+            (!rescale || (passes.crop_rescale && (scale - 1.0).abs() > 0.01))
                 && area * scale * scale <= CROP_PIXELS as f32
         })
         .map(|(_, scale)| scale);

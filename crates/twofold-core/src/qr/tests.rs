@@ -184,7 +184,29 @@ fn crops_read_a_code_with_2_px_modules_rescaled_and_saved_as_jpeg() {
 
 #[test]
 fn rescaling_crops_reads_modules_under_two_pixels() {
-    // A 3-pixel-module code in a screenshot shown at 60 %: modules of 1.8 pixels.
-    let image = hidpi_of(3, 0.6, FilterType::Triangle);
+    // A 3-pixel-module code in a screenshot shown at 60 % and saved as JPEG: modules of 1.8
+    // pixels, blurred.
+    let image = jpeg(&hidpi_of(3, 0.6, FilterType::Triangle), 70);
     needs(&image, Passes { crop_rescale: false, ..Passes::ALL }, Passes::ALL, &[TEXT]);
+}
+
+#[test]
+fn finders_are_searched_at_full_resolution_on_a_5k_screen() {
+    // Whole-image passes read a 5K screen at half size, where 3-pixel modules blur to 1.5.
+    let mut image = page(5120, 2880, PAPER);
+    draw(&mut image, TEXT, (800, 2500), 3, 4, (INK, PAPER));
+    assert_eq!(scan(&image, Passes::ALL), [TEXT]);
+}
+
+#[test]
+fn add_distinct_keeps_each_code_once_in_the_order_first_seen() {
+    let code = |text: &str, x| super::Found {
+        text: text.to_owned(),
+        kind: super::classify(text),
+        bbox: [x, 0, 10, 10],
+    };
+    let mut found = vec![code("a", 0)];
+    super::add_distinct(&mut found, vec![code("b", 1), code("a", 2), code("b", 3), code("c", 4)]);
+    let seen: Vec<_> = found.iter().map(|f| (f.text.as_str(), f.bbox[0])).collect();
+    assert_eq!(seen, [("a", 0), ("b", 1), ("c", 4)]);
 }
