@@ -24,16 +24,19 @@ use anyhow::{Context, Result, bail};
 /// How to call this program.
 const USAGE: &str = "usage:
   twofold-qr-bench generate OUT_DIR
-  twofold-qr-bench compare CORPUS_DIR [--python PYTHON] [--only twofold,zbar,zxing] [--misses]
+  twofold-qr-bench compare CORPUS_DIR [--python PYTHON] [--twofold PROGRAM]
+                                      [--only twofold,zbar,zxing] [--misses]
 
-compare runs every decoder it can: twofold (in process), zbarimg (Debian zbar-tools) and zxing-cpp
-(PyPI zxing-cpp and pillow, imported by PYTHON, default python3). The table goes to stdout; with
+compare runs every decoder it can: twofold (`PROGRAM scan --json` for the payloads, default the
+`twofold` beside this program, and in process for the time), zbarimg (Debian zbar-tools) and
+zxing-cpp (PyPI zxing-cpp and pillow, imported by PYTHON, default python3). The table goes to stdout; with
 --misses, every image a decoder got wrong is listed on stderr.";
 
 /// The options of `compare`.
 struct CompareOptions {
     dir: PathBuf,
     python: String,
+    twofold: PathBuf,
     only: Vec<String>,
     misses: bool,
 }
@@ -63,6 +66,9 @@ fn parse_compare(args: &[String]) -> Result<CompareOptions> {
     let mut options = CompareOptions {
         dir: PathBuf::new(),
         python: "python3".to_owned(),
+        twofold: std::env::current_exe()
+            .context("cannot find this program's path")?
+            .with_file_name("twofold"),
         only: ["twofold", "zbar", "zxing"].map(str::to_owned).to_vec(),
         misses: false,
     };
@@ -71,6 +77,9 @@ fn parse_compare(args: &[String]) -> Result<CompareOptions> {
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--python" => options.python = args.next().context("--python needs a program")?.clone(),
+            "--twofold" => {
+                options.twofold = args.next().context("--twofold needs a program")?.into();
+            }
             "--only" => {
                 let list = args.next().context("--only needs a list of decoders")?;
                 options.only = list.split(',').map(str::to_owned).collect();
@@ -91,7 +100,7 @@ fn compare(options: CompareOptions) -> Result<()> {
     for name in &options.only {
         eprintln!("decoding {} images with {name}", manifest.images.len());
         let run = match name.as_str() {
-            "twofold" => decoders::twofold(&options.dir, &manifest),
+            "twofold" => decoders::twofold(&options.dir, &manifest, &options.twofold),
             "zbar" => decoders::zbarimg(&options.dir, &manifest),
             "zxing" => decoders::zxing(&options.dir, &manifest, &options.python),
             other => bail!("unknown decoder {other:?}: choose among twofold, zbar, zxing"),

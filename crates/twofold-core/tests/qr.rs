@@ -2,11 +2,9 @@
 //! dark pages, HiDPI rescaling, JPEG, transparency, dimmed pages, several codes, large migration
 //! codes, logos, 5K screens; plus negatives and bad files.
 //!
-//! Per-case decode times: `cargo test -p twofold-core --release --test qr -- --ignored
-//! --nocapture decode_times`.
+//! Decode times are measured by the QR benchmark (`scripts/bench-qr`), not here.
 
 use std::io::Cursor;
-use std::time::Instant;
 
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
@@ -532,37 +530,4 @@ fn decompression_bomb_is_refused_with_its_dimensions() {
             .starts_with("the image is 100000 × 100000 pixels, larger than Twofold reads"),
         "{error}"
     );
-}
-
-#[test]
-#[ignore = "prints timings; run in release with --ignored --nocapture"]
-fn decode_times() {
-    let mut failures = Vec::new();
-    for (name, make) in cases() {
-        let (bytes, expected) = make();
-        let start = Instant::now();
-        let found = qr::scan_image_bytes(&bytes);
-        let elapsed = start.elapsed();
-        // For comparison: one naive rqrr pass, as a single-pass reader runs it.
-        let grey = image::load_from_memory(&bytes).expect("reads").to_luma8();
-        let start = Instant::now();
-        let (w, h) = (grey.width() as usize, grey.height() as usize);
-        let mut prepared =
-            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey.as_raw()[y * w + x]);
-        let naive = prepared.detect_grids().iter().filter(|grid| grid.decode().is_ok()).count();
-        let naive_time = start.elapsed();
-        let got: Vec<String> =
-            found.map(|f| f.into_iter().map(|f| f.text).collect()).unwrap_or_default();
-        let ok = got.len() == expected.len() && expected.iter().all(|e| got.contains(e));
-        eprintln!(
-            "{name:<40} {:>8.1} ms  {:<6}  naive rqrr: {:>8.1} ms, {naive} decoded",
-            elapsed.as_secs_f64() * 1000.0,
-            if ok { "ok" } else { "FAILED" },
-            naive_time.as_secs_f64() * 1000.0,
-        );
-        if !ok {
-            failures.push(name);
-        }
-    }
-    assert!(failures.is_empty(), "failed: {failures:?}");
 }
