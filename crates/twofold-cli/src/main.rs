@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use twofold_core::account::find;
-use twofold_core::import::{self, Imported, Place};
+use twofold_core::import::{self, Format, ImportError, Imported, Password, Place};
 use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{Vault, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
@@ -113,10 +113,21 @@ enum VaultCommand {
         #[arg(long)]
         account: Option<String>,
     },
-    /// Add every account in a text file of otpauth:// and otpauth-migration:// URIs ("-" = stdin).
+    /// Add every account of another app's export, or of a text file of otpauth:// URIs.
+    ///
+    /// Reads exports of Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP+ and Raivo OTP, and
+    /// text or CSV holding otpauth:// and otpauth-migration:// URIs; the format is recognised from
+    /// the content. An encrypted export asks for its password (hidden) on a terminal.
     Import {
-        /// The file, one URI per line.
+        /// The export file ("-" = stdin).
         file: PathBuf,
+        /// Read the file as this format: aegis, 2fas, andotp, bitwarden, ente, freeotp-plus,
+        /// raivo or text.
+        #[arg(long, value_name = "FORMAT")]
+        format: Option<Format>,
+        /// Read the export's password from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
     },
     /// Print every account with its secret, as otpauth URIs or Google Authenticator migration URIs.
     Export {
@@ -316,21 +327,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "Renamed {} to {}", account.label(), renamed.label())?;
             Ok(ExitCode::SUCCESS)
         }
-        VaultCommand::Import { file } => {
-            let text = if file.as_os_str() == "-" {
-                let mut text = String::new();
-                io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
-                text
-            } else {
-                std::fs::read_to_string(&file)
-                    .with_context(|| format!("cannot read {}", file.display()))?
-            };
-            let Imported { credentials, errors } = import::uri_list(&text);
-            for e in &errors {
-                eprintln!("twofold: skipped {e}");
-            }
-            let code = add_all(&vault, credentials, &mut out)?;
-            if errors.is_empty() { Ok(code) } else { Ok(ExitCode::from(1)) }
+        VaultCommand::Import { file, format, password_stdin } => {
+            import_file(&vault, &file, format, password_stdin, &mut out)
         }
         VaultCommand::Export { format } => {
             eprintln!(
@@ -385,14 +383,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// Scans the files, the screens or the clipboard, prints what was found and adds it with --add.
 fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let mut found: Vec<Found> = Vec::new();
-    let mut keep = |codes: Vec<Found>| {
-        // The same code on two screens or in two files is one code.
-        for code in codes {
-            if !found.iter().any(|f| f.text == code.text) {
-                found.push(code);
-            }
-        }
-    };
+    let mut keep = |codes: Vec<Found>| qr::add_distinct(&mut found, codes);
     if args.screen {
         let captures = twofold_capture::screens().map_err(|e| RequestFailed(e.to_string()))?;
         for c in &captures {
@@ -404,9 +395,7 @@ fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     } else if args.clipboard {
         let capture = twofold_capture::clipboard_image()
             .map_err(|e| RequestFailed(e.to_string()))?
-            .ok_or_else(|| {
-                RequestFailed("no image on the clipboard: copy the QR code's image first".into())
-            })?;
+            .ok_or_else(|| RequestFailed(twofold_capture::NO_CLIPBOARD_IMAGE.into()))?;
         keep(
             qr::scan_rgba(capture.width, capture.height, &capture.rgba)
                 .map_err(|e| RequestFailed(format!("cannot scan the clipboard's image: {e}")))?,
@@ -461,6 +450,96 @@ fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     let vault = Vault::open_default()?;
     let code = add_all(&vault, credentials, out)?;
     Ok(if refused { ExitCode::from(1) } else { code })
+}
+
+/// Most bytes an export file may have: far above any real export, short of exhausting memory.
+const MAX_IMPORT_LEN: u64 = 64 << 20;
+
+/// Reads an export (recognising its format unless given), asks for its password when it is
+/// encrypted, adds its accounts and reports what was added, what was already there and what
+/// could not be read.
+fn import_file(
+    vault: &Vault,
+    file: &std::path::Path,
+    format: Option<Format>,
+    password_stdin: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let from_stdin = file.as_os_str() == "-";
+    if from_stdin && password_stdin {
+        bail!(RequestFailed("--password-stdin needs a file: stdin cannot hold both".into()));
+    }
+    let name = if from_stdin { "stdin".to_owned() } else { file.display().to_string() };
+    let mut bytes = Vec::new();
+    let read = if from_stdin {
+        io::stdin().take(MAX_IMPORT_LEN + 1).read_to_end(&mut bytes)
+    } else {
+        std::fs::File::open(file).and_then(|f| f.take(MAX_IMPORT_LEN + 1).read_to_end(&mut bytes))
+    };
+    read.map_err(|e| RequestFailed(format!("cannot read {name}: {e}")))?;
+    if bytes.len() as u64 > MAX_IMPORT_LEN {
+        bail!(RequestFailed(format!(
+            "{name} is larger than any export ({} MiB)",
+            MAX_IMPORT_LEN >> 20
+        )));
+    }
+    let format = match format {
+        Some(format) => format,
+        None => import::detect(&bytes).map_err(|e| RequestFailed(format!("{name}: {e}")))?.format,
+    };
+    let mut password = password_stdin.then(read_password_line).transpose()?;
+    let imported = loop {
+        match format.read(&bytes, password.as_ref()) {
+            Ok(imported) => break imported,
+            Err(ImportError::PasswordNeeded) if password.is_none() && io::stdin().is_terminal() => {
+                let typed =
+                    rpassword::prompt_password(format!("Password of the {format} export: "))
+                        .context("cannot read the password")?;
+                password = Some(Password::new(typed));
+            }
+            Err(ImportError::PasswordNeeded) => bail!(RequestFailed(format!(
+                "{name}: this file is encrypted: give its password on a terminal or with \
+                 --password-stdin"
+            ))),
+            Err(e) => bail!(RequestFailed(format!("{name}: {e}"))),
+        }
+    };
+    let Imported { credentials, errors } = imported;
+    writeln!(out, "{name}: {format} export, {} accounts read", credentials.len())?;
+    let (mut added, mut already, mut refused) = (0, 0, 0);
+    for credential in credentials {
+        let label = credential.label();
+        match vault.add(credential, now()) {
+            Ok(account) => {
+                writeln!(out, "Added {}", account.label())?;
+                added += 1;
+            }
+            Err(VaultError::Duplicate { .. }) => {
+                writeln!(out, "Skipped {label}: already in Twofold")?;
+                already += 1;
+            }
+            Err(err @ VaultError::Invalid { .. }) => {
+                eprintln!("twofold: skipped {label}: {err}");
+                refused += 1;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    for e in &errors {
+        eprintln!("twofold: skipped {e}");
+    }
+    let unread = errors.len() + refused;
+    writeln!(out, "{added} added, {already} already in Twofold, {unread} could not be imported")?;
+    Ok(if unread == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The first line of stdin, without its line ending, as a password.
+fn read_password_line() -> anyhow::Result<Password> {
+    let mut line = zeroize::Zeroizing::new(String::new());
+    io::stdin().lock().read_line(&mut line).context("cannot read the password from stdin")?;
+    let end = line.trim_end_matches(['\n', '\r']).len();
+    line.truncate(end);
+    Ok(Password::new(std::mem::take(&mut *line)))
 }
 
 /// Parses pasted text holding one or more URIs; any bad line fails the whole add.

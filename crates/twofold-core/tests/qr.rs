@@ -8,8 +8,12 @@ use std::io::Cursor;
 
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageFormat, Rgba, RgbaImage};
-use qrcode::{EcLevel, QrCode, Version};
+use qrcode::EcLevel;
 use twofold_core::qr::{self, Found, PayloadKind, QrError};
+
+#[path = "support/draw.rs"]
+mod draw;
+use draw::{Modules, draw, encode, encode_version, fill};
 
 const ACCOUNT: &str =
     "otpauth://totp/Bitrise:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Bitrise";
@@ -33,59 +37,8 @@ impl Noise {
 }
 
 /// A QR code's modules, `true` = dark.
-struct Modules {
-    size: u32,
-    dark: Vec<bool>,
-}
-
-fn encode(text: &str, level: EcLevel) -> Modules {
-    let code = QrCode::with_error_correction_level(text, level).expect("test payload fits");
-    modules_of(&code)
-}
-
-fn encode_version(text: &str, version: i16, level: EcLevel) -> Modules {
-    let code = QrCode::with_version(text, Version::Normal(version), level).expect("fits");
-    modules_of(&code)
-}
-
-fn modules_of(code: &QrCode) -> Modules {
-    Modules {
-        size: code.width() as u32,
-        dark: code.to_colors().into_iter().map(|c| c == qrcode::Color::Dark).collect(),
-    }
-}
-
 fn page(width: u32, height: u32, colour: [u8; 3]) -> RgbaImage {
     RgbaImage::from_pixel(width, height, Rgba([colour[0], colour[1], colour[2], 255]))
-}
-
-fn fill(image: &mut RgbaImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 4]) {
-    for yy in y..(y + h).min(image.height()) {
-        for xx in x..(x + w).min(image.width()) {
-            image.put_pixel(xx, yy, Rgba(colour));
-        }
-    }
-}
-
-/// Draws a code with its top-left module at (x, y), `quiet` modules of `light` around it.
-fn draw(
-    image: &mut RgbaImage,
-    code: &Modules,
-    at: (u32, u32),
-    module: u32,
-    quiet: u32,
-    colours: ([u8; 4], [u8; 4]),
-) {
-    let ((x, y), (ink, light)) = (at, colours);
-    let side = (code.size + 2 * quiet) * module;
-    fill(image, x - quiet * module, y - quiet * module, side, side, light);
-    for my in 0..code.size {
-        for mx in 0..code.size {
-            if code.dark[(my * code.size + mx) as usize] {
-                fill(image, x + mx * module, y + my * module, module, module, ink);
-            }
-        }
-    }
 }
 
 const BLACK: [u8; 4] = [0, 0, 0, 255];

@@ -1,11 +1,27 @@
 //! Accounts from other apps' exports. Parsing only: bytes in, credentials plus per-entry errors
-//! out; adding them is the vault's job. One module per format.
+//! out; adding them is the vault's job. One module per format, behind one registry ([`Format`]).
+//!
+//! Each reader follows the same steps: read the file, see whether it is encrypted, decrypt with the
+//! password (or say one is needed, or that it is wrong), then convert entry by entry, so one damaged
+//! entry is reported by position and name while the rest import.
 
 use std::fmt;
+use std::str::FromStr;
+
+use zeroize::Zeroizing;
 
 use crate::{Credential, migration, uri};
 
+mod aegis;
+mod andotp;
+mod bitwarden;
+mod ente;
+mod freeotp;
+mod json;
+mod plain;
+mod raivo;
 mod scanned;
+mod twofas;
 mod uri_list;
 
 pub use scanned::scanned;
@@ -28,6 +44,8 @@ pub enum Place {
     Line(usize),
     /// 1-based QR code of a scan, in reading order.
     Code(usize),
+    /// 1-based entry of an export's list of accounts.
+    Entry(usize),
 }
 
 impl fmt::Display for Place {
@@ -35,6 +53,7 @@ impl fmt::Display for Place {
         match self {
             Place::Line(n) => write!(f, "line {n}"),
             Place::Code(n) => write!(f, "QR code {n}"),
+            Place::Entry(n) => write!(f, "entry {n}"),
         }
     }
 }
@@ -65,6 +84,318 @@ impl fmt::Display for EntryError {
     }
 }
 
+/// The password of an encrypted export: wiped on drop, never printed.
+#[derive(Clone)]
+pub struct Password(Zeroizing<String>);
+
+impl Password {
+    /// Wraps the password as typed (no trimming: spaces may be part of it).
+    pub fn new(text: String) -> Self {
+        Self(Zeroizing::new(text))
+    }
+
+    /// The password's UTF-8 bytes, for key derivation.
+    pub fn expose(&self) -> &[u8] {
+        self.0.as_bytes()
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
+    }
+}
+
+/// The export formats Twofold reads, in the order a person meets them in a list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Format {
+    /// Aegis Authenticator's vault export (JSON, plain or password-encrypted).
+    Aegis,
+    /// 2FAS Authenticator's `.2fas` backup (JSON, plain or password-encrypted).
+    TwoFas,
+    /// andOTP's backup (JSON, or its encrypted `.json.aes`).
+    AndOtp,
+    /// FreeOTP+'s JSON backup.
+    FreeOtpPlus,
+    /// Bitwarden's JSON or CSV export (password manager and Authenticator app).
+    Bitwarden,
+    /// Ente Auth's encrypted export (its plain export is a text list of URIs).
+    Ente,
+    /// Raivo OTP's ZIP archive (or the JSON file inside it).
+    Raivo,
+    /// Plain text or CSV holding `otpauth://` and `otpauth-migration://` URIs.
+    Text,
+}
+
+impl Format {
+    /// Every format, in the order they are listed to people.
+    pub const ALL: [Format; 8] = [
+        Format::Aegis,
+        Format::TwoFas,
+        Format::AndOtp,
+        Format::Bitwarden,
+        Format::Ente,
+        Format::FreeOtpPlus,
+        Format::Raivo,
+        Format::Text,
+    ];
+
+    /// The short name used on the command line (`--format aegis`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Format::Aegis => "aegis",
+            Format::TwoFas => "2fas",
+            Format::AndOtp => "andotp",
+            Format::FreeOtpPlus => "freeotp-plus",
+            Format::Bitwarden => "bitwarden",
+            Format::Ente => "ente",
+            Format::Raivo => "raivo",
+            Format::Text => "text",
+        }
+    }
+
+    /// The name people know the app or format by.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Aegis => "Aegis",
+            Format::TwoFas => "2FAS",
+            Format::AndOtp => "andOTP",
+            Format::FreeOtpPlus => "FreeOTP+",
+            Format::Bitwarden => "Bitwarden",
+            Format::Ente => "Ente Auth",
+            Format::Raivo => "Raivo OTP",
+            Format::Text => "otpauth URI list",
+        }
+    }
+
+    /// Reads the accounts of an export in this format. An encrypted export needs `password`;
+    /// without one it fails with [`ImportError::PasswordNeeded`], so a caller can ask and retry.
+    pub fn read(self, bytes: &[u8], password: Option<&Password>) -> Result<Imported, ImportError> {
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ImportError::damaged(self, "the file is empty"));
+        }
+        let content = Content::of(bytes);
+        match self {
+            Format::Aegis => aegis::read(&content, password),
+            Format::TwoFas => twofas::read(&content, password),
+            Format::AndOtp => andotp::read(&content, password),
+            Format::FreeOtpPlus => freeotp::read(&content),
+            Format::Bitwarden => bitwarden::read(&content),
+            Format::Ente => ente::read(&content, password),
+            Format::Raivo => raivo::read(&content, password),
+            Format::Text => plain::read(&content),
+        }
+    }
+
+    /// Whether `content` looks like this format, and if so whether it is encrypted.
+    fn recognise(self, content: &Content<'_>) -> Option<Encrypted> {
+        match self {
+            Format::Aegis => aegis::recognise(content),
+            Format::TwoFas => twofas::recognise(content),
+            Format::AndOtp => andotp::recognise(content),
+            Format::FreeOtpPlus => freeotp::recognise(content),
+            Format::Bitwarden => bitwarden::recognise(content),
+            Format::Ente => ente::recognise(content),
+            Format::Raivo => raivo::recognise(content),
+            Format::Text => plain::recognise(content),
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A `--format` value that names no format.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format \"{name}\": the formats are {ids}", ids = format_ids())]
+pub struct UnknownFormatName {
+    name: String,
+}
+
+fn format_ids() -> String {
+    Format::ALL.iter().map(|f| f.id()).collect::<Vec<_>>().join(", ")
+}
+
+impl FromStr for Format {
+    type Err = UnknownFormatName;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let wanted = text.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.id() == wanted)
+            .ok_or_else(|| UnknownFormatName { name: text.chars().take(40).collect() })
+    }
+}
+
+/// Whether a recognised export is encrypted.
+type Encrypted = bool;
+
+/// What [`detect`] found: the format, and whether a password will be needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Detected {
+    /// The export's format.
+    pub format: Format,
+    /// Whether reading it needs a password.
+    pub encrypted: bool,
+}
+
+/// Recognises an export's format from its content (never from its file name).
+pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
+    let content = Content::of(bytes);
+    if let Content::BrokenJson(error) = &content {
+        return Err(ImportError::Damaged { format: None, problem: json::problem(error) });
+    }
+    Format::ALL
+        .into_iter()
+        .find_map(|format| {
+            format.recognise(&content).map(|encrypted| Detected { format, encrypted })
+        })
+        .ok_or(ImportError::UnknownFormat)
+}
+
+/// Why an export could not be read at all. Messages are for people and never hold a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ImportError {
+    /// The content is none of the formats Twofold reads.
+    #[error(
+        "Twofold does not recognise this file: it reads exports of Aegis, 2FAS, andOTP, \
+         Bitwarden, Ente Auth, FreeOTP+, Raivo OTP and text files of otpauth:// URIs"
+    )]
+    UnknownFormat,
+    /// An encrypted export was given no password.
+    #[error("this file is encrypted: give its password")]
+    PasswordNeeded,
+    /// The password does not decrypt the export.
+    #[error("wrong password: it does not decrypt this {format} export")]
+    WrongPassword {
+        /// The export's format.
+        format: Format,
+    },
+    /// The file is cut short, or its structure is not what the format describes.
+    #[error("{} is damaged: {problem}", which_file(*format))]
+    Damaged {
+        /// The format, when known.
+        format: Option<Format>,
+        /// What is wrong, in words.
+        problem: String,
+    },
+    /// A well-formed export using a feature Twofold cannot read.
+    #[error("this {format} export cannot be imported: {problem}")]
+    Unsupported {
+        /// The export's format.
+        format: Format,
+        /// What it uses, and what to do instead.
+        problem: String,
+    },
+    /// Key derivation parameters beyond what any real export uses: refused rather than letting a
+    /// file exhaust memory or time.
+    #[error(
+        "this {format} export asks for a key derivation far costlier than the app makes \
+         ({detail}): it is damaged or not a real export"
+    )]
+    TooCostly {
+        /// The export's format.
+        format: Format,
+        /// The parameters found.
+        detail: String,
+    },
+}
+
+fn which_file(format: Option<Format>) -> String {
+    match format {
+        Some(format) => format!("this {format} export"),
+        None => "this file".to_owned(),
+    }
+}
+
+impl ImportError {
+    /// A damaged-file error for `format`.
+    fn damaged(format: Format, problem: impl Into<String>) -> Self {
+        ImportError::Damaged { format: Some(format), problem: problem.into() }
+    }
+}
+
+/// The file's bytes, seen once as what they hold so each reader need not parse again.
+enum Content<'a> {
+    /// A JSON document (secrets in it are wiped on drop).
+    Json(json::Document),
+    /// Text that starts like JSON but does not parse (cut short or edited).
+    BrokenJson(serde_json::Error),
+    /// A ZIP archive.
+    Zip(&'a [u8]),
+    /// Other UTF-8 text.
+    Text(&'a str),
+    /// Anything else.
+    Binary(&'a [u8]),
+}
+
+impl<'a> Content<'a> {
+    fn of(bytes: &'a [u8]) -> Self {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Content::Zip(bytes);
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return Content::Binary(bytes);
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        if text.trim_start().starts_with(['{', '[']) {
+            return match json::Document::parse(text) {
+                Ok(document) => Content::Json(document),
+                Err(error) => Content::BrokenJson(error),
+            };
+        }
+        Content::Text(text)
+    }
+
+    /// The JSON document, or the error `format`'s reader reports when there is none.
+    fn json(&self, format: Format) -> Result<&serde_json::Value, ImportError> {
+        match self {
+            Content::Json(document) => Ok(document.value()),
+            Content::BrokenJson(error) => Err(ImportError::damaged(format, json::problem(error))),
+            _ => Err(ImportError::damaged(format, "it is not JSON, as this format's files are")),
+        }
+    }
+}
+
+/// Length of an AES-GCM tag, which the formats here append to the ciphertext or store beside it.
+const GCM_TAG_LEN: usize = 16;
+
+/// AES-256-GCM decryption; `None` when key, nonce or tag do not fit or the tag does not match
+/// (a wrong key or a changed ciphertext: GCM cannot tell which).
+fn open_aes_gcm(
+    key: &[u8],
+    nonce: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    use aes_gcm::aead::{AeadInOut, KeyInit};
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).ok()?;
+    let nonce = aes_gcm::Nonce::try_from(nonce).ok()?;
+    let tag = aes_gcm::Tag::try_from(tag).ok()?;
+    let mut buffer = Zeroizing::new(ciphertext.to_vec());
+    cipher.decrypt_inout_detached(&nonce, &[], buffer.as_mut_slice().into(), &tag).ok()?;
+    Some(buffer)
+}
+
+/// [`open_aes_gcm`] of a ciphertext with its tag appended, as Java's and Web Crypto's GCM write it.
+fn open_aes_gcm_appended(key: &[u8], nonce: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    let split = sealed.len().checked_sub(GCM_TAG_LEN)?;
+    let (ciphertext, tag) = sealed.split_at(split);
+    open_aes_gcm(key, nonce, ciphertext, tag)
+}
+
+/// Decrypted bytes as text, or the damage to report.
+fn decrypted_text(format: Format, bytes: &[u8]) -> Result<&str, ImportError> {
+    std::str::from_utf8(bytes)
+        .map_err(|_| ImportError::damaged(format, "its decrypted contents are not text"))
+}
+
 /// Reads one `otpauth://` or `otpauth-migration://` payload found at `place` into `imported`.
 fn read_payload(text: &str, place: Place, imported: &mut Imported) {
     let error = |entry, name, message: String| EntryError { place, entry, name, message };
@@ -89,5 +420,36 @@ fn read_payload(text: &str, place: Place, imported: &mut Imported) {
             Ok(credential) => imported.credentials.push(credential),
             Err(e) => imported.errors.push(error(None, None, e.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_ids_parse_back_and_unknown_ones_are_listed() {
+        for format in Format::ALL {
+            assert_eq!(format.id().parse::<Format>(), Ok(format));
+        }
+        assert_eq!(" AEGIS ".parse::<Format>(), Ok(Format::Aegis));
+        let err = "authy".parse::<Format>().unwrap_err();
+        assert!(err.to_string().contains("aegis, 2fas, andotp"), "{err}");
+    }
+
+    #[test]
+    fn password_debug_is_redacted() {
+        let shown = format!("{:?}", Password::new("hunter22".into()));
+        assert!(!shown.contains("hunter22"), "{shown}");
+    }
+
+    #[test]
+    fn detection_tells_broken_json_from_unknown_files() {
+        assert!(matches!(
+            detect(b"{\"version\": 1, \"header\""),
+            Err(ImportError::Damaged { format: None, .. })
+        ));
+        assert_eq!(detect(b"hello"), Err(ImportError::UnknownFormat));
+        assert_eq!(detect(b"{\"hello\": 1}"), Err(ImportError::UnknownFormat));
     }
 }

@@ -3,9 +3,13 @@
 
 use image::imageops::{self, FilterType};
 use image::{Rgba, RgbaImage};
-use qrcode::{EcLevel, QrCode};
+use qrcode::EcLevel;
 
 use super::{Passes, scan_rgba_with};
+
+#[path = "../../tests/support/draw.rs"]
+mod draw;
+use draw::{draw, encode, fill};
 
 const TEXT: &str = "otpauth://totp/Example:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 
@@ -21,36 +25,6 @@ const AS_IS: Passes = Passes {
 
 const INK: [u8; 4] = [0, 0, 0, 255];
 const PAPER: [u8; 4] = [255, 255, 255, 255];
-
-fn fill(image: &mut RgbaImage, x: u32, y: u32, w: u32, h: u32, colour: [u8; 4]) {
-    for yy in y..(y + h).min(image.height()) {
-        for xx in x..(x + w).min(image.width()) {
-            image.put_pixel(xx, yy, Rgba(colour));
-        }
-    }
-}
-
-/// Draws `text` as a code at (x, y) with modules of `module` pixels and a `quiet`-module margin.
-fn draw(
-    image: &mut RgbaImage,
-    text: &str,
-    at: (u32, u32),
-    module: u32,
-    quiet: u32,
-    colours: ([u8; 4], [u8; 4]),
-) {
-    let code = QrCode::with_error_correction_level(text, EcLevel::M).expect("fits");
-    let size = code.width() as u32;
-    let (ink, paper) = colours;
-    let side = (size + 2 * quiet) * module;
-    fill(image, at.0 - quiet * module, at.1 - quiet * module, side, side, paper);
-    for (i, colour) in code.to_colors().into_iter().enumerate() {
-        if colour == qrcode::Color::Dark {
-            let (mx, my) = (i as u32 % size, i as u32 / size);
-            fill(image, at.0 + mx * module, at.1 + my * module, module, module, ink);
-        }
-    }
-}
 
 fn page(width: u32, height: u32, colour: [u8; 4]) -> RgbaImage {
     RgbaImage::from_pixel(width, height, Rgba(colour))
@@ -75,8 +49,8 @@ fn needs(image: &RgbaImage, without: Passes, with: Passes, expected: &[&str]) {
 fn as_is_decodes_every_grid_not_only_the_first() {
     let mut image = page(900, 400, PAPER);
     let other = "https://example.com/second";
-    draw(&mut image, TEXT, (40, 60), 4, 4, (INK, PAPER));
-    draw(&mut image, other, (520, 60), 4, 4, (INK, PAPER));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (40, 60), 4, 4, (INK, PAPER));
+    draw(&mut image, &encode(other, EcLevel::M), (520, 60), 4, 4, (INK, PAPER));
     let mut got = scan(&image, AS_IS);
     got.sort_unstable();
     assert_eq!(got, [other, TEXT]);
@@ -85,7 +59,7 @@ fn as_is_decodes_every_grid_not_only_the_first() {
 #[test]
 fn flattening_alpha_reads_a_code_whose_hidden_colour_is_black() {
     let mut image = page(300, 300, [0, 0, 0, 0]);
-    draw(&mut image, TEXT, (30, 30), 5, 0, (INK, [0, 0, 0, 0]));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (30, 30), 5, 0, (INK, [0, 0, 0, 0]));
     let naive = Passes { flatten_alpha: false, ..Passes::ALL };
     needs(&image, naive, AS_IS, &[TEXT]);
 }
@@ -93,7 +67,7 @@ fn flattening_alpha_reads_a_code_whose_hidden_colour_is_black() {
 #[test]
 fn alpha_onto_black_reads_a_light_code_on_transparency() {
     let mut image = page(300, 300, [0, 0, 0, 0]);
-    draw(&mut image, TEXT, (30, 30), 5, 0, (PAPER, [0, 0, 0, 0]));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (30, 30), 5, 0, (PAPER, [0, 0, 0, 0]));
     let without = Passes { alpha_on_black: false, ..Passes::ALL };
     needs(&image, without, Passes::ALL, &[TEXT]);
 }
@@ -101,7 +75,7 @@ fn alpha_onto_black_reads_a_light_code_on_transparency() {
 fn dark_mode() -> RgbaImage {
     let dark = [30, 31, 34, 255];
     let mut image = page(700, 500, dark);
-    draw(&mut image, TEXT, (200, 100), 5, 4, ([225, 225, 228, 255], dark));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (200, 100), 5, 4, ([225, 225, 228, 255], dark));
     image
 }
 
@@ -112,7 +86,7 @@ fn inverted_pass_reads_dark_mode() {
 
 fn hidpi_of(module: u32, scale: f32, filter: FilterType) -> RgbaImage {
     let mut image = page(600, 400, PAPER);
-    draw(&mut image, TEXT, (150, 80), module, 4, (INK, PAPER));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (150, 80), module, 4, (INK, PAPER));
     let (w, h) = ((600.0 * scale) as u32, (400.0 * scale) as u32);
     imageops::resize(&image, w, h, filter)
 }
@@ -120,7 +94,7 @@ fn hidpi_of(module: u32, scale: f32, filter: FilterType) -> RgbaImage {
 /// A page dimmed to 30 % brightness behind a modal dialog.
 fn dimmed() -> RgbaImage {
     let mut image = page(700, 500, PAPER);
-    draw(&mut image, TEXT, (200, 100), 4, 4, (INK, PAPER));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (200, 100), 4, 4, (INK, PAPER));
     for pixel in image.pixels_mut() {
         for channel in 0..3 {
             pixel.0[channel] = (u32::from(pixel.0[channel]) * 3 / 10) as u8;
@@ -150,7 +124,7 @@ fn several() -> RgbaImage {
         let text = format!("{TEXT}&n={i}");
         draw(
             &mut image,
-            &text,
+            &encode(&text, EcLevel::M),
             (100 + (i % 3) * 650, 100 + (i / 3) * 420),
             4 + i % 2,
             4,
@@ -194,7 +168,7 @@ fn rescaling_crops_reads_modules_under_two_pixels() {
 fn finders_are_searched_at_full_resolution_on_a_5k_screen() {
     // Whole-image passes read a 5K screen at half size, where 3-pixel modules blur to 1.5.
     let mut image = page(5120, 2880, PAPER);
-    draw(&mut image, TEXT, (800, 2500), 3, 4, (INK, PAPER));
+    draw(&mut image, &encode(TEXT, EcLevel::M), (800, 2500), 3, 4, (INK, PAPER));
     assert_eq!(scan(&image, Passes::ALL), [TEXT]);
 }
 

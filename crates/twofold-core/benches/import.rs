@@ -1,0 +1,95 @@
+//! Importing a 10 000-entry encrypted Aegis vault at Aegis's default scrypt cost (N = 2^15, r = 8,
+//! p = 1): key derivation, decryption, JSON and every entry's conversion. Goal: under 2 s.
+//! `cargo bench -p twofold-core --bench import`.
+
+#![allow(missing_docs, clippy::unwrap_used)]
+#![allow(clippy::print_stdout)] // a benchmark prints its figures
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use base64::Engine as _;
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::json;
+use twofold_core::import::{Format, Password};
+
+const ENTRIES: usize = 10_000;
+const PASSWORD: &str = "correct horse battery staple";
+
+fn seal(key: &[u8], nonce: [u8; 12], plaintext: &[u8]) -> (Vec<u8>, String, String) {
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).unwrap();
+    let mut buffer = plaintext.to_vec();
+    let tag =
+        cipher.encrypt_inout_detached(&nonce.into(), &[], buffer.as_mut_slice().into()).unwrap();
+    let hex = data_encoding::HEXLOWER;
+    (buffer, hex.encode(&nonce), hex.encode(&tag))
+}
+
+/// An encrypted vault as Aegis writes it (docs/vault.md): one password slot wrapping the master key.
+fn vault() -> Vec<u8> {
+    let entries: Vec<_> = (0..ENTRIES)
+        .map(|i| {
+            let secret = data_encoding::BASE32_NOPAD.encode(&(i as u64).to_be_bytes().repeat(3));
+            json!({
+                "type": "totp", "uuid": format!("00000000-0000-4000-8000-{i:012}"),
+                "name": format!("user{i}@example.com"), "issuer": format!("Service {i}"),
+                "note": "", "favorite": false, "icon": null,
+                "info": { "secret": secret, "algo": "SHA1", "digits": 6, "period": 30 },
+                "groups": [],
+            })
+        })
+        .collect();
+    let db =
+        serde_json::to_vec(&json!({ "version": 3, "entries": entries, "groups": [] })).unwrap();
+    let master_key = [0x42u8; 32];
+    let salt = [7u8; 32];
+    let mut slot_key = [0u8; 32];
+    scrypt::scrypt(
+        PASSWORD.as_bytes(),
+        &salt,
+        &scrypt::Params::new(15, 8, 1).unwrap(),
+        &mut slot_key,
+    )
+    .unwrap();
+    let (wrapped, slot_nonce, slot_tag) = seal(&slot_key, [1; 12], &master_key);
+    let (ciphertext, nonce, tag) = seal(&master_key, [2; 12], &db);
+    serde_json::to_vec(&json!({
+        "version": 1,
+        "header": {
+            "slots": [{
+                "type": 1, "uuid": "01234567-89ab-cdef-0123-456789abcdef",
+                "key": data_encoding::HEXLOWER.encode(&wrapped),
+                "key_params": { "nonce": slot_nonce, "tag": slot_tag },
+                "n": 32768, "r": 8, "p": 1, "salt": data_encoding::HEXLOWER.encode(&salt),
+                "repaired": true, "is_backup": false,
+            }],
+            "params": { "nonce": nonce, "tag": tag },
+        },
+        "db": base64::engine::general_purpose::STANDARD.encode(&ciphertext),
+    }))
+    .unwrap()
+}
+
+fn encrypted_aegis(c: &mut Criterion) {
+    let file = vault();
+    let password = Password::new(PASSWORD.to_owned());
+    let started = Instant::now();
+    let imported = Format::Aegis.read(&file, Some(&password)).unwrap();
+    assert_eq!((imported.credentials.len(), imported.errors.len()), (ENTRIES, 0));
+    println!(
+        "one import of {ENTRIES} entries ({} KiB file): {:.0} ms",
+        file.len() / 1024,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    c.bench_function("aegis_encrypted_10000_entries", |b| {
+        b.iter(|| Format::Aegis.read(black_box(&file), Some(&password)).unwrap())
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(10));
+    targets = encrypted_aegis
+}
+criterion_main!(benches);
