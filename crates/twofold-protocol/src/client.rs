@@ -1,0 +1,386 @@
+//! A small async client of a Twofold server: [`DeviceClient`] pairs, receives and decides
+//! requests; [`ServiceClient`] is a relying party (pairings, sign-ins, codes).
+
+use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use eventsource_stream::Eventsource as _;
+use futures_util::{Stream, StreamExt as _};
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+use uuid::Uuid;
+
+use crate::api::{
+    self, AuditLog, CodeVerified, CreatePairing, CreateSignin, DecisionAccepted, DeviceList,
+    ErrorBody, OfflineCodeVerified, PairingCompleted, PairingCreated, PendingRequests,
+    SigninCreated, SigninState, VerifyCode, VerifyOfflineCode, Withdrawn,
+};
+use crate::keys::{KeyPair, PublicKey, VerifyError};
+use crate::link::{self, LinkError, PairingLink};
+use crate::messages::{
+    Answer, AuthPurpose, Decision, DeviceAuth, Nonce, PairingCompletion, Signed, SigninRequest,
+};
+
+/// What went wrong talking to a server.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The server could not be reached or the connection broke.
+    #[error("could not reach the Twofold server: {0}")]
+    Network(#[source] reqwest::Error),
+    /// The server refused, saying why.
+    #[error("the Twofold server refused ({status}): {}", body.message)]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The server's explanation.
+        body: ErrorBody,
+    },
+    /// The server answered something that is not the protocol.
+    #[error("the Twofold server's answer is not understood: {0}")]
+    Protocol(String),
+    /// A signature from the server did not verify.
+    #[error(transparent)]
+    Verify(#[from] VerifyError),
+    /// The server's key does not match the fingerprint in the pairing link.
+    #[error(
+        "the server's key does not match the pairing link: the link may be forged, do not pair"
+    )]
+    FingerprintMismatch,
+    /// A server URL was unusable.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The operating system gave no random bytes.
+    #[error("the operating system could not provide random bytes")]
+    Randomness,
+}
+
+/// The current time in Unix seconds; replaceable so tests can move time.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+fn system_clock() -> Clock {
+    Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
+}
+
+/// One HTTP client for the process: it pools connections, and building one loads the system's
+/// TLS roots, too costly to repeat per device or service.
+fn shared_http() -> reqwest::Client {
+    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
+    HTTP.get_or_init(reqwest::Client::new).clone()
+}
+
+fn join(base: &Url, path: &str) -> Result<Url, ClientError> {
+    base.join(path).map_err(|e| ClientError::Protocol(format!("bad URL path {path:?}: {e}")))
+}
+
+async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
+    let status = response.status();
+    let bytes = response.bytes().await.map_err(ClientError::Network)?;
+    if status.is_success() {
+        serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))
+    } else {
+        Err(refusal(status, &bytes))
+    }
+}
+
+fn refusal(status: StatusCode, bytes: &[u8]) -> ClientError {
+    let body = serde_json::from_slice(bytes).unwrap_or_else(|_| ErrorBody {
+        error: "unknown".into(),
+        message: String::from_utf8_lossy(bytes).chars().take(200).collect(),
+    });
+    ClientError::Refused { status: status.as_u16(), body }
+}
+
+async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientError> {
+    read(request.send().await.map_err(ClientError::Network)?).await
+}
+
+/// A relying party: a service that pairs its users' devices and asks them to confirm sign-ins.
+#[derive(Debug, Clone)]
+pub struct ServiceClient {
+    http: reqwest::Client,
+    base: Url,
+    api_key: String,
+}
+
+impl ServiceClient {
+    /// A client of the server at `server` (https, or http to loopback) using `api_key`.
+    pub fn new(server: &str, api_key: &str) -> Result<Self, ClientError> {
+        Ok(Self { http: shared_http(), base: link::server_url(server)?, api_key: api_key.into() })
+    }
+
+    fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ClientError> {
+        Ok(self.http.request(method, join(&self.base, path)?).bearer_auth(&self.api_key))
+    }
+
+    /// A pairing link for `user`.
+    pub async fn create_pairing(&self, user: &str) -> Result<PairingCreated, ClientError> {
+        let body = CreatePairing { user: user.into() };
+        send(self.request(Method::POST, "v1/pairings")?.json(&body)).await
+    }
+
+    /// The devices paired to `user`.
+    pub async fn devices(&self, user: &str) -> Result<DeviceList, ClientError> {
+        let mut url = join(&self.base, "v1/users/")?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Protocol("server URL cannot have a path".into()))?
+            .pop_if_empty()
+            .push(user)
+            .push("devices");
+        send(self.http.get(url).bearer_auth(&self.api_key)).await
+    }
+
+    /// Revokes a device: it receives no more requests and its decisions are refused.
+    pub async fn revoke_device(&self, device: Uuid) -> Result<(), ClientError> {
+        let response = self
+            .request(Method::DELETE, &format!("v1/devices/{device}"))?
+            .send()
+            .await
+            .map_err(ClientError::Network)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let bytes = response.bytes().await.map_err(ClientError::Network)?;
+        Err(refusal(status, &bytes))
+    }
+
+    /// Asks the user's devices to confirm a sign-in.
+    pub async fn create_signin(&self, signin: &CreateSignin) -> Result<SigninCreated, ClientError> {
+        send(self.request(Method::POST, "v1/signins")?.json(signin)).await
+    }
+
+    /// Where a sign-in stands; with `wait`, holds up to that many seconds for it to change.
+    pub async fn signin(&self, id: Uuid, wait: Option<u32>) -> Result<SigninState, ClientError> {
+        let path = match wait {
+            Some(seconds) => format!("v1/signins/{id}?wait={seconds}"),
+            None => format!("v1/signins/{id}"),
+        };
+        send(self.request(Method::GET, &path)?).await
+    }
+
+    /// Checks a code the user read off one of their devices (offline codes).
+    pub async fn verify_offline_code(
+        &self,
+        user: &str,
+        code: &str,
+    ) -> Result<OfflineCodeVerified, ClientError> {
+        let mut url = join(&self.base, "v1/users/")?;
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Protocol("server URL cannot have a path".into()))?
+            .pop_if_empty()
+            .push(user)
+            .push("offline-code");
+        let body = VerifyOfflineCode { code: code.into() };
+        send(self.http.post(url).bearer_auth(&self.api_key).json(&body)).await
+    }
+
+    /// The service's audit log after entry `after`, at most `limit` entries.
+    pub async fn audit(&self, after: u64, limit: u32) -> Result<AuditLog, ClientError> {
+        send(self.request(Method::GET, &format!("v1/audit?after={after}&limit={limit}"))?).await
+    }
+
+    /// Checks the code the person typed (code mode).
+    pub async fn verify_code(&self, id: Uuid, code: &str) -> Result<CodeVerified, ClientError> {
+        let body = VerifyCode { code: code.into() };
+        send(self.request(Method::POST, &format!("v1/signins/{id}/verify"))?.json(&body)).await
+    }
+}
+
+/// What a device's event stream delivers, after verification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DeviceEvent {
+    /// A sign-in to confirm; its server signature has been checked.
+    Request(Box<SigninRequest>),
+    /// A request to take off the screen.
+    Withdrawn(Withdrawn),
+}
+
+/// A paired device: its key, the server it is paired with and that server's pinned key.
+#[derive(Clone)]
+pub struct DeviceClient {
+    http: reqwest::Client,
+    base: Url,
+    key: Arc<KeyPair>,
+    server_key: PublicKey,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for DeviceClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceClient")
+            .field("server", &self.base.as_str())
+            .field("device", &self.key.public())
+            .field("server_key", &self.server_key)
+            .finish()
+    }
+}
+
+impl DeviceClient {
+    /// Pairs `key` (fresh, from the caller's randomness) under `name` using a pairing link; checks
+    /// the server's key against the link's fingerprint and pins it.
+    pub async fn pair(
+        link: &PairingLink,
+        name: &str,
+        key: KeyPair,
+    ) -> Result<(Self, PairingCompleted), ClientError> {
+        let completion = PairingCompletion {
+            token: link.token.clone(),
+            server: link.fingerprint,
+            device: key.public(),
+            name: name.into(),
+        };
+        let body = Signed::sign(completion, &key);
+        let http = shared_http();
+        let completed: PairingCompleted =
+            send(http.post(join(&link.server, "v1/pairings/complete")?).json(&body)).await?;
+        if completed.server_key.fingerprint() != link.fingerprint {
+            return Err(ClientError::FingerprintMismatch);
+        }
+        let client = Self {
+            http,
+            base: link.server.clone(),
+            key: Arc::new(key),
+            server_key: completed.server_key,
+            clock: system_clock(),
+        };
+        Ok((client, completed))
+    }
+
+    /// A device already paired: its server URL, key and the server key pinned at pairing.
+    pub fn new(server: &str, key: KeyPair, server_key: PublicKey) -> Result<Self, ClientError> {
+        Ok(Self {
+            http: shared_http(),
+            base: link::server_url(server)?,
+            key: Arc::new(key),
+            server_key,
+            clock: system_clock(),
+        })
+    }
+
+    /// The same client with another clock (tests that move time).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// This device's public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.key.public()
+    }
+
+    /// The pinned server key.
+    pub fn server_key(&self) -> PublicKey {
+        self.server_key
+    }
+
+    /// A fresh, signed authentication for `purpose`, as the `Authorization` header carries it.
+    pub fn authorization(&self, purpose: AuthPurpose) -> Result<String, ClientError> {
+        let mut nonce = [0u8; 16];
+        getrandom::fill(&mut nonce).map_err(|_| ClientError::Randomness)?;
+        let auth = DeviceAuth {
+            server: self.server_key.fingerprint(),
+            device: self.key.public(),
+            purpose,
+            time: (self.clock)(),
+            nonce: Nonce(nonce),
+        };
+        Ok(api::device_auth_header(&Signed::sign(auth, &self.key)))
+    }
+
+    fn verify(&self, signed: &Signed<SigninRequest>) -> Result<SigninRequest, ClientError> {
+        Ok(signed.verify_request(&self.server_key)?.clone())
+    }
+
+    /// Opens the event stream: pending requests first, then new ones as they come. Each request's
+    /// signature is checked; one that fails ends the stream with an error.
+    pub async fn events(
+        &self,
+    ) -> Result<impl Stream<Item = Result<DeviceEvent, ClientError>> + use<>, ClientError> {
+        let response = self
+            .http
+            .get(join(&self.base, "v1/device/stream")?)
+            .header(reqwest::header::AUTHORIZATION, self.authorization(AuthPurpose::Stream)?)
+            .send()
+            .await
+            .map_err(ClientError::Network)?;
+        let status = response.status();
+        if !status.is_success() {
+            let bytes = response.bytes().await.map_err(ClientError::Network)?;
+            return Err(refusal(status, &bytes));
+        }
+        let me = self.clone();
+        Ok(response.bytes_stream().eventsource().filter_map(move |event| {
+            let result = match event {
+                Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
+                Ok(event) => me.event(&event.event, &event.data).transpose(),
+            };
+            std::future::ready(result)
+        }))
+    }
+
+    fn event(&self, name: &str, data: &str) -> Result<Option<DeviceEvent>, ClientError> {
+        let bad = |e: serde_json::Error| ClientError::Protocol(format!("bad {name} event: {e}"));
+        match name {
+            api::EVENT_REQUEST => {
+                let signed = serde_json::from_str(data).map_err(bad)?;
+                Ok(Some(DeviceEvent::Request(Box::new(self.verify(&signed)?))))
+            }
+            api::EVENT_WITHDRAWN => {
+                Ok(Some(DeviceEvent::Withdrawn(serde_json::from_str(data).map_err(bad)?)))
+            }
+            // Keep-alives and events of later versions.
+            _ => Ok(None),
+        }
+    }
+
+    /// Pending requests, for when a stream cannot be held; each signature is checked.
+    pub async fn pending(&self) -> Result<Vec<SigninRequest>, ClientError> {
+        let request = self
+            .http
+            .get(join(&self.base, "v1/device/requests")?)
+            .header(reqwest::header::AUTHORIZATION, self.authorization(AuthPurpose::Poll)?);
+        let pending: PendingRequests = send(request).await?;
+        pending.requests.iter().map(|signed| self.verify(signed)).collect()
+    }
+
+    /// The signed decision on `request` (the one shown), without sending it.
+    pub fn decision(
+        &self,
+        request: &SigninRequest,
+        answer: Answer,
+        number: Option<u32>,
+    ) -> Signed<Decision> {
+        let decision = Decision {
+            request_id: request.id,
+            request_digest: request.digest(),
+            answer,
+            number,
+            time: (self.clock)(),
+            device: self.key.public(),
+        };
+        Signed::sign(decision, &self.key)
+    }
+
+    /// Sends a signed decision.
+    pub async fn send_decision(
+        &self,
+        decision: &Signed<Decision>,
+    ) -> Result<DecisionAccepted, ClientError> {
+        let path = format!("v1/signins/{}/decision", decision.message.request_id);
+        send(self.http.post(join(&self.base, &path)?).json(decision)).await
+    }
+
+    /// Answers `request`: signs the decision and sends it. `number` is what the person entered
+    /// in number mode.
+    pub async fn decide(
+        &self,
+        request: &SigninRequest,
+        answer: Answer,
+        number: Option<u32>,
+    ) -> Result<DecisionAccepted, ClientError> {
+        self.send_decision(&self.decision(request, answer, number)).await
+    }
+}

@@ -1,0 +1,283 @@
+//! Bounded load generator on loopback: runs the `twofold-server` binary over a temp SQLite file
+//! and drives it with protocol clients as devices and a relying party. Prints one table:
+//!
+//! - server RSS with N device streams held open (goal: 10 000 streams under 500 MB);
+//! - sign-ins per second created, delivered, decided and read back (goal: ≥ 2 000/s);
+//! - create → event received latency at a paced 500 sign-ins/s (goal: p99 under 50 ms);
+//! - GeoIP + user-agent enrichment per request (goal: under 5 µs).
+//!
+//! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
+//! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it. Everything stops by itself.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary: fail loudly, print figures
+
+#[path = "../tests/support/mmdb.rs"]
+mod mmdb;
+
+use std::pin::Pin;
+use std::process::{Child, Command};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use futures_util::{Stream, StreamExt as _, stream};
+use twofold_protocol::api::CreateSignin;
+use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceClient};
+use twofold_protocol::{Answer, KeyPair, Mode, PairingLink, SigninRequest};
+use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
+use twofold_server::config::{self, Config};
+use twofold_server::enrich::Enricher;
+use twofold_server::{Limits, SqliteStore, admin};
+
+type Events = Pin<Box<dyn Stream<Item = Result<DeviceEvent, ClientError>> + Send>>;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Resident memory of a process, in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+fn signin(user: &str, mode: Mode) -> CreateSignin {
+    CreateSignin {
+        user: user.into(),
+        ip: "203.0.113.7".parse().unwrap(),
+        user_agent:
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
+                .into(),
+        mode,
+        context: None,
+    }
+}
+
+/// The next sign-in request on a stream (withdrawals skipped), within 30 s.
+async fn next_request(events: &mut Events) -> Option<SigninRequest> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), events.next()).await {
+            Ok(Some(Ok(DeviceEvent::Request(request)))) => return Some(*request),
+            Ok(Some(Ok(_))) => {}
+            _ => return None,
+        }
+    }
+}
+
+/// The server process, killed when dropped.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn enrichment_nanos() -> f64 {
+    use mmdb::Value;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("city.mmdb");
+    let networks: Vec<_> = (0..=255u8)
+        .map(|b| {
+            (
+                std::net::Ipv4Addr::new(203, b, 0, 0),
+                16,
+                Value::Map(vec![
+                    ("city", Value::Str("Lyon")),
+                    ("country_code", Value::Str("FR")),
+                    ("state1", Value::Str("Auvergne-Rhône-Alpes")),
+                    ("latitude", Value::F32(45.75)),
+                    ("longitude", Value::F32(4.85)),
+                ]),
+            )
+        })
+        .collect();
+    std::fs::write(&path, mmdb::ipv4_database("DBIP-City-Lite", &networks)).unwrap();
+    let enricher = Enricher::open(&[&path]).unwrap();
+    let agents = [
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Safari/605.1.15",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36",
+    ];
+    let rounds = 100_000u32;
+    let start = Instant::now();
+    let mut found = 0usize;
+    for i in 0..rounds {
+        let ip = std::net::Ipv4Addr::new(203, (i % 256) as u8, (i / 256 % 256) as u8, 1);
+        found += usize::from(enricher.location(ip.into()) != twofold_protocol::Location::Unknown);
+        found += enricher.describe(agents[i as usize % agents.len()]).len();
+    }
+    assert!(found > 0);
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
+}
+
+#[tokio::main]
+async fn main() {
+    let streams = env_number("TWOFOLD_LOAD_STREAMS", 10_000);
+    let seconds = env_number("TWOFOLD_LOAD_SECONDS", 10) as u64;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let mut config = Config::in_dir(dir.path(), &format!("127.0.0.1:{port}"), &url);
+    // The bench measures capacity, not the abuse rules: lift the per-user and per-address limits.
+    config.limits =
+        Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
+    let config_path = dir.path().join("twofold-server.toml");
+    config.create(&config_path).unwrap();
+    config::create_key_file(&config.key_file, &random_seed(&OsEntropy).unwrap()).unwrap();
+    let store = SqliteStore::open(&config.database_url).await.unwrap();
+    let api_key =
+        admin::add_service(&store, "Load", None, SystemClock.now(), &OsEntropy).await.unwrap();
+    drop(store);
+
+    let server = Server(
+        Command::new(env!("CARGO_BIN_EXE_twofold-server"))
+            .arg("--config")
+            .arg(&config_path)
+            .arg("serve")
+            .env("RUST_LOG", "warn")
+            .spawn()
+            .unwrap(),
+    );
+    let pid = server.0.id();
+    let service = ServiceClient::new(&url, &api_key).unwrap();
+    for _ in 0..100 {
+        if service.devices("probe").await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let idle_rss = rss_mib(pid);
+
+    // Pair one device per user.
+    let start = Instant::now();
+    let devices: Vec<DeviceClient> = stream::iter(0..streams)
+        .map(|i| {
+            let service = service.clone();
+            async move {
+                let link: PairingLink = service
+                    .create_pairing(&format!("user{i}"))
+                    .await
+                    .unwrap()
+                    .link
+                    .parse()
+                    .unwrap();
+                let key = KeyPair::from_seed(&random_seed(&OsEntropy).unwrap());
+                DeviceClient::pair(&link, "bench", key).await.unwrap().0
+            }
+        })
+        .buffered(32)
+        .collect()
+        .await;
+    let pairing_rate = streams as f64 / start.elapsed().as_secs_f64();
+
+    // Hold a stream per device.
+    let start = Instant::now();
+    let mut events: Vec<Events> = stream::iter(devices.iter().cloned())
+        .map(|device| async move { Box::pin(device.events().await.unwrap()) as Events })
+        .buffered(64)
+        .collect()
+        .await;
+    let open_seconds = start.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let streams_rss = rss_mib(pid);
+
+    // Throughput: users loop create → event → decide → read back, as fast as they can.
+    let workers = streams.min(1000);
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    let mut held = events.drain(..workers).collect::<Vec<_>>().into_iter();
+    for (i, device) in devices.iter().take(workers).enumerate() {
+        let (service, device, done) = (service.clone(), device.clone(), done.clone());
+        let mut stream = held.next().unwrap();
+        tasks.push(tokio::spawn(async move {
+            let user = format!("user{i}");
+            while Instant::now() < deadline {
+                let created = service.create_signin(&signin(&user, Mode::Push)).await.unwrap();
+                let Some(request) = next_request(&mut stream).await else { break };
+                assert_eq!(request.id, created.id);
+                device.decide(&request, Answer::Allow, None).await.unwrap();
+                service.signin(created.id, None).await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            stream
+        }));
+    }
+    let start = Instant::now();
+    let mut returned = Vec::new();
+    for task in tasks {
+        returned.push(task.await.unwrap());
+    }
+    let throughput = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+
+    // Latency at a paced 500 sign-ins/s, round robin over the same users.
+    let rate = 500u64;
+    let mut turns = Vec::new();
+    let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for (i, (device, mut stream)) in devices.iter().take(workers).cloned().zip(returned).enumerate()
+    {
+        let (service, latencies) = (service.clone(), latencies.clone());
+        let (turn, mut go) = tokio::sync::mpsc::channel::<()>(4);
+        turns.push(turn);
+        tasks.push(tokio::spawn(async move {
+            let user = format!("user{i}");
+            while go.recv().await.is_some() {
+                let start = Instant::now();
+                let created = service.create_signin(&signin(&user, Mode::Push)).await.unwrap();
+                let Some(request) = next_request(&mut stream).await else { break };
+                latencies.lock().unwrap().push(start.elapsed());
+                assert_eq!(request.id, created.id);
+                device.decide(&request, Answer::Allow, None).await.unwrap();
+            }
+        }));
+    }
+    let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
+    for turn in 0..(rate * seconds) as usize {
+        ticker.tick().await;
+        let _ = turns[turn % workers].try_send(());
+    }
+    drop(turns);
+    for task in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(40), task).await;
+    }
+    let mut latencies = std::mem::take(&mut *latencies.lock().unwrap());
+    latencies.sort();
+    let enrich = enrichment_nanos();
+    drop(events);
+
+    println!("| measure | figure | goal |");
+    println!("|---|---|---|");
+    println!("| server RSS, idle | {idle_rss:.0} MiB | |");
+    println!(
+        "| server RSS, {streams} device streams open | {streams_rss:.0} MiB | < 500 MB at 10 000 |"
+    );
+    println!("| pairings per second ({streams} devices) | {pairing_rate:.0}/s | |");
+    println!("| time to open {streams} streams | {open_seconds:.1} s | |");
+    println!(
+        "| sign-ins created, delivered, decided, read back ({workers} users, {seconds} s) | {throughput:.0}/s | ≥ 2 000/s |"
+    );
+    println!(
+        "| create → event at {rate}/s ({} sign-ins): p50 / p99 | {:.1} / {:.1} ms | p99 < 50 ms |",
+        latencies.len(),
+        percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
+        percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+    );
+    println!("| GeoIP + user-agent enrichment | {:.2} µs | < 5 µs |", enrich / 1000.0);
+    drop(server);
+}

@@ -1,0 +1,105 @@
+//! What the operator does from the command line: add and revoke services (relying parties).
+
+use data_encoding::BASE64URL_NOPAD;
+use zeroize::Zeroizing;
+
+use crate::app::secret_hash;
+use crate::clock::{Entropy, EntropyError, random, random_uuid};
+use crate::store::{NewService, Store, StoreError};
+
+/// Prefix of API keys, so a leaked one is recognisable (and secret scanners can find it).
+const API_KEY_PREFIX: &str = "tfk_";
+
+/// Why a service could not be added or revoked.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// The lifetime is not `never` or a number followed by m, h or d.
+    #[error("{0:?} is not a lifetime: use never, or a number followed by m, h or d (30m, 1h, 30d)")]
+    BadLifetime(String),
+    /// The name is empty, too long or has control characters.
+    #[error("a service name is 1 to 100 characters without control characters")]
+    BadName,
+    /// No service of that name.
+    #[error("there is no service named {0:?}")]
+    UnknownService(String),
+    /// A service of that name exists.
+    #[error("a service named {0:?} already exists")]
+    Exists(String),
+    /// The database failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// No randomness.
+    #[error(transparent)]
+    Entropy(#[from] EntropyError),
+}
+
+/// Reads `never`, `30m`, `1h`, `30d`: seconds, or `None` for never.
+pub fn parse_lifetime(text: &str) -> Result<Option<u64>, AdminError> {
+    let text = text.trim();
+    if text.eq_ignore_ascii_case("never") {
+        return Ok(None);
+    }
+    let bad = || AdminError::BadLifetime(text.to_owned());
+    let (count, unit) = [('m', 60), ('h', 3600), ('d', 86_400)]
+        .into_iter()
+        .find_map(|(suffix, unit)| Some((text.strip_suffix(suffix)?, unit)))
+        .ok_or_else(bad)?;
+    let count: u64 = count.parse().map_err(|_| bad())?;
+    count.checked_mul(unit).filter(|&s| s > 0).map(Some).ok_or_else(bad)
+}
+
+/// Adds a service; returns its API key, which exists nowhere else (only its hash is stored).
+pub async fn add_service<S: Store>(
+    store: &S,
+    name: &str,
+    lifetime: Option<u64>,
+    now: u64,
+    entropy: &dyn Entropy,
+) -> Result<Zeroizing<String>, AdminError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+        return Err(AdminError::BadName);
+    }
+    let key = Zeroizing::new(format!(
+        "{API_KEY_PREFIX}{}",
+        BASE64URL_NOPAD.encode(&random::<32>(entropy)?)
+    ));
+    let service = NewService {
+        id: random_uuid(entropy)?,
+        name: name.to_owned(),
+        key_hash: secret_hash(&key),
+        created_at: now,
+        expires_at: lifetime.map(|seconds| now.saturating_add(seconds)),
+    };
+    match store.add_service(&service).await {
+        Ok(()) => Ok(key),
+        Err(StoreError::Conflict { .. }) => Err(AdminError::Exists(name.to_owned())),
+        Err(e) => Err(AdminError::Store(e)),
+    }
+}
+
+/// Revokes a service's API key.
+pub async fn revoke_service<S: Store>(store: &S, name: &str, now: u64) -> Result<(), AdminError> {
+    match store.revoke_service(name.trim(), now).await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AdminError::UnknownService(name.to_owned())),
+        Err(e) => Err(AdminError::Store(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lifetimes_read_as_seconds() {
+        assert_eq!(parse_lifetime("never").unwrap(), None);
+        assert_eq!(parse_lifetime("1h").unwrap(), Some(3600));
+        assert_eq!(parse_lifetime("30d").unwrap(), Some(30 * 86_400));
+        assert_eq!(parse_lifetime("15m").unwrap(), Some(900));
+        for bad in ["", "h", "0d", "1w", "-1h", "1.5h", "99999999999999999999d", "é"] {
+            assert!(parse_lifetime(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! The router, its shared state, and the extractors every route uses (JSON bodies and paths whose
+//! rejections become [`AppError`]s; relying-party authentication by API key).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::routing::{delete, get, post};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+use twofold_protocol::{Fingerprint, KeyPair};
+use url::Url;
+
+use crate::clock::{Clock, Entropy};
+use crate::enrich::Enricher;
+use crate::error::AppError;
+use crate::hub::Hub;
+use crate::store::{Service, Store};
+use crate::{audit, delivery, offline, pairing, signins};
+
+/// Tunable limits and lifetimes.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The URL devices and services reach this server at (pairing links and QR URLs use it).
+    pub public_url: Url,
+    /// Seconds a sign-in request waits for a decision.
+    pub request_lifetime: u64,
+    /// Seconds a pairing token stays usable.
+    pub pairing_lifetime: u64,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Longest long poll, in seconds.
+    pub max_wait: u64,
+    /// How far a device's clock may be from the server's, in seconds.
+    pub clock_skew: u64,
+    /// Rate limits and lockout.
+    pub limits: Limits,
+}
+
+/// Rate limits and lockout, against push fatigue and abuse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// The window of the rate limits, in seconds.
+    pub window_secs: u64,
+    /// Sign-ins per user per window.
+    pub signins_per_user: u32,
+    /// Sign-ins from one address per service per window.
+    pub signins_per_ip: u32,
+    /// Denials within `lockout_secs` that lock a user out.
+    pub lockout_denials: u32,
+    /// How long a lockout lasts after the last denial or report, in seconds.
+    pub lockout_secs: u64,
+}
+
+impl Default for Limits {
+    /// Per 10 min at most 10 sign-ins per user and 30 per address; 3 denials or a report lock
+    /// the user out for 15 min.
+    fn default() -> Self {
+        Self {
+            window_secs: 600,
+            signins_per_user: 10,
+            signins_per_ip: 30,
+            lockout_denials: 3,
+            lockout_secs: 900,
+        }
+    }
+}
+
+impl Settings {
+    /// The defaults: requests live 120 s, pairing tokens 10 min, bodies up to 16 KiB, long polls
+    /// up to 60 s, device clocks within ±60 s, the default [`Limits`].
+    pub fn new(public_url: Url) -> Self {
+        Self {
+            public_url,
+            request_lifetime: 120,
+            pairing_lifetime: 600,
+            max_body_bytes: 16 * 1024,
+            max_wait: 60,
+            clock_skew: 60,
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// Everything the routes share.
+pub struct AppState<S> {
+    inner: Arc<Inner<S>>,
+}
+
+pub(crate) struct Inner<S> {
+    pub store: S,
+    pub key: KeyPair,
+    pub fingerprint: Fingerprint,
+    pub settings: Settings,
+    pub clock: Arc<dyn Clock>,
+    pub entropy: Arc<dyn Entropy>,
+    pub enricher: Enricher,
+    pub hub: Hub,
+}
+
+impl<S> Clone for AppState<S> {
+    fn clone(&self) -> Self {
+        Self { inner: Arc::clone(&self.inner) }
+    }
+}
+
+impl<S: Store> AppState<S> {
+    /// State over `store`, signing with the server `key`, with injected time and randomness, and
+    /// `enricher` to locate and describe sign-ins.
+    pub fn new(
+        store: S,
+        key: KeyPair,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        entropy: Arc<dyn Entropy>,
+        enricher: Enricher,
+    ) -> Self {
+        let fingerprint = key.public().fingerprint();
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                key,
+                fingerprint,
+                settings,
+                clock,
+                entropy,
+                enricher,
+                hub: Hub::new(),
+            }),
+        }
+    }
+
+    pub(crate) fn get(&self) -> &Inner<S> {
+        &self.inner
+    }
+}
+
+/// The HTTP API (routes in the crate docs).
+pub fn app<S: Store>(state: AppState<S>) -> Router {
+    let body_limit = state.get().settings.max_body_bytes;
+    Router::new()
+        .route("/v1/pairings", post(pairing::create::<S>))
+        .route("/v1/pairings/complete", post(pairing::complete::<S>))
+        .route("/v1/pairings/{token}/qr.png", get(pairing::qr_png::<S>))
+        .route("/v1/pairings/{token}/qr.svg", get(pairing::qr_svg::<S>))
+        .route("/v1/users/{user}/devices", get(pairing::devices::<S>))
+        .route("/v1/devices/{id}", delete(pairing::revoke_device::<S>))
+        .route("/v1/signins", post(signins::create::<S>))
+        .route("/v1/signins/{id}", get(signins::state::<S>))
+        .route("/v1/signins/{id}/verify", post(signins::verify::<S>))
+        .route("/v1/signins/{id}/decision", post(delivery::decide::<S>))
+        .route("/v1/device/stream", get(delivery::stream::<S>))
+        .route("/v1/device/requests", get(delivery::poll::<S>))
+        .route("/v1/users/{user}/offline-code", post(offline::verify::<S>))
+        .route("/v1/audit", get(audit::read::<S>))
+        .fallback(|| async { AppError::not_found("no_such_route", "there is no such API route") })
+        .method_not_allowed_fallback(|| async {
+            AppError::client(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this API route does not take that method",
+            )
+        })
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(state)
+}
+
+/// A JSON body; a missing, oversized or malformed one is a 4xx [`AppError`] saying why.
+pub(crate) struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for Body<T> {
+    type Rejection = AppError;
+
+    async fn from_request(request: Request, state: &St) -> Result<Self, AppError> {
+        match axum::Json::<T>::from_request(request, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(body_rejection(&rejection)),
+        }
+    }
+}
+
+fn body_rejection(rejection: &JsonRejection) -> AppError {
+    let status = rejection.status();
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        return AppError::client(status, "body_too_large", "the request body is too large");
+    }
+    let code = match rejection {
+        JsonRejection::MissingJsonContentType(_) => "not_json",
+        JsonRejection::JsonSyntaxError(_) => "malformed_json",
+        _ => "invalid_body",
+    };
+    AppError::client(status, code, rejection.body_text())
+}
+
+/// A path parameter; an unreadable one is a 400 saying why.
+pub(crate) struct Param<T>(pub T);
+
+impl<T: DeserializeOwned + Send, St: Send + Sync> FromRequestParts<St> for Param<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, AppError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| Self(value))
+            .map_err(|rejection| AppError::bad_request("bad_path", rejection.body_text()))
+    }
+}
+
+/// SHA-256 of an API key or pairing token: what the store keeps instead of the secret.
+pub(crate) fn secret_hash(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// The relying party calling, authenticated by `Authorization: Bearer <API key>`.
+pub(crate) struct ServiceAuth(pub Service);
+
+impl<S: Store> FromRequestParts<AppState<S>> for ServiceAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState<S>) -> Result<Self, AppError> {
+        let key = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| value.strip_prefix("Bearer "))
+            .ok_or_else(|| {
+                AppError::unauthorized(
+                    "missing_api_key",
+                    "this route needs the service's API key: Authorization: Bearer <key>",
+                )
+            })?;
+        let state = state.get();
+        let service =
+            state.store.service_by_key(&secret_hash(key.trim())).await?.ok_or_else(|| {
+                AppError::unauthorized("unknown_api_key", "the API key is not known")
+            })?;
+        if service.revoked {
+            return Err(AppError::unauthorized("revoked_api_key", "the API key was revoked"));
+        }
+        if service.expires_at.is_some_and(|at| state.clock.now() >= at) {
+            return Err(AppError::unauthorized("expired_api_key", "the API key has expired"));
+        }
+        Ok(Self(service))
+    }
+}
+
+/// Checks a user name from a service: 1 to 256 characters, no control characters.
+pub(crate) fn check_user(user: &str) -> Result<(), AppError> {
+    if user.is_empty() || user.chars().count() > 256 || user.chars().any(char::is_control) {
+        return Err(AppError::bad_request(
+            "invalid_user",
+            "the user must be 1 to 256 characters without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// Compares two codes in time independent of where they differ.
+pub(crate) fn same_code(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_compare_by_value() {
+        assert!(same_code("123456", "123456"));
+        assert!(!same_code("123456", "123457"));
+        assert!(!same_code("12345", "123456"));
+    }
+}

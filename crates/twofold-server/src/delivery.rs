@@ -1,0 +1,273 @@
+//! The device's side: its authenticated event stream, the polling alternative, and decisions.
+
+use std::convert::Infallible;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::{Stream, StreamExt as _, stream};
+use tokio::sync::broadcast::error::RecvError;
+use twofold_protocol::api::{
+    self, AuditEvent, DecisionAccepted, PendingRequests, PostDecision, Status, Withdrawn,
+    WithdrawnReason,
+};
+use twofold_protocol::{Answer, AuthPurpose, Mode, Signed, SigninRequest};
+use uuid::Uuid;
+
+use crate::app::{AppState, Body, Param};
+use crate::error::AppError;
+use crate::hub::{HubEvent, HubKind};
+use crate::store::{Device, NewAuditEntry, Store};
+
+/// The paired, unrevoked device behind a request's key.
+async fn paired_device<S: Store>(
+    state: &AppState<S>,
+    key: &twofold_protocol::PublicKey,
+) -> Result<Device, AppError> {
+    let device = state.get().store.device_by_key(key).await?.ok_or_else(|| {
+        AppError::unauthorized("unknown_device", "this device is not paired with this server")
+    })?;
+    if device.revoked {
+        return Err(AppError::forbidden(
+            "device_revoked",
+            "this device was revoked; pair it again",
+        ));
+    }
+    Ok(device)
+}
+
+/// Checks a device authentication: this server, this purpose, fresh, signed, never seen before.
+async fn authenticate<S: Store>(
+    state: &AppState<S>,
+    headers: &HeaderMap,
+    purpose: AuthPurpose,
+) -> Result<Device, AppError> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| {
+            AppError::unauthorized(
+                "missing_device_auth",
+                "this route needs a signed device authentication in the Authorization header",
+            )
+        })?;
+    let signed = api::parse_device_auth(header)
+        .map_err(|e| AppError::unauthorized("bad_device_auth", e.to_string()))?;
+    let auth = &signed.message;
+    let inner = state.get();
+    if auth.server != inner.fingerprint {
+        return Err(AppError::unauthorized(
+            "wrong_server",
+            "the device authentication was made for another server",
+        ));
+    }
+    if auth.purpose != purpose {
+        return Err(AppError::unauthorized(
+            "wrong_purpose",
+            format!(
+                "the device authentication is for {}, not {}",
+                auth.purpose.as_str(),
+                purpose.as_str()
+            ),
+        ));
+    }
+    let now = inner.clock.now();
+    if now.abs_diff(auth.time) > inner.settings.clock_skew {
+        return Err(AppError::unauthorized(
+            "stale_device_auth",
+            "the device authentication is not fresh: check the device's clock",
+        ));
+    }
+    let device = paired_device(state, &auth.device).await?;
+    signed
+        .verify(&auth.device)
+        .map_err(|e| AppError::unauthorized("bad_signature", e.to_string()))?;
+    // Kept past the last moment the freshness check could pass, so a replay always meets it.
+    let keep_until = auth.time + inner.settings.clock_skew + 1;
+    if !inner.store.use_nonce(device.id, &auth.nonce.0, keep_until, now).await? {
+        return Err(AppError::unauthorized(
+            "replayed_device_auth",
+            "this device authentication was already used",
+        ));
+    }
+    Ok(device)
+}
+
+fn request_event(json: &str) -> Event {
+    Event::default().event(api::EVENT_REQUEST).data(json)
+}
+
+fn withdrawn_event(id: Uuid, reason: WithdrawnReason) -> Event {
+    let data = serde_json::to_string(&Withdrawn { id, reason }).unwrap_or_default();
+    Event::default().event(api::EVENT_WITHDRAWN).data(data)
+}
+
+/// What a live stream does with a hub event.
+enum Step {
+    Send(Event),
+    Skip,
+    End,
+}
+
+fn step(device: &Device, event: &HubEvent) -> Step {
+    match &event.kind {
+        HubKind::Request { json } => Step::Send(request_event(json)),
+        HubKind::Decided { id, by } if *by != Some(device.id) => {
+            Step::Send(withdrawn_event(*id, WithdrawnReason::DecidedElsewhere))
+        }
+        HubKind::Decided { .. } => Step::Skip,
+        HubKind::Revoked { device: revoked } if *revoked == device.id => Step::End,
+        HubKind::Revoked { .. } => Step::Skip,
+    }
+}
+
+/// `GET /v1/device/stream`: the device's pending requests, then every new request of its user
+/// and withdrawals, as server-sent events, until the device is revoked or disconnects.
+pub(crate) async fn stream<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
+    let device = authenticate(&state, &headers, AuthPurpose::Stream).await?;
+    let inner = state.get();
+    // Subscribed before reading what is pending, so nothing falls between the two.
+    let events = inner.hub.subscribe(device.service_id, &device.user);
+    let pending =
+        inner.store.pending_signins(device.service_id, &device.user, inner.clock.now()).await?;
+    let first = stream::iter(pending.into_iter().map(|s| Ok(request_event(&s.request_json))));
+    let live = stream::unfold((events, device), |(mut events, device)| async move {
+        loop {
+            match events.recv().await {
+                Ok(event) => match step(&device, &event) {
+                    Step::Send(sse) => return Some((Ok(sse), (events, device))),
+                    Step::Skip => {}
+                    Step::End => return None,
+                },
+                // A lagging device re-reads pending requests when it reconnects; keep going.
+                Err(RecvError::Lagged(_)) => {}
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    });
+    Ok(Sse::new(first.chain(live)).keep_alive(KeepAlive::default()))
+}
+
+/// `GET /v1/device/requests`: pending requests, for devices that cannot hold a stream.
+pub(crate) async fn poll<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+) -> Result<Json<PendingRequests>, AppError> {
+    let device = authenticate(&state, &headers, AuthPurpose::Poll).await?;
+    let inner = state.get();
+    let pending =
+        inner.store.pending_signins(device.service_id, &device.user, inner.clock.now()).await?;
+    let requests = pending
+        .iter()
+        .map(|s| serde_json::from_str::<Signed<SigninRequest>>(&s.request_json))
+        .collect::<Result<_, _>>()
+        .map_err(|_| crate::store::StoreError::Corrupt { what: "stored request" })?;
+    Ok(Json(PendingRequests { requests }))
+}
+
+/// `POST /v1/signins/{id}/decision`: a device's signed answer. Accepted once per request, from
+/// a device of that user, before expiry, over the exact request sent, with the right number.
+pub(crate) async fn decide<S: Store>(
+    State(state): State<AppState<S>>,
+    Param(id): Param<Uuid>,
+    Body(body): Body<PostDecision>,
+) -> Result<Json<DecisionAccepted>, AppError> {
+    let decision = &body.message;
+    if decision.request_id != id {
+        return Err(AppError::bad_request(
+            "id_mismatch",
+            "the decision is for another sign-in than the URL names",
+        ));
+    }
+    let device = paired_device(&state, &decision.device).await?;
+    body.verify(&decision.device)
+        .map_err(|e| AppError::unauthorized("bad_signature", e.to_string()))?;
+    let inner = state.get();
+    let signin = inner
+        .store
+        .signin(id)
+        .await?
+        .ok_or_else(|| AppError::not_found("unknown_signin", "no such sign-in"))?;
+    if signin.service_id != device.service_id || signin.user != device.user {
+        return Err(AppError::forbidden(
+            "not_your_signin",
+            "this sign-in is for another user's devices",
+        ));
+    }
+    let now = inner.clock.now();
+    match signin.status(now) {
+        Status::Pending => {}
+        Status::Expired => {
+            return Err(AppError::gone("signin_expired", "the sign-in request has expired"));
+        }
+        _ => {
+            return Err(AppError::conflict(
+                "already_decided",
+                "the sign-in request was already decided",
+            ));
+        }
+    }
+    if decision.request_digest.as_bytes() != &signin.digest {
+        return Err(AppError::bad_request(
+            "digest_mismatch",
+            "the decision is over a request other than the one this server sent",
+        ));
+    }
+    if decision.time.abs_diff(now) > inner.settings.clock_skew {
+        return Err(AppError::bad_request(
+            "stale_decision",
+            "the decision is not fresh: check the device's clock",
+        ));
+    }
+    let wrong_number = decision.answer == Answer::Allow
+        && signin.mode == Mode::Number
+        && decision.number != signin.number;
+    let status = match decision.answer {
+        // A wrong number denies: an attacker's push gets one guess, not many.
+        Answer::Allow if wrong_number => Status::Denied,
+        Answer::Allow => Status::Allowed,
+        Answer::Deny => Status::Denied,
+        Answer::Report => Status::Reported,
+    };
+    if !inner.store.decide(id, status, Some(device.id), now).await? {
+        return Err(AppError::conflict(
+            "already_decided",
+            "the sign-in request was already decided",
+        ));
+    }
+    inner.hub.send(HubEvent {
+        service_id: signin.service_id,
+        user: signin.user.as_str().into(),
+        kind: HubKind::Decided { id, by: Some(device.id) },
+    });
+    let event = match status {
+        _ if wrong_number => AuditEvent::WrongNumber,
+        Status::Allowed => AuditEvent::SigninAllowed,
+        Status::Reported => AuditEvent::SigninReported,
+        _ => AuditEvent::SigninDenied,
+    };
+    inner
+        .store
+        .append_audit(&NewAuditEntry {
+            service_id: signin.service_id,
+            at: now,
+            user: signin.user.clone(),
+            event,
+            signin_id: Some(id),
+            device_id: Some(device.id),
+            ip: Some(signin.ip),
+        })
+        .await?;
+    if wrong_number {
+        return Err(AppError::forbidden(
+            "wrong_number",
+            "the number does not match the one on the sign-in page; the sign-in was refused",
+        ));
+    }
+    let code = if status == Status::Allowed { signin.code } else { None };
+    Ok(Json(DecisionAccepted { status, code }))
+}

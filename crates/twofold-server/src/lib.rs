@@ -1,0 +1,46 @@
+//! The Twofold approval server: services pair their users' devices and ask them to confirm
+//! sign-ins; devices receive server-signed requests over an event stream and answer with signed
+//! decisions. The protocol itself (messages, canonical bytes, links) is `twofold-protocol`.
+//!
+//! # Routes
+//! Relying party (`Authorization: Bearer <API key>`):
+//! - `POST /v1/pairings` `{user}` → pairing link, expiry, QR URLs
+//! - `GET /v1/users/{user}/devices`, `DELETE /v1/devices/{id}`
+//! - `POST /v1/signins` `{user, ip, user_agent, mode, context}` → id, status, number
+//! - `GET /v1/signins/{id}?wait=SECONDS` (long poll), `POST /v1/signins/{id}/verify` `{code}`
+//! - `POST /v1/users/{user}/offline-code` `{code}`: a code read off a device that push cannot reach
+//! - `GET /v1/audit?after=SEQ&limit=N`: the service's append-only audit log
+//!
+//! Device:
+//! - `GET /v1/pairings/{token}/qr.png` / `qr.svg` (the token is the credential)
+//! - `POST /v1/pairings/complete` (signed by the new device key)
+//! - `GET /v1/device/stream` (server-sent events) and `GET /v1/device/requests` (polling), both
+//!   with `Authorization: Twofold <signed device authentication>`
+//! - `POST /v1/signins/{id}/decision` (signed decision)
+//!
+//! Against push fatigue: one pending request per user, rate limits per user and per address,
+//! lockout after repeated denials or a report (new sign-ins come back `locked`), a reported
+//! address stays blocked for that user, and a push from a country new for the user becomes number
+//! matching (the service shows `number` whenever the answer has one).
+//!
+//! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
+//! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
+
+pub mod admin;
+pub mod app;
+mod audit;
+pub mod clock;
+pub mod config;
+mod delivery;
+pub mod demo;
+pub mod enrich;
+pub mod error;
+mod hub;
+mod offline;
+mod pairing;
+mod signins;
+pub mod store;
+
+pub use app::{AppState, Limits, Settings, app};
+pub use error::AppError;
+pub use store::{SqliteStore, Store, StoreError};

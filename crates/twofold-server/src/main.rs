@@ -1,0 +1,166 @@
+//! `twofold-server`: set up, administer and run the approval server.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
+use twofold_server::config::{self, Config};
+use twofold_server::enrich::Enricher;
+use twofold_server::{AppState, SqliteStore, admin, app, demo};
+
+#[derive(Parser)]
+#[command(version, about = "Twofold approval server")]
+struct Cli {
+    /// The configuration file.
+    #[arg(long, short, env = "TWOFOLD_SERVER_CONFIG", default_value = "twofold-server.toml")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates the server key (mode 0600) and the configuration file.
+    Init {
+        /// Where the key and the database go.
+        #[arg(long, default_value = ".")]
+        data_dir: PathBuf,
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8470")]
+        listen: String,
+        /// The URL devices and services reach the server at (https, or http to loopback).
+        #[arg(long, default_value = "http://127.0.0.1:8470/")]
+        public_url: String,
+    },
+    /// Manages services (relying parties).
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
+    /// Runs the server.
+    Serve,
+    /// Runs the server with the sign-in page of a made-up service at /demo/.
+    Demo,
+}
+
+#[derive(Subcommand)]
+enum ServiceCommand {
+    /// Adds a service and prints its API key (shown once; only its hash is kept).
+    Add {
+        /// The service's name, shown to users on their devices.
+        name: String,
+        /// How long the API key works: never, or 30m, 1h, 1d, 30d...
+        #[arg(long, default_value = "never")]
+        expires: String,
+    },
+    /// Revokes a service's API key.
+    Revoke {
+        /// The service's name.
+        name: String,
+    },
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
+    SqliteStore::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening the database {}", config.database_url))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Init { data_dir, listen, public_url } => {
+            std::fs::create_dir_all(&data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            let data_dir = data_dir.canonicalize()?;
+            let config = Config::in_dir(&data_dir, &listen, &public_url);
+            config.settings()?;
+            let seed = random_seed(&OsEntropy)?;
+            config::create_key_file(&config.key_file, &seed)?;
+            config.create(&cli.config)?;
+            open_store(&config).await?;
+            let key = config::read_key_file(&config.key_file)?;
+            eprintln!(
+                "Created {} and {}.\nServer key fingerprint: {}\nNext: twofold-server service add NAME",
+                cli.config.display(),
+                config.key_file.display(),
+                key.public().fingerprint()
+            );
+        }
+        Command::Service { command } => {
+            let config = Config::load(&cli.config)?;
+            let store = open_store(&config).await?;
+            let now = SystemClock.now();
+            match command {
+                ServiceCommand::Add { name, expires } => {
+                    let lifetime = admin::parse_lifetime(&expires)?;
+                    let key = admin::add_service(&store, &name, lifetime, now, &OsEntropy).await?;
+                    eprintln!("Service {name:?} added. Its API key, shown only this once:");
+                    #[expect(clippy::print_stdout, reason = "the key is the command's output")]
+                    {
+                        println!("{}", key.as_str());
+                    }
+                }
+                ServiceCommand::Revoke { name } => {
+                    admin::revoke_service(&store, &name, now).await?;
+                    eprintln!("Service {name:?} revoked: its API key no longer works.");
+                }
+            }
+        }
+        Command::Serve => serve(&cli.config, false).await?,
+        Command::Demo => serve(&cli.config, true).await?,
+    }
+    Ok(())
+}
+
+/// The demo service's API key: made once, kept beside the server key (only its hash is in the
+/// database, so the demo must remember it).
+async fn demo_key(config: &Config, store: &SqliteStore) -> anyhow::Result<String> {
+    let path = config.key_file.with_file_name("demo-api-key");
+    if let Ok(key) = std::fs::read_to_string(&path) {
+        return Ok(key.trim().to_owned());
+    }
+    let key = admin::add_service(store, "Twofold Demo", None, SystemClock.now(), &OsEntropy)
+        .await
+        .context(
+            "creating the demo service (if it exists without its key file, remove the database)",
+        )?;
+    config::create_private_file(&path, key.as_bytes())?;
+    Ok(key.to_string())
+}
+
+async fn serve(config_path: &std::path::Path, demo: bool) -> anyhow::Result<()> {
+    let config = Config::load(config_path)?;
+    let settings = config.settings()?;
+    let key = config::read_key_file(&config.key_file)?;
+    let store = open_store(&config).await?;
+    let demo_key = if demo { Some(demo_key(&config, &store).await?) } else { None };
+    let fingerprint = key.public().fingerprint();
+    let enricher = Enricher::open(&config.geoip)?;
+    let state =
+        AppState::new(store, key, settings, Arc::new(SystemClock), Arc::new(OsEntropy), enricher);
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let mut router = app(state);
+    if let Some(key) = demo_key {
+        router = router.clone().merge(demo::router(router, key));
+        eprintln!("Demo service: {}demo/", config.settings()?.public_url);
+    }
+    tracing::info!(listen = %config.listen, %fingerprint, "serving");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,290 @@
+//! The relying party's sign-in routes: create a request, wait for its outcome, verify a code.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use tokio::sync::broadcast::error::RecvError;
+use twofold_protocol::api::{
+    AuditEvent, CodeVerified, CreateSignin, SigninCreated, SigninState, Status, VerifyCode,
+};
+use twofold_protocol::{Location, Mode, Signed, SigninRequest};
+use uuid::Uuid;
+
+use crate::app::{AppState, Body, Param, ServiceAuth, check_user, same_code};
+use crate::clock::{below, random_uuid};
+use crate::error::AppError;
+use crate::hub::{HubEvent, HubKind};
+use crate::store::{NewAuditEntry, Service, Signin, Store};
+
+/// Codes a service may try per sign-in before it must start over.
+const MAX_CODE_ATTEMPTS: u32 = 5;
+/// Longest user agent kept, in characters; longer ones are cut.
+const MAX_USER_AGENT_CHARS: usize = 512;
+/// Longest context, in characters.
+const MAX_CONTEXT_CHARS: usize = 200;
+
+/// `POST /v1/signins`: asks every device of the user to confirm.
+pub(crate) async fn create<S: Store>(
+    State(state): State<AppState<S>>,
+    ServiceAuth(service): ServiceAuth,
+    Body(body): Body<CreateSignin>,
+) -> Result<(StatusCode, Json<SigninCreated>), AppError> {
+    check_user(&body.user)?;
+    if let Some(context) = &body.context
+        && (context.chars().count() > MAX_CONTEXT_CHARS || context.chars().any(char::is_control))
+    {
+        return Err(AppError::bad_request(
+            "invalid_context",
+            "the context must be at most 200 characters without control characters",
+        ));
+    }
+    let user_agent: String =
+        body.user_agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect();
+    let state = state.get();
+    if state.store.devices(service.id, &body.user).await?.is_empty() {
+        return Err(AppError::conflict(
+            "no_devices",
+            "this user has no paired device: pair one before asking for sign-in approval",
+        ));
+    }
+    let now = state.clock.now();
+    let limits = &state.settings.limits;
+    let location = state.enricher.location(body.ip);
+    let country = match &location {
+        Location::Place { country_code, .. } => country_code.clone(),
+        Location::Unknown | Location::PrivateNetwork => None,
+    };
+    let activity = state
+        .store
+        .activity(
+            service.id,
+            &body.user,
+            body.ip,
+            country.as_deref(),
+            now,
+            now.saturating_sub(limits.window_secs),
+            now.saturating_sub(limits.lockout_secs),
+        )
+        .await?;
+    let too_many = |message: &str| {
+        AppError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message.to_owned())
+    };
+    if activity.recent_for_user >= limits.signins_per_user {
+        return Err(too_many("too many sign-ins for this user lately: try again in a few minutes"));
+    }
+    if activity.recent_for_ip >= limits.signins_per_ip {
+        return Err(too_many(
+            "too many sign-ins from this address lately: try again in a few minutes",
+        ));
+    }
+    let locked = activity.ip_reported
+        || activity.recent_reports > 0
+        || activity.recent_denials >= limits.lockout_denials;
+    if !locked && activity.pending > 0 {
+        return Err(AppError::conflict(
+            "signin_pending",
+            "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
+        ));
+    }
+    // A sign-in from a country the user never signed in from needs more than a tap.
+    let new_country =
+        country.is_some() && activity.allowed > 0 && activity.allowed_from_country == 0;
+    let mode = if new_country && body.mode == Mode::Push { Mode::Number } else { body.mode };
+    let entropy = state.entropy.as_ref();
+    let number = match mode {
+        Mode::Number if !locked => Some(10 + below(entropy, 90)?),
+        _ => None,
+    };
+    let code = match mode {
+        Mode::Code if !locked => Some(format!("{:06}", below(entropy, 1_000_000)?)),
+        _ => None,
+    };
+    let request = SigninRequest {
+        id: random_uuid(entropy)?,
+        server: state.fingerprint,
+        service: service.name.clone(),
+        user: body.user.clone(),
+        created_at: now,
+        expires_at: now + state.settings.request_lifetime,
+        ip: body.ip,
+        location,
+        device_description: state.enricher.describe(&user_agent),
+        user_agent,
+        mode,
+        context: body.context,
+    };
+    let digest = request.digest();
+    let (id, expires_at) = (request.id, request.expires_at);
+    let signed = Signed::sign(request, &state.key);
+    let request_json = serde_json::to_string(&signed)
+        .map_err(|_| AppError::bad_request("unencodable", "the request could not be encoded"))?;
+    let signin = Signin {
+        id,
+        service_id: service.id,
+        user: body.user,
+        ip: body.ip,
+        country,
+        request_json,
+        digest: *digest.as_bytes(),
+        mode,
+        number,
+        code,
+        created_at: now,
+        expires_at,
+        stored_status: if locked { Status::Locked } else { Status::Pending },
+        decided_at: locked.then_some(now),
+        verified: false,
+        code_attempts: 0,
+    };
+    state.store.add_signin(&signin).await?;
+    state
+        .store
+        .append_audit(&NewAuditEntry {
+            service_id: service.id,
+            at: now,
+            user: signin.user.clone(),
+            event: if locked { AuditEvent::SigninLocked } else { AuditEvent::SigninCreated },
+            signin_id: Some(id),
+            device_id: None,
+            ip: Some(signin.ip),
+        })
+        .await?;
+    if !locked {
+        state.hub.send(HubEvent {
+            service_id: service.id,
+            user: signin.user.as_str().into(),
+            kind: HubKind::Request { json: signin.request_json.as_str().into() },
+        });
+    }
+    let created = SigninCreated { id, status: signin.stored_status, expires_at, number };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// The sign-in `id` if it is the service's: another service's looks like none at all.
+async fn own_signin<S: Store>(
+    state: &AppState<S>,
+    service: &Service,
+    id: Uuid,
+) -> Result<Signin, AppError> {
+    state
+        .get()
+        .store
+        .signin(id)
+        .await?
+        .filter(|s| s.service_id == service.id)
+        .ok_or_else(|| AppError::not_found("unknown_signin", "no such sign-in"))
+}
+
+/// Query of `GET /v1/signins/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct WaitQuery {
+    /// Seconds to hold the answer while the sign-in is pending.
+    wait: Option<u64>,
+}
+
+/// `GET /v1/signins/{id}?wait=SECONDS`: the status, held up to `wait` seconds while pending.
+pub(crate) async fn state<S: Store>(
+    State(state): State<AppState<S>>,
+    ServiceAuth(service): ServiceAuth,
+    Param(id): Param<Uuid>,
+    query: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Json<SigninState>, AppError> {
+    let Query(query) = query.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
+    let inner = state.get();
+    let mut signin = own_signin(&state, &service, id).await?;
+    let wait = query.wait.unwrap_or(0).min(inner.settings.max_wait);
+    if wait > 0 && signin.status(inner.clock.now()) == Status::Pending {
+        // Subscribed, then read again: a decision landing between the two reads is seen.
+        let mut events = inner.hub.subscribe(service.id, &signin.user);
+        signin = own_signin(&state, &service, id).await?;
+        let now = inner.clock.now();
+        if signin.status(now) == Status::Pending {
+            let wait = wait.min(signin.expires_at.saturating_sub(now));
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+            loop {
+                match tokio::time::timeout_at(deadline, events.recv()).await {
+                    Ok(Ok(HubEvent { kind: HubKind::Decided { id: decided, .. }, .. }))
+                        if decided == id =>
+                    {
+                        break;
+                    }
+                    Ok(Ok(_)) => {}
+                    // Timed out, or missed events: the database has the answer either way.
+                    Err(_) | Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => break,
+                }
+            }
+            signin = own_signin(&state, &service, id).await?;
+        }
+    }
+    Ok(Json(SigninState {
+        id,
+        status: signin.status(inner.clock.now()),
+        expires_at: signin.expires_at,
+        decided_at: signin.decided_at,
+        verified: signin.verified,
+    }))
+}
+
+/// `POST /v1/signins/{id}/verify`: checks the code the person typed (code mode, once allowed).
+pub(crate) async fn verify<S: Store>(
+    State(state): State<AppState<S>>,
+    ServiceAuth(service): ServiceAuth,
+    Param(id): Param<Uuid>,
+    Body(body): Body<VerifyCode>,
+) -> Result<Json<CodeVerified>, AppError> {
+    let signin = own_signin(&state, &service, id).await?;
+    let inner = state.get();
+    let Some(code) = &signin.code else {
+        return Err(AppError::bad_request("not_code_mode", "this sign-in is not in code mode"));
+    };
+    let status = signin.status(inner.clock.now());
+    if status != Status::Allowed {
+        return Err(AppError::conflict(
+            "not_allowed",
+            format!("the sign-in has not been allowed on a device (it is {})", status.as_str()),
+        ));
+    }
+    let decided_at = signin.decided_at.unwrap_or(signin.created_at);
+    if inner.clock.now() >= decided_at + inner.settings.request_lifetime {
+        return Err(AppError::gone("code_expired", "the code has expired: start a new sign-in"));
+    }
+    if signin.verified {
+        return Err(AppError::conflict("already_verified", "the code was already verified"));
+    }
+    let too_many = || {
+        AppError::client(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "too many wrong codes for this sign-in: start a new sign-in",
+        )
+    };
+    if signin.code_attempts >= MAX_CODE_ATTEMPTS {
+        return Err(too_many());
+    }
+    let typed = body.code.trim();
+    let correct = same_code(typed, code);
+    if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS).await? {
+        return Err(too_many());
+    }
+    inner
+        .store
+        .append_audit(&NewAuditEntry {
+            service_id: service.id,
+            at: inner.clock.now(),
+            user: signin.user.clone(),
+            event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
+            signin_id: Some(id),
+            device_id: None,
+            ip: Some(signin.ip),
+        })
+        .await?;
+    Ok(Json(CodeVerified {
+        verified: correct,
+        attempts_left: MAX_CODE_ATTEMPTS.saturating_sub(signin.code_attempts + 1),
+    }))
+}

@@ -1,0 +1,398 @@
+//! Where the server keeps its state: one trait, so SQLite (the default, [`SqliteStore`]) and a
+//! later PostgreSQL store serve the same routes. Every method that decides something (claiming a
+//! token, deciding a request, using a nonce) is atomic in the store, so several server instances
+//! can share one database.
+
+mod sqlite;
+
+use std::future::Future;
+use std::net::IpAddr;
+
+use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
+use twofold_protocol::offline::SEED_LEN;
+use twofold_protocol::{Mode, PublicKey};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+pub use sqlite::SqliteStore;
+
+/// A database failure. Never shown to clients: they get a generic message.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database could not be reached or refused a statement.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The database could not be brought to the current schema.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value is not what this server writes (a damaged or foreign database).
+    #[error("the database holds an unreadable {what}")]
+    Corrupt {
+        /// What could not be read.
+        what: &'static str,
+    },
+    /// A unique value already exists.
+    #[error("{what} already exists")]
+    Conflict {
+        /// What already exists.
+        what: &'static str,
+    },
+}
+
+/// A relying party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Its identity.
+    pub id: Uuid,
+    /// Its unique name, shown to users on their devices.
+    pub name: String,
+    /// When its API key stops working, Unix seconds; `None`: never.
+    pub expires_at: Option<u64>,
+    /// Whether its API key was revoked.
+    pub revoked: bool,
+}
+
+/// A new relying party, with the SHA-256 of its API key.
+#[derive(Debug, Clone)]
+pub struct NewService {
+    /// Its identity.
+    pub id: Uuid,
+    /// Its unique name.
+    pub name: String,
+    /// SHA-256 of the API key.
+    pub key_hash: [u8; 32],
+    /// When it was added.
+    pub created_at: u64,
+    /// When its API key stops working; `None`: never.
+    pub expires_at: Option<u64>,
+}
+
+/// A pairing token issued to a service for one of its users (the token itself is not kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pairing {
+    /// SHA-256 of the token.
+    pub token_hash: [u8; 32],
+    /// The service.
+    pub service_id: Uuid,
+    /// The user.
+    pub user: String,
+    /// When it was issued.
+    pub created_at: u64,
+    /// When it stops working.
+    pub expires_at: u64,
+    /// When a device used it.
+    pub used_at: Option<u64>,
+}
+
+/// What became of an attempt to pair with a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PairingClaim {
+    /// The device is paired to the pairing's service and user.
+    Paired(Pairing),
+    /// No such token.
+    Unknown,
+    /// The token was already used.
+    Used,
+    /// The token expired.
+    Expired,
+}
+
+/// The seed of a device's offline codes. Redacted in `Debug`, zeroized on drop.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OfflineSeed(pub Zeroizing<[u8; SEED_LEN]>);
+
+impl std::fmt::Debug for OfflineSeed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OfflineSeed(<redacted>)")
+    }
+}
+
+/// A device about to pair: the pairing gives its service and user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDevice {
+    /// Its identity.
+    pub id: Uuid,
+    /// Its key.
+    pub public_key: PublicKey,
+    /// The name it was given.
+    pub name: String,
+    /// The seed of its offline codes.
+    pub offline_seed: OfflineSeed,
+}
+
+/// What verifying a device's offline codes needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineKey {
+    /// The device.
+    pub device_id: Uuid,
+    /// Its seed.
+    pub seed: OfflineSeed,
+    /// The last time step whose code was accepted.
+    pub last_step: Option<u64>,
+}
+
+/// A paired device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Its identity.
+    pub id: Uuid,
+    /// The service of its user.
+    pub service_id: Uuid,
+    /// Its user.
+    pub user: String,
+    /// Its key.
+    pub public_key: PublicKey,
+    /// The name it was given.
+    pub name: String,
+    /// When it paired.
+    pub paired_at: u64,
+    /// Whether it was revoked.
+    pub revoked: bool,
+}
+
+/// A sign-in request as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signin {
+    /// Its identity.
+    pub id: Uuid,
+    /// The service that asked.
+    pub service_id: Uuid,
+    /// The user asked.
+    pub user: String,
+    /// The address the sign-in comes from.
+    pub ip: IpAddr,
+    /// ISO country code of the address, when known.
+    pub country: Option<String>,
+    /// JSON of the server-signed request, as devices receive it.
+    pub request_json: String,
+    /// Digest of the request.
+    pub digest: [u8; 32],
+    /// How the person confirms.
+    pub mode: Mode,
+    /// Number mode: the number to enter.
+    pub number: Option<u32>,
+    /// Code mode: the code Allow reveals.
+    pub code: Option<String>,
+    /// When it was made.
+    pub created_at: u64,
+    /// When it expires.
+    pub expires_at: u64,
+    /// As stored: never `Expired` (that is `Pending` past `expires_at`, see [`Signin::status`]).
+    pub stored_status: Status,
+    /// When a device decided.
+    pub decided_at: Option<u64>,
+    /// Code mode: whether the service verified the code.
+    pub verified: bool,
+    /// Code mode: codes tried so far.
+    pub code_attempts: u32,
+}
+
+impl Signin {
+    /// The status at `now`: pending turns expired once `expires_at` has passed.
+    pub fn status(&self, now: u64) -> Status {
+        if self.stored_status == Status::Pending && now >= self.expires_at {
+            Status::Expired
+        } else {
+            self.stored_status
+        }
+    }
+}
+
+/// A user's recent sign-ins, as the abuse rules weigh them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Activity {
+    /// Pending, unexpired requests of the user.
+    pub pending: u32,
+    /// Sign-ins of the user created since `since`.
+    pub recent_for_user: u32,
+    /// Sign-ins of the service from the address created since `since`.
+    pub recent_for_ip: u32,
+    /// Denials of the user's sign-ins since `denials_since`.
+    pub recent_denials: u32,
+    /// Reports of the user's sign-ins since `denials_since`.
+    pub recent_reports: u32,
+    /// Whether a sign-in of the user from this address was ever reported.
+    pub ip_reported: bool,
+    /// Allowed sign-ins of the user, ever.
+    pub allowed: u32,
+    /// Allowed sign-ins of the user from the country asked about.
+    pub allowed_from_country: u32,
+}
+
+/// A new audit entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAuditEntry {
+    /// The service whose log it goes in.
+    pub service_id: Uuid,
+    /// When.
+    pub at: u64,
+    /// The user concerned.
+    pub user: String,
+    /// What happened.
+    pub event: AuditEvent,
+    /// The sign-in concerned.
+    pub signin_id: Option<Uuid>,
+    /// The device concerned.
+    pub device_id: Option<Uuid>,
+    /// The sign-in's address.
+    pub ip: Option<IpAddr>,
+}
+
+/// The server's storage.
+pub trait Store: Send + Sync + 'static {
+    /// Adds a service; fails with [`StoreError::Conflict`] if the name is taken.
+    fn add_service(
+        &self,
+        service: &NewService,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Revokes a service's API key by name; false if no such service.
+    fn revoke_service(
+        &self,
+        name: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The service whose API key has this hash.
+    fn service_by_key(
+        &self,
+        key_hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;
+
+    /// The service with this id.
+    fn service(&self, id: Uuid)
+    -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;
+
+    /// Records a new pairing token.
+    fn add_pairing(&self, pairing: &Pairing)
+    -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The pairing of a token hash.
+    fn pairing(
+        &self,
+        token_hash: &[u8; 32],
+    ) -> impl Future<Output = Result<Option<Pairing>, StoreError>> + Send;
+
+    /// Uses the token (once, before expiry) to pair `device` to the pairing's service and user.
+    /// Fails with [`StoreError::Conflict`] if the key is already paired.
+    fn complete_pairing(
+        &self,
+        token_hash: &[u8; 32],
+        device: &NewDevice,
+        now: u64,
+    ) -> impl Future<Output = Result<PairingClaim, StoreError>> + Send;
+
+    /// The device with this key, revoked or not.
+    fn device_by_key(
+        &self,
+        key: &PublicKey,
+    ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
+
+    /// Unrevoked devices of a user, oldest first.
+    fn devices(
+        &self,
+        service_id: Uuid,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<Device>, StoreError>> + Send;
+
+    /// Revokes a device of the service's; the device, if it was one and not yet revoked.
+    fn revoke_device(
+        &self,
+        service_id: Uuid,
+        device_id: Uuid,
+        now: u64,
+    ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
+
+    /// Records a new sign-in request.
+    fn add_signin(&self, signin: &Signin) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The sign-in with this id.
+    fn signin(&self, id: Uuid) -> impl Future<Output = Result<Option<Signin>, StoreError>> + Send;
+
+    /// A user's pending requests not expired at `now`, oldest first.
+    fn pending_signins(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        now: u64,
+    ) -> impl Future<Output = Result<Vec<Signin>, StoreError>> + Send;
+
+    /// Sets the outcome of a pending, unexpired request; false if it was already decided or
+    /// expired (so the first decision wins).
+    fn decide(
+        &self,
+        id: Uuid,
+        status: Status,
+        device_id: Option<Uuid>,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Counts one code attempt if fewer than `max` were made, marking the sign-in verified when
+    /// `correct`; false if the attempts were used up or it was already verified.
+    fn record_code_attempt(
+        &self,
+        id: Uuid,
+        correct: bool,
+        max: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// What the abuse rules need about `user`, `ip` and its `country` at `now`.
+    #[expect(clippy::too_many_arguments, reason = "one query's parameters, each named")]
+    fn activity(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        ip: IpAddr,
+        country: Option<&str>,
+        now: u64,
+        since: u64,
+        denials_since: u64,
+    ) -> impl Future<Output = Result<Activity, StoreError>> + Send;
+
+    /// Appends to the audit log; entries are never changed or removed.
+    fn append_audit(
+        &self,
+        entry: &NewAuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A service's audit entries after `after`, oldest first, at most `limit`.
+    fn audit(
+        &self,
+        service_id: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
+
+    /// Offline-code seeds of a user's unrevoked devices.
+    fn offline_keys(
+        &self,
+        service_id: Uuid,
+        user: &str,
+    ) -> impl Future<Output = Result<Vec<OfflineKey>, StoreError>> + Send;
+
+    /// Marks `step` used for the device's offline codes; false if it or a later one was used.
+    fn use_offline_step(
+        &self,
+        device_id: Uuid,
+        step: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// How many `event` entries the user has in the audit log since `since`.
+    fn count_audit(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Records a device authentication nonce; false if it was seen before (a replay).
+    fn use_nonce(
+        &self,
+        device_id: Uuid,
+        nonce: &[u8; 16],
+        expires_at: u64,
+        now: u64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}

@@ -1,0 +1,631 @@
+//! The SQLite store (sqlx): one file, WAL journal, migrations embedded in the binary.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Row as _, SqlStr};
+
+use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
+use twofold_protocol::offline::SEED_LEN;
+use twofold_protocol::{Mode, PublicKey};
+use uuid::Uuid;
+use zeroize::Zeroizing;
+
+use super::{
+    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, OfflineSeed, Pairing,
+    PairingClaim, Service, Signin, Store, StoreError,
+};
+
+/// The schema, in order; a migration is never edited once released, only followed by another.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../../migrations/0001_initial.sql"))];
+
+/// The SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    /// Readers: WAL lets them run beside the writer.
+    pool: SqlitePool,
+    /// The one connection that writes. SQLite takes one writer at a time; queueing writers here,
+    /// asynchronously, beats several connections contending for the lock and backing off in
+    /// SQLite's busy handler, which sleeps.
+    writer: SqlitePool,
+}
+
+/// SQLite integers are signed; times and counters here are far below `i64::MAX`.
+fn int(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn uint(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or(0)
+}
+
+fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(&row.try_get::<String, _>(column)?)
+        .map_err(|_| StoreError::Corrupt { what: "id" })
+}
+
+fn hash(row: &SqliteRow, column: &str) -> Result<[u8; 32], StoreError> {
+    let bytes: Vec<u8> = row.try_get(column)?;
+    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt { what: "hash" })
+}
+
+fn ip(text: &str) -> Result<IpAddr, StoreError> {
+    text.parse().map_err(|_| StoreError::Corrupt { what: "address" })
+}
+
+fn count(value: Option<i64>) -> u32 {
+    value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
+}
+
+fn audit_of(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
+    let optional_id = |column: &str| -> Result<Option<Uuid>, StoreError> {
+        row.try_get::<Option<String>, _>(column)?
+            .map(|text| Uuid::parse_str(&text).map_err(|_| StoreError::Corrupt { what: "id" }))
+            .transpose()
+    };
+    Ok(AuditEntry {
+        seq: uint(row.try_get("seq")?),
+        at: uint(row.try_get("at")?),
+        user: row.try_get("user")?,
+        event: AuditEvent::from_name(&row.try_get::<String, _>("event")?)
+            .ok_or(StoreError::Corrupt { what: "audit event" })?,
+        signin_id: optional_id("signin_id")?,
+        device_id: optional_id("device_id")?,
+        ip: row.try_get::<Option<String>, _>("ip")?.as_deref().map(ip).transpose()?,
+    })
+}
+
+fn status(text: &str) -> Result<Status, StoreError> {
+    Ok(match text {
+        "pending" => Status::Pending,
+        "allowed" => Status::Allowed,
+        "denied" => Status::Denied,
+        "reported" => Status::Reported,
+        "locked" => Status::Locked,
+        _ => return Err(StoreError::Corrupt { what: "sign-in status" }),
+    })
+}
+
+fn mode(text: &str) -> Result<Mode, StoreError> {
+    Ok(match text {
+        "push" => Mode::Push,
+        "number" => Mode::Number,
+        "code" => Mode::Code,
+        _ => return Err(StoreError::Corrupt { what: "sign-in mode" }),
+    })
+}
+
+fn conflict(error: sqlx::Error, what: &'static str) -> StoreError {
+    match &error {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
+        _ => StoreError::Database(error),
+    }
+}
+
+fn service_of(row: &SqliteRow) -> Result<Service, StoreError> {
+    Ok(Service {
+        id: uuid(row, "id")?,
+        name: row.try_get("name")?,
+        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(uint),
+        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+    })
+}
+
+fn pairing_of(row: &SqliteRow) -> Result<Pairing, StoreError> {
+    Ok(Pairing {
+        token_hash: hash(row, "token_hash")?,
+        service_id: uuid(row, "service_id")?,
+        user: row.try_get("user")?,
+        created_at: uint(row.try_get("created_at")?),
+        expires_at: uint(row.try_get("expires_at")?),
+        used_at: row.try_get::<Option<i64>, _>("used_at")?.map(uint),
+    })
+}
+
+fn device_of(row: &SqliteRow) -> Result<Device, StoreError> {
+    let key = hash(row, "public_key")?;
+    Ok(Device {
+        id: uuid(row, "id")?,
+        service_id: uuid(row, "service_id")?,
+        user: row.try_get("user")?,
+        public_key: PublicKey::from_bytes(&key)
+            .map_err(|_| StoreError::Corrupt { what: "device key" })?,
+        name: row.try_get("name")?,
+        paired_at: uint(row.try_get("paired_at")?),
+        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
+    })
+}
+
+fn signin_of(row: &SqliteRow) -> Result<Signin, StoreError> {
+    let number: Option<i64> = row.try_get("number")?;
+    Ok(Signin {
+        id: uuid(row, "id")?,
+        service_id: uuid(row, "service_id")?,
+        user: row.try_get("user")?,
+        ip: ip(&row.try_get::<String, _>("ip")?)?,
+        country: row.try_get("country")?,
+        request_json: row.try_get("request")?,
+        digest: hash(row, "digest")?,
+        mode: mode(&row.try_get::<String, _>("mode")?)?,
+        number: number
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt { what: "number" })?,
+        code: row.try_get("code")?,
+        created_at: uint(row.try_get("created_at")?),
+        expires_at: uint(row.try_get("expires_at")?),
+        stored_status: status(&row.try_get::<String, _>("status")?)?,
+        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(uint),
+        verified: row.try_get("verified")?,
+        code_attempts: u32::try_from(row.try_get::<i64, _>("code_attempts")?).unwrap_or(u32::MAX),
+    })
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`),
+    /// in WAL mode, and brings it to the current schema.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        // An in-memory database exists once per connection: read through the writer's.
+        let pool = if url.contains(":memory:") {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
+        };
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|&(version, description, sql)| {
+                Migration::new(
+                    version,
+                    Cow::Borrowed(description),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations).run(&writer).await?;
+        Ok(Self { pool, writer })
+    }
+}
+
+impl Store for SqliteStore {
+    async fn add_service(&self, service: &NewService) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO services (id, name, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(service.id.to_string())
+        .bind(&service.name)
+        .bind(service.key_hash.as_slice())
+        .bind(int(service.created_at))
+        .bind(service.expires_at.map(int))
+        .execute(&self.writer)
+        .await
+        .map_err(|e| conflict(e, "a service with this name"))?;
+        Ok(())
+    }
+
+    async fn revoke_service(&self, name: &str, now: u64) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE services SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
+                .bind(int(now))
+                .bind(name)
+                .execute(&self.writer)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn service_by_key(&self, key_hash: &[u8; 32]) -> Result<Option<Service>, StoreError> {
+        sqlx::query("SELECT * FROM services WHERE key_hash = ?")
+            .bind(key_hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(service_of)
+            .transpose()
+    }
+
+    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
+        sqlx::query("SELECT * FROM services WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(service_of)
+            .transpose()
+    }
+
+    async fn add_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO pairings (token_hash, service_id, user, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(pairing.token_hash.as_slice())
+        .bind(pairing.service_id.to_string())
+        .bind(&pairing.user)
+        .bind(int(pairing.created_at))
+        .bind(int(pairing.expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn pairing(&self, token_hash: &[u8; 32]) -> Result<Option<Pairing>, StoreError> {
+        sqlx::query("SELECT * FROM pairings WHERE token_hash = ?")
+            .bind(token_hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(pairing_of)
+            .transpose()
+    }
+
+    async fn complete_pairing(
+        &self,
+        token_hash: &[u8; 32],
+        device: &NewDevice,
+        now: u64,
+    ) -> Result<PairingClaim, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        // Writing first takes SQLite's write lock at once: two claims of one token serialise.
+        let claimed = sqlx::query(
+            "UPDATE pairings SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
+        )
+        .bind(int(now))
+        .bind(token_hash.as_slice())
+        .bind(int(now))
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM pairings WHERE token_hash = ?")
+            .bind(token_hash.as_slice())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(pairing) = row.as_ref().map(pairing_of).transpose()? else {
+            return Ok(PairingClaim::Unknown);
+        };
+        if claimed.rows_affected() != 1 {
+            return Ok(if pairing.used_at.is_some() {
+                PairingClaim::Used
+            } else {
+                PairingClaim::Expired
+            });
+        }
+        sqlx::query(
+            "INSERT INTO devices (id, service_id, user, public_key, name, paired_at, offline_seed) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(device.id.to_string())
+        .bind(pairing.service_id.to_string())
+        .bind(&pairing.user)
+        .bind(device.public_key.to_bytes().as_slice())
+        .bind(&device.name)
+        .bind(int(now))
+        .bind(device.offline_seed.0.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, "a device with this key"))?;
+        tx.commit().await?;
+        Ok(PairingClaim::Paired(pairing))
+    }
+
+    async fn device_by_key(&self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE public_key = ?")
+            .bind(key.to_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_of)
+            .transpose()
+    }
+
+    async fn devices(&self, service_id: Uuid, user: &str) -> Result<Vec<Device>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM devices WHERE service_id = ? AND user = ? AND revoked_at IS NULL \
+             ORDER BY paired_at, rowid",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(device_of)
+        .collect()
+    }
+
+    async fn revoke_device(
+        &self,
+        service_id: Uuid,
+        device_id: Uuid,
+        now: u64,
+    ) -> Result<Option<Device>, StoreError> {
+        sqlx::query(
+            "UPDATE devices SET revoked_at = ? WHERE id = ? AND service_id = ? AND revoked_at IS NULL \
+             RETURNING *",
+        )
+        .bind(int(now))
+        .bind(device_id.to_string())
+        .bind(service_id.to_string())
+        .fetch_optional(&self.writer)
+        .await?
+        .as_ref()
+        .map(device_of)
+        .transpose()
+    }
+
+    async fn add_signin(&self, signin: &Signin) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, number, \
+             code, created_at, expires_at, status, decided_at, verified, code_attempts) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(signin.id.to_string())
+        .bind(signin.service_id.to_string())
+        .bind(&signin.user)
+        .bind(signin.ip.to_string())
+        .bind(&signin.country)
+        .bind(&signin.request_json)
+        .bind(signin.digest.as_slice())
+        .bind(signin.mode.as_str())
+        .bind(signin.number.map(i64::from))
+        .bind(&signin.code)
+        .bind(int(signin.created_at))
+        .bind(int(signin.expires_at))
+        .bind(signin.stored_status.as_str())
+        .bind(signin.decided_at.map(int))
+        .bind(signin.verified)
+        .bind(i64::from(signin.code_attempts))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
+        sqlx::query("SELECT * FROM signins WHERE id = ?")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(signin_of)
+            .transpose()
+    }
+
+    async fn pending_signins(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        now: u64,
+    ) -> Result<Vec<Signin>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM signins WHERE service_id = ? AND user = ? AND status = 'pending' \
+             AND expires_at > ? ORDER BY created_at, rowid",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(int(now))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(signin_of)
+        .collect()
+    }
+
+    async fn decide(
+        &self,
+        id: Uuid,
+        status: Status,
+        device_id: Option<Uuid>,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE signins SET status = ?, decided_at = ?, decided_by = ? \
+             WHERE id = ? AND status = 'pending' AND expires_at > ?",
+        )
+        .bind(status.as_str())
+        .bind(int(now))
+        .bind(device_id.map(|d| d.to_string()))
+        .bind(id.to_string())
+        .bind(int(now))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_code_attempt(
+        &self,
+        id: Uuid,
+        correct: bool,
+        max: u32,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
+             WHERE id = ? AND code_attempts < ? AND verified = 0",
+        )
+        .bind(correct)
+        .bind(id.to_string())
+        .bind(i64::from(max))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn activity(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        ip: IpAddr,
+        country: Option<&str>,
+        now: u64,
+        since: u64,
+        denials_since: u64,
+    ) -> Result<Activity, StoreError> {
+        let ip = ip.to_string();
+        let mine = sqlx::query(
+            "SELECT \
+               SUM(status = 'pending' AND expires_at > ?1) AS pending, \
+               SUM(created_at > ?2) AS recent, \
+               SUM(status = 'denied' AND decided_at > ?3) AS denials, \
+               SUM(status = 'reported' AND decided_at > ?3) AS reports, \
+               SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
+               SUM(status = 'allowed') AS allowed, \
+               SUM(status = 'allowed' AND country = ?7) AS allowed_here \
+             FROM signins WHERE service_id = ?5 AND user = ?6",
+        )
+        .bind(int(now))
+        .bind(int(since))
+        .bind(int(denials_since))
+        .bind(&ip)
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(country)
+        .fetch_one(&self.pool)
+        .await?;
+        let from_ip: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signins WHERE service_id = ? AND ip = ? AND created_at > ?",
+        )
+        .bind(service_id.to_string())
+        .bind(&ip)
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Activity {
+            pending: count(mine.try_get("pending")?),
+            recent_for_user: count(mine.try_get("recent")?),
+            recent_for_ip: count(Some(from_ip)),
+            recent_denials: count(mine.try_get("denials")?),
+            recent_reports: count(mine.try_get("reports")?),
+            ip_reported: count(mine.try_get("ip_reports")?) > 0,
+            allowed: count(mine.try_get("allowed")?),
+            allowed_from_country: count(mine.try_get("allowed_here")?),
+        })
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(entry.service_id.to_string())
+        .bind(int(entry.at))
+        .bind(&entry.user)
+        .bind(entry.event.as_str())
+        .bind(entry.signin_id.map(|id| id.to_string()))
+        .bind(entry.device_id.map(|id| id.to_string()))
+        .bind(entry.ip.map(|ip| ip.to_string()))
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        service_id: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query("SELECT * FROM audit WHERE service_id = ? AND seq > ? ORDER BY seq LIMIT ?")
+            .bind(service_id.to_string())
+            .bind(int(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_of)
+            .collect()
+    }
+
+    async fn offline_keys(
+        &self,
+        service_id: Uuid,
+        user: &str,
+    ) -> Result<Vec<OfflineKey>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, offline_seed, offline_step FROM devices \
+             WHERE service_id = ? AND user = ? AND revoked_at IS NULL ORDER BY paired_at, rowid",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seed: Zeroizing<Vec<u8>> = Zeroizing::new(row.try_get("offline_seed")?);
+                let seed = <[u8; SEED_LEN]>::try_from(seed.as_slice())
+                    .map_err(|_| StoreError::Corrupt { what: "offline seed" })?;
+                Ok(OfflineKey {
+                    device_id: uuid(row, "id")?,
+                    seed: OfflineSeed(Zeroizing::new(seed)),
+                    last_step: row.try_get::<Option<i64>, _>("offline_step")?.map(uint),
+                })
+            })
+            .collect()
+    }
+
+    async fn use_offline_step(&self, device_id: Uuid, step: u64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE devices SET offline_step = ? \
+             WHERE id = ? AND revoked_at IS NULL AND (offline_step IS NULL OR offline_step < ?)",
+        )
+        .bind(int(step))
+        .bind(device_id.to_string())
+        .bind(int(step))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn count_audit(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> Result<u32, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(event.as_str())
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(Some(n)))
+    }
+
+    async fn use_nonce(
+        &self,
+        device_id: Uuid,
+        nonce: &[u8; 16],
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM device_nonces WHERE expires_at <= ?")
+            .bind(int(now))
+            .execute(&self.writer)
+            .await?;
+        let done = sqlx::query(
+            "INSERT OR IGNORE INTO device_nonces (device_id, nonce, expires_at) VALUES (?, ?, ?)",
+        )
+        .bind(device_id.to_string())
+        .bind(nonce.as_slice())
+        .bind(int(expires_at))
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
