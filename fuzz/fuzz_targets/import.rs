@@ -1,0 +1,26 @@
+//! Arbitrary bytes as every import format's file (the first byte picks the format) and through
+//! format detection: reading never panics, and whatever it reads can make codes.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use twofold_core::import::{self, Format};
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&pick, file)) = data.split_first() else {
+        return;
+    };
+    let format = Format::ALL[usize::from(pick) % Format::ALL.len()];
+    // No password: everything up to decryption is exercised, never a key derivation whose cost
+    // (within the reader's limits) the input would choose.
+    if let Ok(imported) = format.read(file, None) {
+        for credential in &imported.credentials {
+            assert!(credential.otp.validate().is_ok(), "{format}: {}", credential.label());
+            assert!(!credential.secret.is_empty());
+        }
+        for error in &imported.errors {
+            assert!(!error.message.is_empty());
+        }
+    }
+    let _ = import::detect(file);
+});
