@@ -221,7 +221,7 @@ impl FromStr for Fingerprint {
     }
 }
 
-/// Serde through the text form, for the types above.
+/// Serde through the text form (`Display` / `FromStr`), for keys here and digests in `messages`.
 macro_rules! serde_as_text {
     ($($ty:ty),*) => {$(
         impl Serialize for $ty {
@@ -238,6 +238,8 @@ macro_rules! serde_as_text {
         }
     )*};
 }
+
+pub(crate) use serde_as_text;
 
 serde_as_text!(PublicKey, Signature, Fingerprint);
 

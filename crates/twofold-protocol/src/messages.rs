@@ -299,22 +299,11 @@ macro_rules! base64_bytes {
             }
         }
 
-        impl Serialize for $ty {
-            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.collect_str(self)
-            }
-        }
-
-        impl<'de> Deserialize<'de> for $ty {
-            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                let text = <std::borrow::Cow<'de, str>>::deserialize(deserializer)?;
-                text.parse().map_err(serde::de::Error::custom)
-            }
-        }
     )*};
 }
 
 base64_bytes!(RequestDigest: 32, "request digest"; Nonce: 16, "nonce");
+crate::keys::serde_as_text!(RequestDigest, Nonce);
 
 #[cfg(test)]
 mod tests {
