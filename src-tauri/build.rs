@@ -2,9 +2,24 @@
 //! permissions for the app's own commands so a capability must grant each one.
 
 fn main() {
+    // The UI is embedded by `generate_context!`: a change there must rebuild the app.
+    println!("cargo:rerun-if-changed=../ui");
     let manifest = tauri_build::AppManifest::new().commands(&[
         "list_accounts",
         "copy_code",
+        "next_hotp",
+        "search_accounts",
+        "add_account",
+        "edit_account",
+        "set_favourite",
+        "reorder_accounts",
+        "set_icon",
+        "account_icon",
+        "delete_account",
+        "undo_delete",
+        "account_qr",
+        "get_settings",
+        "set_settings",
         "scan_image",
         "scan_screen",
         "scan_clipboard",

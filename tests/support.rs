@@ -178,3 +178,109 @@ async fn x_output(program: &str, args: &[&str]) -> TestResult<String> {
     ensure!(output.status.success(), "{program} {args:?} failed: {}", output.status);
     Ok(String::from_utf8(output.stdout)?)
 }
+
+/// A vault in a temporary directory over the real keyring; the accounts added through it are
+/// removed (keyring entries included) when it is dropped, even when the test fails.
+pub struct TestVault {
+    /// The vault the app is started on.
+    pub vault: twofold_core::vault::Vault,
+    ids: std::sync::Mutex<Vec<uuid::Uuid>>,
+    /// The data directory (kept alive as long as the vault).
+    pub dir: tempfile::TempDir,
+}
+
+impl TestVault {
+    /// An empty vault in a new temporary directory.
+    pub fn new() -> TestResult<Self> {
+        let dir = tempfile::tempdir()?;
+        let vault = twofold_core::vault::Vault::open(
+            dir.path(),
+            twofold_core::keystore::OsKeystore::default(),
+        )?;
+        Ok(Self { vault, ids: std::sync::Mutex::new(Vec::new()), dir })
+    }
+
+    /// Adds an account with `secret` (base32) and `otp`.
+    pub fn add(
+        &self,
+        issuer: &str,
+        name: &str,
+        secret: &str,
+        otp: twofold_core::OtpParams,
+    ) -> TestResult<twofold_core::Account> {
+        let credential = twofold_core::Credential {
+            issuer: issuer.to_owned(),
+            name: name.to_owned(),
+            secret: twofold_core::Secret::from_base32(secret)?,
+            otp,
+            icon: None,
+        };
+        let account = self.vault.add(credential, unix_now())?;
+        self.track(account.id);
+        Ok(account)
+    }
+
+    /// Removes account `id` (and its secret) when the vault is dropped, e.g. one the app added.
+    pub fn track(&self, id: uuid::Uuid) {
+        self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner).push(id);
+    }
+
+    /// The codes `account` may legitimately show now: this period's, and the neighbours' in case a
+    /// period rolled over between reading the window and computing here.
+    pub fn acceptable_codes(&self, account: &twofold_core::Account) -> TestResult<Vec<String>> {
+        let secret = self.vault.secret(account)?;
+        let now = unix_now();
+        let period = u64::from(account.otp.period);
+        [now.saturating_sub(period), now, now + period]
+            .into_iter()
+            .map(|t| Ok(twofold_core::otp::generate(&secret, &account.otp, t)?.current))
+            .collect()
+    }
+}
+
+impl Drop for TestVault {
+    fn drop(&mut self) {
+        let ids = self.ids.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in ids.iter() {
+            // Already removed by the test (or by the app) is fine; the secret must go either way.
+            let _ = self.vault.remove(*id);
+            let _ = twofold_core::keystore::Keystore::delete(self.vault.keystore(), *id);
+        }
+    }
+}
+
+/// The CSS selector of the copy button of account `id`.
+pub fn row_button(id: uuid::Uuid) -> String {
+    format!(r#"button.account[data-account-id="{id}"]"#)
+}
+
+/// The CSS selector of the row (list item) of account `id`.
+pub fn row_item(id: uuid::Uuid) -> String {
+    format!(r#"li.row[data-account-id="{id}"]"#)
+}
+
+/// The clipboard's text as another X client sees it (empty when it holds none).
+pub async fn clipboard_text() -> TestResult<String> {
+    Ok(x_output("xclip", &["-o", "-selection", "clipboard"]).await.unwrap_or_default())
+}
+
+/// Runs a page script returning a value, as WebDriver gives it back.
+pub async fn script(client: &Client, code: &str) -> TestResult<serde_json::Value> {
+    Ok(client.execute(code, Vec::new()).await?)
+}
+
+/// Polls `check` every 100 ms until it gives `Some`, failing with `what` after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> TestResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = TestResult<Option<T>>>,
+{
+    let start = Instant::now();
+    loop {
+        if let Some(found) = check().await? {
+            return Ok(found);
+        }
+        ensure!(start.elapsed() < within, "{what} (waited {within:?})");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}

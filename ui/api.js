@@ -3,10 +3,10 @@ import { ApiError, asApiError } from "./errors.js";
 
 const tauri = window.__TAURI__;
 
-async function call(command, args) {
+async function call(command, args, options) {
   if (!tauri) throw new ApiError("unknown", "This page only works inside the Twofold app.");
   try {
-    return await tauri.core.invoke(command, args);
+    return await tauri.core.invoke(command, args, options);
   } catch (err) {
     throw asApiError(err);
   }
@@ -14,7 +14,8 @@ async function call(command, args) {
 
 /**
  * Every account with its current code:
- * `{now, accounts: [{id, issuer, name, label, kind, period, code, error}]}`, `error` an ApiError.
+ * `{now, accounts: [{id, issuer, name, label, kind, period, tags, favourite, icon, code, error}]}`,
+ * `code` `{current, next, seconds_left}`, `error` an ApiError; favourites first, in the chosen order.
  */
 export async function listAccounts() {
   const listing = await call("list_accounts");
@@ -55,6 +56,74 @@ export function addScanned(scan, chosen) {
 /** Closes scan `scan` without adding anything (its secrets are dropped in Rust). */
 export function discardScan(scan) {
   return call("discard_scan", { scan });
+}
+
+/** Moves counter-based account `id` on to its next code without copying. */
+export function nextHotp(id) {
+  return call("next_hotp", { id });
+}
+
+/** The ids of the accounts whose issuer, account name or tags match `query` (matching is core's). */
+export function searchAccounts(query) {
+  return call("search_accounts", { query });
+}
+
+/**
+ * Adds an account typed in by hand; core checks it. `entry`: `{issuer, name, secret, kind,
+ * algorithm, digits, period, counter}`. Resolves to its label.
+ */
+export function addAccount(entry) {
+  return call("add_account", { entry });
+}
+
+/** Changes account `id`: `form` `{issuer, name, tags, otp}`, each optional. Resolves to its label. */
+export function editAccount(id, form) {
+  return call("edit_account", { id, form });
+}
+
+/** Pins account `id` on top (or unpins it). */
+export function setFavourite(id, favourite) {
+  return call("set_favourite", { id, favourite });
+}
+
+/** Stores the manual order: `ids` from top to bottom. */
+export function reorderAccounts(ids) {
+  return call("reorder_accounts", { ids });
+}
+
+/** Sets account `id`'s icon to an image's bytes (a Uint8Array); an empty array removes it. */
+export function setIcon(id, bytes) {
+  return call("set_icon", bytes, { headers: { "account-id": id } });
+}
+
+/** Account `id`'s custom icon as an ArrayBuffer (empty when it has none). */
+export function accountIcon(id) {
+  return call("account_icon", { id });
+}
+
+/** Deletes account `id`; it can be brought back with undoDelete for a few seconds. Resolves to its label. */
+export function deleteAccount(id) {
+  return call("delete_account", { id });
+}
+
+/** Brings back account `id` deleted moments ago. Resolves to its label. */
+export function undoDelete(id) {
+  return call("undo_delete", { id });
+}
+
+/** Account `id` as an SVG QR code holding its secret: show it, never keep it. */
+export function accountQr(id) {
+  return call("account_qr", { id });
+}
+
+/** The settings: `{clipboard_clear_seconds, sort, ...}`. */
+export function getSettings() {
+  return call("get_settings");
+}
+
+/** Changes the clipboard time (seconds, 0 never clears) and the order ("manual", "alphabetical", "recently_used"). */
+export function setSettings(clipboardClearSeconds, sort) {
+  return call("set_settings", { clipboardClearSeconds, sort });
 }
 
 /** Calls `handler` whenever the vault changes on disk (e.g. the CLI added an account). */

@@ -7,6 +7,7 @@ export const ERROR_LABELS = Object.freeze({
   storage: "cannot read accounts",
   not_found: "account removed",
   invalid_account: "invalid account",
+  duplicate: "already added",
   clipboard: "cannot copy",
   image_unreadable: "cannot read the image",
   no_qr_code: "no QR code",

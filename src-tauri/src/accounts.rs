@@ -3,16 +3,21 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
+use std::path::Path;
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use twofold_core::account;
+use twofold_core::entry::ManualEntry;
 use twofold_core::keystore::{Keystore, OsKeystore};
 use twofold_core::otp::{self, Kind};
-use twofold_core::vault::{Stamp, Vault, VaultError};
-use twofold_core::{Account, Code, OtpParams, Secret};
+use twofold_core::vault::{AccountEdit, Stamp, Vault, VaultError};
+use twofold_core::{Account, Algorithm, Code, OtpParams, Secret, uri};
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
+use crate::settings::SettingsFile;
 
 /// One row of the window: who the account is and its code now, or why there is none.
 #[derive(Debug, Clone, Serialize)]
@@ -29,6 +34,16 @@ pub struct AccountView {
     pub kind: Kind,
     /// TOTP period in seconds, for the countdown ring.
     pub period: u32,
+    /// HMAC hash function (shown in the edit form).
+    pub algorithm: Algorithm,
+    /// Code length (shown in the edit form).
+    pub digits: u8,
+    /// The account's tags.
+    pub tags: Vec<String>,
+    /// Whether it is pinned on top.
+    pub favourite: bool,
+    /// Whether it has a custom icon (fetched with `account_icon`); else a letter avatar.
+    pub icon: bool,
     /// The code at the time of the listing, when it could be made.
     pub code: Option<Code>,
     /// Why there is no code (e.g. the secret is missing from the keyring).
@@ -44,24 +59,62 @@ pub struct Listing {
     pub accounts: Vec<AccountView>,
 }
 
-/// The vault and the secrets read from it so far (zeroized when dropped).
+/// The vault, the secrets read from it so far (zeroized when dropped), and the app's settings.
 #[derive(Debug)]
 pub struct Accounts<K: Keystore = OsKeystore> {
     vault: Vault<K>,
     secrets: Mutex<HashMap<Uuid, Secret>>,
+    settings: SettingsFile,
+    /// The account list as last read, with the version it was read at: searching as someone
+    /// types then costs one `stat`, not a parse of the whole list per keystroke.
+    searched: Mutex<Option<(Stamp, Vec<Account>)>>,
+}
+
+/// What the edit form changes; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct EditForm {
+    /// New issuer.
+    pub issuer: Option<String>,
+    /// New account name.
+    pub name: Option<String>,
+    /// New tags.
+    pub tags: Option<Vec<String>>,
+    /// New hash function (the form shows a warning before sending code parameters).
+    pub algorithm: Option<Algorithm>,
+    /// New code length.
+    pub digits: Option<u8>,
+    /// New TOTP period in seconds.
+    pub period: Option<u32>,
 }
 
 impl<K: Keystore> Accounts<K> {
-    /// Wraps an open vault with an empty cache.
+    /// Wraps an open vault with an empty cache, and reads the settings beside it.
     pub fn new(vault: Vault<K>) -> Self {
-        Self { vault, secrets: Mutex::new(HashMap::new()) }
+        let dir = vault.metadata_path().parent().map(Path::to_path_buf).unwrap_or_default();
+        Self {
+            settings: SettingsFile::open(&dir),
+            vault,
+            secrets: Mutex::new(HashMap::new()),
+            searched: Mutex::new(None),
+        }
     }
 
-    /// Every account with its code at `now` (Unix seconds). An account whose code cannot be made
-    /// carries its error instead, so one broken account never hides the others.
+    /// The app's settings file.
+    pub fn settings(&self) -> &SettingsFile {
+        &self.settings
+    }
+
+    /// Every account with its code at `now` (Unix seconds), favourites first, in the chosen
+    /// order. An account whose code cannot be made carries its error instead, so one broken
+    /// account never hides the others.
     pub fn list(&self, now: u64) -> Result<Listing, ApiError> {
-        let accounts = self.vault.accounts()?;
+        let mut accounts = self.vault.accounts()?;
         self.forget_all_but(&accounts);
+        let settings = self.settings.get();
+        let favourite = |a: &Account| settings.favourites.contains(&a.id);
+        account::arrange(&mut accounts, settings.sort, favourite, |a| {
+            settings.last_used.get(&a.id).copied()
+        });
         let accounts = accounts
             .into_iter()
             .map(|account| {
@@ -72,10 +125,15 @@ impl<K: Keystore> Accounts<K> {
                 AccountView {
                     id: account.id,
                     label: account.label(),
+                    favourite: favourite(&account),
+                    icon: self.vault.icon_path(&account).is_some(),
+                    tags: account.tags,
                     issuer: account.issuer,
                     name: account.name,
                     kind: account.otp.kind,
                     period: account.otp.period,
+                    algorithm: account.otp.algorithm,
+                    digits: account.otp.digits,
                     code,
                     error,
                 }
@@ -86,13 +144,122 @@ impl<K: Keystore> Accounts<K> {
 
     /// The code of account `id` to type now. For HOTP this uses up the counter, as typing the code
     /// would, so the next listing shows the following code.
-    pub fn code_to_copy(&self, id: Uuid, now: u64) -> Result<String, ApiError> {
+    ///
+    /// `now_ms` is the Unix time in milliseconds: codes use its seconds, and the "recently used"
+    /// order its milliseconds, so two copies within a second still rank.
+    pub fn code_to_copy(&self, id: Uuid, now_ms: u64) -> Result<String, ApiError> {
+        let now = now_ms / 1000;
         let account = self.vault.account(id)?;
         let params = match account.otp.kind {
             Kind::Hotp => OtpParams { counter: self.vault.consume_counter(id)?, ..account.otp },
             Kind::Totp | Kind::Steam => account.otp,
         };
-        Ok(self.code(&account, params, now)?.current)
+        let code = self.code(&account, params, now)?.current;
+        // Remembered for the "recently used" order; failing to save it must not stop the copy.
+        if let Err(err) = self.settings.update(|s| {
+            s.last_used.insert(id, now_ms);
+        }) {
+            tracing::warn!(error = %err, "could not remember when the code was copied");
+        }
+        Ok(code)
+    }
+
+    /// Skips to the next HOTP code of account `id` (the counter moves on without a copy).
+    pub fn next_hotp(&self, id: Uuid) -> Result<(), ApiError> {
+        let account = self.vault.account(id)?;
+        if account.otp.kind != Kind::Hotp {
+            return Err(ApiError::new(
+                ErrorCode::InvalidAccount,
+                format!("{} is not counter-based: its codes follow the clock", account.label()),
+            ));
+        }
+        self.vault.consume_counter(id)?;
+        Ok(())
+    }
+
+    /// The ids of the accounts a search for `query` shows (issuer, account name, tags).
+    pub fn search(&self, query: &str) -> Result<Vec<Uuid>, ApiError> {
+        let mut searched = self.searched.lock().unwrap_or_else(PoisonError::into_inner);
+        let stamp = self.vault.stamp()?;
+        let fresh = match (&*searched, &stamp) {
+            (Some((seen, _)), Some(now)) => seen == now,
+            _ => false,
+        };
+        if !fresh {
+            // Stamp first, then read: a change in between is seen at the next search.
+            let accounts = self.vault.accounts()?;
+            *searched = stamp.map(|stamp| (stamp, accounts.clone()));
+            return Ok(matching(&accounts, query));
+        }
+        Ok(searched.as_ref().map(|(_, accounts)| matching(accounts, query)).unwrap_or_default())
+    }
+
+    /// Adds an account typed into the add form; returns its label.
+    pub fn add_manual(&self, entry: &ManualEntry, now: u64) -> Result<String, ApiError> {
+        let credential =
+            entry.to_credential().map_err(|err| ApiError::new(ErrorCode::InvalidAccount, err))?;
+        Ok(self.vault.add(credential, now)?.label())
+    }
+
+    /// Applies the edit form to account `id`; returns its new label.
+    pub fn edit(&self, id: Uuid, form: EditForm) -> Result<String, ApiError> {
+        let otp = if form.algorithm.is_some() || form.digits.is_some() || form.period.is_some() {
+            let now = self.vault.account(id)?.otp;
+            Some(OtpParams {
+                algorithm: form.algorithm.unwrap_or(now.algorithm),
+                digits: form.digits.unwrap_or(now.digits),
+                period: form.period.unwrap_or(now.period),
+                ..now
+            })
+        } else {
+            None
+        };
+        let edit = AccountEdit { issuer: form.issuer, name: form.name, tags: form.tags, otp };
+        Ok(self.vault.edit(id, edit)?.label())
+    }
+
+    /// Pins account `id` on top, or unpins it.
+    pub fn set_favourite(&self, id: Uuid, favourite: bool) -> Result<(), ApiError> {
+        self.vault.account(id)?;
+        self.settings.update(|s| {
+            s.favourites.retain(|f| *f != id);
+            if favourite {
+                s.favourites.push(id);
+            }
+        })?;
+        Ok(())
+    }
+
+    /// The custom icon of account `id`, as the file's bytes; `None` for a letter avatar.
+    pub fn icon(&self, id: Uuid) -> Result<Option<Vec<u8>>, ApiError> {
+        let account = self.vault.account(id)?;
+        let Some(path) = self.vault.icon_path(&account) else { return Ok(None) };
+        std::fs::read(&path).map(Some).map_err(|err| {
+            ApiError::new(
+                ErrorCode::Storage,
+                format!("cannot read the icon {}: {err}", path.display()),
+            )
+        })
+    }
+
+    /// Account `id` as an otpauth QR code in SVG, for moving it to a phone. Holds the secret: it is
+    /// shown, never logged.
+    pub fn qr_svg(&self, id: Uuid) -> Result<Zeroizing<String>, ApiError> {
+        let account = self.vault.account(id)?;
+        let secret = self.vault.secret(&account)?;
+        let link = Zeroizing::new(uri::format(&account.to_credential(secret)));
+        let code = qrcode::QrCode::new(link.as_bytes()).map_err(|err| {
+            ApiError::new(
+                ErrorCode::InvalidAccount,
+                format!("cannot draw a QR code for {}: {err}", account.label()),
+            )
+        })?;
+        Ok(Zeroizing::new(
+            code.render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(256, 256)
+                .quiet_zone(true)
+                .build(),
+        ))
     }
 
     /// The vault itself, for what goes beyond showing codes (adding scanned accounts).
@@ -121,6 +288,11 @@ impl<K: Keystore> Accounts<K> {
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
         secrets.retain(|id, _| accounts.iter().any(|a| a.id == *id));
     }
+}
+
+/// The ids of `accounts` a search for `query` shows.
+fn matching(accounts: &[Account], query: &str) -> Vec<Uuid> {
+    accounts.iter().filter(|a| account::matches(a, query)).map(|a| a.id).collect()
 }
 
 #[cfg(test)]
@@ -228,8 +400,20 @@ mod tests {
         let (_dir, accounts) = accounts();
         let otp = OtpParams { digits: 8, ..OtpParams::default() };
         let totp = accounts.vault.add(credential("Time", otp), 0).unwrap();
-        assert_eq!(accounts.code_to_copy(totp.id, 1_111_111_109).unwrap(), "07081804");
-        assert_eq!(accounts.code_to_copy(totp.id, 1_111_111_109).unwrap(), "07081804");
+        assert_eq!(accounts.code_to_copy(totp.id, 1_111_111_109_000).unwrap(), "07081804");
+        assert_eq!(accounts.code_to_copy(totp.id, 1_111_111_109_000).unwrap(), "07081804");
+    }
+
+    #[test]
+    fn search_sees_changes_made_since_the_last_search() {
+        let (_dir, accounts) = accounts();
+        let github = accounts.vault.add(credential("GitHub", OtpParams::default()), 0).unwrap();
+        assert_eq!(accounts.search("git").unwrap(), [github.id]);
+        let gitlab = accounts.vault.add(credential("GitLab", OtpParams::default()), 0).unwrap();
+        assert_eq!(accounts.search("git").unwrap(), [github.id, gitlab.id]);
+        accounts.vault.remove(github.id).unwrap();
+        assert_eq!(accounts.search("GIT").unwrap(), [gitlab.id]);
+        assert!(accounts.search("nothing").unwrap().is_empty());
     }
 
     #[test]

@@ -1,18 +1,27 @@
 //! The commands the UI invokes: each delegates to [`Accounts`](crate::accounts::Accounts) and
 //! returns errors as `{code, message}`.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use tauri::ipc::{InvokeBody, Request};
+use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use tauri_plugin_clipboard_manager::ClipboardExt;
+use twofold_core::account::Sort;
+use twofold_core::entry::ManualEntry;
 use twofold_core::qr;
 use uuid::Uuid;
+use zeroize::Zeroizing;
 
 use crate::AppState;
-use crate::accounts::Listing;
+use crate::accounts::{EditForm, Listing};
+use crate::clipboard::ClipboardTimer;
+use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
 use crate::scan::{self, ScanAdded, ScanPreview, Scans};
+use crate::settings::Settings;
+
+/// The request header naming the account an icon upload is for (the body is the image).
+pub const ICON_ACCOUNT_HEADER: &str = "account-id";
 
 /// Every account with its current code. `async` so keyring calls stay off the main thread.
 #[tauri::command(async)]
@@ -21,17 +30,150 @@ pub fn list_accounts(state: State<'_, AppState>) -> Result<Listing, ApiError> {
     state.accounts()?.list(unix_now())
 }
 
-/// Puts the current code of account `id` on the clipboard; the code is made here, never read
-/// back from the page.
+/// Puts the current code of account `id` on the clipboard, and clears it after the chosen time if
+/// it is still there; the code is made here, never read back from the page.
 #[tauri::command(async)]
-#[tracing::instrument(skip(app, state))]
+#[tracing::instrument(skip(app, state, timer))]
 pub fn copy_code<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    timer: State<'_, ClipboardTimer>,
     id: Uuid,
 ) -> Result<(), ApiError> {
-    let code = state.accounts()?.code_to_copy(id, unix_now())?;
-    app.clipboard().write_text(code).map_err(|err| ApiError::new(ErrorCode::Clipboard, err))
+    let accounts = state.accounts()?;
+    let code = Zeroizing::new(accounts.code_to_copy(id, unix_now_ms())?);
+    app.clipboard()
+        .write_text(code.as_str())
+        .map_err(|err| ApiError::new(ErrorCode::Clipboard, err))?;
+    let after = Duration::from_secs(accounts.settings().get().clipboard_clear_seconds.into());
+    timer.copied(&app, code, after);
+    Ok(())
+}
+
+/// Moves the HOTP account `id` on to its next code without copying.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn next_hotp(state: State<'_, AppState>, id: Uuid) -> Result<(), ApiError> {
+    state.accounts()?.next_hotp(id)
+}
+
+/// The ids of the accounts whose issuer, name or tags match `query` (search as you type).
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn search_accounts(state: State<'_, AppState>, query: String) -> Result<Vec<Uuid>, ApiError> {
+    state.accounts()?.search(&query)
+}
+
+/// Adds an account typed into the add form (checked by core); returns its label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn add_account(state: State<'_, AppState>, entry: ManualEntry) -> Result<String, ApiError> {
+    state.accounts()?.add_manual(&entry, unix_now())
+}
+
+/// Changes account `id` as the edit form says; returns its new label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn edit_account(
+    state: State<'_, AppState>,
+    id: Uuid,
+    form: EditForm,
+) -> Result<String, ApiError> {
+    state.accounts()?.edit(id, form)
+}
+
+/// Pins account `id` on top of the list, or unpins it.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn set_favourite(
+    state: State<'_, AppState>,
+    id: Uuid,
+    favourite: bool,
+) -> Result<(), ApiError> {
+    state.accounts()?.set_favourite(id, favourite)
+}
+
+/// Stores the manual order after a drag: `ids` from top to bottom.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn reorder_accounts(state: State<'_, AppState>, ids: Vec<Uuid>) -> Result<(), ApiError> {
+    Ok(state.accounts()?.vault().reorder(&ids)?)
+}
+
+/// Sets the custom icon of the account named by the `account-id` header to the image in the raw
+/// body; an empty body goes back to the letter avatar.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn set_icon(request: Request<'_>, state: State<'_, AppState>) -> Result<(), ApiError> {
+    let id = request
+        .headers()
+        .get(ICON_ACCOUNT_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| Uuid::parse_str(value).ok())
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::NotFound, "the icon did not say which account it is for")
+        })?;
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::new(ErrorCode::ImageUnreadable, "the icon did not arrive as bytes"));
+    };
+    let image = (!bytes.is_empty()).then_some(bytes.as_slice());
+    state.accounts()?.vault().set_icon(id, image)?;
+    Ok(())
+}
+
+/// The custom icon of account `id` as raw bytes (empty when it has none).
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn account_icon(state: State<'_, AppState>, id: Uuid) -> Result<Response, ApiError> {
+    Ok(Response::new(state.accounts()?.icon(id)?.unwrap_or_default()))
+}
+
+/// Deletes account `id` with an undo window: its keyring entry goes when the window closes.
+/// Returns the account's label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(app))]
+pub fn delete_account<R: Runtime>(app: AppHandle<R>, id: Uuid) -> Result<String, ApiError> {
+    deletions::delete_with_undo(&app, id)
+}
+
+/// Brings back account `id` deleted moments ago; returns its label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, deletions))]
+pub fn undo_delete(
+    state: State<'_, AppState>,
+    deletions: State<'_, Deletions>,
+    id: Uuid,
+) -> Result<String, ApiError> {
+    deletions.undo(state.accounts()?.vault(), id)
+}
+
+/// Account `id` as an otpauth QR code (SVG) to scan with a phone. It holds the secret: the page
+/// asks first, and it is never logged.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn account_qr(state: State<'_, AppState>, id: Uuid) -> Result<String, ApiError> {
+    Ok(state.accounts()?.qr_svg(id)?.to_string())
+}
+
+/// The app's settings.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn get_settings(state: State<'_, AppState>) -> Result<Settings, ApiError> {
+    Ok(state.accounts()?.settings().get())
+}
+
+/// Changes how long a copied code stays on the clipboard (0: always) and the list's order.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn set_settings(
+    state: State<'_, AppState>,
+    clipboard_clear_seconds: u32,
+    sort: Sort,
+) -> Result<Settings, ApiError> {
+    state.accounts()?.settings().update(|s| {
+        s.clipboard_clear_seconds = clipboard_clear_seconds;
+        s.sort = sort;
+    })
 }
 
 /// Scans an image file's bytes, sent as the raw request body (a screenshot is megabytes: no JSON),
@@ -95,6 +237,13 @@ pub fn add_scanned(
 #[tracing::instrument(skip(scans))]
 pub fn discard_scan(scans: State<'_, Scans>, scan: Uuid) {
     scans.discard(scan);
+}
+
+/// The clock in milliseconds, read here at the edge; a clock before 1970 reads as 1970.
+fn unix_now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// The clock, read here at the edge; a clock before 1970 reads as 1970.

@@ -22,8 +22,10 @@ pub enum ErrorCode {
     Storage,
     /// No account has the id asked for (removed meanwhile).
     NotFound,
-    /// The account's parameters cannot make codes.
+    /// The account's parameters cannot make codes, or the add form is not filled in right.
     InvalidAccount,
+    /// The same account (issuer, name and secret) is already in Twofold.
+    Duplicate,
     /// The code could not be put on the clipboard, or a pasted image could not be read from it.
     Clipboard,
     /// The image cannot be read (not an image, damaged, too large).
@@ -69,6 +71,8 @@ impl From<VaultError> for ApiError {
             | VaultError::NewerFormat { .. } => ErrorCode::Storage,
             VaultError::NotFound { .. } => ErrorCode::NotFound,
             VaultError::Invalid { .. } => ErrorCode::InvalidAccount,
+            VaultError::Duplicate { .. } => ErrorCode::Duplicate,
+            VaultError::Icon { .. } => ErrorCode::ImageUnreadable,
             _ => ErrorCode::Unknown,
         };
         Self::new(code, err)
@@ -119,6 +123,7 @@ mod tests {
             ErrorCode::Storage,
             ErrorCode::NotFound,
             ErrorCode::InvalidAccount,
+            ErrorCode::Duplicate,
             ErrorCode::Clipboard,
             ErrorCode::ImageUnreadable,
             ErrorCode::NoQrCode,

@@ -9,6 +9,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use twofold_core::account::find;
+use twofold_core::backup::{self, BackupError, KdfCost, Sealing, auto};
+use twofold_core::export::{self, AegisKeys};
 use twofold_core::import::{self, Format, ImportError, Imported, Password, Place};
 use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{Vault, VaultError};
@@ -22,6 +24,9 @@ Exit codes:
      (scan --add)
   2  the command line was wrong
   3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged
+
+After each change to the vault (add, remove, rename, import, restore, an HOTP code), an encrypted
+backup is written when automatic backups are on (twofold backup --auto on).
 
 Environment:
   TWOFOLD_DATA_DIR  where the account list lives (default: $XDG_DATA_HOME/twofold)
@@ -115,26 +120,67 @@ enum VaultCommand {
     },
     /// Add every account of another app's export, or of a text file of otpauth:// URIs.
     ///
-    /// Reads exports of Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP+ and Raivo OTP, and
-    /// text or CSV holding otpauth:// and otpauth-migration:// URIs; the format is recognised from
-    /// the content. An encrypted export asks for its password (hidden) on a terminal.
+    /// Reads Twofold backups, exports of Aegis, 2FAS, andOTP, Bitwarden, Ente Auth, FreeOTP+ and
+    /// Raivo OTP, and text or CSV holding otpauth:// and otpauth-migration:// URIs; the format is
+    /// recognised from the content. An encrypted export asks for its password (hidden) on a
+    /// terminal.
     Import {
         /// The export file ("-" = stdin).
         file: PathBuf,
-        /// Read the file as this format: aegis, 2fas, andotp, bitwarden, ente, freeotp-plus,
-        /// raivo or text.
+        /// Read the file as this format: twofold, aegis, 2fas, andotp, bitwarden, ente,
+        /// freeotp-plus, raivo or text.
         #[arg(long, value_name = "FORMAT")]
         format: Option<Format>,
         /// Read the export's password from the first line of stdin.
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Print every account with its secret, as otpauth URIs or Google Authenticator migration URIs.
+    /// Print every account with its secret: otpauth URIs, Google Authenticator migration URIs or
+    /// an Aegis export (--encrypt protects it with a password).
     Export {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Uris)]
         format: ExportFormat,
+        /// Encrypt the Aegis export with a password (asked on a terminal, or --password-stdin).
+        #[arg(long)]
+        encrypt: bool,
+        /// Read the export's password from the first line of stdin.
+        #[arg(long, requires = "encrypt")]
+        password_stdin: bool,
     },
+    /// Write an encrypted backup of every account (metadata and secrets), or turn automatic
+    /// backups on or off.
+    ///
+    /// The passphrase is asked twice on a terminal, or read from stdin with --password-stdin.
+    /// With --auto on, a backup is written after each change into a folder (default
+    /// <data dir>/backups), keeping the newest --keep; its passphrase is kept in the system keyring.
+    Backup {
+        /// The file to write ("-" = stdout; default: twofold-DATE-TIME.backup here).
+        #[arg(conflicts_with = "auto")]
+        file: Option<PathBuf>,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+        /// Turn automatic backups on or off.
+        #[arg(long, value_enum)]
+        auto: Option<Switch>,
+        /// How many automatic backups to keep (default 10).
+        #[arg(long, value_name = "N", requires = "auto", value_parser = clap::value_parser!(u32).range(1..))]
+        keep: Option<u32>,
+        /// Folder for automatic backups.
+        #[arg(long, value_name = "DIR", requires = "auto")]
+        dir: Option<PathBuf>,
+    },
+    /// Add the accounts of a Twofold backup; accounts already here are reported and skipped.
+    Restore {
+        /// The backup file (an automatic one from `twofold backups`, or one you wrote).
+        file: PathBuf,
+        /// Read the passphrase from the first line of stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// List the automatic backups, newest first, with their dates and account counts.
+    Backups,
     /// Compare the account list with the keyring and report what is out of step (deletes nothing).
     Check,
 }
@@ -178,6 +224,14 @@ enum ExportFormat {
     Uris,
     /// otpauth-migration:// URIs, each small enough for one QR code (Google Authenticator's import).
     Migration,
+    /// Aegis's JSON export (plain, or with --encrypt as Aegis encrypts it).
+    Aegis,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 /// A failure that should exit with 1 (the request) rather than 3 (the vault).
@@ -225,6 +279,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Vault(command) => command,
     };
     let vault = Vault::open_default()?;
+    let _backup = AutoBackup::new(&vault);
     match command {
         VaultCommand::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
             let credentials = match (uri, account) {
@@ -330,10 +385,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         VaultCommand::Import { file, format, password_stdin } => {
             import_file(&vault, &file, format, password_stdin, &mut out)
         }
-        VaultCommand::Export { format } => {
-            eprintln!(
-                "twofold: warning: this output holds your secrets; anyone who sees it can make your codes"
-            );
+        VaultCommand::Export { format, encrypt, password_stdin } => {
+            if encrypt && !matches!(format, ExportFormat::Aegis) {
+                bail!(RequestFailed("--encrypt works with --format aegis".into()));
+            }
+            let password = encrypt.then(|| new_passphrase(password_stdin, "export")).transpose()?;
+            if password.is_none() {
+                eprintln!(
+                    "twofold: warning: this output holds your secrets; anyone who sees it can make your codes"
+                );
+            }
             let accounts = vault.accounts()?;
             let mut credentials = Vec::with_capacity(accounts.len());
             for a in &accounts {
@@ -354,6 +415,47 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         eprintln!("twofold: not exported: {skipped}");
                     }
                 }
+                ExportFormat::Aegis => match &password {
+                    Some(password) => {
+                        let keys = AegisKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
+                        let text = export::aegis_encrypted(&credentials, password, &keys)
+                            .map_err(|e| RequestFailed(e.to_string()))?;
+                        writeln!(out, "{text}")?;
+                    }
+                    None => writeln!(out, "{}", export::aegis_plain(&credentials).as_str())?,
+                },
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        VaultCommand::Backup { file, password_stdin, auto, keep, dir } => {
+            backup_command(&vault, file, password_stdin, auto, keep, dir, &mut out)
+        }
+        VaultCommand::Restore { file, password_stdin } => {
+            restore_file(&vault, &file, password_stdin, &mut out)
+        }
+        VaultCommand::Backups => {
+            let listed = auto::list(&vault).map_err(backup_error)?;
+            let settings = auto::settings(&vault).map_err(backup_error)?;
+            if listed.is_empty() {
+                let folder = auto::folder(&vault, &settings);
+                writeln!(out, "No automatic backups in {}", folder.display())?;
+            }
+            for backup in &listed {
+                match &backup.header {
+                    Ok(header) => writeln!(
+                        out,
+                        "{}  {:>4} accounts  {}",
+                        auto::utc_text(header.created),
+                        header.accounts,
+                        backup.path.display()
+                    )?,
+                    Err(err) => writeln!(out, "{}: {err}", backup.path.display())?,
+                }
+            }
+            if !settings.enabled {
+                eprintln!(
+                    "twofold: automatic backups are off (turn them on: twofold backup --auto on)"
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -448,6 +550,7 @@ fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let vault = Vault::open_default()?;
+    let _backup = AutoBackup::new(&vault);
     let code = add_all(&vault, credentials, out)?;
     Ok(if refused { ExitCode::from(1) } else { code })
 }
@@ -531,6 +634,219 @@ fn import_file(
     let unread = errors.len() + refused;
     writeln!(out, "{added} added, {already} already in Twofold, {unread} could not be imported")?;
     Ok(if unread == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
+/// Writes an automatic backup when the vault changed during a command, whether the command then
+/// succeeded or not (an import that failed half-way still changed the vault). A failed backup is a
+/// warning: the change itself stands.
+struct AutoBackup<'a> {
+    vault: &'a Vault,
+    before: Option<twofold_core::vault::Stamp>,
+}
+
+impl<'a> AutoBackup<'a> {
+    fn new(vault: &'a Vault) -> Self {
+        Self { vault, before: vault.stamp().ok().flatten() }
+    }
+}
+
+impl Drop for AutoBackup<'_> {
+    fn drop(&mut self) {
+        if self.vault.stamp().ok().flatten() == self.before {
+            return;
+        }
+        match auto::after_change(self.vault, now_ms()) {
+            Ok(Some(written)) => {
+                for label in &written.missing {
+                    eprintln!(
+                        "twofold: warning: the automatic backup leaves out {label}: its secret is \
+                         missing from the keyring"
+                    );
+                }
+            }
+            Ok(None) => {}
+            Err(err) => eprintln!("twofold: warning: the automatic backup failed: {err}"),
+        }
+    }
+}
+
+/// A backup failure as the exit codes see it: vault and keyring failures are the vault's (3).
+fn backup_error(err: BackupError) -> anyhow::Error {
+    match err {
+        BackupError::Vault(err) => err.into(),
+        BackupError::Io { .. } => anyhow::Error::new(err),
+        other => RequestFailed(other.to_string()).into(),
+    }
+}
+
+/// A passphrase for a new backup or export: the first line of stdin with --password-stdin, else
+/// typed twice on a terminal.
+fn new_passphrase(password_stdin: bool, what: &str) -> anyhow::Result<Password> {
+    if password_stdin {
+        return read_password_line();
+    }
+    if !io::stdin().is_terminal() {
+        bail!(RequestFailed(format!(
+            "not a terminal: give the {what}'s passphrase with --password-stdin"
+        )));
+    }
+    let first = zeroize::Zeroizing::new(
+        rpassword::prompt_password(format!("Passphrase for the {what}: "))
+            .context("cannot read the passphrase")?,
+    );
+    let again = zeroize::Zeroizing::new(
+        rpassword::prompt_password("The same passphrase again: ")
+            .context("cannot read the passphrase")?,
+    );
+    if first != again {
+        bail!(RequestFailed("the two passphrases differ; nothing was written".into()));
+    }
+    if first.is_empty() {
+        bail!(RequestFailed("the passphrase is empty; nothing was written".into()));
+    }
+    Ok(Password::new(first.to_string()))
+}
+
+/// `twofold backup`: one backup file, or automatic backups on or off.
+fn backup_command(
+    vault: &Vault,
+    file: Option<PathBuf>,
+    password_stdin: bool,
+    switch: Option<Switch>,
+    keep: Option<u32>,
+    dir: Option<PathBuf>,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    match switch {
+        Some(Switch::Off) => {
+            if keep.is_some() || dir.is_some() {
+                bail!(RequestFailed("--keep and --dir go with --auto on".into()));
+            }
+            auto::turn_off(vault).map_err(backup_error)?;
+            let settings = auto::settings(vault).map_err(backup_error)?;
+            writeln!(
+                out,
+                "Automatic backups off; those already in {} stay",
+                auto::folder(vault, &settings).display()
+            )?;
+        }
+        Some(Switch::On) => {
+            let passphrase = new_passphrase(password_stdin, "automatic backups")?;
+            let dir = dir.map(|d| std::path::absolute(&d).unwrap_or(d));
+            let keep = keep.unwrap_or(auto::DEFAULT_KEEP);
+            let written =
+                auto::turn_on(vault, &passphrase, keep, dir, now_ms()).map_err(backup_error)?;
+            writeln!(
+                out,
+                "Automatic backups on: after each change, keeping the newest {keep} in {}",
+                written.path.parent().unwrap_or(&written.path).display()
+            )?;
+            writeln!(out, "Wrote {} ({} accounts)", written.path.display(), written.accounts)?;
+            warn_missing(&written.missing);
+        }
+        None => {
+            let passphrase = new_passphrase(password_stdin, "backup")?;
+            let (entries, missing) = backup::snapshot(vault).map_err(backup_error)?;
+            let sealing = Sealing::fresh(KdfCost::default()).map_err(backup_error)?;
+            let bytes =
+                backup::write(&entries, &passphrase, now(), &sealing).map_err(backup_error)?;
+            let file = file.unwrap_or_else(|| PathBuf::from(auto::file_name(now_ms())));
+            if file.as_os_str() == "-" {
+                if io::stdout().is_terminal() {
+                    bail!(RequestFailed("stdout is a terminal: redirect it to a file".into()));
+                }
+                out.write_all(&bytes)?;
+            } else {
+                write_new_file(&file, &bytes)?;
+                writeln!(out, "Wrote {} accounts to {}", entries.len(), file.display())?;
+            }
+            warn_missing(&missing);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn warn_missing(labels: &[String]) {
+    for label in labels {
+        eprintln!(
+            "twofold: warning: {label} is not in the backup: its secret is missing from the keyring"
+        );
+    }
+}
+
+/// Creates `path` (never replacing a file), readable by the user only.
+fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|e| {
+        RequestFailed(if e.kind() == io::ErrorKind::AlreadyExists {
+            format!("{} already exists; choose another name", path.display())
+        } else {
+            format!("cannot create {}: {e}", path.display())
+        })
+    })?;
+    file.write_all(bytes)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// `twofold restore`: adds a backup's accounts, reporting those already here.
+fn restore_file(
+    vault: &Vault,
+    file: &std::path::Path,
+    password_stdin: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let name = file.display();
+    let mut bytes = Vec::new();
+    std::fs::File::open(file)
+        .and_then(|f| f.take(MAX_IMPORT_LEN + 1).read_to_end(&mut bytes))
+        .map_err(|e| RequestFailed(format!("cannot read {name}: {e}")))?;
+    let header = backup::inspect(&bytes).map_err(|e| RequestFailed(format!("{name}: {e}")))?;
+    writeln!(
+        out,
+        "{name}: backup of {}, {} accounts",
+        auto::utc_text(header.created),
+        header.accounts
+    )?;
+    let passphrase = if password_stdin {
+        read_password_line()?
+    } else if io::stdin().is_terminal() {
+        Password::new(
+            rpassword::prompt_password("Passphrase of the backup: ")
+                .context("cannot read the passphrase")?,
+        )
+    } else {
+        bail!(RequestFailed(format!(
+            "{name}: give the backup's passphrase on a terminal or with --password-stdin"
+        )));
+    };
+    let opened =
+        backup::read(&bytes, &passphrase).map_err(|e| RequestFailed(format!("{name}: {e}")))?;
+    let restored = backup::restore(vault, &opened.entries, now())?;
+    for account in &restored.added {
+        writeln!(out, "Added {}", account.label())?;
+    }
+    for (label, _) in &restored.duplicates {
+        writeln!(out, "Skipped {label}: already in Twofold")?;
+    }
+    for (label, reason) in &restored.refused {
+        eprintln!("twofold: skipped {label}: {reason}");
+    }
+    writeln!(
+        out,
+        "{} added, {} already in Twofold, {} could not be restored",
+        restored.added.len(),
+        restored.duplicates.len(),
+        restored.refused.len()
+    )?;
+    Ok(if restored.refused.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The first line of stdin, without its line ending, as a password.

@@ -99,6 +99,50 @@ pub fn find<'a>(accounts: &'a [Account], query: &str) -> Vec<&'a Account> {
     accounts.iter().filter(|a| fields(a).iter().any(|f| f.contains(&needle))).collect()
 }
 
+/// Whether `account` is one a person typing `query` in a search box means: every word of the query
+/// appears (ignoring case) in the issuer, the account name or a tag. An empty query matches all.
+pub fn matches(account: &Account, query: &str) -> bool {
+    query.split_whitespace().all(|word| {
+        let word = word.to_lowercase();
+        account.issuer.to_lowercase().contains(&word)
+            || account.name.to_lowercase().contains(&word)
+            || account.tags.iter().any(|tag| tag.to_lowercase().contains(&word))
+    })
+}
+
+/// How a list of accounts is ordered; favourites come first whatever the order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Sort {
+    /// The person's own order (dragged), as stored.
+    #[default]
+    Manual,
+    /// By label, A to Z, ignoring case.
+    Alphabetical,
+    /// Most recently copied first; never-copied ones after, in manual order.
+    RecentlyUsed,
+}
+
+/// Orders `accounts` (given in manual order) by `sort`, with the accounts `favourite` picks first.
+/// `last_used` gives when an account's code was last copied (any unit of time, later is larger).
+pub fn arrange(
+    accounts: &mut [Account],
+    sort: Sort,
+    favourite: impl Fn(&Account) -> bool,
+    last_used: impl Fn(&Account) -> Option<u64>,
+) {
+    // Stable sorts: equal keys keep the manual order.
+    match sort {
+        Sort::Manual => {}
+        Sort::Alphabetical => accounts.sort_by_cached_key(|a| a.label().to_lowercase()),
+        Sort::RecentlyUsed => {
+            accounts.sort_by_key(|a| std::cmp::Reverse(last_used(a)));
+        }
+    }
+    accounts.sort_by_key(|a| !favourite(a));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,5 +175,39 @@ mod tests {
         assert!(find(&all, "nothing").is_empty());
         assert_eq!(find(&all, &all[1].id.to_string()), vec![&all[1]]);
         assert_eq!(find(&all, "GitHub Enterprise (alice)"), vec![&all[1]]);
+    }
+
+    #[test]
+    fn matches_every_word_in_issuer_name_or_tags() {
+        let mut work = account("GitHub", "alice@example.com");
+        work.tags = vec!["Work".into()];
+        let home = account("Mastodon", "alice");
+        assert!(matches(&work, ""));
+        assert!(matches(&work, "git"));
+        assert!(matches(&work, "WORK"));
+        assert!(matches(&work, "hub work"));
+        assert!(!matches(&work, "hub home"));
+        assert!(matches(&home, "ALICE"));
+        assert!(!matches(&home, "work"));
+    }
+
+    #[test]
+    fn arrange_pins_favourites_then_sorts() {
+        let all = [account("b", ""), account("C", ""), account("a", ""), account("d", "")];
+        let ids = |list: &[Account]| list.iter().map(|a| a.issuer.clone()).collect::<Vec<_>>();
+        let favourite = |a: &Account| a.issuer == "d";
+        let used = |a: &Account| match a.issuer.as_str() {
+            "a" => Some(5),
+            "C" => Some(9),
+            _ => None,
+        };
+        let mut list = all.clone();
+        arrange(&mut list, Sort::Manual, favourite, used);
+        assert_eq!(ids(&list), ["d", "b", "C", "a"]);
+        arrange(&mut list, Sort::Alphabetical, favourite, used);
+        assert_eq!(ids(&list), ["d", "a", "b", "C"]);
+        let mut list = all.clone();
+        arrange(&mut list, Sort::RecentlyUsed, |_| false, used);
+        assert_eq!(ids(&list), ["C", "a", "b", "d"]);
     }
 }

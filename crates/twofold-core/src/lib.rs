@@ -2,6 +2,9 @@
 //! async runtime. The app, the CLI and the server are thin shells over this crate.
 
 pub mod account;
+pub mod backup;
+pub mod entry;
+pub mod export;
 pub mod import;
 pub mod keystore;
 pub mod migration;

@@ -20,6 +20,9 @@ use crate::keystore::{Keystore, KeystoreError, OsKeystore};
 use crate::otp::OtpError;
 use crate::{Account, Credential, Secret};
 
+mod manage;
+pub use manage::{AccountEdit, ICON_DIR, MAX_ICON_BYTES};
+
 /// Name of the metadata file inside the data directory.
 pub const METADATA_FILE: &str = "accounts.json";
 const LOCK_FILE: &str = "accounts.lock";
@@ -91,6 +94,12 @@ pub enum VaultError {
         label: String,
         /// What is wrong with its parameters.
         source: OtpError,
+    },
+    /// An image cannot be an account's icon.
+    #[error("cannot use this image as an icon: {reason}")]
+    Icon {
+        /// Why it was refused.
+        reason: String,
     },
 }
 

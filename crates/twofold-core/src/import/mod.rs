@@ -110,6 +110,8 @@ impl fmt::Debug for Password {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Format {
+    /// Twofold's own encrypted backup ([`crate::backup`]).
+    Twofold,
     /// Aegis Authenticator's vault export (JSON, plain or password-encrypted).
     Aegis,
     /// 2FAS Authenticator's `.2fas` backup (JSON, plain or password-encrypted).
@@ -130,7 +132,8 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order they are listed to people.
-    pub const ALL: [Format; 8] = [
+    pub const ALL: [Format; 9] = [
+        Format::Twofold,
         Format::Aegis,
         Format::TwoFas,
         Format::AndOtp,
@@ -144,6 +147,7 @@ impl Format {
     /// The short name used on the command line (`--format aegis`).
     pub fn id(self) -> &'static str {
         match self {
+            Format::Twofold => "twofold",
             Format::Aegis => "aegis",
             Format::TwoFas => "2fas",
             Format::AndOtp => "andotp",
@@ -158,6 +162,7 @@ impl Format {
     /// The name people know the app or format by.
     pub fn name(self) -> &'static str {
         match self {
+            Format::Twofold => "Twofold backup",
             Format::Aegis => "Aegis",
             Format::TwoFas => "2FAS",
             Format::AndOtp => "andOTP",
@@ -177,6 +182,7 @@ impl Format {
         }
         let content = Content::of(bytes);
         match self {
+            Format::Twofold => read_backup(bytes, password),
             Format::Aegis => aegis::read(&content, password),
             Format::TwoFas => twofas::read(&content, password),
             Format::AndOtp => andotp::read(&content, password),
@@ -191,6 +197,11 @@ impl Format {
     /// Whether `content` looks like this format, and if so whether it is encrypted.
     fn recognise(self, content: &Content<'_>) -> Option<Encrypted> {
         match self {
+            Format::Twofold => match content {
+                Content::Binary(bytes) => crate::backup::recognise(bytes).then_some(true),
+                Content::Text(text) => crate::backup::recognise(text.as_bytes()).then_some(true),
+                _ => None,
+            },
             Format::Aegis => aegis::recognise(content),
             Format::TwoFas => twofas::recognise(content),
             Format::AndOtp => andotp::recognise(content),
@@ -264,7 +275,7 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
 pub enum ImportError {
     /// The content is none of the formats Twofold reads.
     #[error(
-        "Twofold does not recognise this file: it reads exports of Aegis, 2FAS, andOTP, \
+        "Twofold does not recognise this file: it reads Twofold backups, exports of Aegis, 2FAS, andOTP, \
          Bitwarden, Ente Auth, FreeOTP+, Raivo OTP and text files of otpauth:// URIs"
     )]
     UnknownFormat,
@@ -318,6 +329,25 @@ impl ImportError {
     /// A damaged-file error for `format`.
     fn damaged(format: Format, problem: impl Into<String>) -> Self {
         ImportError::Damaged { format: Some(format), problem: problem.into() }
+    }
+}
+
+/// A Twofold backup's accounts, its errors said as an import's.
+fn read_backup(bytes: &[u8], password: Option<&Password>) -> Result<Imported, ImportError> {
+    use crate::backup::{self, BackupError};
+    const FORMAT: Format = Format::Twofold;
+    let password = password.ok_or(ImportError::PasswordNeeded)?;
+    match backup::read(bytes, password) {
+        Ok(opened) => Ok(backup::imported(&opened)),
+        Err(BackupError::WrongPassphrase) => Err(ImportError::WrongPassword { format: FORMAT }),
+        Err(BackupError::TooCostly { detail }) => {
+            Err(ImportError::TooCostly { format: FORMAT, detail })
+        }
+        Err(err @ BackupError::NewerVersion { .. }) => {
+            Err(ImportError::Unsupported { format: FORMAT, problem: err.to_string() })
+        }
+        Err(BackupError::Damaged { problem }) => Err(ImportError::damaged(FORMAT, problem)),
+        Err(other) => Err(ImportError::damaged(FORMAT, other.to_string())),
     }
 }
 

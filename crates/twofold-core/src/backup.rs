@@ -1,0 +1,634 @@
+//! Twofold's own backup file: every account's metadata and secret, encrypted with a passphrase.
+//!
+//! # Format, version 1
+//!
+//! One binary file: a 92-byte header, then the encrypted payload. Integers are big-endian.
+//!
+//! | offset | bytes | field                                                              |
+//! |-------:|------:|--------------------------------------------------------------------|
+//! |      0 |     8 | magic `TWOFOLDB`                                                   |
+//! |      8 |     2 | format version (1)                                                 |
+//! |     10 |     1 | key derivation: 1 = Argon2id, version 0x13 (RFC 9106)              |
+//! |     11 |     4 | Argon2 memory, KiB                                                 |
+//! |     15 |     4 | Argon2 passes                                                      |
+//! |     19 |     4 | Argon2 lanes                                                       |
+//! |     23 |    16 | salt (random)                                                      |
+//! |     39 |     1 | cipher: 1 = XChaCha20-Poly1305                                     |
+//! |     40 |    24 | nonce (random)                                                     |
+//! |     64 |     8 | when the backup was made, Unix seconds                             |
+//! |     72 |     4 | number of accounts                                                 |
+//! |     76 |    16 | key check                                                          |
+//! |     92 |     … | payload ciphertext, then its 16-byte Poly1305 tag                  |
+//!
+//! Argon2id turns the passphrase (UTF-8, as typed) and the salt into 32 bytes `K`. The cipher key is
+//! HMAC-SHA256(`K`, "twofold backup v1 encryption key"); the key check is the first 16 bytes of
+//! HMAC-SHA256(`K`, "twofold backup v1 key check"). The whole header (bytes 0–91) is the
+//! associated data of the AEAD, so no byte of the file can change unnoticed. The key check lets a
+//! reader tell a wrong passphrase from a damaged file; it reveals nothing an attacker could not
+//! learn by trying the passphrase against the AEAD itself (a changed salt or cost reads as a
+//! wrong passphrase too: they feed the key). Date and count are readable without the
+//! passphrase (to list backups) and authenticated once it is given.
+//!
+//! The payload is UTF-8 JSON: `{"accounts": [{"id", "issuer", "name", "otp": {"kind", "algorithm",
+//! "digits", "period", "counter"}, "icon", "tags", "order", "created", "secret"}]}` where `secret`
+//! is base32 without padding and the other fields are those of [`Account`].
+//!
+//! A later version keeps bytes 0–9 (magic and version) and may change everything after them, so an
+//! older Twofold can say "made by a newer Twofold" rather than "damaged".
+
+use hmac::{KeyInit as _, Mac as _};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::import::{Imported, Password};
+use crate::keystore::Keystore;
+use crate::otp::OtpParams;
+use crate::vault::{AccountEdit, Vault, VaultError};
+use crate::{Account, Credential, Secret};
+
+pub mod auto;
+
+/// The first bytes of every backup file.
+pub const MAGIC: &[u8; 8] = b"TWOFOLDB";
+/// The format version this Twofold writes and the newest it reads.
+pub const VERSION: u16 = 1;
+/// Length of a version 1 header.
+pub const HEADER_LEN: usize = 92;
+
+const KDF_ARGON2ID: u8 = 1;
+const CIPHER_XCHACHA20_POLY1305: u8 = 1;
+const SALT_LEN: usize = 16;
+const NONCE_LEN: usize = 24;
+const KEY_CHECK_LEN: usize = 16;
+const TAG_LEN: usize = 16;
+const ENCRYPTION_KEY_INFO: &[u8] = b"twofold backup v1 encryption key";
+const KEY_CHECK_INFO: &[u8] = b"twofold backup v1 key check";
+
+/// Most Argon2 memory a file may ask for (1 GiB, 16 times the default): beyond it the file is
+/// refused rather than allowed to exhaust memory.
+const MAX_MEMORY_KIB: u32 = 1 << 20;
+/// Most Argon2 work (memory times passes, in KiB) a file may ask for.
+const MAX_WORK_KIB: u64 = 16 << 20;
+/// Most Argon2 lanes a file may ask for.
+const MAX_LANES: u32 = 64;
+
+/// Why a backup could not be written or read. Never holds a secret or the passphrase.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BackupError {
+    /// The file does not start like a Twofold backup.
+    #[error("this is not a Twofold backup file")]
+    NotABackup,
+    /// The file was made by a newer Twofold.
+    #[error(
+        "this backup was made by a newer Twofold (backup format {found}; this one reads up to \
+         {VERSION}): update Twofold to restore it"
+    )]
+    NewerVersion {
+        /// The version in the file.
+        found: u16,
+    },
+    /// An empty passphrase was given for a new backup.
+    #[error("the passphrase is empty: choose one to protect the backup")]
+    EmptyPassphrase,
+    /// The passphrase does not open the backup.
+    #[error("wrong passphrase: it does not open this backup")]
+    WrongPassphrase,
+    /// The file is cut short or was changed after it was written.
+    #[error("this backup is damaged: {problem}")]
+    Damaged {
+        /// What is wrong, in words.
+        problem: String,
+    },
+    /// Key derivation settings far beyond what Twofold writes.
+    #[error(
+        "this backup asks for a key derivation far costlier than Twofold makes ({detail}): it is \
+         damaged or not a real backup"
+    )]
+    TooCostly {
+        /// The settings found.
+        detail: String,
+    },
+    /// The key derivation settings given to the writer cannot be used.
+    #[error("cannot use these key derivation settings: {detail}")]
+    InvalidCost {
+        /// Why.
+        detail: String,
+    },
+    /// The operating system gave no random bytes.
+    #[error("the system's random number generator failed: {reason}")]
+    Random {
+        /// What the platform said.
+        reason: String,
+    },
+    /// Reading or writing a file failed.
+    #[error("cannot {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done ("read", "write", ...).
+        action: &'static str,
+        /// The file or folder concerned.
+        path: std::path::PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// The vault or keyring failed.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+impl BackupError {
+    fn damaged(problem: impl Into<String>) -> Self {
+        BackupError::Damaged { problem: problem.into() }
+    }
+}
+
+/// Argon2id cost settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KdfCost {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes over the memory.
+    pub passes: u32,
+    /// Lanes (degree of parallelism).
+    pub lanes: u32,
+}
+
+impl Default for KdfCost {
+    /// 64 MiB, 3 passes, 1 lane: RFC 9106's second recommended option with one lane.
+    fn default() -> Self {
+        Self { memory_kib: 64 * 1024, passes: 3, lanes: 1 }
+    }
+}
+
+impl KdfCost {
+    fn argon2(self) -> Option<argon2::Argon2<'static>> {
+        let params =
+            argon2::Params::new(self.memory_kib, self.passes, self.lanes, Some(32)).ok()?;
+        Some(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
+    }
+
+    fn within_limits(self) -> bool {
+        self.memory_kib <= MAX_MEMORY_KIB
+            && self.lanes <= MAX_LANES
+            && u64::from(self.memory_kib) * u64::from(self.passes) <= MAX_WORK_KIB
+    }
+}
+
+impl std::fmt::Display for KdfCost {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Argon2id, {} KiB, {} passes, {} lanes", self.memory_kib, self.passes, self.lanes)
+    }
+}
+
+/// The random and chosen inputs of one backup: key derivation cost, salt and nonce.
+#[derive(Clone)]
+pub struct Sealing {
+    /// Argon2id cost.
+    pub cost: KdfCost,
+    /// Argon2 salt; fresh for every backup.
+    pub salt: [u8; SALT_LEN],
+    /// XChaCha20-Poly1305 nonce; fresh for every backup.
+    pub nonce: [u8; NONCE_LEN],
+}
+
+impl std::fmt::Debug for Sealing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealing").field("cost", &self.cost).finish_non_exhaustive()
+    }
+}
+
+impl Sealing {
+    /// `cost` with a salt and nonce from the operating system's random number generator.
+    pub fn fresh(cost: KdfCost) -> Result<Self, BackupError> {
+        let mut sealing = Self { cost, salt: [0; SALT_LEN], nonce: [0; NONCE_LEN] };
+        fill_random(&mut sealing.salt)?;
+        fill_random(&mut sealing.nonce)?;
+        Ok(sealing)
+    }
+}
+
+/// Fills `bytes` from the operating system's random number generator.
+pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), BackupError> {
+    getrandom::fill(bytes).map_err(|e| BackupError::Random { reason: e.to_string() })
+}
+
+/// One account of a backup, with its secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The account's metadata as the vault held it.
+    pub account: Account,
+    /// Its secret.
+    pub secret: Secret,
+}
+
+impl Entry {
+    /// The portable form, for adding to a vault or exporting.
+    pub fn to_credential(&self) -> Credential {
+        self.account.to_credential(self.secret.clone())
+    }
+}
+
+/// What a backup's header says, readable without the passphrase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Header {
+    /// When the backup was made, Unix seconds.
+    pub created: u64,
+    /// How many accounts it holds.
+    pub accounts: u32,
+    /// Its key derivation cost.
+    pub cost: KdfCost,
+}
+
+/// A backup opened with its passphrase.
+#[derive(Debug)]
+pub struct Backup {
+    /// What its header says.
+    pub header: Header,
+    /// Its accounts, in the order they were written.
+    pub entries: Vec<Entry>,
+}
+
+/// Every account of `vault` with its secret, in display order: what a backup holds. An account
+/// whose secret is missing from the keyring cannot be backed up; its label is returned instead.
+pub fn snapshot<K: Keystore>(vault: &Vault<K>) -> Result<(Vec<Entry>, Vec<String>), BackupError> {
+    let mut entries = Vec::new();
+    let mut missing = Vec::new();
+    for account in vault.accounts()? {
+        match vault.secret(&account) {
+            Ok(secret) => entries.push(Entry { account, secret }),
+            Err(VaultError::MissingSecret { label }) => missing.push(label),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Ok((entries, missing))
+}
+
+#[derive(Serialize)]
+struct PayloadOut<'a> {
+    accounts: Vec<StoredOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct StoredOut<'a> {
+    id: Uuid,
+    issuer: &'a str,
+    name: &'a str,
+    otp: &'a OtpParams,
+    icon: Option<&'a str>,
+    tags: &'a [String],
+    order: u32,
+    created: u64,
+    secret: &'a str,
+}
+
+#[derive(Deserialize)]
+struct PayloadIn {
+    accounts: Vec<StoredIn>,
+}
+
+/// An entry as read; its base32 secret is wiped on drop.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StoredIn {
+    id: Uuid,
+    issuer: String,
+    name: String,
+    otp: OtpParams,
+    icon: Option<String>,
+    tags: Vec<String>,
+    order: u32,
+    created: u64,
+    secret: String,
+}
+
+impl Drop for StoredIn {
+    fn drop(&mut self) {
+        self.secret.zeroize();
+    }
+}
+
+/// Counts what is written, so the payload buffer is allocated once at its exact size (a growing
+/// buffer would leave copies of secrets behind in freed memory).
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serialises `value` into a buffer wiped on drop, allocated once at the exact size.
+pub(crate) fn json_zeroizing(value: &impl Serialize) -> Zeroizing<Vec<u8>> {
+    let mut counter = Counter(0);
+    // Serialising plain structs of strings and numbers into memory cannot fail.
+    let _ = serde_json::to_writer(&mut counter, value);
+    let mut buffer = Zeroizing::new(Vec::with_capacity(counter.0));
+    let _ = serde_json::to_writer(&mut *buffer, value);
+    buffer
+}
+
+/// Encrypts `entries` into a backup file's bytes.
+pub fn write(
+    entries: &[Entry],
+    passphrase: &Password,
+    created: u64,
+    sealing: &Sealing,
+) -> Result<Vec<u8>, BackupError> {
+    if passphrase.expose().is_empty() {
+        return Err(BackupError::EmptyPassphrase);
+    }
+    let count = u32::try_from(entries.len())
+        .map_err(|_| BackupError::InvalidCost { detail: "too many accounts".to_owned() })?;
+    let argon2 = sealing
+        .cost
+        .argon2()
+        .filter(|_| sealing.cost.within_limits())
+        .ok_or_else(|| BackupError::InvalidCost { detail: sealing.cost.to_string() })?;
+    let secrets: Vec<Zeroizing<String>> = entries.iter().map(|e| e.secret.to_base32()).collect();
+    let payload = PayloadOut {
+        accounts: entries
+            .iter()
+            .zip(&secrets)
+            .map(|(e, secret)| StoredOut {
+                id: e.account.id,
+                issuer: &e.account.issuer,
+                name: &e.account.name,
+                otp: &e.account.otp,
+                icon: e.account.icon.as_deref(),
+                tags: &e.account.tags,
+                order: e.account.order,
+                created: e.account.created,
+                secret,
+            })
+            .collect(),
+    };
+    let mut buffer = json_zeroizing(&payload);
+
+    let mut header = [0u8; HEADER_LEN];
+    header[..8].copy_from_slice(MAGIC);
+    header[8..10].copy_from_slice(&VERSION.to_be_bytes());
+    header[10] = KDF_ARGON2ID;
+    header[11..15].copy_from_slice(&sealing.cost.memory_kib.to_be_bytes());
+    header[15..19].copy_from_slice(&sealing.cost.passes.to_be_bytes());
+    header[19..23].copy_from_slice(&sealing.cost.lanes.to_be_bytes());
+    header[23..39].copy_from_slice(&sealing.salt);
+    header[39] = CIPHER_XCHACHA20_POLY1305;
+    header[40..64].copy_from_slice(&sealing.nonce);
+    header[64..72].copy_from_slice(&created.to_be_bytes());
+    header[72..76].copy_from_slice(&count.to_be_bytes());
+    let keys = Keys::derive(&argon2, passphrase, &sealing.salt)
+        .ok_or_else(|| BackupError::InvalidCost { detail: sealing.cost.to_string() })?;
+    header[76..92].copy_from_slice(&keys.check);
+
+    use chacha20poly1305::aead::AeadInOut as _;
+    let tag = keys
+        .cipher()
+        .encrypt_inout_detached(&sealing.nonce.into(), &header, buffer.as_mut_slice().into())
+        .map_err(|_| BackupError::InvalidCost { detail: "the payload is too large".to_owned() })?;
+    let mut file = Vec::with_capacity(HEADER_LEN + buffer.len() + TAG_LEN);
+    file.extend_from_slice(&header);
+    file.extend_from_slice(&buffer);
+    file.extend_from_slice(&tag);
+    Ok(file)
+}
+
+/// The keys Argon2id's output gives.
+struct Keys {
+    encryption: Zeroizing<[u8; 32]>,
+    check: [u8; KEY_CHECK_LEN],
+}
+
+impl Keys {
+    /// `None` when Argon2 refuses the settings.
+    fn derive(argon2: &argon2::Argon2<'_>, passphrase: &Password, salt: &[u8]) -> Option<Self> {
+        let mut root = Zeroizing::new([0u8; 32]);
+        argon2.hash_password_into(passphrase.expose(), salt, root.as_mut_slice()).ok()?;
+        let expand = |info: &[u8]| {
+            let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(root.as_slice()).ok()?;
+            mac.update(info);
+            let mut out = Zeroizing::new([0u8; 32]);
+            out.copy_from_slice(&mac.finalize().into_bytes());
+            Some(out)
+        };
+        let encryption = expand(ENCRYPTION_KEY_INFO)?;
+        let full_check = expand(KEY_CHECK_INFO)?;
+        let mut check = [0u8; KEY_CHECK_LEN];
+        check.copy_from_slice(full_check.get(..KEY_CHECK_LEN)?);
+        Some(Self { encryption, check })
+    }
+
+    fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
+        use chacha20poly1305::KeyInit as _;
+        chacha20poly1305::XChaCha20Poly1305::new((&*self.encryption).into())
+    }
+}
+
+/// Whether `bytes` start like a Twofold backup (any version).
+pub fn recognise(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// A header's fields, parsed but not yet authenticated.
+struct RawHeader<'a> {
+    header: Header,
+    salt: &'a [u8],
+    nonce: &'a [u8; NONCE_LEN],
+    check: &'a [u8],
+}
+
+fn parse_header(bytes: &[u8]) -> Result<RawHeader<'_>, BackupError> {
+    if !recognise(bytes) {
+        return Err(BackupError::NotABackup);
+    }
+    let version = bytes
+        .get(8..10)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_be_bytes)
+        .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
+    if version > VERSION {
+        return Err(BackupError::NewerVersion { found: version });
+    }
+    if version == 0 {
+        return Err(BackupError::damaged("its format version is 0"));
+    }
+    let header: &[u8; HEADER_LEN] = bytes
+        .get(..HEADER_LEN)
+        .and_then(|h| h.try_into().ok())
+        .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
+    let kdf = header[10];
+    let cipher = header[39];
+    if kdf != KDF_ARGON2ID {
+        return Err(BackupError::damaged(format!(
+            "its key derivation ({kdf}) is not one Twofold knows"
+        )));
+    }
+    if cipher != CIPHER_XCHACHA20_POLY1305 {
+        return Err(BackupError::damaged(format!(
+            "its cipher ({cipher}) is not one Twofold knows"
+        )));
+    }
+    let nonce: &[u8; NONCE_LEN] = header
+        .get(40..64)
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
+    Ok(RawHeader {
+        header: Header {
+            created: u64::from_be_bytes(field(header, 64)),
+            accounts: u32::from_be_bytes(field(header, 72)),
+            cost: KdfCost {
+                memory_kib: u32::from_be_bytes(field(header, 11)),
+                passes: u32::from_be_bytes(field(header, 15)),
+                lanes: u32::from_be_bytes(field(header, 19)),
+            },
+        },
+        salt: &header[23..39],
+        nonce,
+        check: &header[76..92],
+    })
+}
+
+/// The `N` bytes at `at` of a header (fixed positions inside its fixed length).
+fn field<const N: usize>(header: &[u8; HEADER_LEN], at: usize) -> [u8; N] {
+    let mut bytes = [0u8; N];
+    bytes.copy_from_slice(&header[at..at + N]);
+    bytes
+}
+
+/// Reads a backup's header without the passphrase: when it was made and how many accounts it holds
+/// (not yet authenticated: [`read`] checks them).
+pub fn inspect(bytes: &[u8]) -> Result<Header, BackupError> {
+    parse_header(bytes).map(|raw| raw.header)
+}
+
+/// Opens a backup with its passphrase.
+pub fn read(bytes: &[u8], passphrase: &Password) -> Result<Backup, BackupError> {
+    let raw = parse_header(bytes)?;
+    let cost = raw.header.cost;
+    if !cost.within_limits() {
+        return Err(BackupError::TooCostly { detail: cost.to_string() });
+    }
+    let argon2 = cost.argon2().ok_or_else(|| {
+        BackupError::damaged(format!("its key derivation settings ({cost}) are not valid"))
+    })?;
+    let sealed = bytes.get(HEADER_LEN..).unwrap_or_default();
+    let Some(split) = sealed.len().checked_sub(TAG_LEN) else {
+        return Err(BackupError::damaged("it is cut short: its accounts are missing"));
+    };
+    let keys = Keys::derive(&argon2, passphrase, raw.salt).ok_or_else(|| {
+        BackupError::damaged(format!("its key derivation settings ({cost}) are not valid"))
+    })?;
+    if !constant_time_eq(&keys.check, raw.check) {
+        return Err(BackupError::WrongPassphrase);
+    }
+    let (ciphertext, tag) = sealed.split_at(split);
+    let mut buffer = Zeroizing::new(ciphertext.to_vec());
+    use chacha20poly1305::aead::AeadInOut as _;
+    let tag = chacha20poly1305::Tag::try_from(tag)
+        .map_err(|_| BackupError::damaged("its authentication tag is missing"))?;
+    keys.cipher()
+        .decrypt_inout_detached(
+            &(*raw.nonce).into(),
+            bytes.get(..HEADER_LEN).unwrap_or_default(),
+            buffer.as_mut_slice().into(),
+            &tag,
+        )
+        .map_err(|_| {
+            BackupError::damaged(
+                "its contents were cut short or changed after it was written (the passphrase is \
+                 right)",
+            )
+        })?;
+    let payload: PayloadIn = serde_json::from_slice(&buffer).map_err(|e| {
+        // serde's message can quote a value, which could be a secret: give only the place.
+        BackupError::damaged(format!(
+            "its account list cannot be read (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if payload.accounts.len() != raw.header.accounts as usize {
+        return Err(BackupError::damaged(format!(
+            "its header counts {} accounts but it holds {}",
+            raw.header.accounts,
+            payload.accounts.len()
+        )));
+    }
+    let mut entries = Vec::with_capacity(payload.accounts.len());
+    for (index, mut stored) in payload.accounts.into_iter().enumerate() {
+        let account = Account {
+            id: stored.id,
+            issuer: std::mem::take(&mut stored.issuer),
+            name: std::mem::take(&mut stored.name),
+            otp: stored.otp,
+            icon: stored.icon.take(),
+            tags: std::mem::take(&mut stored.tags),
+            order: stored.order,
+            created: stored.created,
+        };
+        let secret = Secret::from_base32(&stored.secret).map_err(|e| {
+            BackupError::damaged(format!("account {} ({}): {e}", index + 1, account.label()))
+        })?;
+        entries.push(Entry { account, secret });
+    }
+    Ok(Backup { header: raw.header, entries })
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The accounts of a backup as an import sees them (for `twofold import` and the import screen).
+pub(crate) fn imported(backup: &Backup) -> Imported {
+    Imported {
+        credentials: backup.entries.iter().map(Entry::to_credential).collect(),
+        errors: Vec::new(),
+    }
+}
+
+/// What a restore did, account by account.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Accounts added to the vault.
+    pub added: Vec<Account>,
+    /// Accounts of the backup already in the vault (same issuer, name and secret): the label and
+    /// the id of the account already there.
+    pub duplicates: Vec<(String, Uuid)>,
+    /// Accounts the vault refused (parameters that cannot make codes), with the reason.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Merges a backup's accounts into `vault`: each is added unless the vault already holds it (then it
+/// is reported as a duplicate). New accounts keep their tags and the backup's relative order, after
+/// those already there; a vault or keyring failure stops the restore (what was added stays).
+pub fn restore<K: Keystore>(
+    vault: &Vault<K>,
+    entries: &[Entry],
+    now_unix: u64,
+) -> Result<Restored, VaultError> {
+    let mut ordered: Vec<&Entry> = entries.iter().collect();
+    ordered.sort_by_key(|e| e.account.order);
+    let mut restored = Restored::default();
+    for entry in ordered {
+        let label = entry.account.label();
+        match vault.add(entry.to_credential(), now_unix) {
+            Ok(account) if entry.account.tags.is_empty() => restored.added.push(account),
+            // `add` takes no tags: they follow in a second write of the new account.
+            Ok(account) => restored.added.push(vault.edit(
+                account.id,
+                AccountEdit { tags: Some(entry.account.tags.clone()), ..AccountEdit::default() },
+            )?),
+            Err(VaultError::Duplicate { id, .. }) => restored.duplicates.push((label, id)),
+            Err(err @ VaultError::Invalid { .. }) => {
+                restored.refused.push((label, err.to_string()))
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(restored)
+}
