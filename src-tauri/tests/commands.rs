@@ -10,40 +10,16 @@ use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 use twofold_app::{AppKeystore, AppState};
-use twofold_core::keystore::{Keystore, KeystoreError, MemoryKeystore};
+use twofold_core::keystore::{Keystore, MemoryKeystore};
 use twofold_core::vault::Vault;
 use twofold_core::{Credential, OtpParams, Secret};
 use uuid::Uuid;
-
-/// The memory keystore, shared between the app and the test so the test can look inside.
-struct Shared(Arc<MemoryKeystore>);
-
-impl Keystore for Shared {
-    fn store(
-        &self,
-        id: Uuid,
-        vault: Uuid,
-        label: &str,
-        secret: &Secret,
-    ) -> Result<(), KeystoreError> {
-        self.0.store(id, vault, label, secret)
-    }
-    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
-        self.0.load(id)
-    }
-    fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
-        self.0.delete(id)
-    }
-    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
-        self.0.ids(vault)
-    }
-}
 
 struct Harness {
     _dir: tempfile::TempDir,
     keystore: Arc<MemoryKeystore>,
     /// A second handle on the app's vault, for the test's own checks.
-    vault: Vault<Shared>,
+    vault: Vault<Arc<MemoryKeystore>>,
     _app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
 }
@@ -51,7 +27,7 @@ struct Harness {
 fn harness() -> Harness {
     let dir = tempfile::tempdir().unwrap();
     let keystore = Arc::new(MemoryKeystore::default());
-    let app_vault = Vault::open(dir.path(), AppKeystore::new(Shared(keystore.clone()))).unwrap();
+    let app_vault = Vault::open(dir.path(), AppKeystore::new(keystore.clone())).unwrap();
     let app = twofold_app::with_app(mock_builder(), AppState::with_vault(app_vault))
         .build(tauri::generate_context!(test = true))
         .unwrap();
@@ -60,7 +36,7 @@ fn harness() -> Harness {
         Some(window) => window,
         None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
     };
-    let vault = Vault::open(dir.path(), Shared(keystore.clone())).unwrap();
+    let vault = Vault::open(dir.path(), keystore.clone()).unwrap();
     Harness { _dir: dir, keystore, vault, _app: app, window }
 }
 

@@ -57,6 +57,31 @@ pub trait Keystore {
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError>;
 }
 
+/// A shared keystore is a keystore: a test can keep a handle on the one a vault or app uses.
+impl<K: Keystore + ?Sized> Keystore for std::sync::Arc<K> {
+    fn store(
+        &self,
+        id: Uuid,
+        vault: Uuid,
+        label: &str,
+        secret: &Secret,
+    ) -> Result<(), KeystoreError> {
+        (**self).store(id, vault, label, secret)
+    }
+
+    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
+        (**self).load(id)
+    }
+
+    fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
+        (**self).delete(id)
+    }
+
+    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        (**self).ids(vault)
+    }
+}
+
 /// The OS keyring.
 #[derive(Debug, Clone)]
 pub struct OsKeystore {
