@@ -126,8 +126,82 @@ export function setSettings(clipboardClearSeconds, sort) {
   return call("set_settings", { clipboardClearSeconds, sort });
 }
 
-/** Calls `handler` whenever the vault changes on disk (e.g. the CLI added an account). */
-export async function onVaultChanged(handler) {
+/** Calls `handler` with the payload of each `event` from Rust; resolves to the function that stops it. */
+async function listen(event, handler) {
   if (!tauri) return () => {};
-  return tauri.event.listen("vault-changed", () => handler());
+  return tauri.event.listen(event, (message) => handler(message.payload));
+}
+
+/** Calls `handler` whenever the vault changes on disk (e.g. the CLI added an account). */
+export function onVaultChanged(handler) {
+  return listen("vault-changed", () => handler());
+}
+
+// Trusted device (approvals). A RequestView is `{server, id, service, user, mode ("push", "number",
+// "code"), location: {text, lat, lon}, ip, device, created_at, expires_at, attribution}` (times in
+// Unix seconds, lat/lon null when unknown); a PairedServer is `{id, server_url, service,
+// fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
+
+/** What pairing link `link` would pair with, before anything is sent: `{server_url, service, fingerprint}`. */
+export function pairingPreview(link) {
+  return call("pairing_preview", { link });
+}
+
+/** Pairs this device with the server of `link` under the name `deviceName`; resolves to the PairedServer. */
+export function pair(link, deviceName) {
+  return call("pair", { link, deviceName });
+}
+
+/** The paired servers (PairedServer each). */
+export function pairedServers() {
+  return call("paired_servers");
+}
+
+/** Unpairs server `id`: revoked on the server, the device key deleted from the keyring. */
+export function unpair(id) {
+  return call("unpair", { id });
+}
+
+/** The sign-in requests waiting for an answer (RequestView each). */
+export function pendingRequests() {
+  return call("pending_requests");
+}
+
+/**
+ * Answers request `request` of server `server`: `decision` "allow", "deny" or "report"; `number` the
+ * number typed in number mode, else null. Resolves to `{status, code, code_expires_at}` (`code`, the
+ * six digits to type on the new device in code mode, else null).
+ */
+export function decide(server, request, decision, number) {
+  return call("decide", { server, request, decision, number });
+}
+
+/** Past requests, newest first: `[{request: RequestView, outcome, decided_at}]`. */
+export function approvalHistory() {
+  return call("approval_history");
+}
+
+/** The offline verification code for server `server`: `{code, seconds_left, period}`. */
+export function offlineCode(server) {
+  return call("offline_code", { server });
+}
+
+/** Calls `handler` with each new sign-in request (a RequestView). */
+export function onApprovalRequest(handler) {
+  return listen("approval-request", handler);
+}
+
+/** Calls `handler` with `{server, request, reason}` when a request is withdrawn ("answered" or "expired"). */
+export function onApprovalWithdrawn(handler) {
+  return listen("approval-withdrawn", handler);
+}
+
+/** Calls `handler` when a paired server is added, removed or changes state. */
+export function onServersChanged(handler) {
+  return listen("servers-changed", () => handler());
+}
+
+/** Calls `handler` with `{server, request}` when the person opens a request from its notification. */
+export function onApprovalOpen(handler) {
+  return listen("approval-open", handler);
 }

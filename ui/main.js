@@ -12,6 +12,7 @@ import {
   setFavourite,
   setSettings,
 } from "./api.js";
+import { setUpApprovals, tickApprovals } from "./approvals.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
@@ -287,6 +288,7 @@ function everySecond() {
     if (!tick(item, now, onScreen.has(item))) expired = true;
   }
   if (expired) refresh();
+  tickApprovals(now);
   setTimeout(everySecond, 1000 - (Date.now() % 1000) + 10);
 }
 
@@ -310,5 +312,6 @@ setUpManaging({
     settings = saved;
   },
 });
+setUpApprovals({ say });
 loadSettings().then(refresh);
 everySecond();

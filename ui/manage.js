@@ -22,7 +22,7 @@ function showError(node, err) {
 }
 
 /** Asks a yes/no question in the window's own dialog; resolves to whether the person agreed. */
-function confirmAction(title, text, yes) {
+export function confirmAction(title, text, yes) {
   const dialog = $("confirm");
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;

@@ -10,13 +10,15 @@ const CIRCUMFERENCE = 2 * Math.PI * RADIUS;
 /** Object URLs of custom icons by account id, fetched once and dropped when the icon changes. */
 const icons = new Map();
 
-function svg(name, attributes) {
+/** A new SVG element `name` with `attributes` (geometry as attributes: the CSP allows no inline style). */
+export function svg(name, attributes) {
   const node = document.createElementNS(SVG, name);
   for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
   return node;
 }
 
-function element(name, className, text) {
+/** A new HTML element `name` with class `className` and, when given, text `text`. */
+export function element(name, className, text) {
   const node = document.createElement(name);
   node.className = className;
   if (text != null) node.textContent = text;

@@ -1,0 +1,602 @@
+// The trusted device's screens. The request view: who signs in to what, "near …" with a small offline
+// map, IP, device, time and the time left; Allow, Don't Allow and "This wasn't me"; number mode asks
+// for the number the sign-in page shows, code mode shows a six-digit code after Allow. The Trusted
+// device dialog: paired servers with their state, pairing by link (or QR, through startPairing),
+// removing, offline verification codes and the history. Countdowns move with main.js's one timer.
+//
+// What tests find:
+//   #open-devices             header button opening #devices
+//   #approval-view            the request dialog; data-server and data-request name the request shown
+//   #approval-service #approval-user #approval-location #approval-ip #approval-device #approval-time
+//   #approval-map             holds svg.world-map with circle.map-pin (empty and hidden without coordinates)
+//   #approval-expires         "Expires in 1:23"
+//   #approval-number          number mode's field (digits only); #approval-allow is disabled while it is empty
+//   #approval-allow #approval-deny #approval-report (then #confirm-yes / #confirm-no) #approval-close
+//   #approval-code            code mode's code after Allow, "123 456"; #approval-code-expires its countdown
+//   #approval-message         how the request ended: "Answered on another device", "This request expired", ...
+//   #approval-error #approval-attribution
+//   #devices #devices-close #devices-error
+//   .paired-server[data-server-id][data-state]: .server-service .server-url .server-state .fingerprint
+//     button.offline-code-button, .offline-code (.offline-code-value, .offline-code-left), button.unpair
+//   #pair-link #pair-next, then #pair-step: #pair-service #pair-url #pair-fingerprint #pair-device-name
+//     #pair-confirm #pair-cancel; #pair-error #pair-status
+//   .history-entry[data-outcome] (newest first): .outcome .history-who .history-time .history-where
+import {
+  approvalHistory,
+  decide,
+  offlineCode,
+  onApprovalOpen,
+  onApprovalRequest,
+  onApprovalWithdrawn,
+  onServersChanged,
+  pair,
+  pairedServers,
+  pairingPreview,
+  pendingRequests,
+  unpair,
+} from "./api.js";
+import { groupCode } from "./format.js";
+import { confirmAction } from "./manage.js";
+import { worldMap } from "./map.js";
+import { element } from "./rows.js";
+
+const $ = (id) => document.getElementById(id);
+
+/** Seconds a finished request's message stays before the view closes by itself. */
+const CLOSE_AFTER = 4;
+/** Degrees of longitude the request's map spans: a region, enough to place a city at a glance. */
+const MAP_SPAN = 60;
+
+const STATE_NAMES = Object.freeze({
+  connected: "Connected",
+  reconnecting: "Reconnecting",
+  revoked: "Removed by the server",
+  stopped: "Stopped",
+});
+const OUTCOME_NAMES = Object.freeze({
+  allowed: "Allowed",
+  denied: "Denied",
+  reported: "Reported",
+  expired: "Expired",
+  withdrawn: "Answered elsewhere",
+});
+const DECISION_MESSAGES = Object.freeze({
+  allowed: "Allowed: the sign-in goes on",
+  denied: "Denied: the sign-in was stopped",
+  reported: "Reported: the sign-in was stopped and the server told",
+});
+const WITHDRAWN_MESSAGES = Object.freeze({
+  answered: "Answered on another device",
+  expired: "This request expired",
+});
+
+const view = $("approval-view");
+const devices = $("devices");
+const allowButton = $("approval-allow");
+const numberInput = $("approval-number");
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+/** Requests waiting for an answer by key, in the order they came. */
+const waiting = new Map();
+/** Keys of requests the person closed unanswered: they are not shown again by themselves. */
+const dismissed = new Set();
+/**
+ * The request on screen: `{key, request, phase, closeAt, codeExpiresAt, withdrawn}`; phase "asking",
+ * "busy" (the answer is on its way), "code" (showing the code) or "done" (closing with a message).
+ */
+let shown = null;
+/** Offline verification codes on screen by server id: `{code, expiresAt, fetching}`. */
+const offline = new Map();
+/** The link whose preview the pairing step shows. */
+let pairingLink = null;
+let say = () => {};
+
+function keyOf(server, request) {
+  return JSON.stringify([server, request]);
+}
+
+/** Seconds as "m:ss". */
+function clock(seconds) {
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}
+
+function formatTime(unixSeconds) {
+  return dateTime.format(new Date(unixSeconds * 1000));
+}
+
+function showError(node, err) {
+  node.textContent = err ? err.message : "";
+  node.hidden = !err;
+}
+
+function button(className, text, label) {
+  const node = element("button", className, text);
+  node.type = "button";
+  if (label) node.setAttribute("aria-label", label);
+  return node;
+}
+
+// The request view.
+
+/** Shows the buttons a phase offers; the number field only while asking in number mode. */
+function setPhase(phase) {
+  shown.phase = phase;
+  const asking = phase === "asking" || phase === "busy";
+  for (const id of ["approval-allow", "approval-deny", "approval-report"]) {
+    $(id).hidden = !asking;
+    $(id).disabled = phase === "busy";
+  }
+  $("approval-number-field").hidden = !asking || shown.request.mode !== "number";
+  numberInput.disabled = phase === "busy";
+  $("approval-close").hidden = asking;
+  $("approval-expires").hidden = !asking;
+  if (phase === "asking") updateAllow();
+  if (!asking) $("approval-close").focus();
+}
+
+function updateAllow() {
+  allowButton.disabled = shown.request.mode === "number" && numberInput.value === "";
+}
+
+function showRequest(request) {
+  shown = { key: keyOf(request.server, request.id), request, phase: "asking" };
+  view.dataset.server = request.server;
+  view.dataset.request = request.id;
+  $("approval-service").textContent = request.service;
+  $("approval-user").textContent = request.user;
+  $("approval-location").textContent = request.location.text;
+  const { lat, lon } = request.location;
+  const placed = Number.isFinite(lat) && Number.isFinite(lon);
+  const label = `Map with a pin at the sign-in's approximate location, ${request.location.text}`;
+  $("approval-map").replaceChildren(...(placed ? [worldMap(lat, lon, { span: MAP_SPAN, label })] : []));
+  $("approval-map").hidden = !placed;
+  $("approval-ip").textContent = request.ip;
+  $("approval-device").textContent = request.device;
+  $("approval-time").textContent = formatTime(request.created_at);
+  $("approval-attribution").textContent = request.attribution ?? "";
+  $("approval-attribution").hidden = !request.attribution;
+  numberInput.value = "";
+  $("approval-code-box").hidden = true;
+  $("approval-code").textContent = "";
+  $("approval-message").textContent = "";
+  showError($("approval-error"), null);
+  setPhase("asking");
+  tickView(Date.now() / 1000);
+  if (!view.open) view.showModal();
+  focusView();
+}
+
+/** Focuses what the view asks for: never Allow, so that an Enter pressed by habit lets no stranger in. */
+function focusView() {
+  if (shown.phase !== "asking" && shown.phase !== "busy") $("approval-close").focus();
+  else if (shown.request.mode === "number") numberInput.focus();
+  else $("approval-deny").focus();
+}
+
+/** Ends the request on screen with `message`; the view closes by itself a few seconds later. */
+function finish(message) {
+  shown.closeAt = Date.now() / 1000 + CLOSE_AFTER;
+  $("approval-message").textContent = message;
+  $("approval-code-box").hidden = true;
+  setPhase("done");
+}
+
+/** Shows the first request still waiting that the person has not closed. */
+function showNext() {
+  const now = Date.now() / 1000;
+  for (const [key, request] of waiting) {
+    if (request.expires_at <= now) {
+      waiting.delete(key);
+    } else if (!dismissed.has(key)) {
+      showRequest(request);
+      return;
+    }
+  }
+}
+
+async function answer(decision) {
+  const current = shown;
+  if (!current || current.phase !== "asking") return;
+  const { request } = current;
+  if (decision === "report") {
+    const sure = await confirmAction(
+      "Report this sign-in?",
+      `It is denied, and ${request.service}'s server is told it was not you so it can block where it came from.`,
+      "Report",
+    );
+    if (!sure || shown !== current || current.phase !== "asking") return;
+  }
+  const number = request.mode === "number" && decision === "allow" ? numberInput.value : null;
+  showError($("approval-error"), null);
+  setPhase("busy");
+  try {
+    const result = await decide(request.server, request.id, decision, number);
+    waiting.delete(current.key);
+    if (shown !== current) return;
+    if (result.code) {
+      current.codeExpiresAt = result.code_expires_at;
+      $("approval-code").textContent = groupCode(result.code);
+      $("approval-code-box").hidden = false;
+      $("approval-message").textContent = DECISION_MESSAGES.allowed;
+      setPhase("code");
+      tickView(Date.now() / 1000);
+    } else {
+      finish(DECISION_MESSAGES[result.status] ?? "Answered");
+    }
+  } catch (err) {
+    if (shown !== current) return;
+    if (current.withdrawn) {
+      finish(WITHDRAWN_MESSAGES[current.withdrawn] ?? WITHDRAWN_MESSAGES.answered);
+    } else {
+      setPhase("asking");
+      showError($("approval-error"), err);
+    }
+  }
+  if (devices.open) refreshHistory();
+}
+
+function tickView(now) {
+  if (!shown) return;
+  const { phase, request } = shown;
+  if (phase === "asking" || phase === "busy") {
+    const left = Math.max(0, Math.ceil(request.expires_at - now));
+    $("approval-expires").textContent = `Expires in ${clock(left)}`;
+    if (left === 0 && phase === "asking") {
+      waiting.delete(shown.key);
+      finish(WITHDRAWN_MESSAGES.expired);
+    }
+  } else if (phase === "code") {
+    const left = Math.max(0, Math.ceil(shown.codeExpiresAt - now));
+    $("approval-code-expires").textContent = `Expires in ${clock(left)}`;
+    if (left === 0) finish("The code expired");
+  } else if (phase === "done" && now >= shown.closeAt) {
+    view.close();
+  }
+}
+
+function receive(request) {
+  waiting.set(keyOf(request.server, request.id), request);
+  if (!shown) showNext();
+}
+
+function withdraw({ server, request, reason }) {
+  const key = keyOf(server, request);
+  waiting.delete(key);
+  dismissed.delete(key);
+  if (devices.open) refreshHistory();
+  if (shown?.key !== key) return;
+  if (shown.phase === "asking") {
+    finish(WITHDRAWN_MESSAGES[reason] ?? WITHDRAWN_MESSAGES.answered);
+  } else if (shown.phase === "busy") {
+    // The answer on its way says how it ended; this is the message if it fails.
+    shown.withdrawn = reason;
+  }
+}
+
+/** Shows the request the person opened from its notification, and puts the focus on it. */
+async function open({ server, request }) {
+  const key = keyOf(server, request);
+  if (shown?.key === key) {
+    focusView();
+    return;
+  }
+  if (!waiting.has(key)) {
+    try {
+      for (const pending of await pendingRequests()) waiting.set(keyOf(pending.server, pending.id), pending);
+    } catch (err) {
+      say(err.message, true);
+      return;
+    }
+  }
+  const found = waiting.get(key);
+  if (!found) {
+    say("This sign-in request is no longer waiting");
+    return;
+  }
+  dismissed.delete(key);
+  // An answer on its way or a code on screen is not interrupted: the opened request comes next.
+  if (!shown || shown.phase === "asking" || shown.phase === "done") showRequest(found);
+}
+
+function setUpView() {
+  allowButton.addEventListener("click", () => answer("allow"));
+  $("approval-deny").addEventListener("click", () => answer("deny"));
+  $("approval-report").addEventListener("click", () => answer("report"));
+  $("approval-close").addEventListener("click", () => view.close());
+  numberInput.addEventListener("input", () => {
+    const digits = numberInput.value.replace(/\D/g, "");
+    if (digits !== numberInput.value) numberInput.value = digits;
+    updateAllow();
+  });
+  numberInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !allowButton.disabled) {
+      event.preventDefault();
+      answer("allow");
+    }
+  });
+  // Escape may close the view, but not while an answer is on its way (its code would be lost).
+  view.addEventListener("cancel", (event) => {
+    if (shown?.phase === "busy") event.preventDefault();
+  });
+  view.addEventListener("close", () => {
+    if (shown?.phase === "asking") dismissed.add(shown.key);
+    shown = null;
+    $("approval-map").replaceChildren();
+    showNext();
+  });
+}
+
+// The Trusted device dialog.
+
+function stateText(badge, now) {
+  const retryAt = Number(badge.dataset.retryAt);
+  const name = STATE_NAMES[badge.dataset.state] ?? badge.dataset.state;
+  if (badge.dataset.state !== "reconnecting" || !retryAt) return name;
+  const left = Math.max(0, Math.ceil(retryAt - now));
+  return left > 0 ? `${name} in ${left} s` : `${name}…`;
+}
+
+function serverItem(server, now) {
+  const item = element("li", "paired-server");
+  item.dataset.serverId = server.id;
+  item.dataset.state = server.state;
+  const badge = element("span", `server-state state-${server.state}`);
+  badge.dataset.state = server.state;
+  if (server.retry_in != null) badge.dataset.retryAt = String(now + server.retry_in);
+  badge.textContent = stateText(badge, now);
+  const head = element("div", "server-head");
+  head.append(element("span", "server-service", server.service), badge);
+  const fingerprint = element("div", "server-fact");
+  fingerprint.append("Key ", element("span", "fingerprint", server.fingerprint));
+  const code = element("div", "offline-code");
+  code.setAttribute("aria-live", "polite");
+  code.append(element("span", "offline-code-value"), element("span", "offline-code-left"));
+  const actions = element("div", "server-actions");
+  actions.append(
+    button("action offline-code-button", "Get a verification code", `Get a verification code for ${server.service}`),
+    button("action danger unpair", "Remove", `Remove ${server.service}`),
+  );
+  item.append(
+    head,
+    element("div", "server-url", server.server_url),
+    fingerprint,
+    element("div", "server-fact", `Paired ${formatTime(server.paired_at)}`),
+    code,
+    actions,
+  );
+  drawOfflineCode(item, now);
+  return item;
+}
+
+function serverItems() {
+  return [...$("paired-servers").children];
+}
+
+function drawOfflineCode(item, now) {
+  const box = item.querySelector(".offline-code");
+  const shownCode = offline.get(item.dataset.serverId);
+  box.hidden = !shownCode;
+  if (!shownCode) return;
+  const left = Math.max(0, Math.ceil(shownCode.expiresAt - now));
+  box.querySelector(".offline-code-value").textContent = groupCode(shownCode.code);
+  box.querySelector(".offline-code-left").textContent = `valid for ${left} s`;
+}
+
+async function fetchOfflineCode(id) {
+  const entry = offline.get(id);
+  if (entry) entry.fetching = true;
+  try {
+    const code = await offlineCode(id);
+    offline.set(id, { code: code.code, expiresAt: Date.now() / 1000 + code.seconds_left, fetching: false });
+    showError($("devices-error"), null);
+  } catch (err) {
+    offline.delete(id);
+    showError($("devices-error"), err);
+  }
+  const item = serverItems().find((node) => node.dataset.serverId === id);
+  if (item) drawOfflineCode(item, Date.now() / 1000);
+}
+
+async function refreshServers() {
+  let servers;
+  try {
+    servers = await pairedServers();
+  } catch (err) {
+    showError($("devices-error"), err);
+    return;
+  }
+  const list = $("paired-servers");
+  // The list is drawn anew; the focus goes back to the same button of the same server.
+  const focused = document.activeElement?.closest?.(".paired-server button");
+  const focusId = focused?.closest(".paired-server").dataset.serverId;
+  const focusClass = focused?.classList.contains("unpair") ? "unpair" : "offline-code-button";
+  const now = Date.now() / 1000;
+  for (const id of offline.keys()) {
+    if (!servers.some((server) => server.id === id)) offline.delete(id);
+  }
+  list.replaceChildren(...servers.map((server) => serverItem(server, now)));
+  $("no-servers").hidden = servers.length > 0;
+  const again = serverItems().find((node) => node.dataset.serverId === focusId);
+  if (focused && again) again.querySelector(`.${focusClass}`).focus();
+}
+
+function historyItem({ request, outcome, decided_at: decidedAt }) {
+  const item = element("li", "history-entry");
+  item.dataset.outcome = outcome;
+  const when = element("time", "history-time", formatTime(decidedAt));
+  when.dateTime = new Date(decidedAt * 1000).toISOString();
+  item.append(
+    element("span", `outcome outcome-${outcome}`, OUTCOME_NAMES[outcome] ?? outcome),
+    element("span", "history-who", `${request.service} · ${request.user}`),
+    when,
+    element("span", "history-where", `${request.location.text} · ${request.device} · ${request.ip}`),
+  );
+  return item;
+}
+
+async function refreshHistory() {
+  try {
+    const entries = await approvalHistory();
+    entries.sort((a, b) => b.decided_at - a.decided_at);
+    $("approval-history").replaceChildren(...entries.map(historyItem));
+    $("no-history").hidden = entries.length > 0;
+  } catch (err) {
+    showError($("devices-error"), err);
+  }
+}
+
+function openDevices() {
+  showError($("devices-error"), null);
+  if (!devices.open) devices.showModal();
+  refreshServers();
+  refreshHistory();
+}
+
+/** A name for this computer the person can change: the server lists the device under it. */
+function defaultDeviceName() {
+  const platform = navigator.platform || "";
+  if (platform.startsWith("Mac")) return "Twofold on macOS";
+  if (platform.startsWith("Win")) return "Twofold on Windows";
+  if (platform.startsWith("Linux")) return "Twofold on Linux";
+  return "Twofold";
+}
+
+function resetPairing() {
+  pairingLink = null;
+  $("pair-form").hidden = false;
+  $("pair-step").hidden = true;
+  $("pair-link").value = "";
+  showError($("pair-error"), null);
+}
+
+async function previewPairing(link) {
+  $("pair-status").textContent = "";
+  if (!link) {
+    showError($("pair-error"), { message: "Paste the pairing link the service shows first." });
+    $("pair-link").focus();
+    return;
+  }
+  try {
+    const preview = await pairingPreview(link);
+    pairingLink = link;
+    $("pair-service").textContent = preview.service;
+    $("pair-url").textContent = preview.server_url;
+    $("pair-fingerprint").textContent = preview.fingerprint;
+    if (!$("pair-device-name").value) $("pair-device-name").value = defaultDeviceName();
+    $("pair-form").hidden = true;
+    $("pair-step").hidden = false;
+    showError($("pair-error"), null);
+    $("pair-cancel").focus();
+  } catch (err) {
+    showError($("pair-error"), err);
+  }
+}
+
+async function confirmPairing() {
+  const name = $("pair-device-name").value.trim();
+  if (!name) {
+    showError($("pair-error"), { message: "Give this computer a name: the server lists it under that name." });
+    $("pair-device-name").focus();
+    return;
+  }
+  const confirmButton = $("pair-confirm");
+  confirmButton.disabled = true;
+  try {
+    const server = await pair(pairingLink, name);
+    resetPairing();
+    $("pair-status").textContent = `Paired with ${server.service}`;
+    refreshServers();
+  } catch (err) {
+    showError($("pair-error"), err);
+  } finally {
+    confirmButton.disabled = false;
+  }
+}
+
+async function removeServer(item) {
+  const service = item.querySelector(".server-service").textContent;
+  const sure = await confirmAction(
+    `Remove ${service}?`,
+    "Its sign-ins stop asking this computer, and this computer's key for it is deleted. Pairing again needs a new link.",
+    "Remove",
+  );
+  if (!sure) return;
+  const id = item.dataset.serverId;
+  try {
+    await unpair(id);
+    offline.delete(id);
+    showError($("devices-error"), null);
+  } catch (err) {
+    showError($("devices-error"), err);
+  }
+  refreshServers();
+}
+
+function tickDevices(now) {
+  for (const item of serverItems()) {
+    const badge = item.querySelector(".server-state");
+    if (badge.dataset.retryAt) badge.textContent = stateText(badge, now);
+    const entry = offline.get(item.dataset.serverId);
+    // A code on screen is replaced by the next one when it runs out, as the account codes are.
+    if (entry && entry.expiresAt <= now && !entry.fetching) fetchOfflineCode(item.dataset.serverId);
+    drawOfflineCode(item, now);
+  }
+}
+
+function setUpDevices() {
+  $("open-devices").addEventListener("click", openDevices);
+  $("devices-close").addEventListener("click", () => devices.close());
+  devices.addEventListener("close", () => {
+    resetPairing();
+    $("pair-status").textContent = "";
+    offline.clear();
+  });
+  $("pair-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    previewPairing($("pair-link").value.trim());
+  });
+  $("pair-cancel").addEventListener("click", () => {
+    resetPairing();
+    $("pair-link").focus();
+  });
+  $("pair-confirm").addEventListener("click", confirmPairing);
+  $("paired-servers").addEventListener("click", (event) => {
+    const item = event.target.closest(".paired-server");
+    if (!item) return;
+    if (event.target.closest(".offline-code-button")) fetchOfflineCode(item.dataset.serverId);
+    else if (event.target.closest(".unpair")) removeServer(item);
+  });
+}
+
+/** Opens the Trusted device dialog at the pairing step for `link` (a `twofold+pair://` link, e.g. from a QR code). */
+export function startPairing(link) {
+  openDevices();
+  resetPairing();
+  $("pair-link").value = link;
+  return previewPairing(link.trim());
+}
+
+/** Moves the countdowns to `nowMs` (main.js's one-second timer calls this). */
+export function tickApprovals(nowMs) {
+  const now = nowMs / 1000;
+  tickView(now);
+  if (devices.open) tickDevices(now);
+}
+
+/** Wires the request view, the Trusted device dialog and the events. `app.say(text, isError)` shows a short message. */
+export function setUpApprovals(app) {
+  say = app.say;
+  setUpView();
+  setUpDevices();
+  onApprovalRequest(receive);
+  onApprovalWithdrawn(withdraw);
+  onApprovalOpen(open);
+  onServersChanged(() => {
+    if (devices.open) refreshServers();
+  });
+  // Requests that came before the window was there; later ones come as events. A failure here is
+  // not worth a message at start-up: the notification's Open asks again and says what went wrong.
+  pendingRequests()
+    .then((requests) => requests.forEach(receive))
+    .catch(() => {});
+}
