@@ -36,7 +36,7 @@ import {
   unpair,
 } from "./api.js";
 import { groupCode } from "./format.js";
-import { confirmAction } from "./manage.js";
+import { confirmAction, showError } from "./manage.js";
 import { worldMap } from "./map.js";
 import { element } from "./rows.js";
 
@@ -102,11 +102,6 @@ function clock(seconds) {
 
 function formatTime(unixSeconds) {
   return dateTime.format(new Date(unixSeconds * 1000));
-}
-
-function showError(node, err) {
-  node.textContent = err ? err.message : "";
-  node.hidden = !err;
 }
 
 function button(className, text, label) {
@@ -274,7 +269,7 @@ function withdraw({ server, request, reason }) {
 }
 
 /** Shows the request the person opened from its notification, and puts the focus on it. */
-async function open({ server, request }) {
+async function openRequest({ server, request }) {
   const key = keyOf(server, request);
   if (shown?.key === key) {
     focusView();
@@ -349,8 +344,10 @@ function serverItem(server, now) {
   const fingerprint = element("div", "server-fact");
   fingerprint.append("Key ", element("span", "fingerprint", server.fingerprint));
   const code = element("div", "offline-code");
-  code.setAttribute("aria-live", "polite");
-  code.append(element("span", "offline-code-value"), element("span", "offline-code-left"));
+  // Only the code is announced when it changes, not the seconds ticking by.
+  const value = element("span", "offline-code-value");
+  value.setAttribute("aria-live", "polite");
+  code.append(value, element("span", "offline-code-left"));
   const actions = element("div", "server-actions");
   actions.append(
     button("action offline-code-button", "Get a verification code", `Get a verification code for ${server.service}`),
@@ -590,7 +587,7 @@ export function setUpApprovals(app) {
   setUpDevices();
   onApprovalRequest(receive);
   onApprovalWithdrawn(withdraw);
-  onApprovalOpen(open);
+  onApprovalOpen(openRequest);
   onServersChanged(() => {
     if (devices.open) refreshServers();
   });

@@ -16,7 +16,8 @@ const $ = (id) => document.getElementById(id);
 /** How long the Undo bar stays, a little under the undo window Rust keeps (6 s). */
 const UNDO_MS = 5000;
 
-function showError(node, err) {
+/** Shows `err`'s message in `node` (hidden when there is no error). */
+export function showError(node, err) {
   node.textContent = err ? err.message : "";
   node.hidden = !err;
 }
