@@ -63,7 +63,7 @@ const OUTCOME_NAMES = Object.freeze({
 const DECISION_MESSAGES = Object.freeze({
   allowed: "Allowed: the sign-in goes on",
   denied: "Denied: the sign-in was stopped",
-  reported: "Reported: the sign-in was stopped and the server told",
+  reported: "Reported: the sign-in was stopped and its server told it was not you",
 });
 const WITHDRAWN_MESSAGES = Object.freeze({
   answered: "Answered on another device",
