@@ -25,6 +25,16 @@ fn main() {
         "scan_clipboard",
         "add_scanned",
         "discard_scan",
+        "lock_status",
+        "unlock",
+        "lock_now",
+        "set_passphrase",
+        "touch",
+        "set_desktop_settings",
+        "autostart_enabled",
+        "set_autostart",
+        "close_window",
+        "quit",
     ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {

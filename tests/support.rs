@@ -43,14 +43,18 @@ pub fn unix_now() -> u64 {
 
 /// Starts the app on the vault in `data_dir` through tauri-driver.
 pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
+    start_app_with(data_dir, &[]).await
+}
+
+/// Starts the app on the vault in `data_dir` with more arguments (e.g. `--hidden`).
+pub async fn start_app_with(data_dir: &Path, more: &[&str]) -> TestResult<Client> {
+    let mut args = vec![json!("--data-dir"), json!(data_dir)];
+    args.extend(more.iter().map(|arg| json!(arg)));
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".to_owned(), json!("wry"));
     caps.insert(
         "tauri:options".to_owned(),
-        json!({
-            "application": env("TWOFOLD_APP_BIN")?,
-            "args": ["--data-dir", data_dir],
-        }),
+        json!({ "application": env("TWOFOLD_APP_BIN")?, "args": args }),
     );
     Ok(ClientBuilder::native().capabilities(caps).connect(&env("TWOFOLD_WEBDRIVER_URL")?).await?)
 }
@@ -262,6 +266,20 @@ pub fn row_item(id: uuid::Uuid) -> String {
 /// The clipboard's text as another X client sees it (empty when it holds none).
 pub async fn clipboard_text() -> TestResult<String> {
     Ok(x_output("xclip", &["-o", "-selection", "clipboard"]).await.unwrap_or_default())
+}
+
+/// Invokes app command `command` with `args` from the page, as the UI would: the result, or the
+/// error's `code` as `{"error": code}`.
+pub async fn invoke(
+    client: &Client,
+    command: &str,
+    args: serde_json::Value,
+) -> TestResult<serde_json::Value> {
+    let code = "const [command, args] = arguments; \
+                return window.__TAURI__.core.invoke(command, args) \
+                  .then((value) => ({ value }), (err) => ({ error: err.code ?? String(err) }));";
+    let answer = client.execute(code, vec![json!(command), args]).await?;
+    Ok(answer.get("value").cloned().unwrap_or(answer))
 }
 
 /// Runs a page script returning a value, as WebDriver gives it back.

@@ -205,3 +205,60 @@ export function onServersChanged(handler) {
 export function onApprovalOpen(handler) {
   return listen("approval-open", handler);
 }
+
+// The window lock and the desktop (tray, autostart). A LockStatus is `{enabled, locked}`.
+
+/** Whether a lock passphrase is set and whether the window is locked now. */
+export function lockStatus() {
+  return call("lock_status");
+}
+
+/** Unlocks with `passphrase`; rejects with code "wrong_passphrase" after a pause. */
+export function unlock(passphrase) {
+  return call("unlock", { passphrase });
+}
+
+/** Locks the window now (when a passphrase is set). */
+export function lockNow() {
+  return call("lock_now");
+}
+
+/** Sets or changes (`next`) or removes (`next` null) the passphrase; `current` is the one set, if any. */
+export function setPassphrase(current, next) {
+  return call("set_passphrase", { current, new: next });
+}
+
+/** Tells the app the person is here: the idle time before locking starts again. */
+export function touch() {
+  return call("touch");
+}
+
+/** Saves the lock and desktop settings; resolves to the settings. */
+export function setDesktopSettings({ lockAfterSeconds, lockOnScreenLock, closeToTray, startMinimised }) {
+  return call("set_desktop_settings", { lockAfterSeconds, lockOnScreenLock, closeToTray, startMinimised });
+}
+
+/** Whether the app starts with the session. */
+export function autostartEnabled() {
+  return call("autostart_enabled");
+}
+
+/** Adds or removes the session autostart entry; resolves to whether it is on. */
+export function setAutostart(enabled) {
+  return call("set_autostart", { enabled });
+}
+
+/** Closes the window: into the tray, or quits, as the settings say (Ctrl+W). */
+export function closeWindow() {
+  return call("close_window");
+}
+
+/** Quits the app (Ctrl+Q). */
+export function quit() {
+  return call("quit");
+}
+
+/** Calls `handler` with the LockStatus whenever the window locks or unlocks. */
+export function onLockChanged(handler) {
+  return listen("lock-changed", handler);
+}

@@ -13,6 +13,8 @@ export const ERROR_LABELS = Object.freeze({
   no_qr_code: "no QR code",
   scan_closed: "scan closed",
   screen_capture: "cannot capture the screen",
+  locked: "locked",
+  wrong_passphrase: "wrong passphrase",
   unknown: "error",
 });
 

@@ -13,6 +13,7 @@ import {
   setSettings,
 } from "./api.js";
 import { setUpApprovals, tickApprovals } from "./approvals.js";
+import { isLocked, setUpLock } from "./lock.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
@@ -95,6 +96,18 @@ function render(listing) {
   applySearch();
 }
 
+/** Removes every row (the window locked): no code stays in the page. */
+function wipe() {
+  for (const item of rows.values()) {
+    visibility.unobserve(item);
+    item.remove();
+  }
+  rows.clear();
+  onScreen.clear();
+  shown = null;
+  showProblem(null);
+}
+
 let listing = null;
 let again = false;
 
@@ -113,6 +126,8 @@ async function refresh() {
           listAccounts(),
           query ? searchAccounts(query) : Promise.resolve(null),
         ]);
+        // Locked while the listing was on its way: it must not reach the page.
+        if (isLocked()) break;
         shown = matching && new Set(matching);
         render(accounts);
         // For the start-up bench (tests/app_bench.rs): when the first codes were on screen.
@@ -121,7 +136,7 @@ async function refresh() {
         }
         showProblem(null);
       } catch (err) {
-        showProblem(err);
+        if (!isLocked()) showProblem(err);
       }
     } while (again);
     listing = null;
@@ -313,5 +328,6 @@ setUpManaging({
   },
 });
 setUpApprovals({ say });
-loadSettings().then(refresh);
+const reload = () => loadSettings().then(refresh);
+setUpLock({ wipe, refresh: reload, say }).then(reload);
 everySecond();

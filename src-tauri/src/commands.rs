@@ -5,20 +5,26 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
+use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use twofold_core::account::Sort;
 use twofold_core::entry::ManualEntry;
+use twofold_core::lock::AppLock;
 use twofold_core::qr;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::AppState;
 use crate::accounts::{EditForm, Listing};
 use crate::clipboard::ClipboardTimer;
 use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
+use crate::lock::{self, LockStatus};
 use crate::scan::{self, ScanAdded, ScanPreview, Scans};
 use crate::settings::Settings;
+use crate::{AppState, desktop};
+
+/// How long a wrong passphrase holds the answer back.
+const WRONG_PASSPHRASE_PAUSE: Duration = Duration::from_secs(1);
 
 /// The request header naming the account an icon upload is for (the body is the image).
 pub const ICON_ACCOUNT_HEADER: &str = "account-id";
@@ -174,6 +180,114 @@ pub fn set_settings(
         s.clipboard_clear_seconds = clipboard_clear_seconds;
         s.sort = sort;
     })
+}
+
+/// Whether a lock passphrase is set and whether the window is locked.
+#[tauri::command]
+pub fn lock_status(state: State<'_, AppState>) -> LockStatus {
+    state.lock().status()
+}
+
+/// Unlocks the window with the passphrase; a wrong one is refused after a pause, so guessing
+/// through the window is slow.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn unlock<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: Zeroizing<String>,
+) -> Result<LockStatus, ApiError> {
+    let vault = state.accounts_even_locked()?.vault();
+    if !AppLock::new(vault.keystore(), vault.id()).verify(&passphrase)? {
+        std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
+        return Err(ApiError::new(ErrorCode::WrongPassphrase, "That is not the passphrase"));
+    }
+    state.lock().unlock();
+    let status = state.lock().status();
+    lock::announce(&app, status);
+    Ok(status)
+}
+
+/// Locks the window now (a passphrase must be set).
+#[tauri::command]
+pub fn lock_now<R: Runtime>(app: AppHandle<R>) {
+    lock::lock_now(&app);
+}
+
+/// Sets, changes (`new`) or removes (`new` null) the lock passphrase; `current` must match the
+/// one set, if any.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn set_passphrase(
+    state: State<'_, AppState>,
+    current: Option<Zeroizing<String>>,
+    new: Option<Zeroizing<String>>,
+) -> Result<LockStatus, ApiError> {
+    let vault = state.accounts()?.vault();
+    let app_lock = AppLock::new(vault.keystore(), vault.id());
+    if app_lock.is_set()? && !app_lock.verify(current.as_deref().map_or("", String::as_str))? {
+        std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
+        return Err(ApiError::new(ErrorCode::WrongPassphrase, "The current passphrase is wrong"));
+    }
+    match &new {
+        Some(new) => app_lock.set(new)?,
+        None => app_lock.remove()?,
+    }
+    state.lock().set_enabled(new.is_some());
+    Ok(state.lock().status())
+}
+
+/// The person did something in the window: the idle time before locking starts again.
+#[tauri::command]
+pub fn touch(state: State<'_, AppState>) {
+    state.lock().touch();
+}
+
+/// Changes when the window locks and how the app lives on the desktop.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn set_desktop_settings(
+    state: State<'_, AppState>,
+    lock_after_seconds: u32,
+    lock_on_screen_lock: bool,
+    close_to_tray: bool,
+    start_minimised: bool,
+) -> Result<Settings, ApiError> {
+    state.accounts()?.settings().update(|s| {
+        s.lock_after_seconds = lock_after_seconds;
+        s.lock_on_screen_lock = lock_on_screen_lock;
+        s.close_to_tray = close_to_tray;
+        s.start_minimised = start_minimised;
+    })
+}
+
+/// Whether the app starts with the session (the desktop's autostart entry exists).
+#[tauri::command]
+pub fn autostart_enabled<R: Runtime>(app: AppHandle<R>) -> Result<bool, ApiError> {
+    app.autolaunch().is_enabled().map_err(|err| ApiError::new(ErrorCode::Storage, err))
+}
+
+/// Adds or removes the autostart entry, which starts the app hidden in the tray.
+#[tauri::command]
+#[tracing::instrument(skip(app))]
+pub fn set_autostart<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, ApiError> {
+    let autolaunch = app.autolaunch();
+    let changed = if enabled { autolaunch.enable() } else { autolaunch.disable() };
+    changed.and_then(|()| autolaunch.is_enabled()).map_err(|err| {
+        ApiError::new(ErrorCode::Storage, format!("cannot change the autostart entry: {err}"))
+    })
+}
+
+/// Closes the window (Ctrl+W): into the tray when the person chose that, else the app quits.
+#[tauri::command]
+pub fn close_window<R: Runtime>(app: AppHandle<R>) {
+    desktop::close_window(&app);
+}
+
+/// Quits the app (Ctrl+Q), tray and all.
+#[tauri::command]
+pub fn quit<R: Runtime>(app: AppHandle<R>) {
+    app.exit(0);
 }
 
 /// Scans an image file's bytes, sent as the raw request body (a screenshot is megabytes: no JSON),

@@ -27,7 +27,7 @@ pub fn delete_with_undo<R: Runtime>(app: &AppHandle<R>, id: Uuid) -> Result<Stri
     let app = app.clone();
     let finish = move || {
         std::thread::sleep(UNDO_WINDOW);
-        if let Ok(accounts) = app.state::<AppState>().accounts() {
+        if let Ok(accounts) = app.state::<AppState>().accounts_even_locked() {
             app.state::<Deletions>().finish(accounts.vault(), id);
         }
     };

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use twofold_core::keystore::KeystoreError;
+use twofold_core::lock::LockError;
 use twofold_core::otp::OtpError;
 use twofold_core::qr::QrError;
 use twofold_core::vault::VaultError;
@@ -36,6 +37,10 @@ pub enum ErrorCode {
     ScreenCapture,
     /// The scan whose accounts were chosen is no longer open (replaced or already added).
     ScanClosed,
+    /// The window is locked: nothing about accounts is answered until it is unlocked.
+    Locked,
+    /// The passphrase typed is not the one set.
+    WrongPassphrase,
     /// Anything else.
     Unknown,
 }
@@ -76,6 +81,16 @@ impl From<VaultError> for ApiError {
             _ => ErrorCode::Unknown,
         };
         Self::new(code, err)
+    }
+}
+
+impl From<LockError> for ApiError {
+    fn from(err: LockError) -> Self {
+        match err {
+            LockError::Keystore(err) => VaultError::from(err).into(),
+            LockError::TooShort => Self::new(ErrorCode::InvalidAccount, err),
+            _ => Self::new(ErrorCode::KeyringFailed, err),
+        }
     }
 }
 
@@ -129,6 +144,8 @@ mod tests {
             ErrorCode::NoQrCode,
             ErrorCode::ScanClosed,
             ErrorCode::ScreenCapture,
+            ErrorCode::Locked,
+            ErrorCode::WrongPassphrase,
             ErrorCode::Unknown,
         ] {
             let name = serde_json::to_value(code).unwrap();

@@ -6,7 +6,9 @@ pub mod accounts;
 pub mod clipboard;
 pub mod commands;
 pub mod deletions;
+pub mod desktop;
 pub mod error;
+pub mod lock;
 pub mod scan;
 pub mod settings;
 pub mod watch;
@@ -17,11 +19,12 @@ use std::path::PathBuf;
 use tauri::{Manager, Runtime};
 use twofold_core::Secret;
 use twofold_core::keystore::{Keystore, KeystoreError, OsKeystore};
-use twofold_core::vault::{self, Vault};
+use twofold_core::lock::AppLock;
+use twofold_core::vault::{self, Vault, VaultError};
 use uuid::Uuid;
 
 use crate::accounts::Accounts;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// The keystore behind the app's state: the OS keyring when the app runs; command tests on the
 /// mock runtime put an in-memory one here.
@@ -65,28 +68,53 @@ impl Keystore for AppKeystore {
 }
 
 /// What the commands share: the accounts, or why the vault could not be opened (shown in the
-/// window rather than a silent exit).
+/// window rather than a silent exit), and the window lock that guards them.
 #[derive(Debug)]
-pub struct AppState(Result<Accounts<AppKeystore>, ApiError>);
+pub struct AppState {
+    accounts: Result<Accounts<AppKeystore>, ApiError>,
+    lock: lock::WindowLock,
+}
 
 impl AppState {
-    /// Opens the vault in `data_dir`, or the default one (`$TWOFOLD_DATA_DIR`, else the XDG data
-    /// directory), over the OS keyring.
-    pub fn open(data_dir: Option<PathBuf>) -> Self {
-        let vault = data_dir
-            .map_or_else(vault::default_dir, Ok)
-            .and_then(|dir| Vault::open(dir, AppKeystore::new(OsKeystore::default())));
-        Self(vault.map(Accounts::new).map_err(ApiError::from))
+    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown).
+    pub fn open(dir: Result<PathBuf, VaultError>) -> Self {
+        match dir.and_then(|dir| Vault::open(dir, AppKeystore::new(OsKeystore::default()))) {
+            Ok(vault) => Self::with_vault(vault),
+            Err(err) => Self { accounts: Err(err.into()), lock: lock::WindowLock::new(false) },
+        }
     }
 
-    /// The state over an already open vault (tests use one over an in-memory keystore).
+    /// The state over an already open vault (tests use one over an in-memory keystore); locked
+    /// when a lock passphrase is set.
     pub fn with_vault(vault: Vault<AppKeystore>) -> Self {
-        Self(Ok(Accounts::new(vault)))
+        let enabled = AppLock::new(vault.keystore(), vault.id()).is_set().unwrap_or_else(|err| {
+            // Without the keyring no code can be shown either; the list says why.
+            tracing::warn!(error = %err, "cannot tell whether a lock passphrase is set");
+            false
+        });
+        Self { accounts: Ok(Accounts::new(vault)), lock: lock::WindowLock::new(enabled) }
     }
 
-    /// The accounts, or the error that kept the vault closed.
+    /// The accounts, or why not: the vault is closed, or the window is locked.
     pub fn accounts(&self) -> Result<&Accounts<AppKeystore>, ApiError> {
-        self.0.as_ref().map_err(Clone::clone)
+        if self.lock.is_locked() {
+            return Err(ApiError::new(
+                ErrorCode::Locked,
+                "Twofold is locked: unlock it with your passphrase",
+            ));
+        }
+        self.accounts_even_locked()
+    }
+
+    /// The accounts even while the window is locked, for the app's own work (finishing
+    /// deletions, following the vault, reading its settings), never for the page.
+    pub fn accounts_even_locked(&self) -> Result<&Accounts<AppKeystore>, ApiError> {
+        self.accounts.as_ref().map_err(Clone::clone)
+    }
+
+    /// The window lock.
+    pub fn lock(&self) -> &lock::WindowLock {
+        &self.lock
     }
 }
 
@@ -99,6 +127,10 @@ pub fn builder<R: Runtime>(state: AppState) -> tauri::Builder<R> {
 /// watcher.
 pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::Builder<R> {
     base.plugin(tauri_plugin_clipboard_manager::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![desktop::HIDDEN_ARG]),
+        ))
         .manage(state)
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
@@ -123,20 +155,66 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::scan_screen,
             commands::scan_clipboard,
             commands::add_scanned,
-            commands::discard_scan
+            commands::discard_scan,
+            commands::lock_status,
+            commands::unlock,
+            commands::lock_now,
+            commands::set_passphrase,
+            commands::touch,
+            commands::set_desktop_settings,
+            commands::autostart_enabled,
+            commands::set_autostart,
+            commands::close_window,
+            commands::quit
         ])
-        .setup(|app| Ok(watch::spawn(app.handle().clone())?))
+        .on_window_event(desktop::on_window_event)
+        .setup(|app| {
+            watch::spawn(app.handle().clone())?;
+            lock::spawn(app.handle())?;
+            Ok(())
+        })
 }
 
-/// Starts the app: `twofold-app [--data-dir DIR]`.
+/// Starts the app: `twofold-app [--data-dir DIR] [--hidden]`.
 pub fn run() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 
-    let state = AppState::open(data_dir_arg(std::env::args_os().skip(1)));
-    match builder::<tauri::Wry>(state).build(tauri::generate_context!()) {
-        Ok(app) => app.run(finish_on_exit),
+    let args = Arguments::parse(std::env::args_os().skip(1));
+    let dir = args.data_dir.clone().map_or_else(vault::default_dir, Ok);
+    let instance = match dir.as_deref().map(desktop::instance_name) {
+        Ok(name) => match desktop::claim_instance(&name, std::env::args().collect()) {
+            Ok(desktop::Start::Second) => {
+                tracing::info!("Twofold already has this vault open: its window was shown");
+                return;
+            }
+            Ok(desktop::Start::First(first)) => Some(first),
+            Err(err) => {
+                tracing::warn!(error = %err, "no session bus: a second start opens a second window");
+                None
+            }
+        },
+        Err(_) => None,
+    };
+    match builder::<tauri::Wry>(AppState::open(dir)).build(tauri::generate_context!()) {
+        Ok(app) => {
+            if let Some(first) = &instance {
+                let handle = app.handle().clone();
+                first.on_second_start(move |args| desktop::on_second_start(&handle, &args));
+            }
+            app.run(move |app, event| {
+                // The instance's name is held as long as the app runs.
+                let _held = &instance;
+                if let tauri::RunEvent::Ready = event {
+                    if let Err(err) = desktop::add_tray(app) {
+                        tracing::warn!(error = %err, "no tray icon");
+                    }
+                    desktop::show_at_start(app, args.hidden);
+                }
+                finish_on_exit(app, event);
+            });
+        }
         Err(err) => {
             tracing::error!(error = %err, "the app could not start");
             std::process::exit(1);
@@ -148,27 +226,38 @@ pub fn run() {
 /// entries do not outlive them.
 pub fn finish_on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: tauri::RunEvent) {
     if let tauri::RunEvent::Exit = event
-        && let Ok(accounts) = app.state::<AppState>().accounts()
+        && let Ok(accounts) = app.state::<AppState>().accounts_even_locked()
     {
         app.state::<deletions::Deletions>().finish_all(accounts.vault());
     }
 }
 
-/// The value of `--data-dir DIR` (or `--data-dir=DIR`), which wins over `TWOFOLD_DATA_DIR`.
-/// Other arguments are ignored: WebKit's WebDriver adds its own when it starts the app.
-fn data_dir_arg(args: impl IntoIterator<Item = OsString>) -> Option<PathBuf> {
-    let mut args = args.into_iter();
-    let mut found = None;
-    while let Some(arg) = args.next() {
-        if arg == "--data-dir" {
-            found = args.next().map(PathBuf::from);
-        } else if let Some(dir) = arg.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
-            found = Some(PathBuf::from(dir));
-        } else {
-            tracing::debug!(?arg, "ignored argument");
+/// The command line: `--data-dir DIR` (or `--data-dir=DIR`), which wins over
+/// `TWOFOLD_DATA_DIR`, and `--hidden`. Other arguments are ignored: WebKit's WebDriver adds its own
+/// when it starts the app.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Arguments {
+    data_dir: Option<PathBuf>,
+    hidden: bool,
+}
+
+impl Arguments {
+    fn parse(args: impl IntoIterator<Item = OsString>) -> Self {
+        let mut args = args.into_iter();
+        let mut found = Self::default();
+        while let Some(arg) = args.next() {
+            if arg == "--data-dir" {
+                found.data_dir = args.next().map(PathBuf::from);
+            } else if let Some(dir) = arg.to_str().and_then(|a| a.strip_prefix("--data-dir=")) {
+                found.data_dir = Some(PathBuf::from(dir));
+            } else if arg == desktop::HIDDEN_ARG {
+                found.hidden = true;
+            } else {
+                tracing::debug!(?arg, "ignored argument");
+            }
         }
+        found
     }
-    found
 }
 
 #[cfg(test)]
@@ -180,13 +269,13 @@ mod tests {
     }
 
     #[test]
-    fn data_dir_is_read_in_both_spellings_among_other_arguments() {
-        assert_eq!(
-            data_dir_arg(args(&["--automation", "--data-dir", "/tmp/v"])),
-            Some(PathBuf::from("/tmp/v"))
-        );
-        assert_eq!(data_dir_arg(args(&["--data-dir=/tmp/w"])), Some(PathBuf::from("/tmp/w")));
-        assert_eq!(data_dir_arg(args(&["--automation"])), None);
-        assert_eq!(data_dir_arg(args(&["--data-dir"])), None);
+    fn arguments_are_read_in_both_spellings_among_others() {
+        let dir = |list: &[&str]| Arguments::parse(args(list)).data_dir;
+        assert_eq!(dir(&["--automation", "--data-dir", "/tmp/v"]), Some(PathBuf::from("/tmp/v")));
+        assert_eq!(dir(&["--data-dir=/tmp/w"]), Some(PathBuf::from("/tmp/w")));
+        assert_eq!(dir(&["--automation"]), None);
+        assert_eq!(dir(&["--data-dir"]), None);
+        assert!(Arguments::parse(args(&["--hidden", "--automation"])).hidden);
+        assert!(!Arguments::parse(args(&["--automation"])).hidden);
     }
 }

@@ -1,5 +1,6 @@
 //! The desktop's own preferences, in `settings.json` beside the account list: how long a copied
-//! code stays on the clipboard, the list's order, favourites, and when each code was last copied.
+//! code stays on the clipboard, the list's order, favourites, when each code was last copied, when
+//! the window locks, and how it lives on the desktop (tray, start hidden).
 //!
 //! They live in the app, not in core: they are about this window (the CLI has no clipboard timer
 //! and no pinned rows), and keeping them out of `Account` leaves the shared account format, which
@@ -21,6 +22,8 @@ use crate::error::{ApiError, ErrorCode};
 pub const SETTINGS_FILE: &str = "settings.json";
 /// Seconds a copied code stays on the clipboard unless the person chose otherwise.
 pub const DEFAULT_CLEAR_SECONDS: u32 = 30;
+/// Idle seconds before the window locks unless the person chose otherwise: five minutes.
+pub const DEFAULT_LOCK_AFTER_SECONDS: u32 = 300;
 /// Longest clipboard time accepted: an hour; longer is the same as never clearing.
 pub const MAX_CLEAR_SECONDS: u32 = 3600;
 
@@ -36,6 +39,14 @@ pub struct Settings {
     pub favourites: Vec<Uuid>,
     /// When each account's code was last copied (Unix milliseconds), for the "recently used" order.
     pub last_used: HashMap<Uuid, u64>,
+    /// Seconds without activity before the window locks (with a passphrase set); 0 never.
+    pub lock_after_seconds: u32,
+    /// Lock when the desktop's screen locks.
+    pub lock_on_screen_lock: bool,
+    /// Closing the window keeps the app running in the tray (requests still arrive).
+    pub close_to_tray: bool,
+    /// Start with the window hidden in the tray.
+    pub start_minimised: bool,
 }
 
 impl Default for Settings {
@@ -45,6 +56,10 @@ impl Default for Settings {
             sort: Sort::Manual,
             favourites: Vec::new(),
             last_used: HashMap::new(),
+            lock_after_seconds: DEFAULT_LOCK_AFTER_SECONDS,
+            lock_on_screen_lock: true,
+            close_to_tray: true,
+            start_minimised: false,
         }
     }
 }

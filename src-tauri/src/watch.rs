@@ -16,7 +16,7 @@ const POLL: Duration = Duration::from_millis(500);
 /// Starts the watching thread; it runs until the app exits.
 pub fn spawn<R: Runtime>(app: AppHandle<R>) -> std::io::Result<()> {
     let state = app.state::<AppState>();
-    let Ok(accounts) = state.accounts() else {
+    let Ok(accounts) = state.accounts_even_locked() else {
         // No vault, nothing to follow: the UI already shows why.
         return Ok(());
     };
@@ -25,7 +25,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) -> std::io::Result<()> {
         loop {
             std::thread::sleep(POLL);
             let state = app.state::<AppState>();
-            let Ok(accounts) = state.accounts() else { return };
+            let Ok(accounts) = state.accounts_even_locked() else { return };
             match accounts.stamp() {
                 Ok(stamp) if last.as_ref() != Some(&stamp) => {
                     last = Some(stamp);

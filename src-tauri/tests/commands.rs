@@ -183,6 +183,67 @@ fn settings_default_to_clearing_after_30_seconds() {
 }
 
 #[test]
+fn the_lock_refuses_account_commands_until_the_passphrase_is_given() {
+    let h = harness();
+    let id = h.add("Example", OtpParams::default());
+    assert_eq!(
+        h.invoke("lock_status", json!({})).unwrap(),
+        json!({"enabled": false, "locked": false})
+    );
+    // Without a passphrase there is nothing to lock with.
+    h.invoke("lock_now", json!({})).unwrap();
+    assert_eq!(h.issuers(), ["Example"]);
+
+    let set = h.invoke("set_passphrase", json!({"current": null, "new": "open sesame"})).unwrap();
+    assert_eq!(set, json!({"enabled": true, "locked": false}));
+    let short = h.invoke("set_passphrase", json!({"current": "open sesame", "new": "abc"}));
+    assert!(short.unwrap_err()["message"].as_str().unwrap().contains("at least 4"));
+
+    // The tray's Lock item, as the tray menu calls it.
+    twofold_app::desktop::on_menu(h.window.app_handle(), "lock");
+    assert_eq!(h.invoke("lock_status", json!({})).unwrap()["locked"], true);
+    for (command, args) in [
+        ("list_accounts", json!({})),
+        ("copy_code", json!({"id": id})),
+        ("account_qr", json!({"id": id})),
+        ("search_accounts", json!({"query": "ex"})),
+        ("get_settings", json!({})),
+    ] {
+        let err = h.invoke(command, args).unwrap_err();
+        assert_eq!(err["code"], "locked", "{command}: {err}");
+    }
+    let wrong = h.invoke("unlock", json!({"passphrase": "open sesam"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_passphrase");
+    let open = h.invoke("unlock", json!({"passphrase": "open sesame"})).unwrap();
+    assert_eq!(open, json!({"enabled": true, "locked": false}));
+    assert_eq!(h.issuers(), ["Example"]);
+
+    // Changing needs the current passphrase; removing it turns the lock off.
+    let err = h.invoke("set_passphrase", json!({"current": "nope", "new": "new one"}));
+    assert_eq!(err.unwrap_err()["code"], "wrong_passphrase");
+    let off = h.invoke("set_passphrase", json!({"current": "open sesame", "new": null})).unwrap();
+    assert_eq!(off, json!({"enabled": false, "locked": false}));
+}
+
+#[test]
+fn desktop_settings_are_saved() {
+    let h = harness();
+    let settings = h.invoke("get_settings", json!({})).unwrap();
+    assert_eq!(settings["lock_after_seconds"], 300);
+    assert_eq!(settings["close_to_tray"], true);
+    let args = json!({
+        "lockAfterSeconds": 60, "lockOnScreenLock": false, "closeToTray": false,
+        "startMinimised": true,
+    });
+    let saved = h.invoke("set_desktop_settings", args).unwrap();
+    assert_eq!(saved["lock_after_seconds"], 60);
+    assert_eq!(saved["lock_on_screen_lock"], false);
+    assert_eq!(saved["close_to_tray"], false);
+    assert_eq!(saved["start_minimised"], true);
+    assert_eq!(h.invoke("get_settings", json!({})).unwrap(), saved);
+}
+
+#[test]
 fn what_the_capability_does_not_grant_is_refused() {
     let h = harness();
     let err = h.invoke("plugin:clipboard-manager|read_text", json!({})).unwrap_err();

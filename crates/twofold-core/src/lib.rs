@@ -7,6 +7,7 @@ pub mod entry;
 pub mod export;
 pub mod import;
 pub mod keystore;
+pub mod lock;
 pub mod migration;
 pub mod otp;
 pub mod qr;

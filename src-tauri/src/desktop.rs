@@ -1,0 +1,204 @@
+//! Desktop integration: the tray icon (Show, Lock, Quit), closing the window into the tray, one
+//! instance per data directory (a second start shows the first), starting hidden, and the
+//! session's autostart entry.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+
+use tauri::menu::{Menu, MenuItem};
+use tauri::tray::TrayIconBuilder;
+use tauri::{AppHandle, Manager, Runtime, Window, WindowEvent};
+use uuid::Uuid;
+
+use crate::{AppState, lock};
+
+/// The argument that starts the app in the tray, window hidden (the autostart entry passes it).
+pub const HIDDEN_ARG: &str = "--hidden";
+/// The label of the one window.
+pub const MAIN_WINDOW: &str = "main";
+
+/// The tray menu's items: id and text.
+const MENU: [(&str, &str); 3] = [("show", "Show Twofold"), ("lock", "Lock"), ("quit", "Quit")];
+
+/// Shows, raises and focuses the window.
+pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else { return };
+    let shown = window.show().and_then(|()| window.unminimize()).and_then(|()| window.set_focus());
+    if let Err(err) = shown {
+        tracing::warn!(error = %err, "could not show the window");
+    }
+}
+
+/// Hides the window into the tray, or closes it (which quits) when the person did not ask for the
+/// tray: the same path as the title bar's close button.
+pub fn close_window<R: Runtime>(app: &AppHandle<R>) {
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW)
+        && let Err(err) = window.close()
+    {
+        tracing::warn!(error = %err, "could not close the window");
+    }
+}
+
+/// Adds the tray icon with its menu.
+pub fn add_tray<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
+    let items = MENU
+        .iter()
+        .map(|(id, text)| MenuItem::with_id(app, *id, *text, true, None::<&str>))
+        .collect::<tauri::Result<Vec<_>>>()?;
+    let refs: Vec<&dyn tauri::menu::IsMenuItem<R>> =
+        items.iter().map(|item| item as &dyn tauri::menu::IsMenuItem<R>).collect();
+    let menu = Menu::with_items(app, &refs)?;
+    let mut tray = TrayIconBuilder::with_id("twofold")
+        .tooltip("Twofold")
+        .menu(&menu)
+        .on_menu_event(|app, event| on_menu(app, event.id().as_ref()));
+    if let Some(icon) = app.default_window_icon() {
+        tray = tray.icon(icon.clone());
+    }
+    tray.build(app)?;
+    Ok(())
+}
+
+/// What a tray menu item does.
+pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
+    match id {
+        "show" => show_window(app),
+        "lock" => lock::lock_now(app),
+        "quit" => app.exit(0),
+        other => tracing::debug!(other, "unknown tray menu item"),
+    }
+}
+
+/// Closing the window keeps the app in the tray when the person chose that.
+pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
+    let WindowEvent::CloseRequested { api, .. } = event else { return };
+    let state = window.app_handle().state::<AppState>();
+    let to_tray =
+        state.accounts_even_locked().is_ok_and(|accounts| accounts.settings().get().close_to_tray);
+    if to_tray && window.label() == MAIN_WINDOW {
+        api.prevent_close();
+        if let Err(err) = window.hide() {
+            tracing::warn!(error = %err, "could not hide the window");
+        }
+    }
+}
+
+/// Shows the window at start unless asked to start hidden (argument or setting).
+pub fn show_at_start<R: Runtime>(app: &AppHandle<R>, hidden_arg: bool) {
+    let state = app.state::<AppState>();
+    let minimised = state.accounts_even_locked().is_ok_and(|a| a.settings().get().start_minimised);
+    if hidden_arg || minimised {
+        tracing::info!("started in the tray");
+    } else {
+        show_window(app);
+    }
+}
+
+/// The D-Bus name that keeps one instance per data directory: two vaults can be open side by
+/// side, the same one only once.
+pub fn instance_name(data_dir: &Path) -> String {
+    let dir = data_dir.canonicalize().unwrap_or_else(|_| data_dir.to_owned());
+    let id = Uuid::new_v5(&Uuid::NAMESPACE_URL, dir.as_os_str().as_encoded_bytes());
+    format!("org.twofold.Twofold.i{}", id.simple())
+}
+
+/// Where the first instance answers on the session bus.
+const INSTANCE_PATH: &str = "/org/twofold/Twofold/Instance";
+/// The interface a second start calls.
+const INSTANCE_INTERFACE: &str = "org.twofold.Twofold.Instance";
+
+/// What the first instance does with a second start's arguments, once the app exists.
+type Handoff = Arc<OnceLock<Box<dyn Fn(Vec<String>) + Send + Sync>>>;
+
+/// The first instance's object on the session bus.
+struct InstanceObject {
+    handoff: Handoff,
+}
+
+#[zbus::interface(name = "org.twofold.Twofold.Instance")]
+impl InstanceObject {
+    /// A second start of the same vault, with its arguments.
+    fn started(&self, args: Vec<String>) {
+        if let Some(handoff) = self.handoff.get() {
+            handoff(args);
+        }
+    }
+}
+
+/// Whether this process is the vault's first instance.
+pub enum Start {
+    /// The first: it keeps the name while this value lives.
+    First(FirstInstance),
+    /// Another process has the vault open and was handed this start.
+    Second,
+}
+
+/// The first instance's hold on its name.
+pub struct FirstInstance {
+    _connection: zbus::blocking::Connection,
+    handoff: Handoff,
+}
+
+impl FirstInstance {
+    /// What to do when a second start arrives.
+    pub fn on_second_start(&self, handoff: impl Fn(Vec<String>) + Send + Sync + 'static) {
+        // Set once, after the app is built; a start before that finds the window showing anyway.
+        let _ = self.handoff.set(Box::new(handoff));
+    }
+}
+
+/// Claims `name` on the session bus, or hands `args` to the process that has it. Done before any
+/// window or GTK exists: a process that leaves from inside GTK's start can crash on its way out
+/// (seen with tauri-plugin-single-instance's exit from its setup here: SIGSEGV).
+pub fn claim_instance(name: &str, args: Vec<String>) -> zbus::Result<Start> {
+    let handoff = Handoff::default();
+    let object = InstanceObject { handoff: handoff.clone() };
+    let built = zbus::blocking::connection::Builder::session()?
+        .name(name)?
+        .replace_existing_names(false)
+        .allow_name_replacements(false)
+        .serve_at(INSTANCE_PATH, object)?
+        .build();
+    match built {
+        Ok(connection) => Ok(Start::First(FirstInstance { _connection: connection, handoff })),
+        Err(zbus::Error::NameTaken) => {
+            let connection = zbus::blocking::Connection::session()?;
+            connection.call_method(
+                Some(name),
+                INSTANCE_PATH,
+                Some(INSTANCE_INTERFACE),
+                "Started",
+                &(args,),
+            )?;
+            Ok(Start::Second)
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// A second start shows the first one's window, unless it was the session's autostart.
+pub fn on_second_start<R: Runtime>(app: &AppHandle<R>, args: &[String]) {
+    if args.iter().any(|arg| arg == HIDDEN_ARG) {
+        tracing::info!("second start asked to stay hidden");
+    } else {
+        show_window(app);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_instance_name_per_data_directory() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let name = instance_name(a.path());
+        assert!(name.starts_with("org.twofold.Twofold.i"), "{name}");
+        assert_eq!(name, instance_name(&a.path().join(".")));
+        assert_ne!(name, instance_name(b.path()));
+        // A D-Bus name element: letters, digits and underscores, not starting with a digit.
+        let last = name.rsplit('.').next().unwrap();
+        assert!(last.chars().all(|c| c.is_ascii_alphanumeric()) && last.starts_with('i'));
+    }
+}

@@ -1,0 +1,210 @@
+//! The window lock. With a passphrase set (core's `lock`: an Argon2id hash in the keyring) the app
+//! starts locked, locks after the chosen idle time, when the desktop's screen locks, and on demand
+//! (button, Ctrl+L, tray). While locked [`AppState::accounts`](crate::AppState::accounts) refuses
+//! every account command, so no code or secret can reach the page whatever the page asks.
+
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+
+use crate::AppState;
+
+/// The event telling the page the lock changed; its payload is the [`LockStatus`].
+pub const LOCK_CHANGED: &str = "lock-changed";
+
+/// How often the idle time is checked.
+const IDLE_CHECK: Duration = Duration::from_secs(1);
+
+/// What the page needs to know about the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct LockStatus {
+    /// A passphrase is set.
+    pub enabled: bool,
+    /// The window is locked now.
+    pub locked: bool,
+}
+
+/// Whether the window is locked, and when the person last did something in it.
+#[derive(Debug)]
+pub struct WindowLock(Mutex<Inner>);
+
+#[derive(Debug)]
+struct Inner {
+    enabled: bool,
+    locked: bool,
+    last_activity: Instant,
+}
+
+impl WindowLock {
+    /// A lock that starts locked when a passphrase is set.
+    pub fn new(enabled: bool) -> Self {
+        Self(Mutex::new(Inner { enabled, locked: enabled, last_activity: Instant::now() }))
+    }
+
+    fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current state.
+    pub fn status(&self) -> LockStatus {
+        let inner = self.inner();
+        LockStatus { enabled: inner.enabled, locked: inner.locked }
+    }
+
+    /// Whether account commands are refused now.
+    pub fn is_locked(&self) -> bool {
+        self.inner().locked
+    }
+
+    /// The person did something in the window: the idle time starts again.
+    pub fn touch(&self) {
+        self.inner().last_activity = Instant::now();
+    }
+
+    /// Locks, if a passphrase is set; whether that changed anything.
+    fn lock(&self) -> bool {
+        let mut inner = self.inner();
+        let changed = inner.enabled && !inner.locked;
+        inner.locked |= inner.enabled;
+        changed
+    }
+
+    /// Unlocks (the caller checked the passphrase).
+    pub fn unlock(&self) {
+        let mut inner = self.inner();
+        inner.locked = false;
+        inner.last_activity = Instant::now();
+    }
+
+    /// A passphrase was set (or removed, which also unlocks).
+    pub fn set_enabled(&self, enabled: bool) {
+        let mut inner = self.inner();
+        inner.enabled = enabled;
+        inner.locked &= enabled;
+        inner.last_activity = Instant::now();
+    }
+
+    /// Locks when unlocked for longer than `limit` without activity.
+    fn lock_if_idle(&self, limit: Duration) -> bool {
+        let idle = self.inner().last_activity.elapsed();
+        idle >= limit && self.lock()
+    }
+}
+
+/// Locks the window now (when a passphrase is set) and tells the page.
+pub fn lock_now<R: Runtime>(app: &AppHandle<R>) {
+    let state = app.state::<AppState>();
+    if state.lock().lock() {
+        tracing::info!("locked");
+        announce(app, state.lock().status());
+    }
+}
+
+/// Tells the page the lock changed.
+pub fn announce<R: Runtime>(app: &AppHandle<R>, status: LockStatus) {
+    if let Err(err) = app.emit(LOCK_CHANGED, status) {
+        tracing::warn!(error = %err, "could not tell the window the lock changed");
+    }
+}
+
+/// Starts the threads that lock after the idle time and on the desktop's screen lock.
+pub fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<()> {
+    let idle_app = app.clone();
+    std::thread::Builder::new().name("idle-lock".to_owned()).spawn(move || {
+        loop {
+            std::thread::sleep(IDLE_CHECK);
+            let state = idle_app.state::<AppState>();
+            let Ok(accounts) = state.accounts_even_locked() else { return };
+            let after = accounts.settings().get().lock_after_seconds;
+            if after > 0 && state.lock().lock_if_idle(Duration::from_secs(after.into())) {
+                tracing::info!(after, "locked after idle time");
+                announce(&idle_app, state.lock().status());
+            }
+        }
+    })?;
+    let screen_app = app.clone();
+    std::thread::Builder::new().name("screen-lock".to_owned()).spawn(move || {
+        if let Err(err) = follow_screen_lock(&screen_app) {
+            tracing::info!(error = %err, "the desktop's screen lock cannot be followed");
+        }
+    })?;
+    Ok(())
+}
+
+/// The screen savers' interfaces whose `ActiveChanged(true)` means the screen locked: the
+/// freedesktop one (KDE, Xfce, most others) and GNOME's own.
+const SCREEN_SAVERS: [&str; 2] = ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"];
+
+/// Listens on the session bus for the screen saver's signal, and locks when the person asked for it.
+fn follow_screen_lock<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
+    let connection = zbus::blocking::Connection::session()?;
+    let proxy = zbus::blocking::fdo::DBusProxy::new(&connection)?;
+    for interface in SCREEN_SAVERS {
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface(interface)?
+            .member("ActiveChanged")?
+            .build();
+        proxy.add_match_rule(rule)?;
+    }
+    for message in zbus::blocking::MessageIterator::from(&connection) {
+        let Ok(message) = message else { continue };
+        let header = message.header();
+        let screen_saver = header.interface().is_some_and(|i| SCREEN_SAVERS.contains(&i.as_str()));
+        if !screen_saver || header.member().is_none_or(|m| m.as_str() != "ActiveChanged") {
+            continue;
+        }
+        let active: bool = message.body().deserialize().unwrap_or(false);
+        let state = app.state::<AppState>();
+        let wanted = state
+            .accounts_even_locked()
+            .is_ok_and(|accounts| accounts.settings().get().lock_on_screen_lock);
+        if active && wanted {
+            tracing::info!("the screen locked");
+            lock_now(app);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starts_locked_only_with_a_passphrase_and_unlocks() {
+        let open = WindowLock::new(false);
+        assert_eq!(open.status(), LockStatus { enabled: false, locked: false });
+        assert!(!open.lock(), "no passphrase, no lock");
+        let lock = WindowLock::new(true);
+        assert!(lock.is_locked());
+        lock.unlock();
+        assert!(!lock.is_locked());
+        assert!(lock.lock());
+        assert!(!lock.lock(), "already locked: nothing changes");
+    }
+
+    #[test]
+    fn idle_time_locks_and_activity_restarts_it() {
+        let lock = WindowLock::new(true);
+        lock.unlock();
+        assert!(!lock.lock_if_idle(Duration::from_secs(60)));
+        std::thread::sleep(Duration::from_millis(30));
+        assert!(lock.lock_if_idle(Duration::from_millis(20)));
+        lock.unlock();
+        std::thread::sleep(Duration::from_millis(30));
+        lock.touch();
+        assert!(!lock.lock_if_idle(Duration::from_millis(20)));
+    }
+
+    #[test]
+    fn removing_the_passphrase_unlocks() {
+        let lock = WindowLock::new(true);
+        lock.set_enabled(false);
+        assert_eq!(lock.status(), LockStatus { enabled: false, locked: false });
+        lock.set_enabled(true);
+        assert_eq!(lock.status(), LockStatus { enabled: true, locked: false });
+    }
+}
