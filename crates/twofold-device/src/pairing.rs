@@ -141,12 +141,12 @@ mod tests {
             Some("Example Mail"),
         )
         .unwrap();
-        let preview = preview(&link.to_string()).unwrap();
-        assert_eq!(preview.server_url, "https://approve.example/");
-        assert_eq!(preview.service.as_deref(), Some("Example Mail"));
-        assert_eq!(preview.fingerprint, fingerprint.to_string());
-        assert_eq!(preview.fingerprint.split('-').count(), 8);
-        let json = serde_json::to_string(&preview).unwrap();
+        let shown = preview(&link.to_string()).unwrap();
+        assert_eq!(shown.server_url, "https://approve.example/");
+        assert_eq!(shown.service.as_deref(), Some("Example Mail"));
+        assert_eq!(shown.fingerprint, fingerprint.to_string());
+        assert_eq!(shown.fingerprint.split('-').count(), 8);
+        let json = serde_json::to_string(&shown).unwrap();
         assert!(!json.contains("abcdefghijklmnop"), "{json}");
         assert!(preview("https://approve.example/").is_err());
     }
