@@ -111,7 +111,7 @@ async fn a_verified_request_reaches_the_channel_and_allow_reaches_the_service() 
     assert_eq!(view.device, "Firefox on Windows 10");
     assert_eq!(view.ip, "203.0.113.7");
     assert_eq!(view.location.text, "unknown location");
-    assert_eq!(device.device().shown(), [view.clone()]);
+    assert_eq!(device.device().shown(), std::slice::from_ref(&view));
 
     let outcome = device.device().decide(view.id, Answer::Allow, None).await.unwrap();
     assert_eq!((outcome.status, outcome.code), (Decided::Allowed, None));
