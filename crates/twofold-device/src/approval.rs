@@ -152,3 +152,31 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         Ok(Outcome { status, code: accepted.code, code_expires_at })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(code: &str) -> DecideError {
+        from_client(ClientError::Refused {
+            status: 409,
+            body: twofold_protocol::api::ErrorBody {
+                error: code.into(),
+                message: "the server's words".into(),
+            },
+        })
+    }
+
+    #[test]
+    fn server_refusals_become_errors_a_person_understands() {
+        assert!(matches!(refused("signin_expired"), DecideError::Expired));
+        assert!(matches!(refused("already_decided"), DecideError::AlreadyAnswered));
+        assert!(matches!(refused("wrong_number"), DecideError::WrongNumber));
+        assert!(matches!(refused("device_revoked"), DecideError::Revoked));
+        assert!(matches!(refused("unknown_device"), DecideError::Revoked));
+        let other = refused("stale_decision");
+        assert_eq!(other.to_string(), "the server refused the answer: the server's words");
+        assert!(DecideError::Expired.to_string().contains("expired"));
+        assert!(DecideError::AlreadyAnswered.to_string().contains("another device"));
+    }
+}

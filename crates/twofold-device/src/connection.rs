@@ -57,7 +57,7 @@ pub enum ConnectionState {
     },
     /// The server says this device is revoked: no more attempts.
     Revoked,
-    /// Not listening (the supervisor was stopped, or the device key is unusable).
+    /// Not listening: the supervisor was stopped.
     Stopped,
 }
 

@@ -3,7 +3,7 @@
 //! trusted-device service, so nothing secret is ever written to a file.
 
 use twofold_core::Secret;
-use twofold_core::keystore::Keystore;
+use twofold_core::keystore::{Keystore, KeystoreError};
 use twofold_protocol::KeyPair;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -52,7 +52,13 @@ pub(crate) fn store<K: Keystore>(
 
 /// The secret of paired server `server`.
 pub(crate) fn load<K: Keystore>(keystore: &K, server: Uuid) -> Result<DeviceSecret, DeviceError> {
-    let secret = keystore.load(server)?.ok_or(DeviceError::MissingKey { server })?;
+    let secret = match keystore.load(server) {
+        Ok(Some(secret)) => secret,
+        Ok(None) => return Err(DeviceError::MissingKey { server }),
+        // The keystore words this for accounts; say which pairing it is.
+        Err(KeystoreError::Damaged { .. }) => return Err(DeviceError::DamagedKey { server }),
+        Err(error) => return Err(error.into()),
+    };
     DeviceSecret::from_secret(&secret).ok_or(DeviceError::DamagedKey { server })
 }
 
