@@ -225,9 +225,19 @@ async fn after_a_server_restart_the_device_reconnects_and_catches_up() {
     let record = device.pair(&service, "alice").await;
 
     server.kill();
-    device.wait_state(record.id, "reconnecting").await;
+    // Waits for a retry at least 2 s away, so the sign-in below is surely made while the device
+    // is not connected.
+    device
+        .next(|u| match u {
+            Update::ServersChanged(list) => {
+                list.iter().any(|s| s.id == record.id && s.retry_in >= Some(2)).then_some(())
+            }
+            _ => None,
+        })
+        .await;
     server.restart();
-    // Created while the device is still waiting to retry: it must come on reconnect.
+    // Created while the device is still waiting to retry: it must come on reconnect, which the
+    // wake-up makes immediate.
     let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
     assert_eq!(device.state(record.id), "reconnecting");
     device.supervisor.wake();
