@@ -75,3 +75,45 @@ impl History {
         self.file.write(&file)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn view(n: u128) -> RequestView {
+        let request = twofold_protocol::SigninRequest {
+            id: uuid::Uuid::from_u128(n),
+            server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
+            service: "Example".into(),
+            user: "alice".into(),
+            created_at: 10,
+            expires_at: 130,
+            ip: "203.0.113.9".parse().unwrap(),
+            location: twofold_protocol::Location::PrivateNetwork,
+            user_agent: String::new(),
+            device_description: "Firefox on Linux".into(),
+            mode: twofold_protocol::Mode::Push,
+            context: None,
+        };
+        RequestView::new(uuid::Uuid::from_u128(1), &request)
+    }
+
+    #[test]
+    fn the_history_keeps_the_newest_entries_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let history = History::new(dir.path());
+        for n in 0..(MAX_ENTRIES as u128 + 5) {
+            history.record(&view(n), HistoryOutcome::Allowed, 1000).unwrap();
+        }
+        let entries = History::new(dir.path()).entries().unwrap();
+        assert_eq!(entries.len(), MAX_ENTRIES);
+        assert_eq!(entries[0].request.id, uuid::Uuid::from_u128(5));
+        assert_eq!(entries.last().unwrap().request, view(MAX_ENTRIES as u128 + 4));
+        let json = serde_json::to_value(&entries[0]).unwrap();
+        assert_eq!(json["outcome"], "allowed");
+        assert_eq!(json["decided_at"], 1000);
+        assert_eq!(json["request"]["location"]["text"], "private network");
+    }
+}
