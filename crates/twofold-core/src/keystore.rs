@@ -7,6 +7,9 @@ use crate::Secret;
 
 /// The keyring service name under which Twofold stores account secrets.
 pub const SERVICE: &str = "twofold";
+/// The keyring service name of trusted-device keys (one entry per paired approval server), kept
+/// apart from account secrets so account listings and `twofold check` never see them.
+pub const DEVICE_KEY_SERVICE: &str = "twofold-device";
 /// The keyring attribute naming the vault an entry belongs to.
 pub const VAULT_ATTRIBUTE: &str = "twofold-vault";
 
@@ -95,6 +98,11 @@ impl Default for OsKeystore {
 }
 
 impl OsKeystore {
+    /// The OS keyring's trusted-device keys, under [`DEVICE_KEY_SERVICE`] rather than [`SERVICE`].
+    pub fn device_keys() -> Self {
+        Self { service: DEVICE_KEY_SERVICE.to_owned() }
+    }
+
     fn entry(&self, id: Uuid) -> Result<keyring::Entry, KeystoreError> {
         keyring::Entry::new(&self.service, &id.hyphenated().to_string()).map_err(from_keyring)
     }

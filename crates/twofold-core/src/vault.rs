@@ -442,12 +442,21 @@ fn lock(dir: &Path) -> Result<File, VaultError> {
     Ok(file)
 }
 
-/// Replaces `target` (in `dir`) with `bytes` atomically: temporary file, fsync, rename, fsync of
-/// the directory. Call with the lock held.
-fn replace_file(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
-    let temp = dir.join(format!("{TEMP_PREFIX}{}", std::process::id()));
+/// Replaces `target` (in `dir`) with `bytes` atomically: temporary file (readable by the user
+/// only), fsync, rename, fsync of the directory. Every small file Twofold rewrites goes through
+/// here. In the vault's directory, call with the vault's lock held: taking it removes leftover
+/// temporary files.
+pub fn replace_file(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    // Unique per process and call, so concurrent writers never share a temporary file.
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let temp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+    let mut options = OpenOptions::new();
+    options.create(true).truncate(true).write(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let result = (|| {
-        let mut out = OpenOptions::new().create(true).truncate(true).write(true).open(&temp)?;
+        let mut out = options.open(&temp)?;
         out.write_all(bytes)?;
         out.sync_all()?;
         fs::rename(&temp, target)?;

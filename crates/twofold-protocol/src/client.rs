@@ -92,6 +92,17 @@ fn refusal(status: StatusCode, bytes: &[u8]) -> ClientError {
     ClientError::Refused { status: status.as_u16(), body }
 }
 
+/// Sends a request whose success has no body (204).
+async fn send_expecting_no_body(request: RequestBuilder) -> Result<(), ClientError> {
+    let response = request.send().await.map_err(ClientError::Network)?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let bytes = response.bytes().await.map_err(ClientError::Network)?;
+    Err(refusal(status, &bytes))
+}
+
 async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientError> {
     read(request.send().await.map_err(ClientError::Network)?).await
 }
@@ -133,17 +144,7 @@ impl ServiceClient {
 
     /// Revokes a device: it receives no more requests and its decisions are refused.
     pub async fn revoke_device(&self, device: Uuid) -> Result<(), ClientError> {
-        let response = self
-            .request(Method::DELETE, &format!("v1/devices/{device}"))?
-            .send()
-            .await
-            .map_err(ClientError::Network)?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        let bytes = response.bytes().await.map_err(ClientError::Network)?;
-        Err(refusal(status, &bytes))
+        send_expecting_no_body(self.request(Method::DELETE, &format!("v1/devices/{device}"))?).await
     }
 
     /// Asks the user's devices to confirm a sign-in.
@@ -334,6 +335,15 @@ impl DeviceClient {
             // Keep-alives and events of later versions.
             _ => Ok(None),
         }
+    }
+
+    /// Unpairs: the server revokes this device, ending its stream and refusing its decisions.
+    pub async fn unpair(&self) -> Result<(), ClientError> {
+        let request = self
+            .http
+            .delete(join(&self.base, "v1/device")?)
+            .header(reqwest::header::AUTHORIZATION, self.authorization(AuthPurpose::Unpair)?);
+        send_expecting_no_body(request).await
     }
 
     /// Pending requests, for when a stream cannot be held; each signature is checked.

@@ -157,6 +157,8 @@ pub enum AuthPurpose {
     Stream,
     /// One poll for pending requests.
     Poll,
+    /// Unpairing: the device asks the server to revoke it.
+    Unpair,
 }
 
 impl AuthPurpose {
@@ -165,6 +167,7 @@ impl AuthPurpose {
         match self {
             Self::Stream => "stream",
             Self::Poll => "poll",
+            Self::Unpair => "unpair",
         }
     }
 }

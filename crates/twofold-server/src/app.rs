@@ -154,6 +154,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .route("/v1/signins/{id}", get(signins::state::<S>))
         .route("/v1/signins/{id}/verify", post(signins::verify::<S>))
         .route("/v1/signins/{id}/decision", post(delivery::decide::<S>))
+        .route("/v1/device", delete(delivery::unpair::<S>))
         .route("/v1/device/stream", get(delivery::stream::<S>))
         .route("/v1/device/requests", get(delivery::poll::<S>))
         .route("/v1/users/{user}/offline-code", post(offline::verify::<S>))

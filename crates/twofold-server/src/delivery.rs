@@ -122,6 +122,16 @@ fn step(device: &Device, event: &HubEvent) -> Step {
     }
 }
 
+/// `DELETE /v1/device`: the device unpairs itself; it is revoked as a service would revoke it.
+pub(crate) async fn unpair<S: Store>(
+    State(state): State<AppState<S>>,
+    headers: HeaderMap,
+) -> Result<axum::http::StatusCode, AppError> {
+    let device = authenticate(&state, &headers, AuthPurpose::Unpair).await?;
+    crate::pairing::revoke(&state, device.service_id, device.id).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
 /// `GET /v1/device/stream`: the device's pending requests, then every new request of its user
 /// and withdrawals, as server-sent events, until the device is revoked or disconnects.
 pub(crate) async fn stream<S: Store>(

@@ -234,9 +234,19 @@ pub(crate) async fn revoke_device<S: Store>(
     ServiceAuth(service): ServiceAuth,
     Param(id): Param<Uuid>,
 ) -> Result<StatusCode, AppError> {
+    revoke(&state, service.id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes device `id` of service `service_id`, audits it and ends its stream.
+pub(crate) async fn revoke<S: Store>(
+    state: &AppState<S>,
+    service_id: Uuid,
+    id: Uuid,
+) -> Result<(), AppError> {
     let state = state.get();
     let device =
-        state.store.revoke_device(service.id, id, state.clock.now()).await?.ok_or_else(|| {
+        state.store.revoke_device(service_id, id, state.clock.now()).await?.ok_or_else(|| {
             AppError::not_found("unknown_device", "no such device (or already revoked)")
         })?;
     state
@@ -256,5 +266,5 @@ pub(crate) async fn revoke_device<S: Store>(
         user: device.user.into(),
         kind: HubKind::Revoked { device: device.id },
     });
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }

@@ -376,3 +376,32 @@ async fn oversized_and_malformed_bodies_get_4xx_json() {
         assert_eq!(error_code(response).await, (400, code.into()), "{body}");
     }
 }
+
+#[tokio::test]
+async fn only_an_unpair_authentication_unpairs_and_then_the_device_is_refused() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let url = format!("{}v1/device", server.url);
+    let delete = |header: String| {
+        let url = url.clone();
+        async move {
+            reqwest::Client::new()
+                .delete(&url)
+                .header("authorization", header)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let stream = device.authorization(AuthPurpose::Stream).unwrap();
+    assert_eq!(error_code(delete(stream).await).await, (401, "wrong_purpose".into()));
+    assert_eq!(service.devices("alice").await.unwrap().devices.len(), 1);
+
+    device.unpair().await.unwrap();
+    assert!(service.devices("alice").await.unwrap().devices.is_empty());
+    let (status, code) = refusal(device.events().await.err().unwrap());
+    assert_eq!((status, code.as_str()), (403, "device_revoked"));
+    let (status, code) = refusal(device.unpair().await.unwrap_err());
+    assert_eq!((status, code.as_str()), (403, "device_revoked"));
+}

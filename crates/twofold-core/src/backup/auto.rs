@@ -13,7 +13,7 @@
 //! [`Vault::reconcile`] does not take it for an orphaned account secret).
 
 use std::fs;
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read as _};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,7 @@ use super::{BackupError, Header, KdfCost, Sealing};
 use crate::Secret;
 use crate::import::Password;
 use crate::keystore::{Keystore, KeystoreError};
-use crate::vault::{Vault, VaultError};
+use crate::vault::{Vault, VaultError, replace_file};
 
 /// Name of the settings file inside the data directory.
 pub const SETTINGS_FILE: &str = "backup-settings.json";
@@ -327,28 +327,6 @@ fn create_private_dir(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)
-}
-
-/// Writes `path` atomically (temporary file in `dir`, fsync, rename), readable by the user only.
-fn replace_file(dir: &Path, path: &Path, bytes: &[u8]) -> io::Result<()> {
-    // Unique per process and call, so concurrent writers never share a temporary file.
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = dir.join(format!(".tmp-backup-{}-{n}", std::process::id()));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let result = (|| {
-        let mut file = options.open(&temp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&temp);
-    }
-    result
 }
 
 #[cfg(test)]

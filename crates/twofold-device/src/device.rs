@@ -1,0 +1,281 @@
+//! The device: its paired servers, their keys in the keyring, the requests on screen.
+
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use twofold_core::keystore::{Keystore, KeystoreError};
+use twofold_protocol::client::{ClientError, Clock, DeviceClient};
+use twofold_protocol::{LinkError, SigninRequest};
+use uuid::Uuid;
+
+use crate::files::JsonFile;
+use crate::history::{History, HistoryEntry, HistoryOutcome};
+use crate::secret;
+use crate::servers::{ServerRecord, ServersFile};
+use crate::view::RequestView;
+
+/// Why a device operation failed, in words for the user. Never carries a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeviceError {
+    /// The pairing link is unusable.
+    #[error(transparent)]
+    Link(#[from] LinkError),
+    /// The server refused the pairing or could not be reached.
+    #[error("pairing failed: {0}")]
+    Pairing(#[source] ClientError),
+    /// The server refused or could not be reached.
+    #[error(transparent)]
+    Server(ClientError),
+    /// A file of the device could not be read or written.
+    #[error("could not {action} {}: {source}", path.display())]
+    Io {
+        /// What was being done.
+        action: &'static str,
+        /// The file.
+        path: PathBuf,
+        /// Why it failed.
+        #[source]
+        source: io::Error,
+    },
+    /// A file of the device is not what this app writes.
+    #[error("{} is damaged ({reason}); move it away to start over", path.display())]
+    Damaged {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A file written by a newer version of the app.
+    #[error("{} was written by a newer Twofold: update the app", path.display())]
+    NewerFormat {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The keyring failed.
+    #[error(transparent)]
+    Keystore(#[from] KeystoreError),
+    /// The keyring has no key for a paired server.
+    #[error("the keyring has no device key for paired server {server}: unpair it and pair again")]
+    MissingKey {
+        /// The paired server.
+        server: Uuid,
+    },
+    /// The keyring entry of a paired server is not a device key.
+    #[error("the keyring entry of paired server {server} is damaged: unpair it and pair again")]
+    DamagedKey {
+        /// The paired server.
+        server: Uuid,
+    },
+    /// No paired server has this id.
+    #[error("no paired server has the id {0}")]
+    UnknownServer(Uuid),
+    /// The server gave an offline-code seed that is not base32.
+    #[error("the server sent a malformed offline-code seed; pairing was undone")]
+    BadOfflineSeed,
+    /// The operating system gave no random bytes.
+    #[error("the operating system could not provide random bytes")]
+    Randomness,
+    /// A background task failed.
+    #[error("an internal task failed: {0}")]
+    Task(String),
+}
+
+/// A request on screen: verified, not yet answered, not expired.
+#[derive(Debug, Clone)]
+pub(crate) struct Shown {
+    /// The paired server it came from.
+    pub(crate) server: Uuid,
+    /// Exactly what the server signed; the decision's digest is over this.
+    pub(crate) request: SigninRequest,
+}
+
+/// The offline verification code of a paired server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OfflineCode {
+    /// Six digits.
+    pub code: String,
+    /// Seconds until it changes.
+    pub seconds_left: u64,
+    /// Seconds each code lasts.
+    pub period: u64,
+}
+
+/// What unpairing did.
+#[derive(Debug)]
+pub struct Unpaired {
+    /// Why the server could not be told, if it could not: the device stops listening anyway,
+    /// and the service can still revoke it.
+    pub revoke_failed: Option<DeviceError>,
+}
+
+/// The trusted device: paired servers in `servers.json`, keys in the keyring.
+pub struct Device<K> {
+    pub(crate) keystore: Arc<K>,
+    dir: PathBuf,
+    servers: JsonFile,
+    servers_lock: Mutex<()>,
+    pub(crate) history: History,
+    shown: Mutex<HashMap<Uuid, Shown>>,
+    pub(crate) clock: Clock,
+}
+
+impl<K> std::fmt::Debug for Device<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves consistent data: maps and unit.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<K: Keystore + Send + Sync + 'static> Device<K> {
+    /// The device whose files are in `dir` (created, private to the user), keys in `keystore`.
+    pub fn open(dir: impl Into<PathBuf>, keystore: K) -> Result<Self, DeviceError> {
+        let dir = dir.into();
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(&dir).map_err(|source| DeviceError::Io {
+            action: "create",
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(Self {
+            keystore: Arc::new(keystore),
+            servers: JsonFile::new(&dir, "servers.json"),
+            history: History::new(&dir),
+            dir,
+            servers_lock: Mutex::new(()),
+            shown: Mutex::new(HashMap::new()),
+            clock: Arc::new(|| {
+                SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+            }),
+        })
+    }
+
+    /// The same device with another clock (tests that move time).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The directory of the device's files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The current time, Unix seconds.
+    pub(crate) fn now(&self) -> u64 {
+        (self.clock)()
+    }
+
+    /// The paired servers, oldest first.
+    pub fn servers(&self) -> Result<Vec<ServerRecord>, DeviceError> {
+        Ok(self.servers.read::<ServersFile>()?.servers)
+    }
+
+    /// The paired server `id`.
+    pub fn server(&self, id: Uuid) -> Result<ServerRecord, DeviceError> {
+        self.servers()?.into_iter().find(|s| s.id == id).ok_or(DeviceError::UnknownServer(id))
+    }
+
+    /// Changes the server list under the lock; `change` returns what to give back.
+    pub(crate) fn change_servers<T>(
+        &self,
+        change: impl FnOnce(&mut Vec<ServerRecord>) -> T,
+    ) -> Result<T, DeviceError> {
+        let _guard = lock(&self.servers_lock);
+        let mut file: ServersFile = self.servers.read()?;
+        let result = change(&mut file.servers);
+        self.servers.write(&file)?;
+        Ok(result)
+    }
+
+    /// Runs a keyring call off the async runtime: Secret Service calls block on D-Bus.
+    pub(crate) async fn with_keystore<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&K) -> Result<T, DeviceError> + Send + 'static,
+    ) -> Result<T, DeviceError> {
+        let keystore = self.keystore.clone();
+        tokio::task::spawn_blocking(move || call(&keystore))
+            .await
+            .map_err(|e| DeviceError::Task(e.to_string()))?
+    }
+
+    /// A protocol client of `server` holding the device key, loaded from the keyring into memory
+    /// (zeroized when the last client is dropped).
+    pub(crate) async fn client(&self, server: &ServerRecord) -> Result<DeviceClient, DeviceError> {
+        let id = server.id;
+        let loaded = self.with_keystore(move |k| secret::load(k, id)).await?;
+        let client = DeviceClient::new(&server.server_url, loaded.key, server.server_key)
+            .map_err(DeviceError::Server)?;
+        Ok(client.with_clock(self.clock.clone()))
+    }
+
+    /// The offline verification code of paired server `id` now.
+    pub async fn offline_code(&self, id: Uuid) -> Result<OfflineCode, DeviceError> {
+        self.server(id)?;
+        let loaded = self.with_keystore(move |k| secret::load(k, id)).await?;
+        let now = self.now();
+        let period = twofold_protocol::offline::STEP;
+        Ok(OfflineCode {
+            code: twofold_protocol::offline::code_at(&loaded.offline_seed, now),
+            seconds_left: period - now % period,
+            period,
+        })
+    }
+
+    /// Past requests, oldest first.
+    pub fn history(&self) -> Result<Vec<HistoryEntry>, DeviceError> {
+        self.history.entries()
+    }
+
+    /// Records how a request ended; a history that cannot be written is logged, not fatal.
+    pub(crate) fn remember(&self, shown: &Shown, outcome: HistoryOutcome) {
+        let view = RequestView::new(shown.server, &shown.request);
+        if let Err(error) = self.history.record(&view, outcome, self.now()) {
+            tracing::warn!(%error, "could not write the approval history");
+        }
+    }
+
+    /// The requests on screen, oldest first.
+    pub fn shown(&self) -> Vec<RequestView> {
+        let mut views: Vec<RequestView> =
+            lock(&self.shown).values().map(|s| RequestView::new(s.server, &s.request)).collect();
+        views.sort_by_key(|v| (v.created_at, v.id));
+        views
+    }
+
+    /// Puts a verified request on screen; false when it already is.
+    pub(crate) fn show(&self, server: Uuid, request: SigninRequest) -> bool {
+        let mut shown = lock(&self.shown);
+        if shown.contains_key(&request.id) {
+            return false;
+        }
+        shown.insert(request.id, Shown { server, request });
+        true
+    }
+
+    /// The request `id` on screen, if it is.
+    pub(crate) fn shown_request(&self, id: Uuid) -> Option<Shown> {
+        lock(&self.shown).get(&id).cloned()
+    }
+
+    /// Takes request `id` off the screen.
+    pub(crate) fn unshow(&self, id: Uuid) -> Option<Shown> {
+        lock(&self.shown).remove(&id)
+    }
+
+    /// The ids of the requests of `server` on screen.
+    pub(crate) fn shown_ids(&self, server: Uuid) -> Vec<Uuid> {
+        lock(&self.shown).values().filter(|s| s.server == server).map(|s| s.request.id).collect()
+    }
+}

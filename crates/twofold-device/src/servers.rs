@@ -1,0 +1,115 @@
+//! The paired servers: what the device remembers of each pairing (no secret: the key is in the
+//! keyring), and how the UI lists them.
+
+use serde::{Deserialize, Serialize};
+use twofold_protocol::PublicKey;
+use uuid::Uuid;
+
+use crate::connection::ConnectionState;
+
+/// One pairing, as stored in `servers.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRecord {
+    /// This pairing's identity on the device (also its keyring entry).
+    pub id: Uuid,
+    /// The server's base URL.
+    pub server_url: String,
+    /// The service the device was paired for.
+    pub service: String,
+    /// The user the device belongs to on that service.
+    pub user: String,
+    /// The device's identity on the server.
+    pub device_id: Uuid,
+    /// The server key pinned at pairing: every request must be signed by it.
+    pub server_key: PublicKey,
+    /// When the pairing was made, Unix seconds.
+    pub paired_at: u64,
+}
+
+/// The body of `servers.json`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub(crate) struct ServersFile {
+    pub(crate) servers: Vec<ServerRecord>,
+}
+
+/// A paired server as the UI lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PairedServer {
+    /// The pairing's identity.
+    pub id: Uuid,
+    /// The server's base URL.
+    pub server_url: String,
+    /// The service.
+    pub service: String,
+    /// The pinned server key's fingerprint in groups of four.
+    pub fingerprint: String,
+    /// When the pairing was made, Unix seconds.
+    pub paired_at: u64,
+    /// "connected", "reconnecting", "revoked" or "stopped".
+    pub state: &'static str,
+    /// Seconds until the next connection attempt, while reconnecting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_in: Option<u64>,
+}
+
+impl PairedServer {
+    /// The view of `record` in `state` at `now` (Unix seconds).
+    pub fn new(record: &ServerRecord, state: &ConnectionState, now: u64) -> Self {
+        let retry_in = match state {
+            ConnectionState::Reconnecting { retry_at: Some(at), .. } => {
+                Some(at.saturating_sub(now))
+            }
+            _ => None,
+        };
+        Self {
+            id: record.id,
+            server_url: record.server_url.clone(),
+            service: record.service.clone(),
+            fingerprint: record.server_key.fingerprint().to_string(),
+            paired_at: record.paired_at,
+            state: state.name(),
+            retry_in,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn the_ui_shape_has_exactly_the_expected_fields() {
+        let record = ServerRecord {
+            id: Uuid::from_u128(1),
+            server_url: "https://approve.example/".into(),
+            service: "Example Mail".into(),
+            user: "alice".into(),
+            device_id: Uuid::from_u128(2),
+            server_key: twofold_protocol::KeyPair::from_seed(&[1; 32]).public(),
+            paired_at: 100,
+        };
+        let state = ConnectionState::Reconnecting { attempt: 2, retry_at: Some(110) };
+        let json = serde_json::to_value(PairedServer::new(&record, &state, 104)).unwrap();
+        let fingerprint = json["fingerprint"].as_str().unwrap();
+        assert_eq!(fingerprint.len(), 39, "{fingerprint}");
+        assert!(fingerprint.split('-').all(|g| g.len() == 4), "{fingerprint}");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "id": "00000000-0000-0000-0000-000000000001",
+                "server_url": "https://approve.example/",
+                "service": "Example Mail",
+                "fingerprint": fingerprint,
+                "paired_at": 100,
+                "state": "reconnecting",
+                "retry_in": 6,
+            })
+        );
+        let connected = PairedServer::new(&record, &ConnectionState::Connected, 104);
+        let json = serde_json::to_value(connected).unwrap();
+        assert_eq!(json["state"], "connected");
+        assert!(json.get("retry_in").is_none());
+    }
+}

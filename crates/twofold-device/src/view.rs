@@ -1,0 +1,148 @@
+//! What the UI shows of a sign-in request, in the JSON shape the web UI reads.
+
+use serde::{Deserialize, Serialize};
+use twofold_protocol::{Location, Mode, SigninRequest};
+use uuid::Uuid;
+
+/// The approximate place of a sign-in, for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LocationView {
+    /// "near Berlin, Berlin, Germany", "private network" or "unknown location".
+    pub text: String,
+    /// Latitude, when the request carries one.
+    pub lat: Option<f64>,
+    /// Longitude, when the request carries one.
+    pub lon: Option<f64>,
+}
+
+/// A sign-in request as the UI shows it; built only from a request whose signature verified.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequestView {
+    /// The paired server it came from.
+    pub server: Uuid,
+    /// The request's identity.
+    pub id: Uuid,
+    /// The service being signed in to.
+    pub service: String,
+    /// The user, as the service names them.
+    pub user: String,
+    /// "push", "number" or "code".
+    pub mode: Mode,
+    /// Where the sign-in comes from.
+    pub location: LocationView,
+    /// The sign-in's address.
+    pub ip: String,
+    /// "Firefox on Windows".
+    pub device: String,
+    /// When the request was made, Unix seconds.
+    pub created_at: u64,
+    /// When it stops accepting decisions, Unix seconds.
+    pub expires_at: u64,
+    /// Credit the location's source requires; `None` while requests do not say their source.
+    pub attribution: Option<String>,
+}
+
+impl RequestView {
+    /// The view of `request`, received from paired server `server`.
+    pub fn new(server: Uuid, request: &SigninRequest) -> Self {
+        Self {
+            server,
+            id: request.id,
+            service: request.service.clone(),
+            user: request.user.clone(),
+            mode: request.mode,
+            // Requests carry place names only: no coordinates and no database name yet.
+            location: LocationView { text: location_text(&request.location), lat: None, lon: None },
+            ip: request.ip.to_string(),
+            device: request.device_description.clone(),
+            created_at: request.created_at,
+            expires_at: request.expires_at,
+            attribution: None,
+        }
+    }
+}
+
+/// "near City, Region, Country" with the parts known, "private network" or "unknown location".
+fn location_text(location: &Location) -> String {
+    match location {
+        Location::PrivateNetwork => "private network".into(),
+        Location::Place { city, region, country, country_code } => {
+            let mut parts: Vec<&str> = Vec::new();
+            for part in [city.as_ref(), region.as_ref(), country.as_ref().or(country_code.as_ref())]
+            {
+                // The region often repeats the city ("Berlin, Berlin"): that is how the UI
+                // shows it, so only empty parts are skipped.
+                if let Some(part) = part.map(|p| p.trim()).filter(|p| !p.is_empty()) {
+                    parts.push(part);
+                }
+            }
+            if parts.is_empty() {
+                "unknown location".into()
+            } else {
+                format!("near {}", parts.join(", "))
+            }
+        }
+        Location::Unknown => "unknown location".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn place(city: Option<&str>, region: Option<&str>, country: Option<&str>) -> Location {
+        Location::Place {
+            city: city.map(Into::into),
+            region: region.map(Into::into),
+            country: country.map(Into::into),
+            country_code: Some("DE".into()),
+        }
+    }
+
+    #[test]
+    fn locations_read_as_the_ui_words_them() {
+        let text = location_text(&place(Some("Berlin"), Some("Berlin"), Some("Germany")));
+        assert_eq!(text, "near Berlin, Berlin, Germany");
+        assert_eq!(location_text(&place(None, Some(" "), Some("Germany"))), "near Germany");
+        assert_eq!(location_text(&place(None, None, None)), "near DE");
+        assert_eq!(location_text(&Location::PrivateNetwork), "private network");
+        assert_eq!(location_text(&Location::Unknown), "unknown location");
+    }
+
+    #[test]
+    fn the_ui_shape_has_exactly_the_expected_fields() {
+        let request = SigninRequest {
+            id: Uuid::from_u128(7),
+            server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
+            service: "Example Mail".into(),
+            user: "alice".into(),
+            created_at: 1000,
+            expires_at: 1120,
+            ip: "203.0.113.9".parse().unwrap(),
+            location: place(Some("Berlin"), Some("Berlin"), Some("Germany")),
+            user_agent: "Mozilla/5.0".into(),
+            device_description: "Firefox on Windows".into(),
+            mode: Mode::Number,
+            context: None,
+        };
+        let json = serde_json::to_value(RequestView::new(Uuid::from_u128(1), &request)).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "server": "00000000-0000-0000-0000-000000000001",
+                "id": "00000000-0000-0000-0000-000000000007",
+                "service": "Example Mail",
+                "user": "alice",
+                "mode": "number",
+                "location": {"text": "near Berlin, Berlin, Germany", "lat": null, "lon": null},
+                "ip": "203.0.113.9",
+                "device": "Firefox on Windows",
+                "created_at": 1000,
+                "expires_at": 1120,
+                "attribution": null,
+            })
+        );
+    }
+}

@@ -1,0 +1,378 @@
+//! The trusted device against a real server on loopback (temp SQLite) and the real keyring
+//! (gnome-keyring under `scripts/with-services`).
+
+#![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
+
+mod support;
+
+use std::time::Duration;
+
+use support::{Server, TestDevice, keyring_listing, signin};
+use twofold_core::keystore::{Keystore as _, OsKeystore};
+use twofold_device::approval::Decided;
+use twofold_device::connection::WithdrawReason;
+use twofold_device::history::HistoryOutcome;
+use twofold_device::{DecideError, Update};
+use twofold_protocol::api::Status;
+use twofold_protocol::{Answer, Mode};
+
+/// Every file under `dir`, with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push((path.clone(), std::fs::read(&path).unwrap()));
+        }
+    }
+    found
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn pairing_keeps_the_private_key_in_the_keyring_and_nowhere_on_disk() {
+    let server = Server::start();
+    let service = server.service("Example Mail");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    assert_eq!(record.user, "alice");
+    assert_eq!(record.service, "Example Mail");
+    assert_eq!(record.server_key, server.key.public());
+
+    let listing = keyring_listing();
+    assert!(listing.contains(&record.id.to_string()), "{listing}");
+    assert!(
+        listing.contains("Twofold: trusted-device key for Example Mail (127.0.0.1)"),
+        "{listing}"
+    );
+
+    // The key the server registered is the one in the keyring, and no file holds it.
+    let stored = OsKeystore::device_keys().load(record.id).unwrap().unwrap();
+    let seed = &stored.expose()[..32];
+    let key = twofold_protocol::KeyPair::from_seed(seed.try_into().unwrap());
+    let devices = service.devices("alice").await.unwrap().devices;
+    assert_eq!(devices.len(), 1);
+    assert_eq!(devices[0].fingerprint, key.public().fingerprint());
+    let encodings = [
+        data_encoding::BASE32_NOPAD.encode(seed),
+        data_encoding::BASE64URL_NOPAD.encode(seed),
+        data_encoding::BASE64.encode(seed),
+        data_encoding::HEXLOWER.encode(seed),
+    ];
+    let on_disk = files(device.dir.path());
+    assert!(!on_disk.is_empty());
+    for (path, bytes) in on_disk {
+        assert!(!bytes.windows(32).any(|w| w == seed), "{} holds the raw key", path.display());
+        let text = String::from_utf8_lossy(&bytes);
+        for encoded in &encodings {
+            assert!(!text.contains(encoded.as_str()), "{} holds the key", path.display());
+        }
+    }
+    let listed = device.supervisor.servers().unwrap();
+    assert_eq!(listed[0].fingerprint, server.key.public().fingerprint().to_string());
+    assert_eq!(listed[0].state, "connected");
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_failed_pairing_leaves_no_key_and_no_server() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let device = TestDevice::new();
+    let link = service.create_pairing("alice").await.unwrap().link;
+    device.supervisor.pair(&link, "First").await.unwrap();
+    let before = keyring_listing();
+    // The link is single use: the second pairing is refused after the key was stored.
+    let err = device.supervisor.pair(&link, "Second").await.unwrap_err();
+    assert!(err.to_string().contains("already used"), "{err}");
+    assert_eq!(device.device().servers().unwrap().len(), 1);
+    assert_eq!(keyring_listing(), before);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_verified_request_reaches_the_channel_and_allow_reaches_the_service() {
+    let server = Server::start();
+    let service = server.service("Example Mail");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let waiting = {
+        let service = service.clone();
+        tokio::spawn(async move { service.signin(created.id, Some(20)).await.unwrap() })
+    };
+    let view = device.next_request().await;
+    assert_eq!((view.id, view.server), (created.id, record.id));
+    assert_eq!(view.service, "Example Mail");
+    assert_eq!(view.user, "alice");
+    assert_eq!(view.device, "Firefox on Windows 10");
+    assert_eq!(view.ip, "203.0.113.7");
+    assert_eq!(view.location.text, "unknown location");
+    assert_eq!(device.device().shown(), std::slice::from_ref(&view));
+
+    let outcome = device.device().decide(view.id, Answer::Allow, None).await.unwrap();
+    assert_eq!((outcome.status, outcome.code), (Decided::Allowed, None));
+    assert_eq!(waiting.await.unwrap().status, Status::Allowed);
+    assert!(device.device().shown().is_empty());
+    let history = device.device().history().unwrap();
+    assert_eq!(history.len(), 1);
+    assert_eq!((history[0].request.id, history[0].outcome), (view.id, HistoryOutcome::Allowed));
+    // Answered once: a second answer is refused here, before the server.
+    let again = device.device().decide(view.id, Answer::Deny, None).await.unwrap_err();
+    assert!(matches!(again, DecideError::NotShown), "{again}");
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn deny_then_report_lock_the_user_out() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    device.pair(&service, "alice").await;
+
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let view = device.next_request().await;
+    let outcome = device.device().decide(view.id, Answer::Deny, None).await.unwrap();
+    assert_eq!(outcome.status, Decided::Denied);
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Denied);
+
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let view = device.next_request().await;
+    let outcome = device.device().decide(view.id, Answer::Report, None).await.unwrap();
+    assert_eq!(outcome.status, Decided::Reported);
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Reported);
+
+    let locked = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    assert_eq!(locked.status, Status::Locked);
+    let outcomes: Vec<_> = device.device().history().unwrap().iter().map(|e| e.outcome).collect();
+    assert_eq!(outcomes, [HistoryOutcome::Denied, HistoryOutcome::Reported]);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn number_mode_allows_with_the_right_number_only() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    device.pair(&service, "alice").await;
+
+    let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
+    let number = created.number.unwrap();
+    let view = device.next_request().await;
+    let err = device.device().decide(view.id, Answer::Allow, None).await.unwrap_err();
+    assert!(matches!(err, DecideError::NumberNeeded), "{err}");
+    let outcome = device.device().decide(view.id, Answer::Allow, Some(number)).await.unwrap();
+    assert_eq!(outcome.status, Decided::Allowed);
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Allowed);
+
+    let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
+    let wrong = if created.number == Some(10) { 11 } else { 10 };
+    let view = device.next_request().await;
+    let err = device.device().decide(view.id, Answer::Allow, Some(wrong)).await.unwrap_err();
+    assert!(matches!(err, DecideError::WrongNumber), "{err}");
+    assert!(err.to_string().contains("not the number"), "{err}");
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Denied);
+    assert!(device.device().shown().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn code_mode_gives_the_code_the_service_verifies() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    device.pair(&service, "alice").await;
+    let created = service.create_signin(&signin("alice", Mode::Code)).await.unwrap();
+    let view = device.next_request().await;
+    let outcome = device.device().decide(view.id, Answer::Allow, None).await.unwrap();
+    let code = outcome.code.unwrap();
+    let expires = outcome.code_expires_at.unwrap();
+    assert!(expires >= view.expires_at, "{expires} {}", view.expires_at);
+    assert!(service.verify_code(created.id, &code).await.unwrap().verified);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn an_unanswered_request_expires_off_the_screen() {
+    let server = Server::start_with(|s| s.request_lifetime = 2);
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let view = device.next_request().await;
+    let gone = device
+        .next(|u| match u {
+            Update::Withdrawn(w) => Some(w),
+            _ => None,
+        })
+        .await;
+    assert_eq!((gone.server, gone.request), (record.id, view.id));
+    assert_eq!(gone.reason, WithdrawReason::Expired);
+    let err = device.device().decide(view.id, Answer::Allow, None).await.unwrap_err();
+    assert!(matches!(err, DecideError::NotShown), "{err}");
+    assert_eq!(device.device().history().unwrap()[0].outcome, HistoryOutcome::Expired);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn after_a_server_restart_the_device_reconnects_and_catches_up() {
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+
+    server.kill();
+    // Waits for a retry at least 2 s away, so the sign-in below is surely made while the device
+    // is not connected.
+    device
+        .next(|u| match u {
+            Update::ServersChanged(list) => {
+                list.iter().any(|s| s.id == record.id && s.retry_in >= Some(2)).then_some(())
+            }
+            _ => None,
+        })
+        .await;
+    server.restart();
+    // Created while the device is still waiting to retry: it must come on reconnect, which the
+    // wake-up makes immediate.
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    assert_eq!(device.state(record.id), "reconnecting");
+    device.supervisor.wake();
+    let view = device.next_request().await;
+    assert_eq!(view.id, created.id);
+    assert_eq!(device.state(record.id), "connected");
+    let outcome = device.device().decide(view.id, Answer::Allow, None).await.unwrap();
+    assert_eq!(outcome.status, Decided::Allowed);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_request_answered_elsewhere_is_withdrawn() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut laptop = TestDevice::new();
+    let mut desktop = TestDevice::new();
+    laptop.pair(&service, "alice").await;
+    let on_desktop = desktop.pair(&service, "alice").await;
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let view = laptop.next_request().await;
+    desktop.next_request().await;
+    laptop.device().decide(view.id, Answer::Allow, None).await.unwrap();
+    let gone = desktop
+        .next(|u| match u {
+            Update::Withdrawn(w) => Some(w),
+            _ => None,
+        })
+        .await;
+    assert_eq!((gone.server, gone.request), (on_desktop.id, created.id));
+    assert_eq!(gone.reason, WithdrawReason::Answered);
+    assert!(desktop.device().shown().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
+    use axum::response::sse::{Event, Sse};
+    use futures_util::StreamExt as _;
+    use twofold_protocol::{KeyPair, Signed, SigninRequest};
+
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    server.kill();
+    device.wait_state(record.id, "reconnecting").await;
+
+    // In the server's place, on its port: a stream that sends a request signed by another key
+    // (naming the pinned server), then one signed by the real server key.
+    let request = |n: u128| SigninRequest {
+        id: uuid::Uuid::from_u128(n),
+        server: server.key.public().fingerprint(),
+        service: "Example".into(),
+        user: "alice".into(),
+        created_at: 1,
+        expires_at: u64::MAX / 2,
+        ip: "203.0.113.7".parse().unwrap(),
+        location: twofold_protocol::Location::Unknown,
+        user_agent: String::new(),
+        device_description: "Firefox on Windows".into(),
+        mode: Mode::Push,
+        context: None,
+    };
+    let forged = Signed::sign(request(1), &KeyPair::from_seed(&[66; 32]));
+    let genuine = Signed::sign(request(2), &server.key);
+    let events = [forged, genuine].map(|signed| {
+        let data = serde_json::to_string(&signed).unwrap();
+        Ok::<_, std::convert::Infallible>(Event::default().event("request").data(data))
+    });
+    let stream = futures_util::stream::iter(events).chain(futures_util::stream::pending());
+    let sse = Sse::new(stream);
+    let shared = std::sync::Arc::new(tokio::sync::Mutex::new(Some(sse)));
+    let router = axum::Router::new().route(
+        "/v1/device/stream",
+        axum::routing::get(move || {
+            let shared = shared.clone();
+            async move { shared.lock().await.take().unwrap() }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind(server.addr).await.unwrap();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+
+    device.supervisor.wake();
+    let view = device.next_request().await;
+    assert_eq!(view.id, uuid::Uuid::from_u128(2), "the genuine one, and only it");
+    let late = tokio::time::timeout(Duration::from_millis(500), device.next_request()).await;
+    assert!(late.is_err(), "another request arrived: {late:?}");
+    assert_eq!(device.device().shown().len(), 1);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn unpairing_revokes_on_the_server_and_deletes_the_key() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    assert_eq!(service.devices("alice").await.unwrap().devices.len(), 1);
+
+    let unpaired = device.supervisor.unpair(record.id).await.unwrap();
+    assert!(unpaired.revoke_failed.is_none(), "{:?}", unpaired.revoke_failed);
+    assert!(service.devices("alice").await.unwrap().devices.is_empty());
+    assert!(!keyring_listing().contains(&record.id.to_string()));
+    assert!(OsKeystore::device_keys().load(record.id).unwrap().is_none());
+    assert!(device.supervisor.servers().unwrap().is_empty());
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_device_the_service_revoked_shows_as_revoked() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    service.revoke_device(record.device_id).await.unwrap();
+    device.wait_state(record.id, "revoked").await;
+    // Unpairing still works: the server cannot be told, and that is said.
+    let unpaired = device.supervisor.unpair(record.id).await.unwrap();
+    assert!(unpaired.revoke_failed.is_some());
+    assert!(OsKeystore::device_keys().load(record.id).unwrap().is_none());
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn the_offline_code_is_the_one_the_service_accepts() {
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    let code = device.device().offline_code(record.id).await.unwrap();
+    assert_eq!(code.period, 30);
+    assert!((1..=30).contains(&code.seconds_left), "{}", code.seconds_left);
+    let verified = service.verify_offline_code("alice", &code.code).await.unwrap();
+    // The server accepts a step either side, so a step boundary in between does no harm.
+    assert!(verified.verified, "code {} refused", code.code);
+    assert_eq!(verified.device_id, Some(record.device_id));
+}
