@@ -14,10 +14,11 @@ BUILD_PACKAGES=(
 )
 
 # What scripts/with-services starts. xauth is only "recommended" by xvfb, so it is named. at-spi2-core
-# lets GTK find its accessibility bus instead of warning. Notifications (dunst) come with a later issue:
-# add `dunst` here and start it in scripts/with-services.
+# lets GTK find its accessibility bus instead of warning.
 SERVICE_PACKAGES=(
   xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver at-spi2-core
+  # Desktop notifications: the daemon (dunstctl comes with it), and notify-send for its own test.
+  dunst libnotify-bin
   # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
   xclip imagemagick
 )

@@ -175,7 +175,7 @@ pub async fn screen_png() -> TestResult<Vec<u8>> {
     Ok(output.stdout)
 }
 
-/// The standard output of an X client that answers at once.
+/// The standard output of a client (X, D-Bus) that answers at once.
 async fn x_output(program: &str, args: &[&str]) -> TestResult<String> {
     let run = Command::new(program).args(args).stdin(Stdio::null()).kill_on_drop(true).output();
     let output = tokio::time::timeout(Duration::from_secs(5), run).await??;
@@ -301,4 +301,177 @@ where
         ensure!(start.elapsed() < within, "{what} (waited {within:?})");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A desktop notification as the test services' dunst received it (see scripts/with-services).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    /// dunst's id: the one `Notify` returned to the sender.
+    pub id: u32,
+    /// The sender's application name.
+    pub app_name: String,
+    /// The title line.
+    pub summary: String,
+    /// The text under the title, as sent.
+    pub body: String,
+    /// `LOW`, `NORMAL` or `CRITICAL`.
+    pub urgency: String,
+    /// Whether it is on the screen still (not closed, expired or acted on).
+    pub displayed: bool,
+    /// Its actions, in menu order; dunst's menu lists only those of displayed notifications.
+    pub actions: Vec<NotificationAction>,
+}
+
+/// One action of a displayed notification, as dunst's context menu offers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationAction {
+    /// The key the sender gets back in `ActionInvoked` (`allow`).
+    pub key: String,
+    /// What the person reads (`Don't Allow`).
+    pub label: String,
+    /// The whole menu line (`#Don't Allow (Sign in?) [2,deny]`): what `invoke_action` matches.
+    pub menu_line: String,
+}
+
+/// How long dunst may take to hand its context menu to the chooser. It never does when no displayed
+/// notification has an action, so this is also what listing such notifications costs.
+const MENU_WAIT: Duration = Duration::from_secs(1);
+
+/// Every notification dunst has received in this run, oldest first. dunst 1.9 has no command listing
+/// the displayed ones (`dunstctl history` holds only closed ones, without urgency), so the fields come
+/// from the record a dunst rule script writes for each notification, `displayed` from the history,
+/// and the actions from the lines of dunst's context menu, opened with nothing chosen.
+pub async fn notifications() -> TestResult<Vec<Notification>> {
+    let shown = env("TWOFOLD_DUNST_SHOWN")?;
+    let closed = closed_ids().await?;
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(&shown)? {
+        let dir = entry?.path();
+        // The script writes `ID.new` first and renames it: only whole records have a numeric name.
+        let Some(id) = dir.file_name().and_then(|n| n.to_str()).and_then(|n| n.parse().ok()) else {
+            continue;
+        };
+        let field = |name: &str| std::fs::read_to_string(dir.join(name));
+        found.push(Notification {
+            id,
+            app_name: field("appname")?,
+            summary: field("summary")?,
+            body: field("body")?,
+            urgency: field("urgency")?,
+            displayed: !closed.contains(&id),
+            actions: Vec::new(),
+        });
+    }
+    found.sort_by_key(|n| n.id);
+    if found.iter().any(|n| n.displayed) {
+        for line in menu_lines().await? {
+            let Some((id, action)) = parse_menu_line(&line, &found) else { continue };
+            if let Some(notification) = found.iter_mut().find(|n| n.id == id) {
+                notification.actions.push(action);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Waits until dunst has received a notification for which `pred` holds, and returns it.
+pub async fn wait_for_notification(
+    pred: impl Fn(&Notification) -> bool,
+    within: Duration,
+) -> TestResult<Notification> {
+    eventually(within, "no such notification", || async {
+        Ok(notifications().await?.into_iter().find(|n| pred(n)))
+    })
+    .await
+}
+
+/// Picks the first context menu line containing `matching` (e.g. `[7,deny]`, or `,deny]`: not
+/// `Deny`, which `Don't Allow` also contains) as a person picks it from dunst's menu, and returns the
+/// id of its notification once dunst has closed it.
+pub async fn invoke_action(matching: &str) -> TestResult<u32> {
+    let lines = menu_lines().await?;
+    let line = lines.iter().find(|line| line.contains(matching));
+    let Some((id, _)) = line.and_then(|line| parse_menu_line(line, &[])) else {
+        return Err(format!("no notification action matches {matching:?} in {lines:?}").into());
+    };
+    // The chooser reads this once, on the next menu, and prints the same first matching line.
+    let choice = env("TWOFOLD_DUNST_CHOICE")?;
+    std::fs::write(&choice, matching)?;
+    let taken =
+        open_menu_until(Duration::from_secs(5), || (!Path::new(&choice).exists()).then_some(()))
+            .await?;
+    ensure!(taken.is_some(), "dunst's menu did not open to pick {matching:?}");
+    eventually(
+        Duration::from_secs(5),
+        &format!("dunst did not close notification {id}"),
+        || async { Ok(closed_ids().await?.contains(&id).then_some(id)) },
+    )
+    .await
+}
+
+/// The ids in `dunstctl history`: the notifications closed so far.
+async fn closed_ids() -> TestResult<std::collections::HashSet<u32>> {
+    let history: serde_json::Value =
+        serde_json::from_str(&x_output("dunstctl", &["history"]).await?)?;
+    let entries = history.pointer("/data/0").and_then(serde_json::Value::as_array);
+    Ok(entries
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.pointer("/id/data")?.as_u64()?.try_into().ok())
+        .collect())
+}
+
+/// The lines of dunst's context menu now, as the chooser recorded them (none when nothing displayed
+/// has an action). Opening the menu invokes nothing unless a choice was written.
+async fn menu_lines() -> TestResult<Vec<String>> {
+    let menu = env("TWOFOLD_DUNST_MENU")?;
+    match std::fs::remove_file(&menu) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+        _ => {}
+    }
+    let lines = open_menu_until(MENU_WAIT, || std::fs::read_to_string(&menu).ok()).await?;
+    Ok(lines
+        .unwrap_or_default()
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Opens dunst's context menu until `done` gives `Some` (`None` after `within`). `dunstctl context`
+/// returns at once and dunst refuses to open the menu while its last chooser is being reaped, so
+/// it is asked again every 200 ms.
+async fn open_menu_until<T>(
+    within: Duration,
+    done: impl Fn() -> Option<T>,
+) -> TestResult<Option<T>> {
+    let start = Instant::now();
+    while start.elapsed() < within {
+        x_output("dunstctl", &["context"]).await?;
+        let asked = Instant::now();
+        while asked.elapsed() < Duration::from_millis(200) {
+            if let Some(result) = done() {
+                return Ok(Some(result));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    Ok(None)
+}
+
+/// A menu line `#LABEL (SUMMARY) [ID,KEY]` as its notification's id and the action; the label is
+/// the text before ` (SUMMARY)` when the summary is known from `known`. URL lines give none.
+fn parse_menu_line(line: &str, known: &[Notification]) -> Option<(u32, NotificationAction)> {
+    let text = line.strip_prefix('#')?;
+    let (head, target) = text.strip_suffix(']')?.rsplit_once(" [")?;
+    let (id, key) = target.split_once(',')?;
+    let id = id.parse().ok()?;
+    let summary = known.iter().find(|n| n.id == id).map(|n| format!(" ({})", n.summary));
+    let label = summary.and_then(|s| head.strip_suffix(&s)).unwrap_or(head);
+    let action = NotificationAction {
+        key: key.to_owned(),
+        label: label.to_owned(),
+        menu_line: line.to_owned(),
+    };
+    Some((id, action))
 }
