@@ -23,8 +23,13 @@ SERVICE_PACKAGES=(
   xclip imagemagick
 )
 
-# What scripts/test runs besides cargo.
-CHECK_PACKAGES=(shellcheck)
+# What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),
+# desktop-file-validate, rpm and, for the window's WM_CLASS, xprop.
+CHECK_PACKAGES=(shellcheck desktop-file-utils rpm x11-utils)
+
+# Tauri's bundler, which scripts/package runs: the npm package ships it prebuilt (seconds to install)
+# where `cargo install tauri-cli` compiles for many minutes. Pinned, so packages do not change under us.
+TAURI_CLI_VERSION=2.12.5
 
 # Build products go to a cache outside the clone: a cold Tauri build is slow and ~3 GB.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/twofold-target}"
@@ -97,6 +102,17 @@ ensure_cargo_tool() {
   say "installing $crate (cargo install)"
   # Its own temporary target dir: the tool's build has nothing to share with the workspace's.
   env -u CARGO_TARGET_DIR cargo install --locked "$crate" "$@"
+}
+
+# Sets TAURI_CLI to the pinned tauri-cli, installing it from npm into the cache when it is missing.
+ensure_tauri_cli() {
+  local dir=$HOME/.cache/twofold-tools/tauri-cli-$TAURI_CLI_VERSION
+  TAURI_CLI=$dir/node_modules/.bin/tauri
+  [[ -x $TAURI_CLI ]] && return 0
+  command -v npm >/dev/null || ensure_packages npm
+  say "installing tauri-cli $TAURI_CLI_VERSION (npm package @tauri-apps/cli)"
+  npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error \
+    "@tauri-apps/cli@$TAURI_CLI_VERSION" >&2
 }
 
 # Builds the whole workspace, tests included: scripts/run and scripts/test share this one command

@@ -129,14 +129,6 @@ async fn wait_for_clipboard(vault: &Vault, account: &Account) -> TestResult {
     }
 }
 
-/// The whole X screen as another X client sees it, for people to look at.
-async fn screenshot(path: &str) -> TestResult {
-    let status =
-        tokio::process::Command::new("import").args(["-window", "root", path]).status().await?;
-    ensure!(status.success(), "import -window root {path} failed: {status}");
-    Ok(())
-}
-
 #[tokio::test]
 #[ignore = "needs the services scripts/test starts"]
 async fn window_shows_live_codes_copies_them_and_follows_the_vault() -> TestResult {
@@ -257,11 +249,5 @@ async fn check_window(
     // An account added while the app runs (as the CLI would) appears by itself.
     let later = added.add("Later", "dave", "ONSWG4TFOQYTEMZU", OtpParams::default())?;
     client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css(&row(&later))).await?;
-
-    // For people to look at (docs/screenshot.png): the window once it has painted the new row.
-    if let Ok(path) = std::env::var("TWOFOLD_E2E_SCREENSHOT") {
-        tokio::time::sleep(Duration::from_secs(1)).await;
-        screenshot(&path).await?;
-    }
     Ok(())
 }
