@@ -25,6 +25,15 @@ fn main() {
         "scan_clipboard",
         "add_scanned",
         "discard_scan",
+        "open_import",
+        "unlock_import",
+        "default_export_path",
+        "export_file",
+        "export_migration",
+        "backup_status",
+        "set_backups",
+        "backup_now",
+        "restore_backup",
     ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {

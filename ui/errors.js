@@ -13,6 +13,10 @@ export const ERROR_LABELS = Object.freeze({
   no_qr_code: "no QR code",
   scan_closed: "scan closed",
   screen_capture: "cannot capture the screen",
+  wrong_password: "wrong password",
+  file_unreadable: "cannot read the file",
+  backup_failed: "backup failed",
+  export_failed: "export failed",
   unknown: "error",
 });
 

@@ -9,6 +9,7 @@ pub mod deletions;
 pub mod error;
 pub mod scan;
 pub mod settings;
+pub mod transfer;
 pub mod watch;
 
 use std::ffi::OsString;
@@ -103,6 +104,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
         .manage(deletions::Deletions::default())
+        .manage(transfer::ImportFiles::default())
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
             commands::copy_code,
@@ -123,7 +125,16 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::scan_screen,
             commands::scan_clipboard,
             commands::add_scanned,
-            commands::discard_scan
+            commands::discard_scan,
+            commands::open_import,
+            commands::unlock_import,
+            commands::default_export_path,
+            commands::export_file,
+            commands::export_migration,
+            commands::backup_status,
+            commands::set_backups,
+            commands::backup_now,
+            commands::restore_backup
         ])
         .setup(|app| Ok(watch::spawn(app.handle().clone())?))
 }

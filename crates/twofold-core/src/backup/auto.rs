@@ -141,6 +141,18 @@ pub fn turn_on<K: Keystore>(
     write_now(vault, &settings, passphrase, now_unix_ms)
 }
 
+/// Changes how many backups are kept and where (`dir` `None` for the default folder), leaving them
+/// on or off and their passphrase as they are. Takes effect at the next backup.
+pub fn set_options<K: Keystore>(
+    vault: &Vault<K>,
+    keep: u32,
+    dir: Option<PathBuf>,
+) -> Result<Settings, BackupError> {
+    let settings = Settings { keep: keep.max(1), dir, ..settings(vault)? };
+    save_settings(vault, &settings)?;
+    Ok(settings)
+}
+
 /// Turns automatic backups off and removes their passphrase from the keyring. Backups already
 /// written stay.
 pub fn turn_off<K: Keystore>(vault: &Vault<K>) -> Result<(), BackupError> {
