@@ -15,6 +15,7 @@ import {
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
+import { setUpTransfer } from "./transfer.js";
 
 const list = document.getElementById("accounts");
 const empty = document.getElementById("empty");
@@ -310,5 +311,6 @@ setUpManaging({
     settings = saved;
   },
 });
+setUpTransfer({ refresh, say });
 loadSettings().then(refresh);
 everySecond();
