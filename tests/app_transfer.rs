@@ -44,6 +44,7 @@ async fn with_app(
     test: &TestVault,
     check: impl AsyncFnOnce(&Client, &TestVault) -> TestResult,
 ) -> TestResult {
+    let _alone = support::ONE_APP.lock().await;
     let client = start_app(test.dir.path()).await?;
     client.wait().at_most(APPEAR).for_element(Locator::Css("#empty, button.account")).await?;
     let outcome = check(&client, test).await;

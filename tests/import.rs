@@ -23,7 +23,6 @@ use image::{GrayImage, ImageFormat, Luma};
 use qrcode::{Color, QrCode};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
-use tokio::sync::Mutex;
 use twofold_core::keystore::OsKeystore;
 use twofold_core::vault::Vault;
 use twofold_core::{OtpParams, Secret, migration, otp, qr, uri};
@@ -60,10 +59,6 @@ const WIFI_REFUSED: &str = ": this QR code holds Wi-Fi network settings, not an 
 
 /// Pixels a module: what a page shows at 100 % zoom.
 const MODULE: u32 = 6;
-
-/// The tests share one X display, its clipboard and its screen (and "Scan screen" must find one
-/// app window on it): one test at a time.
-static DISPLAY: Mutex<()> = Mutex::const_new(());
 
 /// A light page with the given codes side by side, each with a 4-module quiet zone.
 fn page_with_codes(payloads: &[&str]) -> TestResult<GrayImage> {
@@ -120,7 +115,8 @@ fn migration_uri(specs: &[&Spec]) -> TestResult<String> {
 /// `check`), then closes the app and takes the test's accounts back out of the keyring, which
 /// outlives the vault directory, whatever `check` gave.
 async fn with_app(check: impl AsyncFnOnce(&Client, &Vault, &Path) -> TestResult) -> TestResult {
-    let _alone = DISPLAY.lock().await;
+    // "Scan screen" must find one app window on the display, among other things.
+    let _alone = support::ONE_APP.lock().await;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let vault = Vault::open(&data, OsKeystore::default())?;

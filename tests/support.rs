@@ -41,6 +41,10 @@ pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// One app at a time per test binary: WebKitWebDriver serves a single session, and the tests share
+/// one X display, its clipboard and its screen. Hold the guard while the app runs.
+pub static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Starts the app on the vault in `data_dir` through tauri-driver.
 pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
     let mut caps = serde_json::Map::new();
