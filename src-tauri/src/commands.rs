@@ -364,7 +364,7 @@ pub fn restore_backup(
 }
 
 /// The clock in milliseconds, read here at the edge; a clock before 1970 reads as 1970.
-fn unix_now_ms() -> u64 {
+pub(crate) fn unix_now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -323,7 +323,7 @@ pub fn set_backups<K: Keystore>(
         auto::set_options(vault, form.keep, dir)?;
         return Ok(None);
     }
-    let written = auto::turn_on(vault, &passphrase, form.keep, dir, now_unix_ms)?;
+    let written = auto::turn_on(vault, passphrase, form.keep, dir, now_unix_ms)?;
     Ok(Some(written_to_saved(written)))
 }
 

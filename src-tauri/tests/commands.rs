@@ -22,7 +22,7 @@ struct Harness {
     keystore: Arc<MemoryKeystore>,
     /// A second handle on the app's vault, for the test's own checks.
     vault: Vault<Arc<MemoryKeystore>>,
-    _app: App<MockRuntime>,
+    app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
 }
 
@@ -39,7 +39,7 @@ fn harness() -> Harness {
         None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
     };
     let vault = Vault::open(dir.path(), keystore.clone()).unwrap();
-    Harness { _dir: dir, keystore, vault, _app: app, window }
+    Harness { _dir: dir, keystore, vault, app, window }
 }
 
 impl Harness {
@@ -377,4 +377,26 @@ fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
     let relative =
         json!({"form": {"enabled": false, "keep": 1, "folder": "rel"}, "passphrase": ""});
     assert_eq!(h.invoke("set_backups", relative).unwrap_err()["code"], "backup_failed");
+}
+
+#[test]
+fn a_change_made_in_the_app_is_backed_up_automatically_when_backups_are_on() {
+    let h = harness();
+    // The mock runtime never runs the app's setup, which starts the watcher in the real app.
+    twofold_app::watch::spawn(h.app.handle().clone()).unwrap();
+    let form = json!({"enabled": true, "keep": 5, "folder": ""});
+    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    h.invoke("add_account", entry("Example", "JBSWY3DPEHPK3PXP")).unwrap();
+
+    // The vault watcher notices the change within a second and writes the backup.
+    let start = std::time::Instant::now();
+    loop {
+        let status = h.invoke("backup_status", json!({})).unwrap();
+        if status["backups"].as_array().unwrap().len() == 2 {
+            assert_eq!(status["backups"][0]["accounts"], 1, "{status}");
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 15, "no backup of the change: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
 }
