@@ -1,5 +1,5 @@
 //! Moving accounts in and out of the real app: importing an encrypted Aegis file (a wrong password
-//! first, then the right one), a damaged entry reported while the rest import, an encrypted Aegis
+//! first, then the right one), a damaged entry in a dropped file reported while the rest import, an encrypted Aegis
 //! export read back by core's importer, Google Authenticator migration QR codes shown one after
 //! another and read back from the window, and a backup made, an account deleted, then restored
 //! with the same codes. `scripts/test` starts the services and exports `TWOFOLD_WEBDRIVER_URL`,
@@ -13,7 +13,8 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use support::{
-    APPEAR, TestResult, TestVault, content_of, ensure, eventually, row_button, script, start_app,
+    APPEAR, TestResult, TestVault, content_of, drag_file, ensure, eventually, row_button, script,
+    start_app,
 };
 use twofold_core::export::{self, AegisKeys};
 use twofold_core::import::{Format, Password};
@@ -181,7 +182,11 @@ async fn a_damaged_entry_is_reported_by_position_and_name_while_the_rest_import(
     let file = test.dir.path().join("aegis-damaged.json");
     std::fs::write(&file, aegis.to_string())?;
     with_app(&test, async |client, test| {
-        import(client, &file).await?;
+        // Dropped on the window: a file that is not an image is read as an export.
+        let bytes = std::fs::read(&file)?;
+        let events = ["dragenter", "dragover", "drop"];
+        let steps = drag_file(client, &bytes, "aegis.json", "application/json", &events).await?;
+        ensure!(steps == [(true, true), (true, true), (true, false)], "the drop went {steps:?}");
         let shown = preview(client).await?;
         ensure!(shown["format"] == "Aegis export", "the format shown is {}", shown["format"]);
         ensure!(
@@ -360,10 +365,25 @@ async fn back_up_now_delete_restore_and_the_account_is_back_with_the_same_code()
         })
         .await?;
 
+        // The deletion was backed up automatically too: the newest backup holds no account, and
+        // the one made by "Back up now" is restored.
         click(client, "#open-settings").await?;
         click(client, "#open-backups").await?;
-        wait_for(client, "#backup-list .backup-file button.restore").await?;
-        click(client, "#backup-list .backup-file button.restore").await?;
+        let before = eventually(Duration::from_secs(10), "no backup of the deletion", || async {
+            let files = client.find_all(Locator::Css("#backup-list .backup-file")).await?;
+            let Some(newest) = files.first() else { return Ok(None) };
+            if !newest.text().await?.contains("0 accounts") {
+                return Ok(None);
+            }
+            for file in files {
+                if file.text().await?.contains("1 account") {
+                    return Ok(Some(file));
+                }
+            }
+            Ok(None)
+        })
+        .await?;
+        before.find(Locator::Css("button.restore")).await?.click().await?;
         wait_for(client, "#restore-form:not([hidden])").await?;
         type_into(client, "#restore-passphrase", "not it").await?;
         click(client, "#restore-confirm").await?;

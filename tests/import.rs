@@ -333,34 +333,8 @@ async fn check_paste(client: &Client, vault: &Vault, dir: &Path) -> TestResult {
     ensure_in_vault(client, vault, &[&MENDIX]).await
 }
 
-/// Dispatches, on the element under the window's centre, the drag events `types` in order, each
-/// carrying one DataTransfer that holds the PNG `bytes` as a File; returns for each event whether
-/// the page cancelled it (accepting the drop) and whether the drop overlay showed after it.
-///
-/// A real drag from a file manager is an XDND exchange between two X clients; WebDriver's actions
-/// only move a pointer inside the page and cannot carry files in, and Tauri's own drop handling is
-/// off (`dragDropEnabled: false`), so WebKit turns a real drop into exactly these DOM events. Sent
-/// from a script, they run the app's real handlers, File reading and scan in Rust.
-const DRAG: &str = r#"
-    const [bytes, types] = arguments;
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([new Uint8Array(bytes)], "qr.png", { type: "image/png" }));
-    const [x, y] = [innerWidth / 2, innerHeight / 2];
-    const target = document.elementFromPoint(x, y);
-    return types.map((type) => {
-        const event = new DragEvent(type, {
-            bubbles: true, cancelable: true, composed: true, clientX: x, clientY: y,
-            dataTransfer: transfer,
-        });
-        target.dispatchEvent(event);
-        return [event.defaultPrevented, document.body.classList.contains("dropping")];
-    });
-"#;
-
 async fn drag(client: &Client, png: &[u8], types: &[&str]) -> TestResult<Vec<(bool, bool)>> {
-    let answer = client.execute(DRAG, vec![json!(png), json!(types)]).await?;
-    let steps = answer.as_array().ok_or("the drag script answered no list")?;
-    Ok(steps.iter().map(|step| (step[0] == true, step[1] == true)).collect())
+    support::drag_file(client, png, "qr.png", "image/png", types).await
 }
 
 #[tokio::test]
