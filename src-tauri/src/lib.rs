@@ -1,5 +1,5 @@
 //! The Twofold desktop app: one window listing the vault's accounts with live codes, adding
-//! accounts from QR images. A thin shell
+//! accounts from QR images and other apps' exports, exporting and backing up. A thin shell
 //! over `twofold-core`: the commands delegate, the UI in `../ui` only displays.
 
 pub mod accounts;
