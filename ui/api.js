@@ -186,3 +186,9 @@ export async function onVaultChanged(handler) {
   if (!tauri) return () => {};
   return tauri.event.listen("vault-changed", () => handler());
 }
+
+/** Calls `handler(message)` when an automatic backup of a change fails (the change itself stands). */
+export async function onBackupFailed(handler) {
+  if (!tauri) return () => {};
+  return tauri.event.listen("backup-failed", (event) => handler(String(event.payload)));
+}

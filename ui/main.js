@@ -6,6 +6,7 @@ import {
   getSettings,
   listAccounts,
   nextHotp,
+  onBackupFailed,
   onVaultChanged,
   reorderAccounts,
   searchAccounts,
@@ -301,6 +302,7 @@ async function loadSettings() {
 }
 
 onVaultChanged(refresh);
+onBackupFailed((message) => say(message, true));
 setUpScanning(refresh, say);
 setUpManaging({
   refresh,

@@ -12,6 +12,9 @@ use crate::AppState;
 /// The event the UI listens to; it lists the accounts again when it arrives.
 pub const VAULT_CHANGED: &str = "vault-changed";
 
+/// The event telling the UI an automatic backup failed; its payload is the message.
+pub const BACKUP_FAILED: &str = "backup-failed";
+
 /// How often the account list is checked: one `stat`, cheap enough to feel instant.
 const POLL: Duration = Duration::from_millis(500);
 
@@ -35,7 +38,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) -> std::io::Result<()> {
                         tracing::warn!(error = %err, "could not tell the window the vault changed");
                     }
                     // After the event: the window lists the change while the backup is written.
-                    // A failed backup never undoes the change; it is logged.
+                    // A failed backup never undoes the change; the window says it failed.
                     match auto::catch_up(accounts.vault(), crate::commands::unix_now_ms()) {
                         Ok(Some(written)) => {
                             tracing::debug!(
@@ -44,7 +47,13 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) -> std::io::Result<()> {
                             );
                         }
                         Ok(None) => {}
-                        Err(err) => tracing::warn!(error = %err, "the automatic backup failed"),
+                        Err(err) => {
+                            tracing::warn!(error = %err, "the automatic backup failed");
+                            let message = format!("The automatic backup failed: {err}");
+                            if let Err(err) = app.emit(BACKUP_FAILED, message) {
+                                tracing::warn!(error = %err, "could not tell the window");
+                            }
+                        }
                     }
                 }
                 Ok(_) => {}

@@ -400,3 +400,29 @@ fn a_change_made_in_the_app_is_backed_up_automatically_when_backups_are_on() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
 }
+
+#[test]
+fn a_failed_automatic_backup_is_told_to_the_window() {
+    use tauri::Listener;
+    let h = harness();
+    twofold_app::watch::spawn(h.app.handle().clone()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let backups = folder.path().join("backups");
+    let form = json!({"enabled": true, "keep": 5, "folder": backups});
+    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    // The folder becomes a file: the next backup cannot be written.
+    std::fs::remove_dir_all(&backups).unwrap();
+    std::fs::write(&backups, b"in the way").unwrap();
+    let (sender, told) = std::sync::mpsc::channel();
+    h.app.listen(twofold_app::watch::BACKUP_FAILED, move |event| {
+        let _ = sender.send(event.payload().to_owned());
+    });
+
+    h.invoke("add_account", entry("Example", "JBSWY3DPEHPK3PXP")).unwrap();
+    let message = told.recv_timeout(std::time::Duration::from_secs(15)).unwrap();
+    // The payload is the message as JSON.
+    let message: String = serde_json::from_str(&message).unwrap();
+    assert!(message.starts_with("The automatic backup failed: cannot "), "{message}");
+    assert!(message.contains(&backups.display().to_string()), "{message}");
+    assert_eq!(h.issuers(), ["Example"], "the change stands");
+}
