@@ -7,7 +7,6 @@ use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use twofold_core::account::Sort;
-use twofold_core::backup::auto;
 use twofold_core::entry::ManualEntry;
 use twofold_core::import::Password;
 use twofold_core::qr;
@@ -281,13 +280,7 @@ pub fn unlock_import(
 #[tracing::instrument(skip(app))]
 pub fn default_export_path<R: Runtime>(app: AppHandle<R>, format: ExportFormat) -> String {
     let folder = app.path().document_dir().or_else(|_| app.path().home_dir()).unwrap_or_default();
-    let date = auto::utc_text(unix_now());
-    let day = date.get(..10).unwrap_or("export");
-    let extension = match format {
-        ExportFormat::Aegis => "json",
-        _ => "txt",
-    };
-    folder.join(format!("twofold-export-{day}.{extension}")).display().to_string()
+    folder.join(transfer::export_file_name(format, unix_now())).display().to_string()
 }
 
 /// Writes every account to a new file at `path` in `format` (Aegis encrypted with `password` when

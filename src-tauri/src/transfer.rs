@@ -117,6 +117,18 @@ pub enum ExportFormat {
     Uris,
 }
 
+/// The name an export in `format` made at `now_unix` gets unless the person chooses another:
+/// `twofold-export-YYYY-MM-DD.json` (Aegis) or `.txt` (URIs).
+pub fn export_file_name(format: ExportFormat, now_unix: u64) -> String {
+    let date = auto::utc_text(now_unix);
+    let day = date.get(..10).unwrap_or("export");
+    let extension = match format {
+        ExportFormat::Aegis => "json",
+        ExportFormat::Uris => "txt",
+    };
+    format!("twofold-export-{day}.{extension}")
+}
+
 /// What an export or a backup wrote.
 #[derive(Debug, Clone, Serialize)]
 pub struct Saved {
@@ -379,4 +391,19 @@ pub fn restore<K: Keystore>(
             .map(|(label, reason)| format!("{label}: {reason}"))
             .collect(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn export_files_are_named_by_format_and_day() {
+        // 2026-11-24 01:40:39 UTC.
+        assert_eq!(
+            export_file_name(ExportFormat::Aegis, 1_795_484_439),
+            "twofold-export-2026-11-24.json"
+        );
+        assert_eq!(export_file_name(ExportFormat::Uris, 0), "twofold-export-1970-01-01.txt");
+    }
 }
