@@ -271,7 +271,7 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
         test.add(&issuer, "someone@example.com", secret, OtpParams::default())?;
         expected.push((format!("{issuer} (someone@example.com)"), Secret::from_base32(secret)?));
     }
-    with_app(&test, async |client, _| {
+    with_app(&test, async |client, test| {
         click(client, "#open-settings").await?;
         click(client, "#open-export").await?;
         wait_for(client, "#export[open]").await?;
@@ -283,30 +283,31 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
 
         let mut read = Vec::new();
         let mut total = 0;
+        let mut last_png = Vec::new();
         for at in 1.. {
             let count = text_appears(client, "#migration-count").await?;
             let (shown, of) = count.split_once(" of ").ok_or(format!("count {count:?}"))?;
             ensure!(shown == at.to_string(), "QR code {at} is counted {count:?}");
             total = of.parse()?;
-            eventually(Duration::from_secs(5), "the QR image never loaded", || async {
-                let loaded = "const i = document.getElementById('migration-image');
-                    return i.complete && i.naturalWidth > 0;";
-                Ok((script(client, loaded).await? == true).then_some(()))
+            // Read as a phone would, once this batch is painted (loading is not painting, and
+            // the previous batch may still be on screen for a moment).
+            let (png, batch) = eventually(Duration::from_secs(5), "batch not read", || async {
+                let image = client.find(Locator::Css("#migration-image")).await?;
+                let png = image.screenshot().await?;
+                let found = qr::scan_image_bytes(&png)?;
+                ensure!(found.len() <= 1, "{} QR codes read from batch {at}", found.len());
+                let Some(code) = found.first() else { return Ok(None) };
+                let batch = migration::decode(&code.text)?;
+                Ok((batch.batch_index + 1 == at).then_some((png, batch)))
             })
             .await?;
-            let png = client.find(Locator::Css("#migration-image")).await?.screenshot().await?;
-            let found = qr::scan_image_bytes(&png)?;
-            let [code] = found.as_slice() else {
-                return Err(format!("{} QR codes read from batch {at}", found.len()).into());
-            };
-            let batch = migration::decode(&code.text)?;
-            ensure!(batch.batch_index + 1 == at, "batch {at} says it is {}", batch.batch_index);
             ensure!(batch.batch_size == total, "batch {at} says {} in all", batch.batch_size);
             for entry in batch.entries {
                 let credential = entry?;
                 read.push((credential.label(), credential.secret));
             }
             if at == total {
+                last_png = png;
                 break;
             }
             click(client, "#migration-next").await?;
@@ -317,6 +318,19 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
         click(client, "#migration-close").await?;
         let src = client.find(Locator::Css("#migration-image")).await?.attr("src").await?;
         ensure!(src.is_none(), "a QR code stays in the page after closing: {src:?}");
+
+        // A screenshot of a batch chosen as a file to import is scanned: its accounts are here.
+        let shot = test.dir.path().join("last-batch.png");
+        std::fs::write(&shot, &last_png)?;
+        import(client, &shot).await?;
+        let shown = preview(client).await?;
+        let entries = shown["entries"].as_array().cloned().unwrap_or_default();
+        ensure!(!entries.is_empty(), "the batch screenshot previews {shown}");
+        ensure!(
+            entries.iter().all(|e| e[2] == "already in Twofold"),
+            "the batch's accounts are not flagged as here: {shown}"
+        );
+        click(client, "#scan-cancel").await?;
         Ok(())
     })
     .await

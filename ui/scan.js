@@ -176,7 +176,9 @@ export function setUpScanning(refresh, say) {
     const [file] = importInput.files;
     // The settings dialog the input sits in makes way for the preview.
     document.getElementById("settings").close();
-    importFile(file).finally(() => {
+    // A screenshot of QR codes (Google Authenticator's export) is scanned, as when dropped.
+    const reading = file?.type.startsWith("image/") ? scan(file) : importFile(file);
+    reading.finally(() => {
       importInput.value = "";
     });
   });
