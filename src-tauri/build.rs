@@ -35,6 +35,15 @@ fn main() {
         "set_autostart",
         "close_window",
         "quit",
+        "open_import",
+        "unlock_import",
+        "default_export_path",
+        "export_file",
+        "export_migration",
+        "backup_status",
+        "set_backups",
+        "backup_now",
+        "restore_backup",
     ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {

@@ -98,7 +98,7 @@ async fn lock_and_unlock(client: &Client, test: &TestVault, alice: &Account) -> 
 
     // A wrong passphrase is refused with a reason; the right one brings the codes back.
     type_passphrase(client, "wrong horse").await?;
-    let error = client.wait().at_most(APPEAR).for_element(Locator::Id("unlock-error")).await?;
+    let error = client.wait().at_most(APPEAR).for_element(Locator::Id("lock-error")).await?;
     eventually(APPEAR, "no message for a wrong passphrase", || async {
         Ok(error.text().await?.contains("not the passphrase").then_some(()))
     })
@@ -170,10 +170,10 @@ async fn wait_locked(client: &Client) -> TestResult {
 }
 
 async fn type_passphrase(client: &Client, passphrase: &str) -> TestResult {
-    let field = client.wait().at_most(APPEAR).for_element(Locator::Id("unlock-passphrase")).await?;
+    let field = client.wait().at_most(APPEAR).for_element(Locator::Id("lock-passphrase")).await?;
     field.clear().await?;
     field.send_keys(passphrase).await?;
-    client.find(Locator::Id("unlock-button")).await?.click().await?;
+    client.find(Locator::Id("lock-unlock")).await?.click().await?;
     Ok(())
 }
 

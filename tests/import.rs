@@ -23,7 +23,6 @@ use image::{GrayImage, ImageFormat, Luma};
 use qrcode::{Color, QrCode};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
-use tokio::sync::Mutex;
 use twofold_core::keystore::OsKeystore;
 use twofold_core::vault::Vault;
 use twofold_core::{OtpParams, Secret, migration, otp, qr, uri};
@@ -60,10 +59,6 @@ const WIFI_REFUSED: &str = ": this QR code holds Wi-Fi network settings, not an 
 
 /// Pixels a module: what a page shows at 100 % zoom.
 const MODULE: u32 = 6;
-
-/// The tests share one X display, its clipboard and its screen (and "Scan screen" must find one
-/// app window on it): one test at a time.
-static DISPLAY: Mutex<()> = Mutex::const_new(());
 
 /// A light page with the given codes side by side, each with a 4-module quiet zone.
 fn page_with_codes(payloads: &[&str]) -> TestResult<GrayImage> {
@@ -120,7 +115,8 @@ fn migration_uri(specs: &[&Spec]) -> TestResult<String> {
 /// `check`), then closes the app and takes the test's accounts back out of the keyring, which
 /// outlives the vault directory, whatever `check` gave.
 async fn with_app(check: impl AsyncFnOnce(&Client, &Vault, &Path) -> TestResult) -> TestResult {
-    let _alone = DISPLAY.lock().await;
+    // "Scan screen" must find one app window on the display, among other things.
+    let _alone = support::ONE_APP.lock().await;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let vault = Vault::open(&data, OsKeystore::default())?;
@@ -337,34 +333,8 @@ async fn check_paste(client: &Client, vault: &Vault, dir: &Path) -> TestResult {
     ensure_in_vault(client, vault, &[&MENDIX]).await
 }
 
-/// Dispatches, on the element under the window's centre, the drag events `types` in order, each
-/// carrying one DataTransfer that holds the PNG `bytes` as a File; returns for each event whether
-/// the page cancelled it (accepting the drop) and whether the drop overlay showed after it.
-///
-/// A real drag from a file manager is an XDND exchange between two X clients; WebDriver's actions
-/// only move a pointer inside the page and cannot carry files in, and Tauri's own drop handling is
-/// off (`dragDropEnabled: false`), so WebKit turns a real drop into exactly these DOM events. Sent
-/// from a script, they run the app's real handlers, File reading and scan in Rust.
-const DRAG: &str = r#"
-    const [bytes, types] = arguments;
-    const transfer = new DataTransfer();
-    transfer.items.add(new File([new Uint8Array(bytes)], "qr.png", { type: "image/png" }));
-    const [x, y] = [innerWidth / 2, innerHeight / 2];
-    const target = document.elementFromPoint(x, y);
-    return types.map((type) => {
-        const event = new DragEvent(type, {
-            bubbles: true, cancelable: true, composed: true, clientX: x, clientY: y,
-            dataTransfer: transfer,
-        });
-        target.dispatchEvent(event);
-        return [event.defaultPrevented, document.body.classList.contains("dropping")];
-    });
-"#;
-
 async fn drag(client: &Client, png: &[u8], types: &[&str]) -> TestResult<Vec<(bool, bool)>> {
-    let answer = client.execute(DRAG, vec![json!(png), json!(types)]).await?;
-    let steps = answer.as_array().ok_or("the drag script answered no list")?;
-    Ok(steps.iter().map(|step| (step[0] == true, step[1] == true)).collect())
+    support::drag_file(client, png, "qr.png", "image/png", types).await
 }
 
 #[tokio::test]

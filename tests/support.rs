@@ -41,6 +41,10 @@ pub fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// One app at a time per test binary: WebKitWebDriver serves a single session, and the tests share
+/// one X display, its clipboard and its screen. Hold the guard while the app runs.
+pub static ONE_APP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Starts the app on the vault in `data_dir` through tauri-driver.
 pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
     start_app_with(data_dir, &[]).await
@@ -474,4 +478,41 @@ fn parse_menu_line(line: &str, known: &[Notification]) -> Option<(u32, Notificat
         menu_line: line.to_owned(),
     };
     Some((id, action))
+}
+
+/// Dispatches, on the element under the window's centre, the drag events `types` in order, each
+/// carrying one DataTransfer that holds `bytes` as a File named `name` of type `mime`; returns for
+/// each event whether the page cancelled it (accepting the drop) and whether the drop overlay
+/// showed after it.
+///
+/// A real drag from a file manager is an XDND exchange between two X clients; WebDriver's actions
+/// only move a pointer inside the page and cannot carry files in, and Tauri's own drop handling is
+/// off (`dragDropEnabled: false`), so WebKit turns a real drop into exactly these DOM events. Sent
+/// from a script, they run the app's real handlers, File reading and work in Rust.
+pub async fn drag_file(
+    client: &Client,
+    bytes: &[u8],
+    name: &str,
+    mime: &str,
+    types: &[&str],
+) -> TestResult<Vec<(bool, bool)>> {
+    const DRAG: &str = r#"
+        const [bytes, name, mime, types] = arguments;
+        const transfer = new DataTransfer();
+        transfer.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+        const [x, y] = [innerWidth / 2, innerHeight / 2];
+        const target = document.elementFromPoint(x, y);
+        return types.map((type) => {
+            const event = new DragEvent(type, {
+                bubbles: true, cancelable: true, composed: true, clientX: x, clientY: y,
+                dataTransfer: transfer,
+            });
+            target.dispatchEvent(event);
+            return [event.defaultPrevented, document.body.classList.contains("dropping")];
+        });
+    "#;
+    let args = vec![json!(bytes), json!(name), json!(mime), json!(types)];
+    let answer = client.execute(DRAG, args).await?;
+    let steps = answer.as_array().ok_or("the drag script answered no list")?;
+    Ok(steps.iter().map(|step| (step[0] == true, step[1] == true)).collect())
 }

@@ -58,6 +58,61 @@ export function discardScan(scan) {
   return call("discard_scan", { scan });
 }
 
+/**
+ * Reads another app's export file (or a Twofold backup) from its bytes (sent as the raw request
+ * body): `{file, format, preview}`, `preview` as scanImage gives it (add with addScanned), or null
+ * while the file waits for its password (unlockImport).
+ */
+export function openImport(bytes) {
+  return call("open_import", bytes);
+}
+
+/** Decrypts export file `file` with `password`: as openImport; a wrong one rejects with "wrong_password". */
+export function unlockImport(file, password) {
+  return call("unlock_import", { file, password });
+}
+
+/** A new file name in the documents folder for an export in `format` ("aegis" or "uris"). */
+export function defaultExportPath(format) {
+  return call("default_export_path", { format });
+}
+
+/**
+ * Saves every account to a new file: `format` "aegis" (encrypted when `password` is given) or
+ * "uris". Resolves to `{path, accounts, left_out: [message]}`.
+ */
+export function exportFile(format, path, password) {
+  return call("export_file", { format, path, password });
+}
+
+/** Every account as migration QR codes: `{batches: [svg], left_out: [message]}`; show, never keep. */
+export function exportMigration() {
+  return call("export_migration");
+}
+
+/** The backup settings and backups: `{enabled, keep, folder, default_folder, backups: [{path, created, accounts, problem}]}`. */
+export function backupStatus() {
+  return call("backup_status");
+}
+
+/**
+ * Sets automatic backups: `form` `{enabled, keep, folder}` (folder "" for the default), `passphrase`
+ * "" to keep the stored one. Resolves to the first backup written (as backupNow) or null.
+ */
+export function setBackups(form, passphrase) {
+  return call("set_backups", { form, passphrase });
+}
+
+/** Writes a backup now: `{path, accounts, left_out}`. */
+export function backupNow() {
+  return call("backup_now");
+}
+
+/** Merges the backup at `path` in: `{added: [label], duplicates: [label], refused: [message]}`. */
+export function restoreBackup(path, passphrase) {
+  return call("restore_backup", { path, passphrase });
+}
+
 /** Moves counter-based account `id` on to its next code without copying. */
 export function nextHotp(id) {
   return call("next_hotp", { id });
@@ -261,4 +316,10 @@ export function quit() {
 /** Calls `handler` with the LockStatus whenever the window locks or unlocks. */
 export function onLockChanged(handler) {
   return listen("lock-changed", handler);
+}
+
+/** Calls `handler(message)` when an automatic backup of a change fails (the change itself stands). */
+export async function onBackupFailed(handler) {
+  if (!tauri) return () => {};
+  return tauri.event.listen("backup-failed", (event) => handler(String(event.payload)));
 }

@@ -14,7 +14,10 @@ export const ERROR_LABELS = Object.freeze({
   scan_closed: "scan closed",
   screen_capture: "cannot capture the screen",
   locked: "locked",
-  wrong_passphrase: "wrong passphrase",
+  wrong_password: "wrong password",
+  file_unreadable: "cannot read the file",
+  backup_failed: "backup failed",
+  export_failed: "export failed",
   unknown: "error",
 });
 

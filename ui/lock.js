@@ -36,7 +36,7 @@ export function isLocked() {
  */
 export async function setUpLock(app) {
   onLockChanged((next) => apply(next, app));
-  $("unlock-form").addEventListener("submit", (event) => {
+  $("lock-form").addEventListener("submit", (event) => {
     event.preventDefault();
     tryUnlock(app);
   });
@@ -64,22 +64,22 @@ function apply(next, { wipe, refresh }) {
     $("qr-image").removeAttribute("src");
     $("search").value = "";
     wipe();
-    $("unlock-passphrase").focus();
+    $("lock-passphrase").focus();
   } else if (wasLocked) {
-    showError($("unlock-error"), null);
+    showError($("lock-error"), null);
     refresh();
   }
 }
 
 async function tryUnlock(app) {
-  const input = $("unlock-passphrase");
-  const button = $("unlock-button");
+  const input = $("lock-passphrase");
+  const button = $("lock-unlock");
   button.disabled = true;
   try {
     apply(await unlock(input.value), app);
-    showError($("unlock-error"), null);
+    showError($("lock-error"), null);
   } catch (err) {
-    showError($("unlock-error"), err);
+    showError($("lock-error"), err);
     input.select();
   } finally {
     input.value = status.locked ? input.value : "";

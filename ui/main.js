@@ -6,6 +6,7 @@ import {
   getSettings,
   listAccounts,
   nextHotp,
+  onBackupFailed,
   onVaultChanged,
   reorderAccounts,
   searchAccounts,
@@ -17,6 +18,7 @@ import { isLocked, setUpLock } from "./lock.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
+import { setUpTransfer } from "./transfer.js";
 
 const list = document.getElementById("accounts");
 const empty = document.getElementById("empty");
@@ -317,6 +319,7 @@ async function loadSettings() {
 }
 
 onVaultChanged(refresh);
+onBackupFailed((message) => say(message, true));
 setUpScanning(refresh, say);
 setUpManaging({
   refresh,
@@ -328,6 +331,7 @@ setUpManaging({
   },
 });
 setUpApprovals({ say });
+setUpTransfer({ refresh, say });
 const reload = () => loadSettings().then(refresh);
 setUpLock({ wipe, refresh: reload, say }).then(reload);
 everySecond();

@@ -1,7 +1,16 @@
 // Adding accounts from QR images: a file chosen, dropped on the window or pasted, or the screen, is
-// scanned in Rust.
+// scanned in Rust. Importing another app's export file (chosen or dropped) shows the same preview,
+// after the file's password when it is encrypted.
 // The preview names what was found by index (no secret reaches the page); the checked ones are added.
-import { addScanned, discardScan, scanClipboard, scanImage, scanScreen } from "./api.js";
+import {
+  addScanned,
+  discardScan,
+  openImport,
+  scanClipboard,
+  scanImage,
+  scanScreen,
+  unlockImport,
+} from "./api.js";
 
 const dialog = document.getElementById("scan");
 const title = document.getElementById("scan-title");
@@ -10,11 +19,20 @@ const problems = document.getElementById("scan-problems");
 const addButton = document.getElementById("scan-add");
 const cancelButton = document.getElementById("scan-cancel");
 const fileInput = document.getElementById("image-file");
+const importInput = document.getElementById("import-file");
+const formatLine = document.getElementById("scan-format");
+const unlockForm = document.getElementById("unlock-form");
+const unlockPassword = document.getElementById("unlock-password");
+const unlockError = document.getElementById("unlock-error");
 
 const KIND_NAMES = Object.freeze({ totp: "time-based", hotp: "counter-based", steam: "Steam" });
 
 /** The scan the dialog previews, until its accounts are added or it is closed. */
 let openScan = null;
+/** The encrypted export file waiting for its password. */
+let lockedFile = null;
+/** "Add" for QR codes, "Import" for export files: the add button's verb. */
+let verb = "Add";
 
 function element(name, className, text) {
   const node = document.createElement(name);
@@ -42,8 +60,11 @@ function entryItem(entry) {
   return item;
 }
 
-function showDialog(heading, entryItems, messages) {
+function showDialog(heading, entryItems, messages, format = null) {
   title.textContent = heading;
+  formatLine.textContent = format ?? "";
+  formatLine.hidden = !format;
+  unlockForm.hidden = true;
   entries.replaceChildren(...entryItems);
   problems.replaceChildren(...messages.map((message) => element("li", "scan-problem", message)));
   entries.hidden = entryItems.length === 0;
@@ -57,12 +78,14 @@ function showDialog(heading, entryItems, messages) {
 function updateAddButton() {
   const chosen = entries.querySelectorAll("input:checked").length;
   addButton.disabled = chosen === 0;
-  addButton.textContent = chosen === 1 ? "Add 1 account" : `Add ${chosen} accounts`;
+  addButton.textContent = chosen === 1 ? `${verb} 1 account` : `${verb} ${chosen} accounts`;
 }
 
 function closeDialog() {
   if (openScan) discardScan(openScan).catch(() => {});
   openScan = null;
+  lockedFile = null;
+  unlockPassword.value = "";
   if (dialog.open) dialog.close();
 }
 
@@ -76,13 +99,63 @@ async function scan(file) {
 async function showScan(scanning) {
   // Rust replaces the previous scan with this one.
   openScan = null;
+  lockedFile = null;
+  verb = "Add";
   try {
-    const preview = await scanning();
-    openScan = preview.scan;
-    const heading = preview.entries.length > 0 ? "Accounts found" : "No account found";
-    showDialog(heading, preview.entries.map(entryItem), preview.problems);
+    showPreview(await scanning());
   } catch (err) {
     showDialog("Nothing to add", [], [err.message]);
+  }
+}
+
+function showPreview(preview, format = null) {
+  openScan = preview.scan;
+  const heading = preview.entries.length > 0 ? "Accounts found" : "No account found";
+  showDialog(heading, preview.entries.map(entryItem), preview.problems, format);
+}
+
+/** Reads an export file and previews its accounts, asking for its password first if it has one. */
+async function importFile(file) {
+  if (!file) return;
+  openScan = null;
+  lockedFile = null;
+  verb = "Import";
+  try {
+    const opened = await openImport(new Uint8Array(await file.arrayBuffer()));
+    if (opened.preview) {
+      showPreview(opened.preview, `${opened.format} export`);
+      return;
+    }
+    lockedFile = opened.file;
+    showDialog("Encrypted file", [], [], `${opened.format} export, encrypted`);
+    unlockForm.hidden = false;
+    unlockError.hidden = true;
+    unlockPassword.focus();
+  } catch (err) {
+    showDialog("Nothing to import", [], [err.message]);
+  }
+}
+
+async function unlock(event) {
+  event.preventDefault();
+  const file = lockedFile;
+  const password = unlockPassword.value;
+  // The password leaves the page as soon as it is sent, right or wrong.
+  unlockPassword.value = "";
+  if (!file) return;
+  try {
+    const opened = await unlockImport(file, password);
+    lockedFile = null;
+    showPreview(opened.preview, `${opened.format} export`);
+  } catch (err) {
+    if (err.code !== "wrong_password") {
+      showDialog("Nothing to import", [], [err.message]);
+      return;
+    }
+    // Wrong: say so and let the person try again.
+    unlockError.textContent = err.message;
+    unlockError.hidden = false;
+    unlockPassword.focus();
   }
 }
 
@@ -98,6 +171,18 @@ export function setUpScanning(refresh, say) {
       fileInput.value = "";
     });
   });
+
+  importInput.addEventListener("change", () => {
+    const [file] = importInput.files;
+    // The settings dialog the input sits in makes way for the preview.
+    document.getElementById("settings").close();
+    // A screenshot of QR codes (Google Authenticator's export) is scanned, as when dropped.
+    const reading = file?.type.startsWith("image/") ? scan(file) : importFile(file);
+    reading.finally(() => {
+      importInput.value = "";
+    });
+  });
+  unlockForm.addEventListener("submit", unlock);
 
   const screenButton = document.getElementById("scan-screen");
   screenButton.addEventListener("click", async () => {
@@ -153,8 +238,10 @@ export function setUpScanning(refresh, say) {
     if (!hasFiles(event)) return;
     event.preventDefault();
     const files = [...event.dataTransfer.files];
-    const image = files.find((file) => file.type.startsWith("image/")) ?? files[0];
-    scan(image);
+    const image = files.find((file) => file.type.startsWith("image/"));
+    // An image is scanned for QR codes; any other file is read as an export.
+    if (image) scan(image);
+    else importFile(files[0]);
   });
 
   document.addEventListener("paste", (event) => {

@@ -248,18 +248,7 @@ impl<K: Keystore> Accounts<K> {
         let account = self.vault.account(id)?;
         let secret = self.vault.secret(&account)?;
         let link = Zeroizing::new(uri::format(&account.to_credential(secret)));
-        let code = qrcode::QrCode::new(link.as_bytes()).map_err(|err| {
-            ApiError::new(
-                ErrorCode::InvalidAccount,
-                format!("cannot draw a QR code for {}: {err}", account.label()),
-            )
-        })?;
-        Ok(Zeroizing::new(
-            code.render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(256, 256)
-                .quiet_zone(true)
-                .build(),
-        ))
+        svg_qr(link.as_bytes(), &account.label())
     }
 
     /// The vault itself, for what goes beyond showing codes (adding scanned accounts).
@@ -288,6 +277,20 @@ impl<K: Keystore> Accounts<K> {
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
         secrets.retain(|id, _| accounts.iter().any(|a| a.id == *id));
     }
+}
+
+/// `payload` as a QR code in SVG, to scan with a phone; `what` names it in the error when it is too
+/// long for one code. The payload holds secrets: the SVG is shown, never logged.
+pub fn svg_qr(payload: &[u8], what: &str) -> Result<Zeroizing<String>, ApiError> {
+    let code = qrcode::QrCode::new(payload).map_err(|err| {
+        ApiError::new(ErrorCode::InvalidAccount, format!("cannot draw a QR code for {what}: {err}"))
+    })?;
+    Ok(Zeroizing::new(
+        code.render::<qrcode::render::svg::Color<'_>>()
+            .min_dimensions(256, 256)
+            .quiet_zone(true)
+            .build(),
+    ))
 }
 
 /// The ids of `accounts` a search for `query` shows.

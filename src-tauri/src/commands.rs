@@ -4,11 +4,12 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use tauri::ipc::{InvokeBody, Request, Response};
-use tauri::{AppHandle, Runtime, State, WebviewWindow};
+use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 use tauri_plugin_autostart::ManagerExt;
 use tauri_plugin_clipboard_manager::ClipboardExt;
 use twofold_core::account::Sort;
 use twofold_core::entry::ManualEntry;
+use twofold_core::import::Password;
 use twofold_core::lock::AppLock;
 use twofold_core::qr;
 use uuid::Uuid;
@@ -21,6 +22,10 @@ use crate::error::{ApiError, ErrorCode};
 use crate::lock::{self, LockStatus};
 use crate::scan::{self, ScanAdded, ScanPreview, Scans};
 use crate::settings::Settings;
+use crate::transfer::{
+    self, BackupForm, BackupStatus, ExportFormat, FileOpened, ImportFiles, MigrationCodes,
+    RestoreReport, Saved,
+};
 use crate::{AppState, desktop};
 
 /// How long a wrong passphrase holds the answer back.
@@ -200,7 +205,7 @@ pub fn unlock<R: Runtime>(
     let vault = state.accounts_even_locked()?.vault();
     if !AppLock::new(vault.keystore(), vault.id()).verify(&passphrase)? {
         std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
-        return Err(ApiError::new(ErrorCode::WrongPassphrase, "That is not the passphrase"));
+        return Err(ApiError::new(ErrorCode::WrongPassword, "That is not the passphrase"));
     }
     state.lock().unlock();
     let status = state.lock().status();
@@ -227,7 +232,7 @@ pub fn set_passphrase(
     let app_lock = AppLock::new(vault.keystore(), vault.id());
     if app_lock.is_set()? && !app_lock.verify(current.as_deref().map_or("", String::as_str))? {
         std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
-        return Err(ApiError::new(ErrorCode::WrongPassphrase, "The current passphrase is wrong"));
+        return Err(ApiError::new(ErrorCode::WrongPassword, "The current passphrase is wrong"));
     }
     match &new {
         Some(new) => app_lock.set(new)?,
@@ -353,8 +358,120 @@ pub fn discard_scan(scans: State<'_, Scans>, scan: Uuid) {
     scans.discard(scan);
 }
 
+/// Reads another app's export file (or a Twofold backup), sent as the raw request body: its format,
+/// and its accounts' preview, or that it waits for a password. Add them with `add_scanned`.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn open_import(
+    request: Request<'_>,
+    state: State<'_, AppState>,
+    scans: State<'_, Scans>,
+    files: State<'_, ImportFiles>,
+) -> Result<FileOpened, ApiError> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(ApiError::new(ErrorCode::FileUnreadable, "the file did not arrive as bytes"));
+    };
+    files.open(&scans, state.accounts()?.vault(), bytes.clone())
+}
+
+/// Decrypts the encrypted export `file` with `password` and previews its accounts; a wrong
+/// password leaves it open for another try.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, scans, files, password))]
+pub fn unlock_import(
+    state: State<'_, AppState>,
+    scans: State<'_, Scans>,
+    files: State<'_, ImportFiles>,
+    file: Uuid,
+    password: String,
+) -> Result<FileOpened, ApiError> {
+    files.unlock(&scans, state.accounts()?.vault(), file, &Password::new(password))
+}
+
+/// Where an export in `format` is saved unless the person says otherwise: a new name in their
+/// documents folder (else their home).
+#[tauri::command]
+#[tracing::instrument(skip(app))]
+pub fn default_export_path<R: Runtime>(app: AppHandle<R>, format: ExportFormat) -> String {
+    let folder = app.path().document_dir().or_else(|_| app.path().home_dir()).unwrap_or_default();
+    folder.join(transfer::export_file_name(format, unix_now())).display().to_string()
+}
+
+/// Writes every account to a new file at `path` in `format` (Aegis encrypted with `password` when
+/// one is given). The file holds every secret: the page warns first.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, password))]
+pub fn export_file(
+    state: State<'_, AppState>,
+    format: ExportFormat,
+    path: String,
+    password: Option<String>,
+) -> Result<Saved, ApiError> {
+    let password = password.map(Password::new);
+    transfer::export_file(
+        state.accounts()?.vault(),
+        format,
+        std::path::Path::new(&path),
+        password.as_ref(),
+    )
+}
+
+/// Every account as Google Authenticator migration QR codes (SVG), one batch after another. They
+/// hold every secret: the page warns first and drops them when closed.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn export_migration(state: State<'_, AppState>) -> Result<MigrationCodes, ApiError> {
+    // Only needs to differ between exports so a phone does not mix batches; no secrecy involved.
+    let batch_id = i32::try_from(unix_now() % (i32::MAX as u64)).unwrap_or_default();
+    transfer::migration_codes(state.accounts()?.vault(), batch_id)
+}
+
+/// The automatic backups' settings and the backups in their folder, newest first.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn backup_status(state: State<'_, AppState>) -> Result<BackupStatus, ApiError> {
+    transfer::backup_status(state.accounts()?.vault())
+}
+
+/// Applies the backup settings; `passphrase` (empty: unchanged) is needed to turn them on. Returns
+/// the first backup when one was written.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, passphrase))]
+pub fn set_backups(
+    state: State<'_, AppState>,
+    form: BackupForm,
+    passphrase: String,
+) -> Result<Option<Saved>, ApiError> {
+    let passphrase = Password::new(passphrase);
+    transfer::set_backups(state.accounts()?.vault(), &form, &passphrase, unix_now_ms())
+}
+
+/// Writes an automatic backup now.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn backup_now(state: State<'_, AppState>) -> Result<Saved, ApiError> {
+    transfer::backup_now(state.accounts()?.vault(), unix_now_ms())
+}
+
+/// Merges the backup at `path` into the vault: reports what was added and what was already here.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, passphrase))]
+pub fn restore_backup(
+    state: State<'_, AppState>,
+    path: String,
+    passphrase: String,
+) -> Result<RestoreReport, ApiError> {
+    let passphrase = Password::new(passphrase);
+    transfer::restore(
+        state.accounts()?.vault(),
+        std::path::Path::new(&path),
+        &passphrase,
+        unix_now(),
+    )
+}
+
 /// The clock in milliseconds, read here at the edge; a clock before 1970 reads as 1970.
-fn unix_now_ms() -> u64 {
+pub(crate) fn unix_now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))

@@ -83,15 +83,14 @@ pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     }
 }
 
-/// Shows the window at start unless asked to start hidden (argument or setting).
-pub fn show_at_start<R: Runtime>(app: &AppHandle<R>, hidden_arg: bool) {
-    let state = app.state::<AppState>();
+/// Whether the window starts hidden in the tray: asked by argument (the autostart entry) or by
+/// the setting.
+pub fn starts_hidden(state: &AppState, hidden_arg: bool) -> bool {
     let minimised = state.accounts_even_locked().is_ok_and(|a| a.settings().get().start_minimised);
     if hidden_arg || minimised {
-        tracing::info!("started in the tray");
-    } else {
-        show_window(app);
+        tracing::info!("starting in the tray");
     }
+    hidden_arg || minimised
 }
 
 /// The D-Bus name that keeps one instance per data directory: two vaults can be open side by

@@ -2,6 +2,9 @@
 //! `ui/errors.js`.
 
 use serde::Serialize;
+use twofold_core::backup::BackupError;
+use twofold_core::export::ExportError;
+use twofold_core::import::ImportError;
 use twofold_core::keystore::KeystoreError;
 use twofold_core::lock::LockError;
 use twofold_core::otp::OtpError;
@@ -39,8 +42,14 @@ pub enum ErrorCode {
     ScanClosed,
     /// The window is locked: nothing about accounts is answered until it is unlocked.
     Locked,
-    /// The passphrase typed is not the one set.
-    WrongPassphrase,
+    /// The password or passphrase is wrong (a file's, a backup's, or the window lock's).
+    WrongPassword,
+    /// The file is not one Twofold reads, or it is damaged.
+    FileUnreadable,
+    /// A backup could not be written, or automatic backups could not be set up.
+    BackupFailed,
+    /// An export could not be made or saved.
+    ExportFailed,
     /// Anything else.
     Unknown,
 }
@@ -106,6 +115,41 @@ impl From<QrError> for ApiError {
     }
 }
 
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        let code = match &err {
+            ImportError::WrongPassword { .. } => ErrorCode::WrongPassword,
+            _ => ErrorCode::FileUnreadable,
+        };
+        Self::new(code, err)
+    }
+}
+
+impl From<BackupError> for ApiError {
+    fn from(err: BackupError) -> Self {
+        let code = match &err {
+            BackupError::WrongPassphrase => ErrorCode::WrongPassword,
+            BackupError::NotABackup
+            | BackupError::NewerVersion { .. }
+            | BackupError::Damaged { .. }
+            | BackupError::TooCostly { .. } => ErrorCode::FileUnreadable,
+            _ => ErrorCode::BackupFailed,
+        };
+        // The keyring's and the vault's failures keep their own codes.
+        let err = match err {
+            BackupError::Vault(err) => return err.into(),
+            other => other,
+        };
+        Self::new(code, err)
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(err: ExportError) -> Self {
+        Self::new(ErrorCode::ExportFailed, err)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,7 +189,10 @@ mod tests {
             ErrorCode::ScanClosed,
             ErrorCode::ScreenCapture,
             ErrorCode::Locked,
-            ErrorCode::WrongPassphrase,
+            ErrorCode::WrongPassword,
+            ErrorCode::FileUnreadable,
+            ErrorCode::BackupFailed,
+            ErrorCode::ExportFailed,
             ErrorCode::Unknown,
         ] {
             let name = serde_json::to_value(code).unwrap();

@@ -1,5 +1,5 @@
 //! The Twofold desktop app: one window listing the vault's accounts with live codes, adding
-//! accounts from QR images. A thin shell
+//! accounts from QR images and other apps' exports, exporting and backing up. A thin shell
 //! over `twofold-core`: the commands delegate, the UI in `../ui` only displays.
 
 pub mod accounts;
@@ -11,6 +11,7 @@ pub mod error;
 pub mod lock;
 pub mod scan;
 pub mod settings;
+pub mod transfer;
 pub mod watch;
 
 use std::ffi::OsString;
@@ -135,6 +136,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
         .manage(deletions::Deletions::default())
+        .manage(transfer::ImportFiles::default())
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
             commands::copy_code,
@@ -165,7 +167,16 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::autostart_enabled,
             commands::set_autostart,
             commands::close_window,
-            commands::quit
+            commands::quit,
+            commands::open_import,
+            commands::unlock_import,
+            commands::default_export_path,
+            commands::export_file,
+            commands::export_migration,
+            commands::backup_status,
+            commands::set_backups,
+            commands::backup_now,
+            commands::restore_backup
         ])
         .on_window_event(desktop::on_window_event)
         .setup(|app| {
@@ -197,21 +208,25 @@ pub fn run() {
         },
         Err(_) => None,
     };
-    match builder::<tauri::Wry>(AppState::open(dir)).build(tauri::generate_context!()) {
+    let state = AppState::open(dir);
+    let mut context = tauri::generate_context!();
+    // Decided before the window exists, so a start into the tray never flashes it.
+    let hidden = desktop::starts_hidden(&state, args.hidden);
+    for window in &mut context.config_mut().app.windows {
+        window.visible &= !hidden;
+    }
+    match builder::<tauri::Wry>(state).build(context) {
         Ok(app) => {
             if let Some(first) = &instance {
                 let handle = app.handle().clone();
                 first.on_second_start(move |args| desktop::on_second_start(&handle, &args));
             }
+            if let Err(err) = desktop::add_tray(app.handle()) {
+                tracing::warn!(error = %err, "no tray icon");
+            }
             app.run(move |app, event| {
                 // The instance's name is held as long as the app runs.
                 let _held = &instance;
-                if let tauri::RunEvent::Ready = event {
-                    if let Err(err) = desktop::add_tray(app) {
-                        tracing::warn!(error = %err, "no tray icon");
-                    }
-                    desktop::show_at_start(app, args.hidden);
-                }
                 finish_on_exit(app, event);
             });
         }

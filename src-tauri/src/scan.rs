@@ -1,6 +1,7 @@
-//! Adding accounts from QR images. A scan's accounts wait here, secrets and all, while the window
-//! shows a preview that names them by index: the page sees labels, kinds, duplicate flags and
-//! messages, never a secret. Images are scanned in memory and never written to disk.
+//! Adding accounts from QR images (and from export files, through [`crate::transfer`]). A scan's
+//! accounts wait here, secrets and all, while the window shows a preview that names them by
+//! index: the page sees labels, kinds, duplicate flags and messages, never a secret. Images are
+//! scanned in memory and never written to disk.
 
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
@@ -118,7 +119,17 @@ impl Scans {
         if found.is_empty() {
             return Err(ApiError::new(ErrorCode::NoQrCode, qr::NOTHING_FOUND));
         }
-        let Imported { credentials, errors } = import::scanned(found);
+        self.preview_imported(vault, import::scanned(found))
+    }
+
+    /// Keeps the accounts an import read (from QR codes or an export file) as the pending scan,
+    /// and previews them: labels, duplicate flags, and each unreadable entry's message.
+    pub fn preview_imported<K: Keystore>(
+        &self,
+        vault: &Vault<K>,
+        imported: Imported,
+    ) -> Result<ScanPreview, ApiError> {
+        let Imported { credentials, errors } = imported;
         let entries = credentials
             .iter()
             .enumerate()

@@ -10,6 +10,8 @@ use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tauri::{App, Manager, WebviewWindow, WebviewWindowBuilder};
 use twofold_app::{AppKeystore, AppState};
+use twofold_core::export::AegisKeys;
+use twofold_core::import::{Format, Password};
 use twofold_core::keystore::{Keystore, MemoryKeystore};
 use twofold_core::vault::Vault;
 use twofold_core::{Credential, OtpParams, Secret};
@@ -20,7 +22,7 @@ struct Harness {
     keystore: Arc<MemoryKeystore>,
     /// A second handle on the app's vault, for the test's own checks.
     vault: Vault<Arc<MemoryKeystore>>,
-    _app: App<MockRuntime>,
+    app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
 }
 
@@ -37,7 +39,7 @@ fn harness() -> Harness {
         None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
     };
     let vault = Vault::open(dir.path(), keystore.clone()).unwrap();
-    Harness { _dir: dir, keystore, vault, _app: app, window }
+    Harness { _dir: dir, keystore, vault, app, window }
 }
 
 impl Harness {
@@ -49,6 +51,20 @@ impl Harness {
             error: CallbackFn(1),
             url: "tauri://localhost".parse().unwrap(),
             body: InvokeBody::Json(args),
+            headers: Default::default(),
+            invoke_key: INVOKE_KEY.to_owned(),
+        };
+        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
+    }
+
+    /// Invokes `command` with `bytes` as the raw body, as the UI sends a file.
+    fn invoke_raw(&self, command: &str, bytes: Vec<u8>) -> Result<Value, Value> {
+        let request = InvokeRequest {
+            cmd: command.to_owned(),
+            callback: CallbackFn(0),
+            error: CallbackFn(1),
+            url: "tauri://localhost".parse().unwrap(),
+            body: InvokeBody::Raw(bytes),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_owned(),
         };
@@ -213,14 +229,14 @@ fn the_lock_refuses_account_commands_until_the_passphrase_is_given() {
         assert_eq!(err["code"], "locked", "{command}: {err}");
     }
     let wrong = h.invoke("unlock", json!({"passphrase": "open sesam"})).unwrap_err();
-    assert_eq!(wrong["code"], "wrong_passphrase");
+    assert_eq!(wrong["code"], "wrong_password");
     let open = h.invoke("unlock", json!({"passphrase": "open sesame"})).unwrap();
     assert_eq!(open, json!({"enabled": true, "locked": false}));
     assert_eq!(h.issuers(), ["Example"]);
 
     // Changing needs the current passphrase; removing it turns the lock off.
     let err = h.invoke("set_passphrase", json!({"current": "nope", "new": "new one"}));
-    assert_eq!(err.unwrap_err()["code"], "wrong_passphrase");
+    assert_eq!(err.unwrap_err()["code"], "wrong_password");
     let off = h.invoke("set_passphrase", json!({"current": "open sesame", "new": null})).unwrap();
     assert_eq!(off, json!({"enabled": false, "locked": false}));
 }
@@ -248,4 +264,226 @@ fn what_the_capability_does_not_grant_is_refused() {
     let h = harness();
     let err = h.invoke("plugin:clipboard-manager|read_text", json!({})).unwrap_err();
     assert!(err.as_str().unwrap().contains("not allowed"), "{err}");
+}
+
+fn credential(issuer: &str, secret: &str) -> Credential {
+    Credential {
+        issuer: issuer.to_owned(),
+        name: "carol".to_owned(),
+        secret: Secret::from_base32(secret).unwrap(),
+        otp: OtpParams::default(),
+        icon: None,
+    }
+}
+
+fn labels(value: &Value) -> Vec<String> {
+    value.as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+#[test]
+fn an_encrypted_export_asks_for_its_password_until_the_right_one_then_imports() {
+    let h = harness();
+    h.add("Already", OtpParams::default());
+    let file = twofold_core::export::aegis_encrypted(
+        &[credential("Fresh", "JBSWY3DPEHPK3PXP"), {
+            let mut same = credential("Already", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+            same.name = "alice".to_owned();
+            same
+        }],
+        &Password::new("correct horse".to_owned()),
+        &AegisKeys::fresh().unwrap(),
+    )
+    .unwrap();
+
+    let opened = h.invoke_raw("open_import", file.into_bytes()).unwrap();
+    assert_eq!(opened["format"], "Aegis");
+    assert!(opened["preview"].is_null(), "{opened}");
+    let handle = opened["file"].clone();
+
+    let wrong = json!({"file": handle, "password": "battery staple"});
+    let err = h.invoke("unlock_import", wrong).unwrap_err();
+    assert_eq!(err["code"], "wrong_password");
+    assert!(err["message"].as_str().unwrap().contains("wrong password"), "{err}");
+
+    // The file stays open for another try.
+    let right = json!({"file": handle, "password": "correct horse"});
+    let opened = h.invoke("unlock_import", right).unwrap();
+    let preview = &opened["preview"];
+    let entries = preview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{preview}");
+    assert_eq!(entries[0]["label"], "Fresh (carol)");
+    assert_eq!(entries[0]["duplicate"], false);
+    assert_eq!(entries[1]["duplicate"], true);
+    assert!(!preview.to_string().contains("JBSWY3DP"), "{preview}");
+
+    let added = h.invoke("add_scanned", json!({"scan": preview["scan"], "chosen": [0]})).unwrap();
+    assert_eq!(labels(&added["added"]), ["Fresh (carol)"]);
+    assert_eq!(h.issuers(), ["Already", "Fresh"]);
+    let again = json!({"file": handle, "password": "correct horse"});
+    assert_eq!(h.invoke("unlock_import", again).unwrap_err()["code"], "scan_closed");
+}
+
+#[test]
+fn a_damaged_entry_is_named_by_position_while_the_others_import() {
+    let h = harness();
+    let plain = twofold_core::export::aegis_plain(&[
+        credential("First", "JBSWY3DPEHPK3PXP"),
+        credential("Broken", "GEZDGNBVGY3TQOJQ"),
+        credential("Third", "ONSWG4TFOQYTEMZU"),
+    ]);
+    let mut file: Value = serde_json::from_str(&plain).unwrap();
+    file["db"]["entries"][1]["info"]["secret"] = json!("not base32!");
+    let opened = h.invoke_raw("open_import", file.to_string().into_bytes()).unwrap();
+    let preview = &opened["preview"];
+    let entries: Vec<_> =
+        preview["entries"].as_array().unwrap().iter().map(|e| e["label"].clone()).collect();
+    assert_eq!(entries, [json!("First (carol)"), json!("Third (carol)")]);
+    let problems = labels(&preview["problems"]);
+    let [problem] = problems.as_slice() else { panic!("{preview}") };
+    assert!(problem.starts_with("entry 2 (Broken (carol)): "), "{problem}");
+
+    let added = h.invoke("add_scanned", json!({"scan": preview["scan"], "chosen": [0, 1]}));
+    assert_eq!(labels(&added.unwrap()["added"]).len(), 2);
+    assert_eq!(h.issuers(), ["First", "Third"]);
+
+    let err = h.invoke_raw("open_import", b"hello, world".to_vec()).unwrap_err();
+    assert_eq!(err["code"], "file_unreadable");
+}
+
+#[test]
+fn exports_an_encrypted_aegis_file_that_core_reads_back_and_never_overwrites() {
+    let h = harness();
+    h.add("Example", OtpParams::default());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aegis.json");
+    let args = json!({"format": "aegis", "path": path, "password": "s3cret pass"});
+    let saved = h.invoke("export_file", args.clone()).unwrap();
+    assert_eq!(saved["accounts"], 1);
+
+    let bytes = std::fs::read(&path).unwrap();
+    let detected = twofold_core::import::detect(&bytes).unwrap();
+    assert_eq!((detected.format, detected.encrypted), (Format::Aegis, true));
+    let read = Format::Aegis.read(&bytes, Some(&Password::new("s3cret pass".to_owned()))).unwrap();
+    let [back] = read.credentials.as_slice() else { panic!("{read:?}") };
+    assert_eq!(back.label(), "Example (alice)");
+    assert_eq!(back.secret, Secret::from_base32("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ").unwrap());
+
+    let err = h.invoke("export_file", args).unwrap_err();
+    assert_eq!(err["code"], "export_failed");
+    assert!(err["message"].as_str().unwrap().contains("already exists"), "{err}");
+    let uris = json!({"format": "uris", "path": dir.path().join("u.txt"), "password": "x"});
+    assert_eq!(h.invoke("export_file", uris).unwrap_err()["code"], "export_failed");
+    let uris = json!({"format": "uris", "path": dir.path().join("u.txt")});
+    h.invoke("export_file", uris).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("u.txt")).unwrap();
+    assert!(text.starts_with("otpauth://totp/Example:alice?"), "{text}");
+
+    let suggested = h.invoke("default_export_path", json!({"format": "aegis"})).unwrap();
+    assert!(suggested.as_str().unwrap().ends_with(".json"), "{suggested}");
+}
+
+#[test]
+fn migration_codes_come_in_batches_of_svg() {
+    let h = harness();
+    for n in 0..30 {
+        h.add(&format!("Service number {n} with a long name"), OtpParams::default());
+    }
+    let codes = h.invoke("export_migration", json!({})).unwrap();
+    let batches = codes["batches"].as_array().unwrap();
+    assert!(batches.len() > 1, "30 accounts fit one code? {}", batches.len());
+    assert!(batches.iter().all(|b| b.as_str().unwrap().starts_with("<?xml")), "{codes}");
+    assert!(codes["left_out"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
+    let h = harness();
+    let id = h.add("Example", OtpParams::default());
+    let form = json!({"enabled": true, "keep": 3, "folder": ""});
+
+    let err = h.invoke("set_backups", json!({"form": form, "passphrase": ""})).unwrap_err();
+    assert_eq!(err["code"], "backup_failed");
+    let first = h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"}));
+    assert_eq!(first.unwrap()["accounts"], 1);
+    let now = h.invoke("backup_now", json!({})).unwrap();
+    let status = h.invoke("backup_status", json!({})).unwrap();
+    assert_eq!((status["enabled"].clone(), status["keep"].clone()), (json!(true), json!(3)));
+    assert_eq!(status["default_folder"], true);
+    let backups = status["backups"].as_array().unwrap();
+    assert_eq!(backups.len(), 2, "{status}");
+    assert_eq!(backups[0]["path"], now["path"], "newest first");
+    assert_eq!(backups[0]["accounts"], 1);
+
+    // Keep and folder change without the passphrase once they are on.
+    let fewer = json!({"form": {"enabled": true, "keep": 1, "folder": ""}, "passphrase": ""});
+    assert!(h.invoke("set_backups", fewer).unwrap().is_null());
+    h.invoke("backup_now", json!({})).unwrap();
+    let status = h.invoke("backup_status", json!({})).unwrap();
+    assert_eq!(status["backups"].as_array().unwrap().len(), 1, "{status}");
+    let path = status["backups"][0]["path"].clone();
+
+    h.vault.remove(id).unwrap();
+    let wrong = json!({"path": path, "passphrase": "nope"});
+    assert_eq!(h.invoke("restore_backup", wrong).unwrap_err()["code"], "wrong_password");
+    let right = json!({"path": path, "passphrase": "backup pass"});
+    let report = h.invoke("restore_backup", right.clone()).unwrap();
+    assert_eq!(labels(&report["added"]), ["Example (alice)"]);
+    assert_eq!(h.issuers(), ["Example"]);
+    let report = h.invoke("restore_backup", right).unwrap();
+    assert_eq!(labels(&report["duplicates"]), ["Example (alice)"]);
+
+    let off = json!({"form": {"enabled": false, "keep": 1, "folder": ""}, "passphrase": ""});
+    h.invoke("set_backups", off).unwrap();
+    assert_eq!(h.invoke("backup_now", json!({})).unwrap_err()["code"], "backup_failed");
+    let relative =
+        json!({"form": {"enabled": false, "keep": 1, "folder": "rel"}, "passphrase": ""});
+    assert_eq!(h.invoke("set_backups", relative).unwrap_err()["code"], "backup_failed");
+}
+
+#[test]
+fn a_change_made_in_the_app_is_backed_up_automatically_when_backups_are_on() {
+    let h = harness();
+    // The mock runtime never runs the app's setup, which starts the watcher in the real app.
+    twofold_app::watch::spawn(h.app.handle().clone()).unwrap();
+    let form = json!({"enabled": true, "keep": 5, "folder": ""});
+    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    h.invoke("add_account", entry("Example", "JBSWY3DPEHPK3PXP")).unwrap();
+
+    // The vault watcher notices the change within a second and writes the backup.
+    let start = std::time::Instant::now();
+    loop {
+        let status = h.invoke("backup_status", json!({})).unwrap();
+        if status["backups"].as_array().unwrap().len() == 2 {
+            assert_eq!(status["backups"][0]["accounts"], 1, "{status}");
+            break;
+        }
+        assert!(start.elapsed().as_secs() < 15, "no backup of the change: {status}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_failed_automatic_backup_is_told_to_the_window() {
+    use tauri::Listener;
+    let h = harness();
+    twofold_app::watch::spawn(h.app.handle().clone()).unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let backups = folder.path().join("backups");
+    let form = json!({"enabled": true, "keep": 5, "folder": backups});
+    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    // The folder becomes a file: the next backup cannot be written.
+    std::fs::remove_dir_all(&backups).unwrap();
+    std::fs::write(&backups, b"in the way").unwrap();
+    let (sender, told) = std::sync::mpsc::channel();
+    h.app.listen(twofold_app::watch::BACKUP_FAILED, move |event| {
+        let _ = sender.send(event.payload().to_owned());
+    });
+
+    h.invoke("add_account", entry("Example", "JBSWY3DPEHPK3PXP")).unwrap();
+    let message = told.recv_timeout(std::time::Duration::from_secs(15)).unwrap();
+    // The payload is the message as JSON.
+    let message: String = serde_json::from_str(&message).unwrap();
+    assert!(message.starts_with("The automatic backup failed: cannot "), "{message}");
+    assert!(message.contains(&backups.display().to_string()), "{message}");
+    assert_eq!(h.issuers(), ["Example"], "the change stands");
 }

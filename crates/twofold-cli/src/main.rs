@@ -780,20 +780,12 @@ fn warn_missing(labels: &[String]) {
 
 /// Creates `path` (never replacing a file), readable by the user only.
 fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| {
-        RequestFailed(if e.kind() == io::ErrorKind::AlreadyExists {
-            format!("{} already exists; choose another name", path.display())
-        } else {
-            format!("cannot create {}: {e}", path.display())
-        })
-    })?;
-    file.write_all(bytes)
-        .and_then(|()| file.sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))
+    backup::write_new_file(path, bytes).map_err(|err| match err {
+        BackupError::Exists { .. } | BackupError::Io { action: "create", .. } => {
+            RequestFailed(err.to_string()).into()
+        }
+        other => backup_error(other),
+    })
 }
 
 /// `twofold restore`: adds a backup's accounts, reporting those already here.

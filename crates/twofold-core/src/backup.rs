@@ -132,6 +132,12 @@ pub enum BackupError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A new file was to be written where one already is.
+    #[error("{} already exists: choose another name", path.display())]
+    Exists {
+        /// The file that is there.
+        path: std::path::PathBuf,
+    },
     /// The vault or keyring failed.
     #[error(transparent)]
     Vault(#[from] VaultError),
@@ -577,6 +583,28 @@ pub fn read(bytes: &[u8], passphrase: &Password) -> Result<Backup, BackupError> 
         entries.push(Entry { account, secret });
     }
     Ok(Backup { header: raw.header, entries })
+}
+
+/// Creates `path` with `bytes`, readable by the user only: a backup or an export, which hold
+/// secrets. An existing file is never replaced (it may be the only copy of an older backup).
+pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), BackupError> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
+            BackupError::Exists { path: path.to_owned() }
+        } else {
+            BackupError::Io { action: "create", path: path.to_owned(), source }
+        }
+    })?;
+    file.write_all(bytes).and_then(|()| file.sync_all()).map_err(|source| BackupError::Io {
+        action: "write",
+        path: path.to_owned(),
+        source,
+    })
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -179,7 +179,9 @@ impl Keystore for OsKeystore {
         let found = service.search_items(query).map_err(unavailable)?;
         let mut ids = Vec::new();
         for item in found.unlocked.iter().chain(found.locked.iter()) {
-            let attributes = item.get_attributes().map_err(unavailable)?;
+            // An item deleted between the search and this read (another process removing an
+            // account) is simply not there any more.
+            let Ok(attributes) = item.get_attributes() else { continue };
             if let Some(id) = attributes.get("username").and_then(|u| Uuid::parse_str(u).ok()) {
                 ids.push(id);
             }

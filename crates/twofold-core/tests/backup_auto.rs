@@ -140,3 +140,27 @@ fn turning_off_stops_backups_and_forgets_the_passphrase() {
         Err(BackupError::EmptyPassphrase)
     ));
 }
+
+#[test]
+fn catching_up_backs_up_only_a_change_no_backup_covers_yet() {
+    let (_dir, vault) = vault();
+    let mut credentials = credentials().into_iter();
+    vault.add(credentials.next().unwrap(), 1).unwrap();
+    assert!(auto::catch_up(&vault, T0).unwrap().is_none(), "written while off");
+
+    // Turning on wrote a backup of the vault as it is: nothing to catch up.
+    auto::turn_on(&vault, &password(), 10, None, T0).unwrap();
+    assert!(auto::catch_up(&vault, T0 + 1000).unwrap().is_none());
+
+    // A change backed up by the program that made it (the CLI): still nothing.
+    vault.add(credentials.next().unwrap(), 1).unwrap();
+    auto::after_change(&vault, T0 + 2000).unwrap().unwrap();
+    assert!(auto::catch_up(&vault, T0 + 3000).unwrap().is_none());
+
+    // A change nobody backed up yet: caught up once.
+    vault.add(credentials.next().unwrap(), 1).unwrap();
+    let written = auto::catch_up(&vault, T0 + 4000).unwrap().unwrap();
+    assert_eq!(written.accounts, 3);
+    assert!(auto::catch_up(&vault, T0 + 5000).unwrap().is_none());
+    assert_eq!(auto::list(&vault).unwrap().len(), 3);
+}

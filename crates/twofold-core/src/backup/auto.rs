@@ -141,6 +141,18 @@ pub fn turn_on<K: Keystore>(
     write_now(vault, &settings, passphrase, now_unix_ms)
 }
 
+/// Changes how many backups are kept and where (`dir` `None` for the default folder), leaving them
+/// on or off and their passphrase as they are. Takes effect at the next backup.
+pub fn set_options<K: Keystore>(
+    vault: &Vault<K>,
+    keep: u32,
+    dir: Option<PathBuf>,
+) -> Result<Settings, BackupError> {
+    let settings = Settings { keep: keep.max(1), dir, ..settings(vault)? };
+    save_settings(vault, &settings)?;
+    Ok(settings)
+}
+
 /// Turns automatic backups off and removes their passphrase from the keyring. Backups already
 /// written stay.
 pub fn turn_off<K: Keystore>(vault: &Vault<K>) -> Result<(), BackupError> {
@@ -185,6 +197,34 @@ pub fn after_change<K: Keystore>(
         .map_err(|_| VaultError::Keystore(KeystoreError::Damaged { id }))?;
     let passphrase = Password::new(text.to_owned());
     write_now(vault, &settings, &passphrase, now_unix_ms).map(Some)
+}
+
+/// [`after_change`] for a program that notices changes rather than making them (the app, which
+/// watches the account list that it and the CLI change): writes a backup only when the newest
+/// automatic backup is older than the account list, so a change the CLI has already backed up is
+/// not backed up twice.
+pub fn catch_up<K: Keystore>(
+    vault: &Vault<K>,
+    now_unix_ms: u64,
+) -> Result<Option<Written>, BackupError> {
+    let settings = settings(vault)?;
+    if !settings.enabled {
+        return Ok(None);
+    }
+    let modified = |path: &Path| fs::metadata(path).and_then(|m| m.modified());
+    let list = vault.metadata_path();
+    let changed = match modified(list) {
+        Ok(time) => time,
+        // No account list yet: nothing has changed.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(io_error("read", list)(e)),
+    };
+    let newest = automatic_files(&folder(vault, &settings))?.last().map(|p| modified(p));
+    // Strictly newer: file times tick coarsely (a few ms), and a tie is backed up to be safe.
+    if newest.is_some_and(|written| written.is_ok_and(|written| written > changed)) {
+        return Ok(None);
+    }
+    after_change(vault, now_unix_ms)
 }
 
 fn write_now<K: Keystore>(
