@@ -44,6 +44,14 @@ fn main() {
         "set_backups",
         "backup_now",
         "restore_backup",
+        "pairing_preview",
+        "pair",
+        "paired_servers",
+        "unpair",
+        "pending_requests",
+        "decide",
+        "approval_history",
+        "offline_code",
     ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {

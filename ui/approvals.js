@@ -68,6 +68,7 @@ const DECISION_MESSAGES = Object.freeze({
 const WITHDRAWN_MESSAGES = Object.freeze({
   answered: "Answered on another device",
   expired: "This request expired",
+  decided: "Answered from the notification",
 });
 
 const view = $("approval-view");

@@ -14,6 +14,7 @@ export const ERROR_LABELS = Object.freeze({
   scan_closed: "scan closed",
   screen_capture: "cannot capture the screen",
   locked: "locked",
+  approval: "trusted device error",
   wrong_password: "wrong password",
   file_unreadable: "cannot read the file",
   backup_failed: "backup failed",

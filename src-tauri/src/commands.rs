@@ -12,10 +12,13 @@ use twofold_core::entry::ManualEntry;
 use twofold_core::import::Password;
 use twofold_core::lock::AppLock;
 use twofold_core::qr;
+use twofold_device::history::HistoryEntry;
+use twofold_device::{OfflineCode, Outcome, PairedServer, PairingPreview, RequestView};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::accounts::{EditForm, Listing};
+use crate::approvals::{self, Approvals, Unpaired};
 use crate::clipboard::ClipboardTimer;
 use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
@@ -480,4 +483,90 @@ pub(crate) fn unix_now_ms() -> u64 {
 /// The clock, read here at the edge; a clock before 1970 reads as 1970.
 fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// What a pairing link would pair with (server, service, key fingerprint), before anything is sent.
+#[tauri::command]
+pub fn pairing_preview(link: String) -> Result<PairingPreview, ApiError> {
+    twofold_device::pairing::preview(&link).map_err(|err| ApiError::new(ErrorCode::Approval, err))
+}
+
+/// Pairs this device with the server of `link` under `device_name`: a new key in the keyring.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn pair(
+    approvals: State<'_, Approvals>,
+    link: String,
+    device_name: String,
+) -> Result<PairedServer, ApiError> {
+    let supervisor = approvals.supervisor()?;
+    let record = supervisor.pair(&link, &device_name).await.map_err(approvals::from_device)?;
+    let servers = supervisor.servers().map_err(approvals::from_device)?;
+    servers.into_iter().find(|server| server.id == record.id).ok_or_else(|| {
+        ApiError::new(ErrorCode::Approval, "the new pairing is not in the list of servers")
+    })
+}
+
+/// The paired servers with the state of their connections.
+#[tauri::command]
+pub fn paired_servers(approvals: State<'_, Approvals>) -> Result<Vec<PairedServer>, ApiError> {
+    approvals.supervisor()?.servers().map_err(approvals::from_device)
+}
+
+/// Unpairs server `id`: revoked on the server (best effort), the key deleted from the keyring.
+#[tauri::command]
+#[tracing::instrument(skip(approvals))]
+pub async fn unpair(approvals: State<'_, Approvals>, id: Uuid) -> Result<Unpaired, ApiError> {
+    let unpaired = approvals.supervisor()?.unpair(id).await.map_err(approvals::from_device)?;
+    Ok(Unpaired { revoke_failed: unpaired.revoke_failed.map(|err| err.to_string()) })
+}
+
+/// The sign-in requests waiting for an answer (none while locked).
+#[tauri::command]
+pub fn pending_requests(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+) -> Result<Vec<RequestView>, ApiError> {
+    approvals::refuse_while_locked(&state)?;
+    Ok(approvals.device()?.shown())
+}
+
+/// Answers `request` ("allow", "deny" or "report"; the number typed in number mode), signed by
+/// this device's key over the request shown. `server` names the view; the request id suffices.
+#[tauri::command]
+#[tracing::instrument(skip(state, approvals, number))]
+pub async fn decide(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+    server: Uuid,
+    request: Uuid,
+    decision: String,
+    number: Option<String>,
+) -> Result<Outcome, ApiError> {
+    approvals::refuse_while_locked(&state)?;
+    let answer = approvals::answer(&decision)?;
+    let number = approvals::number(number.as_deref())?;
+    let device = approvals.device()?;
+    device.decide(request, answer, number).await.map_err(approvals::from_decide)
+}
+
+/// Past requests and their outcomes, newest first.
+#[tauri::command]
+pub fn approval_history(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+) -> Result<Vec<HistoryEntry>, ApiError> {
+    approvals::refuse_while_locked(&state)?;
+    approvals.device()?.history().map_err(approvals::from_device)
+}
+
+/// The offline verification code for paired server `server`, for when push cannot reach it.
+#[tauri::command]
+pub async fn offline_code(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+    server: Uuid,
+) -> Result<OfflineCode, ApiError> {
+    approvals::refuse_while_locked(&state)?;
+    approvals.device()?.offline_code(server).await.map_err(approvals::from_device)
 }

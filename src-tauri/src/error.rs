@@ -50,6 +50,8 @@ pub enum ErrorCode {
     BackupFailed,
     /// An export could not be made or saved.
     ExportFailed,
+    /// Pairing, a connection to a paired server or an answer to a sign-in request failed.
+    Approval,
     /// Anything else.
     Unknown,
 }
@@ -189,6 +191,7 @@ mod tests {
             ErrorCode::ScanClosed,
             ErrorCode::ScreenCapture,
             ErrorCode::Locked,
+            ErrorCode::Approval,
             ErrorCode::WrongPassword,
             ErrorCode::FileUnreadable,
             ErrorCode::BackupFailed,

@@ -3,6 +3,7 @@
 //! over `twofold-core`: the commands delegate, the UI in `../ui` only displays.
 
 pub mod accounts;
+pub mod approvals;
 pub mod clipboard;
 pub mod commands;
 pub mod deletions;
@@ -136,6 +137,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
         .manage(deletions::Deletions::default())
+        .manage(approvals::Approvals::default())
         .manage(transfer::ImportFiles::default())
         .invoke_handler(tauri::generate_handler![
             commands::list_accounts,
@@ -176,12 +178,21 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::backup_status,
             commands::set_backups,
             commands::backup_now,
-            commands::restore_backup
+            commands::restore_backup,
+            commands::pairing_preview,
+            commands::pair,
+            commands::paired_servers,
+            commands::unpair,
+            commands::pending_requests,
+            commands::decide,
+            commands::approval_history,
+            commands::offline_code
         ])
         .on_window_event(desktop::on_window_event)
         .setup(|app| {
             watch::spawn(app.handle().clone())?;
             lock::spawn(app.handle())?;
+            approvals::start(app.handle());
             Ok(())
         })
 }
