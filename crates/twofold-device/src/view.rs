@@ -1,7 +1,7 @@
 //! What the UI shows of a sign-in request, in the JSON shape the web UI reads.
 
 use serde::{Deserialize, Serialize};
-use twofold_protocol::{Location, Mode, SigninRequest};
+use twofold_protocol::{Coordinates, Location, Mode, SigninRequest};
 use uuid::Uuid;
 
 /// The approximate place of a sign-in, for the UI.
@@ -38,26 +38,33 @@ pub struct RequestView {
     pub created_at: u64,
     /// When it stops accepting decisions, Unix seconds.
     pub expires_at: u64,
-    /// Credit the location's source requires; `None` while requests do not say their source.
+    /// Credit the location's source requires ("IP Geolocation by DB-IP"), when it does.
     pub attribution: Option<String>,
 }
 
 impl RequestView {
     /// The view of `request`, received from paired server `server`.
     pub fn new(server: Uuid, request: &SigninRequest) -> Self {
+        let (point, credit) = match &request.location {
+            Location::Place { coordinates, credit, .. } => (*coordinates, credit.clone()),
+            Location::Unknown | Location::PrivateNetwork => (None, None),
+        };
         Self {
             server,
             id: request.id,
             service: request.service.clone(),
             user: request.user.clone(),
             mode: request.mode,
-            // Requests carry place names only: no coordinates and no database name yet.
-            location: LocationView { text: location_text(&request.location), lat: None, lon: None },
+            location: LocationView {
+                text: location_text(&request.location),
+                lat: point.map(Coordinates::lat),
+                lon: point.map(Coordinates::lon),
+            },
             ip: request.ip.to_string(),
             device: request.device_description.clone(),
             created_at: request.created_at,
             expires_at: request.expires_at,
-            attribution: None,
+            attribution: credit,
         }
     }
 }
@@ -66,7 +73,7 @@ impl RequestView {
 fn location_text(location: &Location) -> String {
     match location {
         Location::PrivateNetwork => "private network".into(),
-        Location::Place { city, region, country, country_code } => {
+        Location::Place { city, region, country, country_code, .. } => {
             let mut parts: Vec<&str> = Vec::new();
             for part in [city.as_ref(), region.as_ref(), country.as_ref().or(country_code.as_ref())]
             {
@@ -98,6 +105,8 @@ mod tests {
             region: region.map(Into::into),
             country: country.map(Into::into),
             country_code: Some("DE".into()),
+            coordinates: None,
+            credit: None,
         }
     }
 

@@ -41,6 +41,11 @@ impl Writer {
         self
     }
 
+    fn flag(&mut self, present: bool) -> &mut Self {
+        self.0.push(u8::from(present));
+        self
+    }
+
     fn opt_str(&mut self, value: Option<&str>) -> &mut Self {
         match value {
             None => self.0.push(0),
@@ -78,12 +83,22 @@ pub fn signin_request(request: &SigninRequest) -> Vec<u8> {
         Location::PrivateNetwork => {
             w.str("private-network");
         }
-        Location::Place { city, region, country, country_code } => {
+        Location::Place { city, region, country, country_code, coordinates, credit } => {
             w.str("place")
                 .opt_str(city.as_deref())
                 .opt_str(region.as_deref())
                 .opt_str(country.as_deref())
                 .opt_str(country_code.as_deref());
+            match coordinates {
+                None => w.flag(false),
+                // Two's complement of the sign-extended value: one fixed width for negatives too.
+                #[expect(clippy::cast_sign_loss, reason = "bit pattern, not a quantity")]
+                Some(point) => w
+                    .flag(true)
+                    .u64(i64::from(point.lat_e4) as u64)
+                    .u64(i64::from(point.lon_e4) as u64),
+            };
+            w.opt_str(credit.as_deref());
         }
     }
     w.finish()

@@ -33,6 +33,6 @@ pub mod offline;
 pub use keys::{Fingerprint, KeyError, KeyPair, PublicKey, Signature, VerifyError};
 pub use link::{LinkError, PairingLink};
 pub use messages::{
-    Answer, AuthPurpose, Decision, DeviceAuth, Location, Mode, Nonce, PairingCompletion,
-    RequestDigest, Signed, SigninRequest,
+    Answer, AuthPurpose, Coordinates, Decision, DeviceAuth, Location, Mode, Nonce,
+    PairingCompletion, RequestDigest, Signed, SigninRequest,
 };

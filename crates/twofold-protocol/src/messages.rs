@@ -55,7 +55,46 @@ pub enum Location {
         country: Option<String>,
         /// ISO 3166-1 alpha-2 code.
         country_code: Option<String>,
+        /// Where on the map, approximately.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        coordinates: Option<Coordinates>,
+        /// The credit the GeoIP database's licence asks for ("IP Geolocation by DB-IP").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        credit: Option<String>,
     },
+}
+
+/// A point on the map in ten-thousandths of a degree (about 11 m; GeoIP is good to a city at
+/// best): integers, so a signed request compares and encodes exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coordinates {
+    /// Latitude × 10 000, −900 000 to 900 000.
+    pub lat_e4: i32,
+    /// Longitude × 10 000, −1 800 000 to 1 800 000.
+    pub lon_e4: i32,
+}
+
+impl Coordinates {
+    /// The point at `lat`, `lon` degrees, or `None` when either is off the globe or not a number.
+    pub fn from_degrees(lat: f64, lon: f64) -> Option<Self> {
+        let valid = (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
+        // In range, so the rounded values fit an i32.
+        #[expect(clippy::cast_possible_truncation, reason = "checked range")]
+        valid.then(|| Self {
+            lat_e4: (lat * 1e4).round() as i32,
+            lon_e4: (lon * 1e4).round() as i32,
+        })
+    }
+
+    /// Latitude in degrees.
+    pub fn lat(self) -> f64 {
+        f64::from(self.lat_e4) / 1e4
+    }
+
+    /// Longitude in degrees.
+    pub fn lon(self) -> f64 {
+        f64::from(self.lon_e4) / 1e4
+    }
 }
 
 /// A sign-in request as the server signs it and the device shows it.
@@ -334,6 +373,8 @@ mod tests {
                 region: Some("Auvergne-Rhône-Alpes".into()),
                 country: Some("France".into()),
                 country_code: Some("FR".into()),
+                coordinates: Coordinates::from_degrees(45.7485, 4.8467),
+                credit: Some("IP Geolocation by DB-IP".into()),
             },
             user_agent: "Mozilla/5.0 (Windows NT 10.0) Firefox/128.0".into(),
             device_description: "Firefox on Windows".into(),
@@ -374,6 +415,16 @@ mod tests {
             ("country_code", |r| {
                 if let Location::Place { country_code, .. } = &mut r.location {
                     *country_code = Some("DE".into());
+                }
+            }),
+            ("coordinates", |r| {
+                if let Location::Place { coordinates: Some(point), .. } = &mut r.location {
+                    point.lon_e4 += 1;
+                }
+            }),
+            ("credit", |r| {
+                if let Location::Place { credit, .. } = &mut r.location {
+                    *credit = None;
                 }
             }),
             ("user_agent", |r| r.user_agent.clear()),

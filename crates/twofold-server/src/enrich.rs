@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use maxminddb::Reader;
 use serde::Deserialize;
-use twofold_protocol::Location;
+use twofold_protocol::{Coordinates, Location};
 
 /// A GeoIP file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +29,8 @@ const MAX_USER_AGENT_BYTES: usize = 512;
 
 /// Locates addresses and describes user agents.
 pub struct Enricher {
-    geoip: Vec<Reader<Vec<u8>>>,
+    /// Each file, with the credit its licence asks for.
+    geoip: Vec<(Reader<Vec<u8>>, Option<&'static str>)>,
     user_agents: woothee::parser::Parser,
 }
 
@@ -59,6 +60,73 @@ struct Record<'a> {
     country_code: Option<&'a str>,
     #[serde(borrow, default)]
     state1: Option<&'a str>,
+    /// MaxMind's coordinates.
+    #[serde(default)]
+    location: Option<Point>,
+    /// DB-IP's flat coordinates.
+    #[serde(default)]
+    latitude: Option<Degrees>,
+    #[serde(default)]
+    longitude: Option<Degrees>,
+}
+
+/// MaxMind's `location` map.
+#[derive(Deserialize)]
+struct Point {
+    #[serde(default)]
+    latitude: Option<Degrees>,
+    #[serde(default)]
+    longitude: Option<Degrees>,
+}
+
+/// A coordinate in whatever number type the file stores it (DB-IP: 32-bit float; MaxMind:
+/// double).
+struct Degrees(f64);
+
+impl<'de> Deserialize<'de> for Degrees {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Degrees;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a number of degrees")
+            }
+            fn visit_f64<E>(self, value: f64) -> Result<Degrees, E> {
+                Ok(Degrees(value))
+            }
+            #[expect(clippy::cast_precision_loss, reason = "degrees are small")]
+            fn visit_u64<E>(self, value: u64) -> Result<Degrees, E> {
+                Ok(Degrees(value as f64))
+            }
+            #[expect(clippy::cast_precision_loss, reason = "degrees are small")]
+            fn visit_i64<E>(self, value: i64) -> Result<Degrees, E> {
+                Ok(Degrees(value as f64))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl Record<'_> {
+    /// The coordinates, in either layout.
+    fn coordinates(&self) -> Option<Coordinates> {
+        let (lat, lon) = match &self.location {
+            Some(Point { latitude: Some(lat), longitude: Some(lon) }) => (lat, lon),
+            _ => (self.latitude.as_ref()?, self.longitude.as_ref()?),
+        };
+        Coordinates::from_degrees(lat.0, lon.0)
+    }
+}
+
+/// The credit DB-IP Lite's licence (CC BY 4.0) asks for wherever its locations appear.
+pub const DBIP_CREDIT: &str = "IP Geolocation by DB-IP";
+
+/// The credit a GeoIP file needs: DB-IP's, recognised by its database type or, as the
+/// ip-location-db packages name it only "city ipv4", by its file name.
+fn credit_of(path: &Path, reader: &Reader<Vec<u8>>) -> Option<&'static str> {
+    let named = |text: &str| text.to_ascii_lowercase().contains("dbip");
+    let file = path.file_name().and_then(|n| n.to_str()).is_some_and(named);
+    (file || named(&reader.metadata().database_type)).then_some(DBIP_CREDIT)
 }
 
 /// A place name: flat (DB-IP) or localised names (MaxMind).
@@ -113,10 +181,12 @@ impl Enricher {
         let geoip = geoip
             .iter()
             .map(|path| {
-                Reader::open_readfile(path.as_ref()).map_err(|e| GeoIpError {
+                let reader = Reader::open_readfile(path.as_ref()).map_err(|e| GeoIpError {
                     path: path.as_ref().to_owned(),
                     reason: e.to_string(),
-                })
+                })?;
+                let credit = credit_of(path.as_ref(), &reader);
+                Ok((reader, credit))
             })
             .collect::<Result<_, _>>()?;
         Ok(Self { geoip, ..Self::default() })
@@ -127,7 +197,7 @@ impl Enricher {
         if is_private(ip) {
             return Location::PrivateNetwork;
         }
-        for reader in &self.geoip {
+        for (reader, credit) in &self.geoip {
             // An IPv6 address in an IPv4-only file is an error: that file does not know it.
             let Ok(found) = reader.lookup(ip) else { continue };
             let Ok(Some(record)) = found.decode::<Record<'_>>() else { continue };
@@ -139,10 +209,15 @@ impl Enricher {
                 ),
                 country: owned(country.and_then(|c| c.names.get("en").copied())),
                 country_code: owned(country.and_then(|c| c.iso_code).or(record.country_code)),
+                coordinates: record.coordinates(),
+                credit: credit.map(str::to_owned),
             };
-            if place
-                != (Location::Place { city: None, region: None, country: None, country_code: None })
-            {
+            let Location::Place { city, region, country, country_code, coordinates, .. } = &place
+            else {
+                continue;
+            };
+            let named = [city, region, country, country_code].iter().any(|part| part.is_some());
+            if named || coordinates.is_some() {
                 return place;
             }
         }

@@ -8,8 +8,8 @@ use std::net::Ipv4Addr;
 
 use support::mmdb::{Value, ipv4_database};
 use support::{Server, signin};
-use twofold_protocol::{Location, Mode};
-use twofold_server::enrich::Enricher;
+use twofold_protocol::{Coordinates, Location, Mode};
+use twofold_server::enrich::{DBIP_CREDIT, Enricher};
 
 fn maxmind_city() -> Vec<u8> {
     let names =
@@ -32,7 +32,10 @@ fn maxmind_city() -> Vec<u8> {
                     "subdivisions",
                     Value::Array(vec![Value::Map(vec![("names", names("Auvergne-Rhône-Alpes"))])]),
                 ),
-                ("location", Value::Map(vec![("latitude", Value::U32(45))])),
+                (
+                    "location",
+                    Value::Map(vec![("latitude", Value::U32(45)), ("longitude", Value::U32(5))]),
+                ),
             ]),
         )],
     )
@@ -81,6 +84,8 @@ fn both_layouts_locate_addresses() {
             region: Some("Auvergne-Rhône-Alpes".into()),
             country: Some("France".into()),
             country_code: Some("FR".into()),
+            coordinates: Coordinates::from_degrees(45.0, 5.0),
+            credit: None,
         }
     );
     assert_eq!(
@@ -90,6 +95,9 @@ fn both_layouts_locate_addresses() {
             region: Some("Osaka".into()),
             country: None,
             country_code: Some("JP".into()),
+            // DB-IP's 32-bit floats, to the ten-thousandth.
+            coordinates: Coordinates::from_degrees(34.69, 135.5),
+            credit: Some(DBIP_CREDIT.into()),
         }
     );
     assert_eq!(
@@ -98,7 +106,9 @@ fn both_layouts_locate_addresses() {
             city: None,
             region: None,
             country: None,
-            country_code: Some("NZ".into())
+            country_code: Some("NZ".into()),
+            coordinates: None,
+            credit: Some(DBIP_CREDIT.into()),
         }
     );
     assert_eq!(enricher.location("8.8.8.8".parse().unwrap()), Location::Unknown);
