@@ -288,13 +288,14 @@ pub struct PendingRequests {
     pub requests: Vec<Signed<SigninRequest>>,
 }
 
-/// Why a request left a device's screen without its decision. (Expiry needs no event: the
-/// request carries `expires_at`.)
+/// Why a request left a device's screen without its decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WithdrawnReason {
     /// Another device of the user answered first.
     DecidedElsewhere,
+    /// Nobody answered before it expired.
+    Expired,
 }
 
 /// Payload of a `withdrawn` event.
@@ -326,6 +327,8 @@ pub enum AuditEvent {
     SigninCreated,
     /// A sign-in was refused without asking: the user is locked out or the address was reported.
     SigninLocked,
+    /// A sign-in request expired unanswered.
+    SigninExpired,
     /// A device allowed a sign-in.
     SigninAllowed,
     /// A device denied a sign-in.
@@ -346,12 +349,13 @@ pub enum AuditEvent {
 
 impl AuditEvent {
     /// Every event, for reading stored names back.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::PairingCreated,
         Self::DevicePaired,
         Self::DeviceRevoked,
         Self::SigninCreated,
         Self::SigninLocked,
+        Self::SigninExpired,
         Self::SigninAllowed,
         Self::SigninDenied,
         Self::SigninReported,
@@ -370,6 +374,7 @@ impl AuditEvent {
             Self::DeviceRevoked => "device_revoked",
             Self::SigninCreated => "signin_created",
             Self::SigninLocked => "signin_locked",
+            Self::SigninExpired => "signin_expired",
             Self::SigninAllowed => "signin_allowed",
             Self::SigninDenied => "signin_denied",
             Self::SigninReported => "signin_reported",

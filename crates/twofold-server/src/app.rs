@@ -138,6 +138,22 @@ impl<S: Store> AppState<S> {
     pub(crate) fn get(&self) -> &Inner<S> {
         &self.inner
     }
+
+    /// The server's own work beside the routes: marks expired requests (withdrawing them from
+    /// devices) every second. Runs until dropped; the caller spawns it next to [`app`].
+    pub fn background(&self) -> impl Future<Output = ()> + Send + 'static {
+        let state = self.clone();
+        async move {
+            let mut ticks = tokio::time::interval(crate::expiry::SWEEP_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = crate::expiry::sweep(state.get()).await {
+                    tracing::warn!(%error, "marking expired sign-in requests failed; retrying");
+                }
+            }
+        }
+    }
 }
 
 /// The HTTP API (routes in the crate docs).

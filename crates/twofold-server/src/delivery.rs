@@ -117,6 +117,7 @@ fn step(device: &Device, event: &HubEvent) -> Step {
             Step::Send(withdrawn_event(*id, WithdrawnReason::DecidedElsewhere))
         }
         HubKind::Decided { .. } => Step::Skip,
+        HubKind::Expired { id } => Step::Send(withdrawn_event(*id, WithdrawnReason::Expired)),
         HubKind::Revoked { device: revoked } if *revoked == device.id => Step::End,
         HubKind::Revoked { .. } => Step::Skip,
     }
@@ -233,7 +234,22 @@ pub(crate) async fn decide<S: Store>(
         Answer::Deny => Status::Denied,
         Answer::Report => Status::Reported,
     };
-    if !inner.store.decide(id, status, Some(device.id), now).await? {
+    let event = match status {
+        _ if wrong_number => AuditEvent::WrongNumber,
+        Status::Allowed => AuditEvent::SigninAllowed,
+        Status::Reported => AuditEvent::SigninReported,
+        _ => AuditEvent::SigninDenied,
+    };
+    let audit = NewAuditEntry {
+        service_id: signin.service_id,
+        at: now,
+        user: signin.user.clone(),
+        event,
+        signin_id: Some(id),
+        device_id: Some(device.id),
+        ip: Some(signin.ip),
+    };
+    if !inner.store.decide(id, status, Some(device.id), &audit).await? {
         return Err(AppError::conflict(
             "already_decided",
             "the sign-in request was already decided",
@@ -244,24 +260,6 @@ pub(crate) async fn decide<S: Store>(
         user: signin.user.as_str().into(),
         kind: HubKind::Decided { id, by: Some(device.id) },
     });
-    let event = match status {
-        _ if wrong_number => AuditEvent::WrongNumber,
-        Status::Allowed => AuditEvent::SigninAllowed,
-        Status::Reported => AuditEvent::SigninReported,
-        _ => AuditEvent::SigninDenied,
-    };
-    inner
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: signin.service_id,
-            at: now,
-            user: signin.user.clone(),
-            event,
-            signin_id: Some(id),
-            device_id: Some(device.id),
-            ip: Some(signin.ip),
-        })
-        .await?;
     if wrong_number {
         return Err(AppError::forbidden(
             "wrong_number",

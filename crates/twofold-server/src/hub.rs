@@ -36,6 +36,8 @@ pub(crate) enum HubKind {
     Request { json: Arc<str> },
     /// A request was decided (by a device, or by a wrong number).
     Decided { id: Uuid, by: Option<Uuid> },
+    /// A request expired unanswered.
+    Expired { id: Uuid },
     /// A device was revoked: its stream ends.
     Revoked { device: Uuid },
 }

@@ -23,6 +23,9 @@
 //! address stays blocked for that user, and a push from a country new for the user becomes number
 //! matching (the service shows `number` whenever the answer has one).
 //!
+//! Requests that expire unanswered are marked by [`AppState::background`], which the caller
+//! runs beside the router: devices get a `withdrawn` event and long polls return `expired`.
+//!
 //! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
 //! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
 
@@ -35,6 +38,7 @@ mod delivery;
 pub mod demo;
 pub mod enrich;
 pub mod error;
+mod expiry;
 mod hub;
 mod offline;
 mod pairing;

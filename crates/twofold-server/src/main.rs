@@ -151,6 +151,7 @@ async fn serve(config_path: &std::path::Path, demo: bool) -> anyhow::Result<()> 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    tokio::spawn(state.background());
     let mut router = app(state);
     if let Some(key) = demo_key {
         router = router.clone().merge(demo::router(router, key));

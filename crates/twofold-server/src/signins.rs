@@ -140,19 +140,16 @@ pub(crate) async fn create<S: Store>(
         verified: false,
         code_attempts: 0,
     };
-    state.store.add_signin(&signin).await?;
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: now,
-            user: signin.user.clone(),
-            event: if locked { AuditEvent::SigninLocked } else { AuditEvent::SigninCreated },
-            signin_id: Some(id),
-            device_id: None,
-            ip: Some(signin.ip),
-        })
-        .await?;
+    let audit = NewAuditEntry {
+        service_id: service.id,
+        at: now,
+        user: signin.user.clone(),
+        event: if locked { AuditEvent::SigninLocked } else { AuditEvent::SigninCreated },
+        signin_id: Some(id),
+        device_id: None,
+        ip: Some(signin.ip),
+    };
+    state.store.add_signin(&signin, &audit).await?;
     if !locked {
         state.hub.send(HubEvent {
             service_id: service.id,
@@ -208,11 +205,10 @@ pub(crate) async fn state<S: Store>(
             let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
             loop {
                 match tokio::time::timeout_at(deadline, events.recv()).await {
-                    Ok(Ok(HubEvent { kind: HubKind::Decided { id: decided, .. }, .. }))
-                        if decided == id =>
-                    {
-                        break;
-                    }
+                    Ok(Ok(HubEvent {
+                        kind: HubKind::Decided { id: ended, .. } | HubKind::Expired { id: ended },
+                        ..
+                    })) if ended == id => break,
                     Ok(Ok(_)) => {}
                     // Timed out, or missed events: the database has the answer either way.
                     Err(_) | Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => break,
@@ -268,21 +264,18 @@ pub(crate) async fn verify<S: Store>(
     }
     let typed = body.code.trim();
     let correct = same_code(typed, code);
-    if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS).await? {
+    let audit = NewAuditEntry {
+        service_id: service.id,
+        at: inner.clock.now(),
+        user: signin.user.clone(),
+        event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
+        signin_id: Some(id),
+        device_id: None,
+        ip: Some(signin.ip),
+    };
+    if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS, &audit).await? {
         return Err(too_many());
     }
-    inner
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: inner.clock.now(),
-            user: signin.user.clone(),
-            event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
-            signin_id: Some(id),
-            device_id: None,
-            ip: Some(signin.ip),
-        })
-        .await?;
     Ok(Json(CodeVerified {
         verified: correct,
         attempts_left: MAX_CODE_ATTEMPTS.saturating_sub(signin.code_attempts + 1),

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row as _, SqlStr};
 
@@ -86,6 +86,7 @@ fn audit_of(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
 fn status(text: &str) -> Result<Status, StoreError> {
     Ok(match text {
         "pending" => Status::Pending,
+        "expired" => Status::Expired,
         "allowed" => Status::Allowed,
         "denied" => Status::Denied,
         "reported" => Status::Reported,
@@ -169,6 +170,27 @@ fn signin_of(row: &SqliteRow) -> Result<Signin, StoreError> {
     })
 }
 
+/// Appends `entry` on `conn`: inside the transaction of the change it records.
+async fn insert_audit(
+    conn: &mut SqliteConnection,
+    entry: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.service_id.to_string())
+    .bind(int(entry.at))
+    .bind(&entry.user)
+    .bind(entry.event.as_str())
+    .bind(entry.signin_id.map(|id| id.to_string()))
+    .bind(entry.device_id.map(|id| id.to_string()))
+    .bind(entry.ip.map(|ip| ip.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`),
     /// in WAL mode, and brings it to the current schema.
@@ -250,7 +272,12 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn add_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
+    async fn add_pairing(
+        &self,
+        pairing: &Pairing,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO pairings (token_hash, service_id, user, created_at, expires_at) \
              VALUES (?, ?, ?, ?, ?)",
@@ -260,8 +287,10 @@ impl Store for SqliteStore {
         .bind(&pairing.user)
         .bind(int(pairing.created_at))
         .bind(int(pairing.expires_at))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -319,6 +348,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict(e, "a device with this key"))?;
+        insert_audit(&mut tx, &super::paired_audit(&pairing, device.id, now)).await?;
         tx.commit().await?;
         Ok(PairingClaim::Paired(pairing))
     }
@@ -353,21 +383,28 @@ impl Store for SqliteStore {
         device_id: Uuid,
         now: u64,
     ) -> Result<Option<Device>, StoreError> {
-        sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let device = sqlx::query(
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND service_id = ? AND revoked_at IS NULL \
              RETURNING *",
         )
         .bind(int(now))
         .bind(device_id.to_string())
         .bind(service_id.to_string())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?
         .as_ref()
         .map(device_of)
-        .transpose()
+        .transpose()?;
+        if let Some(device) = &device {
+            insert_audit(&mut tx, &super::revoked_audit(device, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin) -> Result<(), StoreError> {
+    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.writer.begin().await?;
         sqlx::query(
             "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, number, \
              code, created_at, expires_at, status, decided_at, verified, code_attempts) \
@@ -389,8 +426,10 @@ impl Store for SqliteStore {
         .bind(signin.decided_at.map(int))
         .bind(signin.verified)
         .bind(i64::from(signin.code_attempts))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -429,20 +468,46 @@ impl Store for SqliteStore {
         id: Uuid,
         status: Status,
         device_id: Option<Uuid>,
-        now: u64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE signins SET status = ?, decided_at = ?, decided_by = ? \
              WHERE id = ? AND status = 'pending' AND expires_at > ?",
         )
         .bind(status.as_str())
-        .bind(int(now))
+        .bind(int(audit.at))
         .bind(device_id.map(|d| d.to_string()))
         .bind(id.to_string())
-        .bind(int(now))
-        .execute(&self.writer)
+        .bind(int(audit.at))
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let expired: Vec<Signin> = sqlx::query(
+            "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
+             WHERE status = 'pending' AND expires_at <= ? LIMIT ?) RETURNING *",
+        )
+        .bind(int(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(signin_of)
+        .collect::<Result<_, _>>()?;
+        for signin in &expired {
+            insert_audit(&mut tx, &super::expired_audit(signin)).await?;
+        }
+        tx.commit().await?;
+        Ok(expired)
     }
 
     async fn record_code_attempt(
@@ -450,7 +515,9 @@ impl Store for SqliteStore {
         id: Uuid,
         correct: bool,
         max: u32,
+        audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
              WHERE id = ? AND code_attempts < ? AND verified = 0",
@@ -458,9 +525,14 @@ impl Store for SqliteStore {
         .bind(correct)
         .bind(id.to_string())
         .bind(i64::from(max))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn activity(
@@ -515,20 +587,8 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(entry.service_id.to_string())
-        .bind(int(entry.at))
-        .bind(&entry.user)
-        .bind(entry.event.as_str())
-        .bind(entry.signin_id.map(|id| id.to_string()))
-        .bind(entry.device_id.map(|id| id.to_string()))
-        .bind(entry.ip.map(|ip| ip.to_string()))
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_audit(&mut conn, entry).await
     }
 
     async fn audit(
@@ -575,7 +635,13 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn use_offline_step(&self, device_id: Uuid, step: u64) -> Result<bool, StoreError> {
+    async fn use_offline_step(
+        &self,
+        device_id: Uuid,
+        step: u64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
             "UPDATE devices SET offline_step = ? \
              WHERE id = ? AND revoked_at IS NULL AND (offline_step IS NULL OR offline_step < ?)",
@@ -583,9 +649,14 @@ impl Store for SqliteStore {
         .bind(int(step))
         .bind(device_id.to_string())
         .bind(int(step))
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn count_audit(

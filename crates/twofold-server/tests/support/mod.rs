@@ -48,6 +48,7 @@ impl Server {
             Arc::new(OsEntropy),
             enricher,
         );
+        tokio::spawn(state.background());
         tokio::spawn(async move { axum::serve(listener, app(state)).await });
         Self { url, clock, store, server_key, dir }
     }
@@ -55,6 +56,30 @@ impl Server {
     /// The SQLite file.
     pub fn database_path(&self) -> std::path::PathBuf {
         self.dir.path().join("t.db")
+    }
+
+    /// Makes every audit insert fail from now on (a trigger), as a crash mid-action would.
+    pub async fn refuse_audit_entries(&self) {
+        self.execute(
+            "CREATE TRIGGER audit_refused BEFORE INSERT ON audit \
+             BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END",
+        )
+        .await;
+    }
+
+    /// Undoes [`Server::refuse_audit_entries`].
+    pub async fn accept_audit_entries(&self) {
+        self.execute("DROP TRIGGER audit_refused").await;
+    }
+
+    /// Runs one statement on the database directly.
+    async fn execute(&self, sql: &'static str) {
+        let pool =
+            sqlx::SqlitePool::connect(&format!("sqlite://{}", self.database_path().display()))
+                .await
+                .unwrap();
+        sqlx::raw_sql(sql).execute(&pool).await.unwrap();
+        pool.close().await;
     }
 
     /// The server's time.
