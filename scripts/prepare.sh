@@ -20,6 +20,8 @@ SERVICE_PACKAGES=(
   xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver at-spi2-core
   # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
   xclip imagemagick
+  # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster.
+  postgresql
 )
 
 # What scripts/test runs besides cargo.

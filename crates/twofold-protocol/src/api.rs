@@ -418,6 +418,26 @@ pub struct AuditLog {
     pub entries: Vec<AuditEntry>,
 }
 
+/// Credit owed for data the server uses, to show wherever that data appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The credit to show, as its licence asks: "IP Geolocation by DB-IP".
+    pub text: String,
+    /// Where the credit links to.
+    pub url: String,
+    /// The data's licence, e.g. "CC BY 4.0".
+    pub license: String,
+}
+
+/// `GET /v1/about`: what a person or a service may want to know about this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    /// The server key's fingerprint, as pairing links carry it.
+    pub fingerprint: Fingerprint,
+    /// Credits for the data the server uses (GeoIP databases); empty when none is owed.
+    pub attributions: Vec<Attribution>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,18 @@ fn rss_mib(pid: u32) -> f64 {
     kib / 1024.0
 }
 
+/// CPU seconds (user + system) a process has used so far: the generator shares the 2 cores
+/// with the server, so both are printed.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks: f64 =
+        fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum());
+    ticks / 100.0
+}
+
 fn signin(user: &str, mode: Mode) -> CreateSignin {
     CreateSignin {
         user: user.into(),
@@ -219,11 +231,15 @@ async fn main() {
         }));
     }
     let start = Instant::now();
+    let cpu_before = (cpu_seconds(&pid.to_string()), cpu_seconds("self"));
     let mut returned = Vec::new();
     for task in tasks {
         returned.push(task.await.unwrap());
     }
-    let throughput = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    let elapsed = start.elapsed().as_secs_f64();
+    let throughput = done.load(Ordering::Relaxed) as f64 / elapsed;
+    let server_cpu = (cpu_seconds(&pid.to_string()) - cpu_before.0) / elapsed;
+    let generator_cpu = (cpu_seconds("self") - cpu_before.1) / elapsed;
 
     // Latency at a paced 500 sign-ins/s, round robin over the same users.
     let rate = 500u64;
@@ -271,6 +287,9 @@ async fn main() {
     println!("| time to open {streams} streams | {open_seconds:.1} s | |");
     println!(
         "| sign-ins created, delivered, decided, read back ({workers} users, {seconds} s) | {throughput:.0}/s | ≥ 2 000/s |"
+    );
+    println!(
+        "| CPU during that phase: server / load generator (2 cores = 2.0) | {server_cpu:.2} / {generator_cpu:.2} | |"
     );
     println!(
         "| create → event at {rate}/s ({} sign-ins): p50 / p99 | {:.1} / {:.1} ms | p99 < 50 ms |",

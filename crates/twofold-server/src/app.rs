@@ -3,15 +3,17 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
+use axum::{Json, Router};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use twofold_protocol::api::About;
 use twofold_protocol::{Fingerprint, KeyPair};
 use url::Url;
 
@@ -174,6 +176,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .route("/v1/device/requests", get(delivery::poll::<S>))
         .route("/v1/users/{user}/offline-code", post(offline::verify::<S>))
         .route("/v1/audit", get(audit::read::<S>))
+        .route("/v1/about", get(about::<S>))
         .fallback(|| async { AppError::not_found("no_such_route", "there is no such API route") })
         .method_not_allowed_fallback(|| async {
             AppError::client(
@@ -184,6 +187,12 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         })
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// `GET /v1/about`: the server's fingerprint and the credits its data needs; no authentication.
+async fn about<S: Store>(State(state): State<AppState<S>>) -> Json<About> {
+    let state = state.get();
+    Json(About { fingerprint: state.fingerprint, attributions: state.enricher.attributions() })
 }
 
 /// A JSON body; a missing, oversized or malformed one is a 4xx [`AppError`] saying why.

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use maxminddb::Reader;
 use serde::Deserialize;
 use twofold_protocol::Location;
+use twofold_protocol::api::Attribution;
 
 /// A GeoIP file could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +31,8 @@ const MAX_USER_AGENT_BYTES: usize = 512;
 /// Locates addresses and describes user agents.
 pub struct Enricher {
     geoip: Vec<Reader<Vec<u8>>>,
+    /// Whether a GeoIP file is DB-IP's: its licence (CC BY 4.0) asks for credit.
+    dbip: bool,
     user_agents: woothee::parser::Parser,
 }
 
@@ -42,7 +45,7 @@ impl std::fmt::Debug for Enricher {
 impl Default for Enricher {
     /// No GeoIP database: public addresses are of unknown location.
     fn default() -> Self {
-        Self { geoip: Vec::new(), user_agents: woothee::parser::Parser::new() }
+        Self { geoip: Vec::new(), dbip: false, user_agents: woothee::parser::Parser::new() }
     }
 }
 
@@ -109,8 +112,8 @@ fn is_private(ip: IpAddr) -> bool {
 
 impl Enricher {
     /// Opens the GeoIP files, in the order they are tried.
-    pub fn open(geoip: &[impl AsRef<Path>]) -> Result<Self, GeoIpError> {
-        let geoip = geoip
+    pub fn open(paths: &[impl AsRef<Path>]) -> Result<Self, GeoIpError> {
+        let geoip = paths
             .iter()
             .map(|path| {
                 Reader::open_readfile(path.as_ref()).map_err(|e| GeoIpError {
@@ -118,8 +121,24 @@ impl Enricher {
                     reason: e.to_string(),
                 })
             })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { geoip, ..Self::default() })
+            .collect::<Result<Vec<_>, _>>()?;
+        // DB-IP names its databases "DBIP-..."; repackaged copies keep "dbip" in the file name.
+        let named_dbip = |text: &str| text.to_ascii_lowercase().contains("dbip");
+        let dbip = geoip.iter().any(|r| named_dbip(&r.metadata().database_type))
+            || geoip.iter().zip(paths).any(|(_, p)| {
+                p.as_ref().file_name().and_then(|n| n.to_str()).is_some_and(named_dbip)
+            });
+        Ok(Self { geoip, dbip, ..Self::default() })
+    }
+
+    /// Credits owed for the GeoIP data: "IP Geolocation by DB-IP" when a DB-IP file is open.
+    pub fn attributions(&self) -> Vec<Attribution> {
+        let dbip = Attribution {
+            text: "IP Geolocation by DB-IP".into(),
+            url: "https://db-ip.com".into(),
+            license: "CC BY 4.0".into(),
+        };
+        self.dbip.then_some(dbip).into_iter().collect()
     }
 
     /// The approximate place of `ip`.

@@ -11,6 +11,9 @@
 //! - `POST /v1/users/{user}/offline-code` `{code}`: a code read off a device that push cannot reach
 //! - `GET /v1/audit?after=SEQ&limit=N`: the service's append-only audit log
 //!
+//! Anyone: `GET /v1/about`: the server key's fingerprint and the credits its data needs ("IP
+//! Geolocation by DB-IP" when a DB-IP database is configured).
+//!
 //! Device:
 //! - `GET /v1/pairings/{token}/qr.png` / `qr.svg` (the token is the credential)
 //! - `POST /v1/pairings/complete` (signed by the new device key)
@@ -47,4 +50,6 @@ pub mod store;
 
 pub use app::{AppState, Limits, Settings, app};
 pub use error::AppError;
+#[cfg(feature = "postgres")]
+pub use store::PgStore;
 pub use store::{SqliteStore, Store, StoreError};

@@ -428,13 +428,13 @@ async fn the_audit_log_cannot_be_changed() {
     let server = Server::start().await;
     let service = server.service("Example").await;
     server.device(&service, "alice", "Laptop").await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.database_path().display()))
-        .await
-        .unwrap();
-    let update = sqlx::query("UPDATE audit SET user = 'mallory'").execute(&pool).await;
-    assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM audit").execute(&pool).await;
-    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    let update = server
+        .store
+        .execute("UPDATE audit SET user = 'mallory'", "UPDATE audit SET \"user\" = 'mallory'")
+        .await;
+    assert!(update.unwrap_err().contains("append-only"));
+    let delete = server.store.execute("DELETE FROM audit", "DELETE FROM audit").await;
+    assert!(delete.unwrap_err().contains("append-only"));
     assert_eq!(service.audit(0, 10).await.unwrap().entries.len(), 2);
 }
 

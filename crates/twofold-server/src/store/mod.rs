@@ -3,6 +3,9 @@
 //! token, deciding a request, using a nonce) is atomic in the store, so several server instances
 //! can share one database.
 
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::future::Future;
@@ -14,6 +17,8 @@ use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// A database failure. Never shown to clients: they get a generic message.
@@ -238,6 +243,24 @@ pub struct NewAuditEntry {
     pub device_id: Option<Uuid>,
     /// The sign-in's address.
     pub ip: Option<IpAddr>,
+}
+
+/// A migrator over a store's schema files, in order.
+fn migrator(schema: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = schema
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                std::borrow::Cow::Borrowed(description),
+                MigrationType::Simple,
+                sqlx::SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
 }
 
 /// The audit entry of a device pairing through `pairing`.

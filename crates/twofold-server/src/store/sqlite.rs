@@ -1,27 +1,29 @@
 //! The SQLite store (sqlx): one file, WAL journal, migrations embedded in the binary.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Row as _;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row as _, SqlStr};
 
+use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
-use twofold_protocol::offline::SEED_LEN;
-use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
-use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, OfflineSeed, Pairing,
-    PairingClaim, Service, Signin, Store, StoreError,
+use super::rows::{
+    audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
+    signin_of,
 };
+use super::{
+    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, Pairing, PairingClaim,
+    Service, Signin, Store, StoreError,
+};
+
+fields!(SqliteRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
 const MIGRATIONS: &[(i64, &str, &str)] =
@@ -36,138 +38,6 @@ pub struct SqliteStore {
     /// asynchronously, beats several connections contending for the lock and backing off in
     /// SQLite's busy handler, which sleeps.
     writer: SqlitePool,
-}
-
-/// SQLite integers are signed; times and counters here are far below `i64::MAX`.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn uint(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(&row.try_get::<String, _>(column)?)
-        .map_err(|_| StoreError::Corrupt { what: "id" })
-}
-
-fn hash(row: &SqliteRow, column: &str) -> Result<[u8; 32], StoreError> {
-    let bytes: Vec<u8> = row.try_get(column)?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt { what: "hash" })
-}
-
-fn ip(text: &str) -> Result<IpAddr, StoreError> {
-    text.parse().map_err(|_| StoreError::Corrupt { what: "address" })
-}
-
-fn count(value: Option<i64>) -> u32 {
-    value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
-}
-
-fn audit_of(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    let optional_id = |column: &str| -> Result<Option<Uuid>, StoreError> {
-        row.try_get::<Option<String>, _>(column)?
-            .map(|text| Uuid::parse_str(&text).map_err(|_| StoreError::Corrupt { what: "id" }))
-            .transpose()
-    };
-    Ok(AuditEntry {
-        seq: uint(row.try_get("seq")?),
-        at: uint(row.try_get("at")?),
-        user: row.try_get("user")?,
-        event: AuditEvent::from_name(&row.try_get::<String, _>("event")?)
-            .ok_or(StoreError::Corrupt { what: "audit event" })?,
-        signin_id: optional_id("signin_id")?,
-        device_id: optional_id("device_id")?,
-        ip: row.try_get::<Option<String>, _>("ip")?.as_deref().map(ip).transpose()?,
-    })
-}
-
-fn status(text: &str) -> Result<Status, StoreError> {
-    Ok(match text {
-        "pending" => Status::Pending,
-        "expired" => Status::Expired,
-        "allowed" => Status::Allowed,
-        "denied" => Status::Denied,
-        "reported" => Status::Reported,
-        "locked" => Status::Locked,
-        _ => return Err(StoreError::Corrupt { what: "sign-in status" }),
-    })
-}
-
-fn mode(text: &str) -> Result<Mode, StoreError> {
-    Ok(match text {
-        "push" => Mode::Push,
-        "number" => Mode::Number,
-        "code" => Mode::Code,
-        _ => return Err(StoreError::Corrupt { what: "sign-in mode" }),
-    })
-}
-
-fn conflict(error: sqlx::Error, what: &'static str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
-        _ => StoreError::Database(error),
-    }
-}
-
-fn service_of(row: &SqliteRow) -> Result<Service, StoreError> {
-    Ok(Service {
-        id: uuid(row, "id")?,
-        name: row.try_get("name")?,
-        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(uint),
-        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-    })
-}
-
-fn pairing_of(row: &SqliteRow) -> Result<Pairing, StoreError> {
-    Ok(Pairing {
-        token_hash: hash(row, "token_hash")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        created_at: uint(row.try_get("created_at")?),
-        expires_at: uint(row.try_get("expires_at")?),
-        used_at: row.try_get::<Option<i64>, _>("used_at")?.map(uint),
-    })
-}
-
-fn device_of(row: &SqliteRow) -> Result<Device, StoreError> {
-    let key = hash(row, "public_key")?;
-    Ok(Device {
-        id: uuid(row, "id")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        public_key: PublicKey::from_bytes(&key)
-            .map_err(|_| StoreError::Corrupt { what: "device key" })?,
-        name: row.try_get("name")?,
-        paired_at: uint(row.try_get("paired_at")?),
-        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-    })
-}
-
-fn signin_of(row: &SqliteRow) -> Result<Signin, StoreError> {
-    let number: Option<i64> = row.try_get("number")?;
-    Ok(Signin {
-        id: uuid(row, "id")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        ip: ip(&row.try_get::<String, _>("ip")?)?,
-        country: row.try_get("country")?,
-        request_json: row.try_get("request")?,
-        digest: hash(row, "digest")?,
-        mode: mode(&row.try_get::<String, _>("mode")?)?,
-        number: number
-            .map(u32::try_from)
-            .transpose()
-            .map_err(|_| StoreError::Corrupt { what: "number" })?,
-        code: row.try_get("code")?,
-        created_at: uint(row.try_get("created_at")?),
-        expires_at: uint(row.try_get("expires_at")?),
-        stored_status: status(&row.try_get::<String, _>("status")?)?,
-        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(uint),
-        verified: row.try_get("verified")?,
-        code_attempts: u32::try_from(row.try_get::<i64, _>("code_attempts")?).unwrap_or(u32::MAX),
-    })
 }
 
 /// Appends `entry` on `conn`: inside the transaction of the change it records.
@@ -209,19 +79,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
         };
-        let migrations = MIGRATIONS
-            .iter()
-            .map(|&(version, description, sql)| {
-                Migration::new(
-                    version,
-                    Cow::Borrowed(description),
-                    MigrationType::Simple,
-                    SqlStr::from_static(sql),
-                    false,
-                )
-            })
-            .collect();
-        Migrator::with_migrations(migrations).run(&writer).await?;
+        super::migrator(MIGRATIONS).run(&writer).await?;
         Ok(Self { pool, writer })
     }
 }
@@ -621,18 +479,7 @@ impl Store for SqliteStore {
         .bind(user)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let seed: Zeroizing<Vec<u8>> = Zeroizing::new(row.try_get("offline_seed")?);
-                let seed = <[u8; SEED_LEN]>::try_from(seed.as_slice())
-                    .map_err(|_| StoreError::Corrupt { what: "offline seed" })?;
-                Ok(OfflineKey {
-                    device_id: uuid(row, "id")?,
-                    seed: OfflineSeed(Zeroizing::new(seed)),
-                    last_step: row.try_get::<Option<i64>, _>("offline_step")?.map(uint),
-                })
-            })
-            .collect()
+        rows.iter().map(offline_key_of).collect()
     }
 
     async fn use_offline_step(
