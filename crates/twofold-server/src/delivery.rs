@@ -112,7 +112,7 @@ enum Step {
 
 fn step(device: &Device, event: &HubEvent) -> Step {
     match &event.kind {
-        HubKind::Request { json } => Step::Send(request_event(json)),
+        HubKind::Request { json, .. } => Step::Send(request_event(json)),
         HubKind::Decided { id, by } if *by != Some(device.id) => {
             Step::Send(withdrawn_event(*id, WithdrawnReason::DecidedElsewhere))
         }
@@ -255,11 +255,13 @@ pub(crate) async fn decide<S: Store>(
             "the sign-in request was already decided",
         ));
     }
-    inner.hub.send(HubEvent {
-        service_id: signin.service_id,
-        user: signin.user.as_str().into(),
-        kind: HubKind::Decided { id, by: Some(device.id) },
-    });
+    inner
+        .announce(HubEvent {
+            service_id: signin.service_id,
+            user: signin.user.as_str().into(),
+            kind: HubKind::Decided { id, by: Some(device.id) },
+        })
+        .await;
     if wrong_number {
         return Err(AppError::forbidden(
             "wrong_number",

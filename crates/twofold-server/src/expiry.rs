@@ -17,11 +17,13 @@ pub(crate) async fn sweep<S: Store>(state: &Inner<S>) -> Result<(), StoreError> 
     loop {
         let expired = state.store.expire_signins(state.clock.now(), BATCH).await?;
         for signin in &expired {
-            state.hub.send(HubEvent {
-                service_id: signin.service_id,
-                user: signin.user.as_str().into(),
-                kind: HubKind::Expired { id: signin.id },
-            });
+            state
+                .announce(HubEvent {
+                    service_id: signin.service_id,
+                    user: signin.user.as_str().into(),
+                    kind: HubKind::Expired { id: signin.id },
+                })
+                .await;
         }
         if expired.len() < BATCH as usize {
             return Ok(());

@@ -224,10 +224,12 @@ pub(crate) async fn revoke_device<S: Store>(
         state.store.revoke_device(service.id, id, state.clock.now()).await?.ok_or_else(|| {
             AppError::not_found("unknown_device", "no such device (or already revoked)")
         })?;
-    state.hub.send(HubEvent {
-        service_id: device.service_id,
-        user: device.user.into(),
-        kind: HubKind::Revoked { device: device.id },
-    });
+    state
+        .announce(HubEvent {
+            service_id: device.service_id,
+            user: device.user.into(),
+            kind: HubKind::Revoked { device: device.id },
+        })
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -151,11 +151,13 @@ pub(crate) async fn create<S: Store>(
     };
     state.store.add_signin(&signin, &audit).await?;
     if !locked {
-        state.hub.send(HubEvent {
-            service_id: service.id,
-            user: signin.user.as_str().into(),
-            kind: HubKind::Request { json: signin.request_json.as_str().into() },
-        });
+        state
+            .announce(HubEvent {
+                service_id: service.id,
+                user: signin.user.as_str().into(),
+                kind: HubKind::Request { id, json: signin.request_json.as_str().into() },
+            })
+            .await;
     }
     let created = SigninCreated { id, status: signin.stored_status, expires_at, number };
     Ok((StatusCode::CREATED, Json(created)))

@@ -11,6 +11,9 @@ mod sqlite;
 use std::future::Future;
 use std::net::IpAddr;
 
+use futures_util::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use twofold_protocol::offline::SEED_LEN;
 use twofold_protocol::{Mode, PublicKey};
@@ -302,6 +305,50 @@ fn expired_audit(signin: &Signin) -> NewAuditEntry {
     }
 }
 
+/// What one server instance tells the others sharing its database, so that their device
+/// streams and long polls hear of it (PostgreSQL `NOTIFY`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The service of the user concerned.
+    pub service_id: Uuid,
+    /// The user concerned.
+    pub user: String,
+    /// What happened.
+    pub kind: NoticeKind,
+}
+
+/// What happened, in a [`Notice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoticeKind {
+    /// A new sign-in request (the receiver reads it from the database).
+    Request {
+        /// The request.
+        id: Uuid,
+    },
+    /// A request was decided, by this device if any.
+    Decided {
+        /// The request.
+        id: Uuid,
+        /// The device that decided.
+        by: Option<Uuid>,
+    },
+    /// A request expired unanswered.
+    Expired {
+        /// The request.
+        id: Uuid,
+    },
+    /// A device was revoked.
+    Revoked {
+        /// The device.
+        device: Uuid,
+    },
+}
+
+/// Notices from the other instances, as they arrive.
+pub type Notices = BoxStream<'static, Result<Notice, StoreError>>;
+
 /// The server's storage.
 pub trait Store: Send + Sync + 'static {
     /// Adds a service; fails with [`StoreError::Conflict`] if the name is taken.
@@ -474,6 +521,13 @@ pub trait Store: Send + Sync + 'static {
         event: AuditEvent,
         since: u64,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Tells the other server instances sharing the database about `notice`; nothing to do
+    /// where none can exist (SQLite).
+    fn publish(&self, notice: &Notice) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The notices other instances publish from now on; `None` where none can exist (SQLite).
+    fn notices(&self) -> impl Future<Output = Result<Option<Notices>, StoreError>> + Send;
 
     /// Records a device authentication nonce; false if it was seen before (a replay).
     fn use_nonce(

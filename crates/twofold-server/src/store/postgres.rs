@@ -4,7 +4,9 @@
 
 use std::net::IpAddr;
 
-use sqlx::postgres::{PgConnection, PgPool, PgPoolOptions, PgRow};
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 
 use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
@@ -15,8 +17,8 @@ use super::rows::{
     signin_of,
 };
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, Pairing, PairingClaim,
-    Service, Signin, Store, StoreError,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
+    PairingClaim, Service, Signin, Store, StoreError,
 };
 
 fields!(PgRow);
@@ -28,10 +30,23 @@ const MIGRATIONS: &[(i64, &str, &str)] =
 /// Connections per instance: the database, not the pool, is what several instances share.
 const MAX_CONNECTIONS: u32 = 16;
 
+/// The channel instances notify each other on.
+const CHANNEL: &str = "twofold";
+
 /// The PostgreSQL store.
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pool: PgPool,
+    /// This instance, so it skips its own notices (its hub had them first).
+    instance: Uuid,
+}
+
+/// A notice as sent on the channel.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    from: Uuid,
+    #[serde(flatten)]
+    notice: Notice,
 }
 
 /// Appends `entry` on `conn`, inside the transaction of the change it records. Audit writers
@@ -60,7 +75,7 @@ impl PgStore {
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?;
         super::migrator(MIGRATIONS).run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, instance: Uuid::new_v4() })
     }
 }
 
@@ -511,6 +526,40 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(count(Some(n)))
+    }
+
+    async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
+        // Ids and a user name of at most 256 characters: far below NOTIFY's 8000-byte limit.
+        let payload =
+            serde_json::to_string(&Envelope { from: self.instance, notice: notice.clone() })
+                .map_err(|_| StoreError::Corrupt { what: "notice" })?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Option<Notices>, StoreError> {
+        // The listener reconnects by itself; notices sent while it was away are lost, which
+        // costs a device a reconnect and a long poll its timeout, never a decision.
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        let me = self.instance;
+        let notices = listener.into_stream().filter_map(move |received| async move {
+            match received {
+                Err(error) => Some(Err(StoreError::Database(error))),
+                Ok(notification) => {
+                    match serde_json::from_str::<Envelope>(notification.payload()) {
+                        Ok(envelope) if envelope.from == me => None,
+                        Ok(envelope) => Some(Ok(envelope.notice)),
+                        Err(_) => Some(Err(StoreError::Corrupt { what: "notice" })),
+                    }
+                }
+            }
+        });
+        Ok(Some(notices.boxed()))
     }
 
     async fn use_nonce(

@@ -19,8 +19,8 @@ use super::rows::{
     signin_of,
 };
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, Pairing, PairingClaim,
-    Service, Signin, Store, StoreError,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
+    PairingClaim, Service, Signin, Store, StoreError,
 };
 
 fields!(SqliteRow);
@@ -523,6 +523,15 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(count(Some(n)))
+    }
+
+    async fn publish(&self, _notice: &Notice) -> Result<(), StoreError> {
+        // One process owns a SQLite file: its hub already told everyone.
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Option<Notices>, StoreError> {
+        Ok(None)
     }
 
     async fn use_nonce(
