@@ -427,7 +427,19 @@ impl Store for PgStore {
         .bind(country)
         .fetch_one(&self.pool)
         .await?;
-        super::rows::activity_of(&row)
+        let counted = |column: &str| -> Result<u32, StoreError> {
+            Ok(count(Some(sqlx::Row::try_get::<i64, _>(&row, column)?)))
+        };
+        Ok(Activity {
+            pending: counted("pending")?,
+            recent_for_user: counted("recent")?,
+            recent_for_ip: counted("from_ip")?,
+            recent_denials: counted("denials")?,
+            recent_reports: counted("reports")?,
+            ip_reported: counted("ip_reports")? > 0,
+            allowed: counted("allowed")?,
+            allowed_from_country: counted("allowed_here")?,
+        })
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {

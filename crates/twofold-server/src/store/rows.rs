@@ -9,7 +9,7 @@ use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use super::{Activity, Device, OfflineKey, OfflineSeed, Pairing, Service, Signin, StoreError};
+use super::{Device, OfflineKey, OfflineSeed, Pairing, Service, Signin, StoreError};
 
 /// Typed column reads of one row, whatever the database.
 pub(super) trait Fields {
@@ -194,21 +194,5 @@ pub(super) fn offline_key_of(row: &impl Fields) -> Result<OfflineKey, StoreError
         device_id: uuid(row, "id")?,
         seed: OfflineSeed(Zeroizing::new(seed)),
         last_step: row.opt_int("offline_step")?.map(uint),
-    })
-}
-
-/// The counts of the activity query (`pending`, `recent`, `from_ip`, `denials`, `reports`,
-/// `ip_reports`, `allowed`, `allowed_here`).
-pub(super) fn activity_of(row: &impl Fields) -> Result<Activity, StoreError> {
-    let counted = |column: &str| -> Result<u32, StoreError> { Ok(count(Some(row.int(column)?))) };
-    Ok(Activity {
-        pending: counted("pending")?,
-        recent_for_user: counted("recent")?,
-        recent_for_ip: counted("from_ip")?,
-        recent_denials: counted("denials")?,
-        recent_reports: counted("reports")?,
-        ip_reported: counted("ip_reports")? > 0,
-        allowed: counted("allowed")?,
-        allowed_from_country: counted("allowed_here")?,
     })
 }

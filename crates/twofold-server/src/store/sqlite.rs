@@ -4,6 +4,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::Row as _;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
     SqliteRow, SqliteSynchronous,
@@ -426,34 +427,45 @@ impl Store for SqliteStore {
         since: u64,
         denials_since: u64,
     ) -> Result<Activity, StoreError> {
-        // One query (one hand-off to SQLite's thread) over the user's and the address's rows.
-        let row = sqlx::query(
+        let ip = ip.to_string();
+        let mine = sqlx::query(
             "SELECT \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'pending' AND expires_at > ?1) \
-                 AS pending, \
-               COUNT(*) FILTER (WHERE user = ?6 AND created_at > ?2) AS recent, \
-               COUNT(*) FILTER (WHERE ip = ?4 AND created_at > ?2) AS from_ip, \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'denied' AND decided_at > ?3) \
-                 AS denials, \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'reported' AND decided_at > ?3) \
-                 AS reports, \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'reported' AND ip = ?4) \
-                 AS ip_reports, \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'allowed') AS allowed, \
-               COUNT(*) FILTER (WHERE user = ?6 AND status = 'allowed' AND country = ?7) \
-                 AS allowed_here \
-             FROM signins WHERE service_id = ?5 AND (user = ?6 OR ip = ?4)",
+               SUM(status = 'pending' AND expires_at > ?1) AS pending, \
+               SUM(created_at > ?2) AS recent, \
+               SUM(status = 'denied' AND decided_at > ?3) AS denials, \
+               SUM(status = 'reported' AND decided_at > ?3) AS reports, \
+               SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
+               SUM(status = 'allowed') AS allowed, \
+               SUM(status = 'allowed' AND country = ?7) AS allowed_here \
+             FROM signins WHERE service_id = ?5 AND user = ?6",
         )
         .bind(int(now))
         .bind(int(since))
         .bind(int(denials_since))
-        .bind(ip.to_string())
+        .bind(&ip)
         .bind(service_id.to_string())
         .bind(user)
         .bind(country)
         .fetch_one(&self.pool)
         .await?;
-        super::rows::activity_of(&row)
+        let from_ip: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signins WHERE service_id = ? AND ip = ? AND created_at > ?",
+        )
+        .bind(service_id.to_string())
+        .bind(&ip)
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Activity {
+            pending: count(mine.try_get("pending")?),
+            recent_for_user: count(mine.try_get("recent")?),
+            recent_for_ip: count(Some(from_ip)),
+            recent_denials: count(mine.try_get("denials")?),
+            recent_reports: count(mine.try_get("reports")?),
+            ip_reported: count(mine.try_get("ip_reports")?) > 0,
+            allowed: count(mine.try_get("allowed")?),
+            allowed_from_country: count(mine.try_get("allowed_here")?),
+        })
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
