@@ -401,30 +401,34 @@ impl Store for PgStore {
         since: u64,
         denials_since: u64,
     ) -> Result<Activity, StoreError> {
+        let ip = ip.to_string();
         let row = sqlx::query(
             "SELECT \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'pending' AND expires_at > $1) \
-                 AS pending, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND created_at > $2) AS recent, \
-               COUNT(*) FILTER (WHERE ip = $4 AND created_at > $2) AS from_ip, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'denied' AND decided_at > $3) \
-                 AS denials, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'reported' AND decided_at > $3) \
-                 AS reports, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'reported' AND ip = $4) \
-                 AS ip_reports, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'allowed') AS allowed, \
-               COUNT(*) FILTER (WHERE \"user\" = $6 AND status = 'allowed' AND country = $7) \
-                 AS allowed_here \
-             FROM signins WHERE service_id = $5 AND (\"user\" = $6 OR ip = $4)",
+               COUNT(*) FILTER (WHERE status = 'pending' AND expires_at > $1) AS pending, \
+               COUNT(*) FILTER (WHERE created_at > $2) AS recent, \
+               COUNT(*) FILTER (WHERE status = 'denied' AND decided_at > $3) AS denials, \
+               COUNT(*) FILTER (WHERE status = 'reported' AND decided_at > $3) AS reports, \
+               COUNT(*) FILTER (WHERE status = 'reported' AND ip = $4) AS ip_reports, \
+               COUNT(*) FILTER (WHERE status = 'allowed') AS allowed, \
+               COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here \
+             FROM signins WHERE service_id = $5 AND \"user\" = $6",
         )
         .bind(int(now))
         .bind(int(since))
         .bind(int(denials_since))
-        .bind(ip.to_string())
+        .bind(&ip)
         .bind(service_id.to_string())
         .bind(user)
         .bind(country)
+        .fetch_one(&self.pool)
+        .await?;
+        // Apart: an address shared by many users must not widen the per-user scan above.
+        let from_ip: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signins WHERE service_id = $1 AND ip = $2 AND created_at > $3",
+        )
+        .bind(service_id.to_string())
+        .bind(&ip)
+        .bind(int(since))
         .fetch_one(&self.pool)
         .await?;
         let counted = |column: &str| -> Result<u32, StoreError> {
@@ -433,7 +437,7 @@ impl Store for PgStore {
         Ok(Activity {
             pending: counted("pending")?,
             recent_for_user: counted("recent")?,
-            recent_for_ip: counted("from_ip")?,
+            recent_for_ip: count(Some(from_ip)),
             recent_denials: counted("denials")?,
             recent_reports: counted("reports")?,
             ip_reported: counted("ip_reports")? > 0,
