@@ -26,8 +26,10 @@ use super::{
 fields!(SqliteRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "pending index", include_str!("../../migrations/0002_pending_index.sql")),
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
