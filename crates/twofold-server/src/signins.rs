@@ -27,6 +27,14 @@ const MAX_USER_AGENT_CHARS: usize = 512;
 /// Longest context, in characters.
 const MAX_CONTEXT_CHARS: usize = 200;
 
+/// The answer while the user has a pending request.
+fn pending_conflict() -> AppError {
+    AppError::conflict(
+        "signin_pending",
+        "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
+    )
+}
+
 /// `POST /v1/signins`: asks every device of the user to confirm.
 pub(crate) async fn create<S: Store>(
     State(state): State<AppState<S>>,
@@ -84,11 +92,9 @@ pub(crate) async fn create<S: Store>(
     let locked = activity.ip_reported
         || activity.recent_reports > 0
         || activity.recent_denials >= limits.lockout_denials;
+    // Checked again, atomically, when the request is stored: this early answer saves the work.
     if !locked && activity.pending > 0 {
-        return Err(AppError::conflict(
-            "signin_pending",
-            "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
-        ));
+        return Err(pending_conflict());
     }
     // A sign-in from a country the user never signed in from needs more than a tap.
     let new_country =
@@ -149,7 +155,9 @@ pub(crate) async fn create<S: Store>(
         device_id: None,
         ip: Some(signin.ip),
     };
-    state.store.add_signin(&signin, &audit).await?;
+    if !state.store.add_signin(&signin, &audit).await? {
+        return Err(pending_conflict());
+    }
     if !locked {
         state
             .announce(HubEvent {

@@ -481,3 +481,24 @@ async fn offline_codes_from_a_device_verify_once_and_wrong_ones_are_limited() {
         refusal(service.verify_offline_code("alice", &current).await.unwrap_err());
     assert_eq!((status, error.as_str()), (429, "rate_limited"));
 }
+
+#[tokio::test]
+async fn concurrent_sign_ins_for_one_user_leave_exactly_one_pending() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    server.device(&service, "alice", "Laptop").await;
+    let attempts: Vec<_> = (0..64)
+        .map(|_| {
+            let service = service.clone();
+            tokio::spawn(async move { service.create_signin(&signin("alice", Mode::Push)).await })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(error) => assert_eq!(refusal(error), (409, "signin_pending".to_owned())),
+        }
+    }
+    assert_eq!(created, 1);
+}

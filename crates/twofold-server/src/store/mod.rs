@@ -419,12 +419,15 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
 
-    /// Records a new sign-in request, and `audit` in the same transaction.
+    /// Records a new sign-in request, and `audit` in the same transaction. A pending request is
+    /// recorded only if the user has no other pending, unexpired one, checked in the same
+    /// transaction (so concurrent sign-ins, on one instance or several, cannot both pass): false,
+    /// and nothing written, if one exists.
     fn add_signin(
         &self,
         signin: &Signin,
         audit: &NewAuditEntry,
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The sign-in with this id.
     fn signin(&self, id: Uuid) -> impl Future<Output = Result<Option<Signin>, StoreError>> + Send;

@@ -258,12 +258,19 @@ impl Store for PgStore {
         Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<(), StoreError> {
+    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query(
+        // Sign-ins of one user take turns until commit, so the check below sees the other's.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}/{}", signin.service_id, signin.user))
+            .execute(&mut *tx)
+            .await?;
+        let added = sqlx::query(
             "INSERT INTO signins (id, service_id, \"user\", ip, country, request, digest, mode, \
              number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+             WHERE $13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = $2 \
+             AND \"user\" = $3 AND status = 'pending' AND expires_at > $11)",
         )
         .bind(signin.id.to_string())
         .bind(signin.service_id.to_string())
@@ -283,9 +290,12 @@ impl Store for PgStore {
         .bind(i64::from(signin.code_attempts))
         .execute(&mut *tx)
         .await?;
+        if added.rows_affected() != 1 {
+            return Ok(false);
+        }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {

@@ -307,11 +307,14 @@ impl Store for SqliteStore {
         Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<(), StoreError> {
+    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
+        // The batch holds the write lock from BEGIN IMMEDIATE: the check and the insert are one.
         let batch = sqlx::query(with_audit!(
             "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, \
              number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+             WHERE ? <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ? \
+             AND user = ? AND status = 'pending' AND expires_at > ?)"
         ))
         .bind(signin.id.to_string())
         .bind(signin.service_id.to_string())
@@ -328,9 +331,12 @@ impl Store for SqliteStore {
         .bind(signin.stored_status.as_str())
         .bind(signin.decided_at.map(int))
         .bind(signin.verified)
-        .bind(i64::from(signin.code_attempts));
-        self.change_with_audit(bind_audit(batch, audit)).await?;
-        Ok(())
+        .bind(i64::from(signin.code_attempts))
+        .bind(signin.stored_status.as_str())
+        .bind(signin.service_id.to_string())
+        .bind(signin.user.clone())
+        .bind(int(signin.created_at));
+        self.change_with_audit(bind_audit(batch, audit)).await
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
