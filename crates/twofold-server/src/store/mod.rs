@@ -1,7 +1,9 @@
-//! Where the server keeps its state: one trait, so SQLite (the default, [`SqliteStore`]) and a
-//! later PostgreSQL store serve the same routes. Every method that decides something (claiming a
-//! token, deciding a request, using a nonce) is atomic in the store, so several server instances
-//! can share one database.
+//! Where the server keeps its state: one trait, so SQLite (the default, [`SqliteStore`]) and
+//! PostgreSQL (`PgStore`, feature `postgres`) serve the same routes. Every method that decides
+//! something (claiming a token, deciding a request, the one pending request per user, using a
+//! nonce) is atomic in the store, and every audit entry is written in the transaction of the
+//! action it records, so several server instances can share one database and a crash never
+//! leaves an action without its entry or the reverse.
 
 #[cfg(feature = "postgres")]
 mod postgres;
