@@ -288,13 +288,14 @@ pub struct PendingRequests {
     pub requests: Vec<Signed<SigninRequest>>,
 }
 
-/// Why a request left a device's screen without its decision. (Expiry needs no event: the
-/// request carries `expires_at`.)
+/// Why a request left a device's screen without its decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WithdrawnReason {
     /// Another device of the user answered first.
     DecidedElsewhere,
+    /// Nobody answered before it expired.
+    Expired,
 }
 
 /// Payload of a `withdrawn` event.
@@ -326,6 +327,8 @@ pub enum AuditEvent {
     SigninCreated,
     /// A sign-in was refused without asking: the user is locked out or the address was reported.
     SigninLocked,
+    /// A sign-in request expired unanswered.
+    SigninExpired,
     /// A device allowed a sign-in.
     SigninAllowed,
     /// A device denied a sign-in.
@@ -346,12 +349,13 @@ pub enum AuditEvent {
 
 impl AuditEvent {
     /// Every event, for reading stored names back.
-    pub const ALL: [Self; 13] = [
+    pub const ALL: [Self; 14] = [
         Self::PairingCreated,
         Self::DevicePaired,
         Self::DeviceRevoked,
         Self::SigninCreated,
         Self::SigninLocked,
+        Self::SigninExpired,
         Self::SigninAllowed,
         Self::SigninDenied,
         Self::SigninReported,
@@ -370,6 +374,7 @@ impl AuditEvent {
             Self::DeviceRevoked => "device_revoked",
             Self::SigninCreated => "signin_created",
             Self::SigninLocked => "signin_locked",
+            Self::SigninExpired => "signin_expired",
             Self::SigninAllowed => "signin_allowed",
             Self::SigninDenied => "signin_denied",
             Self::SigninReported => "signin_reported",
@@ -411,6 +416,26 @@ pub struct AuditEntry {
 pub struct AuditLog {
     /// Entries after `after`, at most `limit` (default and maximum 1000).
     pub entries: Vec<AuditEntry>,
+}
+
+/// Credit owed for data the server uses, to show wherever that data appears.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribution {
+    /// The credit to show, as its licence asks: "IP Geolocation by DB-IP".
+    pub text: String,
+    /// Where the credit links to.
+    pub url: String,
+    /// The data's licence, e.g. "CC BY 4.0".
+    pub license: String,
+}
+
+/// `GET /v1/about`: what a person or a service may want to know about this server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct About {
+    /// The server key's fingerprint, as pairing links carry it.
+    pub fingerprint: Fingerprint,
+    /// Credits for the data the server uses (GeoIP databases); empty when none is owed.
+    pub attributions: Vec<Attribution>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,11 @@
 //!
 //! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
 //! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it. Everything stops by itself.
+//!
+//! Several instances: `TWOFOLD_LOAD_DATABASE_URL=postgres://...` (a server; the bench makes a
+//! fresh database on it) and `TWOFOLD_LOAD_INSTANCES=2`. User i's service talks to instance
+//! i mod n and its device streams from and decides through the next one, so every sign-in
+//! crosses instances. RSS and CPU are the instances' sums.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary: fail loudly, print figures
 
@@ -24,10 +29,10 @@ use futures_util::{Stream, StreamExt as _, stream};
 use twofold_protocol::api::CreateSignin;
 use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceClient};
 use twofold_protocol::{Answer, KeyPair, Mode, PairingLink, SigninRequest};
-use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
+use twofold_server::Limits;
+use twofold_server::clock::{OsEntropy, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
-use twofold_server::{Limits, SqliteStore, admin};
 
 type Events = Pin<Box<dyn Stream<Item = Result<DeviceEvent, ClientError>> + Send>>;
 
@@ -36,7 +41,7 @@ fn env_number(name: &str, default: usize) -> usize {
 }
 
 /// Resident memory of a process, in MiB.
-fn rss_mib(pid: u32) -> f64 {
+fn rss_mib(pid: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib: f64 = status
         .lines()
@@ -44,6 +49,18 @@ fn rss_mib(pid: u32) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0.0);
     kib / 1024.0
+}
+
+/// CPU seconds (user + system) a process has used so far: the generator shares the 2 cores
+/// with the server, so both are printed.
+fn cpu_seconds(pid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
+    let ticks: f64 =
+        fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum());
+    ticks / 100.0
 }
 
 fn signin(user: &str, mode: Mode) -> CreateSignin {
@@ -129,45 +146,86 @@ fn enrichment_nanos() -> f64 {
 async fn main() {
     let streams = env_number("TWOFOLD_LOAD_STREAMS", 10_000);
     let seconds = env_number("TWOFOLD_LOAD_SECONDS", 10) as u64;
+    let instances = env_number("TWOFOLD_LOAD_INSTANCES", 1).max(1);
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let url = format!("http://127.0.0.1:{port}/");
-    let mut config = Config::in_dir(dir.path(), &format!("127.0.0.1:{port}"), &url);
-    // The bench measures capacity, not the abuse rules: lift the per-user and per-address limits.
-    config.limits =
-        Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
-    let config_path = dir.path().join("twofold-server.toml");
-    config.create(&config_path).unwrap();
-    config::create_key_file(&config.key_file, &random_seed(&OsEntropy).unwrap()).unwrap();
-    let store = SqliteStore::open(&config.database_url).await.unwrap();
-    let api_key =
-        admin::add_service(&store, "Load", None, SystemClock.now(), &OsEntropy).await.unwrap();
-    drop(store);
-
-    let server = Server(
-        Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-            .arg("--config")
-            .arg(&config_path)
-            .arg("serve")
-            .env("RUST_LOG", "warn")
-            .spawn()
-            .unwrap(),
-    );
-    let pid = server.0.id();
-    let service = ServiceClient::new(&url, &api_key).unwrap();
-    for _ in 0..100 {
-        if service.devices("probe").await.is_ok() {
-            break;
+    let database_url = match std::env::var("TWOFOLD_LOAD_DATABASE_URL") {
+        Ok(server) => {
+            let name = format!("load_{}", uuid::Uuid::new_v4().simple());
+            let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let mut url: url::Url = server.parse().unwrap();
+            url.set_path(&name);
+            url.to_string()
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        Err(_) => format!("sqlite://{}", dir.path().join("twofold.db").display()),
+    };
+    let key_file = dir.path().join("server.key");
+    config::create_key_file(&key_file, &random_seed(&OsEntropy).unwrap()).unwrap();
+    let mut urls = Vec::new();
+    let mut config_paths = Vec::new();
+    for k in 0..instances {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("http://127.0.0.1:{port}/");
+        let mut config = Config::in_dir(dir.path(), &format!("127.0.0.1:{port}"), &url);
+        (config.database_url, config.key_file) = (database_url.clone(), key_file.clone());
+        // The bench measures capacity, not the abuse rules: lift the per-user and per-address
+        // limits.
+        config.limits =
+            Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
+        let config_path = dir.path().join(format!("twofold-server-{k}.toml"));
+        config.create(&config_path).unwrap();
+        urls.push(url);
+        config_paths.push(config_path);
     }
-    let idle_rss = rss_mib(pid);
+    let server_bin = env!("CARGO_BIN_EXE_twofold-server");
+    let added = Command::new(server_bin)
+        .arg("--config")
+        .arg(&config_paths[0])
+        .args(["service", "add", "Load"])
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{}", String::from_utf8_lossy(&added.stderr));
+    let api_key = String::from_utf8(added.stdout).unwrap().trim().to_owned();
+
+    let servers: Vec<Server> = config_paths
+        .iter()
+        .map(|path| {
+            Server(
+                Command::new(server_bin)
+                    .arg("--config")
+                    .arg(path)
+                    .arg("serve")
+                    .env("RUST_LOG", "warn")
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    let pids: Vec<String> = servers.iter().map(|s| s.0.id().to_string()).collect();
+    let rss = || pids.iter().map(|pid| rss_mib(pid)).sum::<f64>();
+    let cpu = || pids.iter().map(|pid| cpu_seconds(pid)).sum::<f64>();
+    let services: Vec<ServiceClient> =
+        urls.iter().map(|url| ServiceClient::new(url, &api_key).unwrap()).collect();
+    for service in &services {
+        for _ in 0..100 {
+            if service.devices("probe").await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let idle_rss = rss();
 
     // Pair one device per user.
     let start = Instant::now();
     let devices: Vec<DeviceClient> = stream::iter(0..streams)
         .map(|i| {
-            let service = service.clone();
+            let service = services[i % instances].clone();
+            let stream_from = urls[(i + 1) % instances].clone();
             async move {
                 let link: PairingLink = service
                     .create_pairing(&format!("user{i}"))
@@ -176,8 +234,10 @@ async fn main() {
                     .link
                     .parse()
                     .unwrap();
-                let key = KeyPair::from_seed(&random_seed(&OsEntropy).unwrap());
-                DeviceClient::pair(&link, "bench", key).await.unwrap().0
+                let seed = random_seed(&OsEntropy).unwrap();
+                let paired = DeviceClient::pair(&link, "bench", KeyPair::from_seed(&seed));
+                let server_key = paired.await.unwrap().0.server_key();
+                DeviceClient::new(&stream_from, KeyPair::from_seed(&seed), server_key).unwrap()
             }
         })
         .buffered(32)
@@ -194,7 +254,7 @@ async fn main() {
         .await;
     let open_seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let streams_rss = rss_mib(pid);
+    let streams_rss = rss();
 
     // Throughput: users loop create → event → decide → read back, as fast as they can.
     let workers = streams.min(1000);
@@ -203,7 +263,8 @@ async fn main() {
     let mut tasks = Vec::new();
     let mut held = events.drain(..workers).collect::<Vec<_>>().into_iter();
     for (i, device) in devices.iter().take(workers).enumerate() {
-        let (service, device, done) = (service.clone(), device.clone(), done.clone());
+        let service = services[i % instances].clone();
+        let (device, done) = (device.clone(), done.clone());
         let mut stream = held.next().unwrap();
         tasks.push(tokio::spawn(async move {
             let user = format!("user{i}");
@@ -219,11 +280,15 @@ async fn main() {
         }));
     }
     let start = Instant::now();
+    let cpu_before = (cpu(), cpu_seconds("self"));
     let mut returned = Vec::new();
     for task in tasks {
         returned.push(task.await.unwrap());
     }
-    let throughput = done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64();
+    let elapsed = start.elapsed().as_secs_f64();
+    let throughput = done.load(Ordering::Relaxed) as f64 / elapsed;
+    let server_cpu = (cpu() - cpu_before.0) / elapsed;
+    let generator_cpu = (cpu_seconds("self") - cpu_before.1) / elapsed;
 
     // Latency at a paced 500 sign-ins/s, round robin over the same users.
     let rate = 500u64;
@@ -232,7 +297,7 @@ async fn main() {
     let mut tasks = Vec::new();
     for (i, (device, mut stream)) in devices.iter().take(workers).cloned().zip(returned).enumerate()
     {
-        let (service, latencies) = (service.clone(), latencies.clone());
+        let (service, latencies) = (services[i % instances].clone(), latencies.clone());
         let (turn, mut go) = tokio::sync::mpsc::channel::<()>(4);
         turns.push(turn);
         tasks.push(tokio::spawn(async move {
@@ -261,6 +326,8 @@ async fn main() {
     let enrich = enrichment_nanos();
     drop(events);
 
+    let store = if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
+    println!("{instances} instance(s) on {store}\n");
     println!("| measure | figure | goal |");
     println!("|---|---|---|");
     println!("| server RSS, idle | {idle_rss:.0} MiB | |");
@@ -273,11 +340,14 @@ async fn main() {
         "| sign-ins created, delivered, decided, read back ({workers} users, {seconds} s) | {throughput:.0}/s | ≥ 2 000/s |"
     );
     println!(
+        "| CPU during that phase: server / load generator (2 cores = 2.0) | {server_cpu:.2} / {generator_cpu:.2} | |"
+    );
+    println!(
         "| create → event at {rate}/s ({} sign-ins): p50 / p99 | {:.1} / {:.1} ms | p99 < 50 ms |",
         latencies.len(),
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
     );
     println!("| GeoIP + user-agent enrichment | {:.2} µs | < 5 µs |", enrich / 1000.0);
-    drop(server);
+    drop(servers);
 }

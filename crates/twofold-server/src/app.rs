@@ -3,23 +3,26 @@
 
 use std::sync::Arc;
 
-use axum::Router;
+use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use twofold_protocol::api::{About, Status};
 use twofold_protocol::{Fingerprint, KeyPair};
 use url::Url;
 
 use crate::clock::{Clock, Entropy};
 use crate::enrich::Enricher;
 use crate::error::AppError;
-use crate::hub::Hub;
-use crate::store::{Service, Store};
+use crate::hub::{Hub, HubEvent, HubKind};
+use crate::store::{Notice, NoticeKind, Service, Store};
 use crate::{audit, delivery, offline, pairing, signins};
 
 /// Tunable limits and lifetimes.
@@ -92,6 +95,9 @@ pub struct AppState<S> {
     inner: Arc<Inner<S>>,
 }
 
+/// How long to wait before listening to other instances again after the database refused.
+const RELISTEN_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
+
 pub(crate) struct Inner<S> {
     pub store: S,
     pub key: KeyPair,
@@ -101,6 +107,39 @@ pub(crate) struct Inner<S> {
     pub entropy: Arc<dyn Entropy>,
     pub enricher: Enricher,
     pub hub: Hub,
+}
+
+impl<S: Store> Inner<S> {
+    /// Tells this instance's streams and long polls, then the other instances.
+    pub(crate) async fn announce(&self, event: HubEvent) {
+        let notice = event.notice();
+        self.hub.send(event);
+        // Already committed: if the others miss it, their devices catch up on reconnect and
+        // their long polls on timeout.
+        if let Err(error) = self.store.publish(&notice).await {
+            tracing::warn!(%error, "telling other instances failed");
+        }
+    }
+
+    /// Passes on what another instance announced.
+    async fn relay(&self, notice: Notice) {
+        let kind = match notice.kind {
+            NoticeKind::Request { id } => match self.store.signin(id).await {
+                Ok(Some(signin)) if signin.stored_status == Status::Pending => {
+                    HubKind::Request { id, json: signin.request_json.into() }
+                }
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::warn!(%error, "reading another instance's request failed");
+                    return;
+                }
+            },
+            NoticeKind::Decided { id, by } => HubKind::Decided { id, by },
+            NoticeKind::Expired { id } => HubKind::Expired { id },
+            NoticeKind::Revoked { device } => HubKind::Revoked { device },
+        };
+        self.hub.send(HubEvent { service_id: notice.service_id, user: notice.user.into(), kind });
+    }
 }
 
 impl<S> Clone for AppState<S> {
@@ -138,6 +177,43 @@ impl<S: Store> AppState<S> {
     pub(crate) fn get(&self) -> &Inner<S> {
         &self.inner
     }
+
+    /// The server's own work beside the routes: marks expired requests (withdrawing them from
+    /// devices) every second, and passes on what other instances sharing the database announce.
+    /// Runs until dropped; the caller spawns it next to [`app`].
+    pub fn background(&self) -> impl Future<Output = ()> + Send + 'static {
+        let (sweeper, relay) = (self.clone(), self.clone());
+        let sweep = async move {
+            let mut ticks = tokio::time::interval(crate::expiry::SWEEP_EVERY);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if let Err(error) = crate::expiry::sweep(sweeper.get()).await {
+                    tracing::warn!(%error, "marking expired sign-in requests failed; retrying");
+                }
+            }
+        };
+        let relay = async move {
+            loop {
+                match relay.get().store.notices().await {
+                    Ok(None) => return,
+                    Ok(Some(mut notices)) => {
+                        while let Some(notice) = notices.next().await {
+                            match notice {
+                                Ok(notice) => relay.get().relay(notice).await,
+                                Err(error) => tracing::warn!(%error, "a notice was lost"),
+                            }
+                        }
+                    }
+                    Err(error) => tracing::warn!(%error, "listening to other instances failed"),
+                }
+                tokio::time::sleep(RELISTEN_AFTER).await;
+            }
+        };
+        async move {
+            futures_util::future::join(sweep, relay).await;
+        }
+    }
 }
 
 /// The HTTP API (routes in the crate docs).
@@ -159,6 +235,7 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         .route("/v1/device/requests", get(delivery::poll::<S>))
         .route("/v1/users/{user}/offline-code", post(offline::verify::<S>))
         .route("/v1/audit", get(audit::read::<S>))
+        .route("/v1/about", get(about::<S>))
         .fallback(|| async { AppError::not_found("no_such_route", "there is no such API route") })
         .method_not_allowed_fallback(|| async {
             AppError::client(
@@ -169,6 +246,12 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
         })
         .layer(DefaultBodyLimit::max(body_limit))
         .with_state(state)
+}
+
+/// `GET /v1/about`: the server's fingerprint and the credits its data needs; no authentication.
+async fn about<S: Store>(State(state): State<AppState<S>>) -> Json<About> {
+    let state = state.get();
+    Json(About { fingerprint: state.fingerprint, attributions: state.enricher.attributions() })
 }
 
 /// A JSON body; a missing, oversized or malformed one is a 4xx [`AppError`] saying why.

@@ -69,7 +69,8 @@ pub struct Config {
     pub listen: String,
     /// The URL devices and services reach the server at.
     pub public_url: String,
-    /// `sqlite://path/to/file.db`.
+    /// `sqlite://path/to/file.db`, or `postgres://user@host/database` for several instances
+    /// sharing one database.
     pub database_url: String,
     /// The server key file.
     pub key_file: PathBuf,

@@ -112,11 +112,12 @@ enum Step {
 
 fn step(device: &Device, event: &HubEvent) -> Step {
     match &event.kind {
-        HubKind::Request { json } => Step::Send(request_event(json)),
+        HubKind::Request { json, .. } => Step::Send(request_event(json)),
         HubKind::Decided { id, by } if *by != Some(device.id) => {
             Step::Send(withdrawn_event(*id, WithdrawnReason::DecidedElsewhere))
         }
         HubKind::Decided { .. } => Step::Skip,
+        HubKind::Expired { id } => Step::Send(withdrawn_event(*id, WithdrawnReason::Expired)),
         HubKind::Revoked { device: revoked } if *revoked == device.id => Step::End,
         HubKind::Revoked { .. } => Step::Skip,
     }
@@ -243,35 +244,34 @@ pub(crate) async fn decide<S: Store>(
         Answer::Deny => Status::Denied,
         Answer::Report => Status::Reported,
     };
-    if !inner.store.decide(id, status, Some(device.id), now).await? {
-        return Err(AppError::conflict(
-            "already_decided",
-            "the sign-in request was already decided",
-        ));
-    }
-    inner.hub.send(HubEvent {
-        service_id: signin.service_id,
-        user: signin.user.as_str().into(),
-        kind: HubKind::Decided { id, by: Some(device.id) },
-    });
     let event = match status {
         _ if wrong_number => AuditEvent::WrongNumber,
         Status::Allowed => AuditEvent::SigninAllowed,
         Status::Reported => AuditEvent::SigninReported,
         _ => AuditEvent::SigninDenied,
     };
+    let audit = NewAuditEntry {
+        service_id: signin.service_id,
+        at: now,
+        user: signin.user.clone(),
+        event,
+        signin_id: Some(id),
+        device_id: Some(device.id),
+        ip: Some(signin.ip),
+    };
+    if !inner.store.decide(id, status, Some(device.id), &audit).await? {
+        return Err(AppError::conflict(
+            "already_decided",
+            "the sign-in request was already decided",
+        ));
+    }
     inner
-        .store
-        .append_audit(&NewAuditEntry {
+        .announce(HubEvent {
             service_id: signin.service_id,
-            at: now,
-            user: signin.user.clone(),
-            event,
-            signin_id: Some(id),
-            device_id: Some(device.id),
-            ip: Some(signin.ip),
+            user: signin.user.as_str().into(),
+            kind: HubKind::Decided { id, by: Some(device.id) },
         })
-        .await?;
+        .await;
     if wrong_number {
         return Err(AppError::forbidden(
             "wrong_number",

@@ -17,7 +17,7 @@ use serde::de::DeserializeOwned;
 use tower::ServiceExt as _;
 use twofold_protocol::Mode;
 use twofold_protocol::api::{
-    CodeVerified, CreatePairing, CreateSignin, ErrorBody, PairingCreated, SigninCreated,
+    About, CodeVerified, CreatePairing, CreateSignin, ErrorBody, PairingCreated, SigninCreated,
     SigninState, Status, VerifyCode,
 };
 use uuid::Uuid;
@@ -105,9 +105,25 @@ fn user_form(user: &str) -> String {
     )
 }
 
-async fn home() -> Html<String> {
+async fn home(State(demo): State<Demo>) -> Html<String> {
+    // Locations the device shows come from the server's GeoIP data: credit it as its licence asks.
+    let credits: String = demo
+        .call::<About>(Method::GET, "/v1/about", None)
+        .await
+        .map(|about| about.attributions)
+        .unwrap_or_default()
+        .iter()
+        .map(|a| {
+            format!(
+                "<p><small><a href=\"{}\">{}</a> ({})</small></p>",
+                escape(&a.url),
+                escape(&a.text),
+                escape(&a.license)
+            )
+        })
+        .collect();
     page(&format!(
-        "<p>A made-up service that asks your Twofold device to confirm sign-ins.</p>{}",
+        "<p>A made-up service that asks your Twofold device to confirm sign-ins.</p>{}<footer>{credits}</footer>",
         user_form("")
     ))
 }

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use maxminddb::Reader;
 use serde::Deserialize;
+use twofold_protocol::api::Attribution;
 use twofold_protocol::{Coordinates, Location};
 
 /// A GeoIP file could not be opened.
@@ -177,8 +178,8 @@ fn is_private(ip: IpAddr) -> bool {
 
 impl Enricher {
     /// Opens the GeoIP files, in the order they are tried.
-    pub fn open(geoip: &[impl AsRef<Path>]) -> Result<Self, GeoIpError> {
-        let geoip = geoip
+    pub fn open(paths: &[impl AsRef<Path>]) -> Result<Self, GeoIpError> {
+        let geoip = paths
             .iter()
             .map(|path| {
                 let reader = Reader::open_readfile(path.as_ref()).map_err(|e| GeoIpError {
@@ -188,8 +189,19 @@ impl Enricher {
                 let credit = credit_of(path.as_ref(), &reader);
                 Ok((reader, credit))
             })
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { geoip, ..Self::default() })
+    }
+
+    /// Credits owed for the GeoIP data: "IP Geolocation by DB-IP" when a DB-IP file is open.
+    pub fn attributions(&self) -> Vec<Attribution> {
+        let dbip = Attribution {
+            text: DBIP_CREDIT.into(),
+            url: "https://db-ip.com".into(),
+            license: "CC BY 4.0".into(),
+        };
+        let any = self.geoip.iter().any(|(_, credit)| credit.is_some());
+        any.then_some(dbip).into_iter().collect()
     }
 
     /// The approximate place of `ip`.

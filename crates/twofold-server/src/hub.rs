@@ -2,8 +2,8 @@
 //! streams and the long polls waiting on them. One channel per user, so an event wakes only the
 //! receivers it concerns (thousands of idle streams cost nothing per event).
 //!
-//! One server instance; several instances sharing a database would add a database notification
-//! (PostgreSQL LISTEN/NOTIFY) feeding the same hub.
+//! Several instances sharing a PostgreSQL database tell each other too: each event goes out as a
+//! [`Notice`] (`NOTIFY`), and each instance feeds the notices of the others into its own hub.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,6 +11,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+use crate::store::{Notice, NoticeKind};
 
 /// Events a slow receiver may miss before it is told it lagged; a lagging receiver re-reads the
 /// database, so nothing is lost.
@@ -32,12 +34,27 @@ pub(crate) struct HubEvent {
 /// What happened.
 #[derive(Debug, Clone)]
 pub(crate) enum HubKind {
-    /// A new request; its signed JSON.
-    Request { json: Arc<str> },
+    /// A new request and its signed JSON.
+    Request { id: Uuid, json: Arc<str> },
     /// A request was decided (by a device, or by a wrong number).
     Decided { id: Uuid, by: Option<Uuid> },
+    /// A request expired unanswered.
+    Expired { id: Uuid },
     /// A device was revoked: its stream ends.
     Revoked { device: Uuid },
+}
+
+impl HubEvent {
+    /// The event for other instances: a request by its id (they read it from the database).
+    pub(crate) fn notice(&self) -> Notice {
+        let kind = match &self.kind {
+            HubKind::Request { id, .. } => NoticeKind::Request { id: *id },
+            HubKind::Decided { id, by } => NoticeKind::Decided { id: *id, by: *by },
+            HubKind::Expired { id } => NoticeKind::Expired { id: *id },
+            HubKind::Revoked { device } => NoticeKind::Revoked { device: *device },
+        };
+        Notice { service_id: self.service_id, user: self.user.to_string(), kind }
+    }
 }
 
 type UserKey = (Uuid, Arc<str>);

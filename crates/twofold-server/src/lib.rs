@@ -11,6 +11,9 @@
 //! - `POST /v1/users/{user}/offline-code` `{code}`: a code read off a device that push cannot reach
 //! - `GET /v1/audit?after=SEQ&limit=N`: the service's append-only audit log
 //!
+//! Anyone: `GET /v1/about`: the server key's fingerprint and the credits its data needs ("IP
+//! Geolocation by DB-IP" when a DB-IP database is configured).
+//!
 //! Device:
 //! - `GET /v1/pairings/{token}/qr.png` / `qr.svg` (the token is the credential)
 //! - `POST /v1/pairings/complete` (signed by the new device key)
@@ -22,6 +25,9 @@
 //! lockout after repeated denials or a report (new sign-ins come back `locked`), a reported
 //! address stays blocked for that user, and a push from a country new for the user becomes number
 //! matching (the service shows `number` whenever the answer has one).
+//!
+//! Requests that expire unanswered are marked by [`AppState::background`], which the caller
+//! runs beside the router: devices get a `withdrawn` event and long polls return `expired`.
 //!
 //! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
 //! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
@@ -35,6 +41,7 @@ mod delivery;
 pub mod demo;
 pub mod enrich;
 pub mod error;
+mod expiry;
 mod hub;
 mod offline;
 mod pairing;
@@ -43,4 +50,6 @@ pub mod store;
 
 pub use app::{AppState, Limits, Settings, app};
 pub use error::AppError;
+#[cfg(feature = "postgres")]
+pub use store::PgStore;
 pub use store::{SqliteStore, Store, StoreError};

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
-use twofold_server::{AppState, SqliteStore, admin, app, demo};
+use twofold_server::{AppState, SqliteStore, Store, admin, app, demo};
 
 #[derive(Parser)]
 #[command(version, about = "Twofold approval server")]
@@ -62,10 +62,63 @@ enum ServiceCommand {
     },
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&config.database_url)
-        .await
-        .with_context(|| format!("opening the database {}", config.database_url))
+/// What to do once the database is open.
+enum Action {
+    /// `init`: the database is created by opening it.
+    Create,
+    /// `service ...`.
+    Service(ServiceCommand),
+    /// `serve` (with the demo pages when true).
+    Serve(bool),
+}
+
+/// Opens the configuration's database (PostgreSQL for `postgres://` URLs, else SQLite) and
+/// does `action` on it.
+async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
+    let url = &config.database_url;
+    let context = || format!("opening the database {url}");
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        #[cfg(feature = "postgres")]
+        return act(
+            twofold_server::PgStore::open(url).await.with_context(context)?,
+            config,
+            action,
+        )
+        .await;
+        #[cfg(not(feature = "postgres"))]
+        anyhow::bail!(
+            "this twofold-server was built without PostgreSQL support (feature postgres)"
+        );
+    }
+    act(SqliteStore::open(url).await.with_context(context)?, config, action).await
+}
+
+async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
+    match action {
+        Action::Create => Ok(()),
+        Action::Service(command) => service(&store, command).await,
+        Action::Serve(with_demo) => serve(store, config, with_demo).await,
+    }
+}
+
+async fn service<S: Store>(store: &S, command: ServiceCommand) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match command {
+        ServiceCommand::Add { name, expires } => {
+            let lifetime = admin::parse_lifetime(&expires)?;
+            let key = admin::add_service(store, &name, lifetime, now, &OsEntropy).await?;
+            eprintln!("Service {name:?} added. Its API key, shown only this once:");
+            #[expect(clippy::print_stdout, reason = "the key is the command's output")]
+            {
+                println!("{}", key.as_str());
+            }
+        }
+        ServiceCommand::Revoke { name } => {
+            admin::revoke_service(store, &name, now).await?;
+            eprintln!("Service {name:?} revoked: its API key no longer works.");
+        }
+    }
+    Ok(())
 }
 
 #[tokio::main]
@@ -87,7 +140,7 @@ async fn main() -> anyhow::Result<()> {
             let seed = random_seed(&OsEntropy)?;
             config::create_key_file(&config.key_file, &seed)?;
             config.create(&cli.config)?;
-            open_store(&config).await?;
+            on_store(&config, Action::Create).await?;
             let key = config::read_key_file(&config.key_file)?;
             eprintln!(
                 "Created {} and {}.\nServer key fingerprint: {}\nNext: twofold-server service add NAME",
@@ -97,34 +150,17 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         Command::Service { command } => {
-            let config = Config::load(&cli.config)?;
-            let store = open_store(&config).await?;
-            let now = SystemClock.now();
-            match command {
-                ServiceCommand::Add { name, expires } => {
-                    let lifetime = admin::parse_lifetime(&expires)?;
-                    let key = admin::add_service(&store, &name, lifetime, now, &OsEntropy).await?;
-                    eprintln!("Service {name:?} added. Its API key, shown only this once:");
-                    #[expect(clippy::print_stdout, reason = "the key is the command's output")]
-                    {
-                        println!("{}", key.as_str());
-                    }
-                }
-                ServiceCommand::Revoke { name } => {
-                    admin::revoke_service(&store, &name, now).await?;
-                    eprintln!("Service {name:?} revoked: its API key no longer works.");
-                }
-            }
+            on_store(&Config::load(&cli.config)?, Action::Service(command)).await?;
         }
-        Command::Serve => serve(&cli.config, false).await?,
-        Command::Demo => serve(&cli.config, true).await?,
+        Command::Serve => on_store(&Config::load(&cli.config)?, Action::Serve(false)).await?,
+        Command::Demo => on_store(&Config::load(&cli.config)?, Action::Serve(true)).await?,
     }
     Ok(())
 }
 
 /// The demo service's API key: made once, kept beside the server key (only its hash is in the
 /// database, so the demo must remember it).
-async fn demo_key(config: &Config, store: &SqliteStore) -> anyhow::Result<String> {
+async fn demo_key<S: Store>(config: &Config, store: &S) -> anyhow::Result<String> {
     let path = config.key_file.with_file_name("demo-api-key");
     if let Ok(key) = std::fs::read_to_string(&path) {
         return Ok(key.trim().to_owned());
@@ -138,12 +174,10 @@ async fn demo_key(config: &Config, store: &SqliteStore) -> anyhow::Result<String
     Ok(key.to_string())
 }
 
-async fn serve(config_path: &std::path::Path, demo: bool) -> anyhow::Result<()> {
-    let config = Config::load(config_path)?;
+async fn serve<S: Store>(store: S, config: &Config, demo: bool) -> anyhow::Result<()> {
     let settings = config.settings()?;
     let key = config::read_key_file(&config.key_file)?;
-    let store = open_store(&config).await?;
-    let demo_key = if demo { Some(demo_key(&config, &store).await?) } else { None };
+    let demo_key = if demo { Some(demo_key(config, &store).await?) } else { None };
     let fingerprint = key.public().fingerprint();
     let enricher = Enricher::open(&config.geoip)?;
     let state =
@@ -151,6 +185,7 @@ async fn serve(config_path: &std::path::Path, demo: bool) -> anyhow::Result<()> 
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
+    tokio::spawn(state.background());
     let mut router = app(state);
     if let Some(key) = demo_key {
         router = router.clone().merge(demo::router(router, key));

@@ -39,35 +39,29 @@ pub(crate) async fn verify<S: Store>(
         ));
     }
     let current = offline::step_at(now);
-    let mut device_id = None;
-    'devices: for key in state.store.offline_keys(service.id, &user).await? {
+    let audit = |event, device_id| NewAuditEntry {
+        service_id: service.id,
+        at: now,
+        user: user.clone(),
+        event,
+        signin_id: None,
+        device_id,
+        ip: None,
+    };
+    for key in state.store.offline_keys(service.id, &user).await? {
         // One step either side: the device's clock and the typing take time.
         for step in current.saturating_sub(1)..=current + 1 {
             let unused = key.last_step.is_none_or(|last| step > last);
+            let verified = audit(AuditEvent::OfflineCodeVerified, Some(key.device_id));
             if unused
                 && same_code(&offline::code_at_step(key.seed.0.as_slice(), step), code)
-                && state.store.use_offline_step(key.device_id, step).await?
+                && state.store.use_offline_step(key.device_id, step, &verified).await?
             {
-                device_id = Some(key.device_id);
-                break 'devices;
+                let device_id = Some(key.device_id);
+                return Ok(Json(OfflineCodeVerified { verified: true, device_id }));
             }
         }
     }
-    let event = match device_id {
-        Some(_) => AuditEvent::OfflineCodeVerified,
-        None => AuditEvent::OfflineCodeRejected,
-    };
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: now,
-            user,
-            event,
-            signin_id: None,
-            device_id,
-            ip: None,
-        })
-        .await?;
-    Ok(Json(OfflineCodeVerified { verified: device_id.is_some(), device_id }))
+    state.store.append_audit(&audit(AuditEvent::OfflineCodeRejected, None)).await?;
+    Ok(Json(OfflineCodeVerified { verified: false, device_id: None }))
 }

@@ -46,19 +46,16 @@ pub(crate) async fn create<S: Store>(
         expires_at: now + state.settings.pairing_lifetime,
         used_at: None,
     };
-    state.store.add_pairing(&pairing).await?;
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: now,
-            user: pairing.user.clone(),
-            event: AuditEvent::PairingCreated,
-            signin_id: None,
-            device_id: None,
-            ip: None,
-        })
-        .await?;
+    let audit = NewAuditEntry {
+        service_id: service.id,
+        at: now,
+        user: pairing.user.clone(),
+        event: AuditEvent::PairingCreated,
+        signin_id: None,
+        device_id: None,
+        ip: None,
+    };
+    state.store.add_pairing(&pairing, &audit).await?;
     let base = &state.settings.public_url;
     let link = PairingLink::new(base.as_str(), &token, state.fingerprint, Some(&service.name))
         .map_err(|e| AppError::bad_request("unusable_service_name", e.to_string()))?;
@@ -181,18 +178,6 @@ pub(crate) async fn complete<S: Store>(
             }
             Err(e) => return Err(e.into()),
         };
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: pairing.service_id,
-            at: now,
-            user: pairing.user.clone(),
-            event: AuditEvent::DevicePaired,
-            signin_id: None,
-            device_id: Some(device.id),
-            ip: None,
-        })
-        .await?;
     let service = state
         .store
         .service(pairing.service_id)
@@ -250,21 +235,11 @@ pub(crate) async fn revoke<S: Store>(
             AppError::not_found("unknown_device", "no such device (or already revoked)")
         })?;
     state
-        .store
-        .append_audit(&NewAuditEntry {
+        .announce(HubEvent {
             service_id: device.service_id,
-            at: state.clock.now(),
-            user: device.user.clone(),
-            event: AuditEvent::DeviceRevoked,
-            signin_id: None,
-            device_id: Some(device.id),
-            ip: None,
+            user: device.user.into(),
+            kind: HubKind::Revoked { device: device.id },
         })
-        .await?;
-    state.hub.send(HubEvent {
-        service_id: device.service_id,
-        user: device.user.into(),
-        kind: HubKind::Revoked { device: device.id },
-    });
+        .await;
     Ok(())
 }

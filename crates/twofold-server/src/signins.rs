@@ -27,6 +27,14 @@ const MAX_USER_AGENT_CHARS: usize = 512;
 /// Longest context, in characters.
 const MAX_CONTEXT_CHARS: usize = 200;
 
+/// The answer while the user has a pending request.
+fn pending_conflict() -> AppError {
+    AppError::conflict(
+        "signin_pending",
+        "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
+    )
+}
+
 /// `POST /v1/signins`: asks every device of the user to confirm.
 pub(crate) async fn create<S: Store>(
     State(state): State<AppState<S>>,
@@ -84,11 +92,9 @@ pub(crate) async fn create<S: Store>(
     let locked = activity.ip_reported
         || activity.recent_reports > 0
         || activity.recent_denials >= limits.lockout_denials;
+    // Checked again, atomically, when the request is stored: this early answer saves the work.
     if !locked && activity.pending > 0 {
-        return Err(AppError::conflict(
-            "signin_pending",
-            "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
-        ));
+        return Err(pending_conflict());
     }
     // A sign-in from a country the user never signed in from needs more than a tap.
     let new_country =
@@ -140,25 +146,26 @@ pub(crate) async fn create<S: Store>(
         verified: false,
         code_attempts: 0,
     };
-    state.store.add_signin(&signin).await?;
-    state
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: now,
-            user: signin.user.clone(),
-            event: if locked { AuditEvent::SigninLocked } else { AuditEvent::SigninCreated },
-            signin_id: Some(id),
-            device_id: None,
-            ip: Some(signin.ip),
-        })
-        .await?;
+    let audit = NewAuditEntry {
+        service_id: service.id,
+        at: now,
+        user: signin.user.clone(),
+        event: if locked { AuditEvent::SigninLocked } else { AuditEvent::SigninCreated },
+        signin_id: Some(id),
+        device_id: None,
+        ip: Some(signin.ip),
+    };
+    if !state.store.add_signin(&signin, &audit).await? {
+        return Err(pending_conflict());
+    }
     if !locked {
-        state.hub.send(HubEvent {
-            service_id: service.id,
-            user: signin.user.as_str().into(),
-            kind: HubKind::Request { json: signin.request_json.as_str().into() },
-        });
+        state
+            .announce(HubEvent {
+                service_id: service.id,
+                user: signin.user.as_str().into(),
+                kind: HubKind::Request { id, json: signin.request_json.as_str().into() },
+            })
+            .await;
     }
     let created = SigninCreated { id, status: signin.stored_status, expires_at, number };
     Ok((StatusCode::CREATED, Json(created)))
@@ -208,11 +215,10 @@ pub(crate) async fn state<S: Store>(
             let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
             loop {
                 match tokio::time::timeout_at(deadline, events.recv()).await {
-                    Ok(Ok(HubEvent { kind: HubKind::Decided { id: decided, .. }, .. }))
-                        if decided == id =>
-                    {
-                        break;
-                    }
+                    Ok(Ok(HubEvent {
+                        kind: HubKind::Decided { id: ended, .. } | HubKind::Expired { id: ended },
+                        ..
+                    })) if ended == id => break,
                     Ok(Ok(_)) => {}
                     // Timed out, or missed events: the database has the answer either way.
                     Err(_) | Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => break,
@@ -268,21 +274,18 @@ pub(crate) async fn verify<S: Store>(
     }
     let typed = body.code.trim();
     let correct = same_code(typed, code);
-    if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS).await? {
+    let audit = NewAuditEntry {
+        service_id: service.id,
+        at: inner.clock.now(),
+        user: signin.user.clone(),
+        event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
+        signin_id: Some(id),
+        device_id: None,
+        ip: Some(signin.ip),
+    };
+    if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS, &audit).await? {
         return Err(too_many());
     }
-    inner
-        .store
-        .append_audit(&NewAuditEntry {
-            service_id: service.id,
-            at: inner.clock.now(),
-            user: signin.user.clone(),
-            event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
-            signin_id: Some(id),
-            device_id: None,
-            ip: Some(signin.ip),
-        })
-        .await?;
     Ok(Json(CodeVerified {
         verified: correct,
         attempts_left: MAX_CODE_ATTEMPTS.saturating_sub(signin.code_attempts + 1),

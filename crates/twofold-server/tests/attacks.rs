@@ -312,9 +312,7 @@ async fn unknown_and_revoked_api_keys_are_refused() {
     assert_eq!((status, error.as_str()), (401, "unknown_api_key"));
     let service = server.service("Example").await;
     service.create_pairing("alice").await.unwrap();
-    twofold_server::admin::revoke_service(&server.store, "Example", server.clock_now())
-        .await
-        .unwrap();
+    server.store.revoke_service("Example", server.clock_now()).await;
     let (status, error) = refusal(service.create_pairing("alice").await.unwrap_err());
     assert_eq!((status, error.as_str()), (401, "revoked_api_key"));
 }
@@ -325,18 +323,8 @@ async fn oversized_and_malformed_bodies_get_4xx_json() {
     let service = server.service("Example").await;
     server.device(&service, "alice", "Laptop").await;
     let url = format!("{}v1/signins", server.url);
-    let key = {
-        // A second key for raw requests: the client keeps its own private.
-        twofold_server::admin::add_service(
-            &server.store,
-            "Raw",
-            None,
-            server.clock_now(),
-            &OsEntropy,
-        )
-        .await
-        .unwrap()
-    };
+    // A second key for raw requests: the client keeps its own private.
+    let key = server.store.add_service("Raw", server.clock_now()).await;
     let post = |body: Vec<u8>, content_type: &'static str| {
         reqwest::Client::new()
             .post(&url)

@@ -175,6 +175,72 @@ async fn requests_expire_and_then_refuse_decisions() {
 }
 
 #[tokio::test]
+async fn an_expired_request_is_withdrawn_from_the_devices_and_ends_long_polls() {
+    use twofold_protocol::api::AuditEvent;
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let mut events = Box::pin(device.events().await.unwrap());
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    assert_eq!(next_request(&mut events).await.id, created.id);
+    let waiting = {
+        let service = service.clone();
+        tokio::spawn(async move { service.signin(created.id, Some(60)).await })
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    server.clock.advance(120);
+    assert_eq!(
+        next_event(&mut events).await,
+        DeviceEvent::Withdrawn(Withdrawn { id: created.id, reason: WithdrawnReason::Expired })
+    );
+    // The long poll ends with the expiry, well before its 60 s.
+    let state =
+        tokio::time::timeout(Duration::from_secs(5), waiting).await.unwrap().unwrap().unwrap();
+    assert_eq!(state.status, Status::Expired);
+    let log = service.audit(0, 100).await.unwrap().entries;
+    let expired = log.last().unwrap();
+    assert_eq!((expired.event, expired.signin_id), (AuditEvent::SigninExpired, Some(created.id)));
+    assert_eq!(expired.at, created.expires_at);
+    // Marked once: a later sweep adds nothing.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(service.audit(expired.seq, 100).await.unwrap().entries, []);
+}
+
+#[tokio::test]
+async fn an_action_and_its_audit_entry_are_written_together_or_not_at_all() {
+    use twofold_protocol::api::AuditEvent;
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let request = device.pending().await.unwrap().remove(0);
+
+    // The audit insert fails as a crash between the two writes would leave it.
+    server.refuse_audit_entries().await;
+    let (status, _) = refusal(device.decide(&request, Answer::Report, None).await.unwrap_err());
+    assert_eq!(status, 500);
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Pending);
+    let device_id = service.devices("alice").await.unwrap().devices[0].id;
+    let (status, _) = refusal(service.revoke_device(device_id).await.unwrap_err());
+    assert_eq!(status, 500);
+    assert_eq!(service.devices("alice").await.unwrap().devices.len(), 1);
+    let (status, _) = refusal(service.create_pairing("bob").await.unwrap_err());
+    assert_eq!(status, 500);
+
+    server.accept_audit_entries().await;
+    let events: Vec<_> =
+        service.audit(0, 100).await.unwrap().entries.iter().map(|e| e.event).collect();
+    assert_eq!(
+        events,
+        [AuditEvent::PairingCreated, AuditEvent::DevicePaired, AuditEvent::SigninCreated]
+    );
+    // The report that failed left nothing behind: the user is not locked out.
+    let accepted = device.decide(&request, Answer::Allow, None).await.unwrap();
+    assert_eq!(accepted.status, Status::Allowed);
+}
+
+#[tokio::test]
 async fn a_long_poll_returns_when_the_device_decides() {
     let server = Server::start().await;
     let service = server.service("Example").await;
@@ -362,13 +428,13 @@ async fn the_audit_log_cannot_be_changed() {
     let server = Server::start().await;
     let service = server.service("Example").await;
     server.device(&service, "alice", "Laptop").await;
-    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.database_path().display()))
-        .await
-        .unwrap();
-    let update = sqlx::query("UPDATE audit SET user = 'mallory'").execute(&pool).await;
-    assert!(update.unwrap_err().to_string().contains("append-only"));
-    let delete = sqlx::query("DELETE FROM audit").execute(&pool).await;
-    assert!(delete.unwrap_err().to_string().contains("append-only"));
+    let update = server
+        .store
+        .execute("UPDATE audit SET user = 'mallory'", "UPDATE audit SET \"user\" = 'mallory'")
+        .await;
+    assert!(update.unwrap_err().contains("append-only"));
+    let delete = server.store.execute("DELETE FROM audit", "DELETE FROM audit").await;
+    assert!(delete.unwrap_err().contains("append-only"));
     assert_eq!(service.audit(0, 10).await.unwrap().entries.len(), 2);
 }
 
@@ -414,4 +480,25 @@ async fn offline_codes_from_a_device_verify_once_and_wrong_ones_are_limited() {
     let (status, error) =
         refusal(service.verify_offline_code("alice", &current).await.unwrap_err());
     assert_eq!((status, error.as_str()), (429, "rate_limited"));
+}
+
+#[tokio::test]
+async fn concurrent_sign_ins_for_one_user_leave_exactly_one_pending() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    server.device(&service, "alice", "Laptop").await;
+    let attempts: Vec<_> = (0..64)
+        .map(|_| {
+            let service = service.clone();
+            tokio::spawn(async move { service.create_signin(&signin("alice", Mode::Push)).await })
+        })
+        .collect();
+    let mut created = 0;
+    for attempt in attempts {
+        match attempt.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(error) => assert_eq!(refusal(error), (409, "signin_pending".to_owned())),
+        }
+    }
+    assert_eq!(created, 1);
 }

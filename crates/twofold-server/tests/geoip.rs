@@ -173,3 +173,25 @@ async fn a_sign_in_from_a_new_country_needs_the_number() {
     }
     assert!((10..=99).contains(&number));
 }
+
+#[tokio::test]
+async fn about_credits_db_ip_only_when_its_database_is_configured() {
+    use twofold_protocol::api::About;
+    let about = |server: &Server| {
+        let url = format!("{}v1/about", server.url);
+        async move { reqwest::get(url).await.unwrap().json::<About>().await.unwrap() }
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let with_dbip = Server::start_with(enricher(&dir)).await;
+    let credited = about(&with_dbip).await;
+    assert_eq!(credited.fingerprint, with_dbip.server_key.fingerprint());
+    assert_eq!(credited.attributions.len(), 1);
+    assert_eq!(credited.attributions[0].text, "IP Geolocation by DB-IP");
+    assert_eq!(credited.attributions[0].url, "https://db-ip.com");
+    assert_eq!(credited.attributions[0].license, "CC BY 4.0");
+
+    let maxmind = dir.path().join("city.mmdb");
+    let maxmind_only = Server::start_with(Enricher::open(&[maxmind]).unwrap()).await;
+    assert!(about(&maxmind_only).await.attributions.is_empty());
+    assert!(about(&Server::start().await).await.attributions.is_empty());
+}

@@ -12,10 +12,10 @@ use http_body_util::BodyExt as _;
 use serde_json::Value;
 use tower::ServiceExt as _;
 use twofold_protocol::api::{
-    AuditEntry, AuditEvent, AuditLog, CodeVerified, CreatePairing, CreateSignin, DecisionAccepted,
-    DeviceInfo, DeviceList, ErrorBody, OfflineCodeVerified, PairingCompleted, PairingCreated,
-    PendingRequests, SigninCreated, SigninState, Status, VerifyCode, VerifyOfflineCode, Withdrawn,
-    WithdrawnReason,
+    About, Attribution, AuditEntry, AuditEvent, AuditLog, CodeVerified, CreatePairing,
+    CreateSignin, DecisionAccepted, DeviceInfo, DeviceList, ErrorBody, OfflineCodeVerified,
+    PairingCompleted, PairingCreated, PendingRequests, SigninCreated, SigninState, Status,
+    VerifyCode, VerifyOfflineCode, Withdrawn, WithdrawnReason,
 };
 use twofold_protocol::{
     Answer, Decision, KeyPair, Location, Mode, PairingCompletion, Signed, SigninRequest,
@@ -88,6 +88,12 @@ async fn every_documented_operation_reaches_a_handler() {
         let response = router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let body = response.into_body().collect().await.unwrap().to_bytes();
+        // The one route open to anyone answers; every other refuses the empty credentials.
+        if path == "/v1/about" {
+            assert!(status.is_success(), "{method} {path}: {status}");
+            serde_json::from_slice::<About>(&body).unwrap();
+            continue;
+        }
         let error: ErrorBody = serde_json::from_slice(&body).unwrap();
         assert!(
             error.error != "no_such_route" && error.error != "method_not_allowed",
@@ -144,6 +150,11 @@ fn samples() -> Vec<(&'static str, Value)> {
         name: "n".into(),
         fingerprint: key.public().fingerprint(),
         paired_at: 1,
+    };
+    let attribution = Attribution {
+        text: "IP Geolocation by DB-IP".into(),
+        url: "https://db-ip.com".into(),
+        license: "CC BY 4.0".into(),
     };
     let entry = AuditEntry {
         seq: 1,
@@ -228,6 +239,14 @@ fn samples() -> Vec<(&'static str, Value)> {
         ),
         ("AuditEntry", json(&entry)),
         ("AuditLog", json(&AuditLog { entries: vec![entry.clone()] })),
+        ("Attribution", json(&attribution)),
+        (
+            "About",
+            json(&About {
+                fingerprint: key.public().fingerprint(),
+                attributions: vec![attribution.clone()],
+            }),
+        ),
     ]
 }
 

@@ -1,12 +1,20 @@
-//! Where the server keeps its state: one trait, so SQLite (the default, [`SqliteStore`]) and a
-//! later PostgreSQL store serve the same routes. Every method that decides something (claiming a
-//! token, deciding a request, using a nonce) is atomic in the store, so several server instances
-//! can share one database.
+//! Where the server keeps its state: one trait, so SQLite (the default, [`SqliteStore`]) and
+//! PostgreSQL (`PgStore`, feature `postgres`) serve the same routes. Every method that decides
+//! something (claiming a token, deciding a request, the one pending request per user, using a
+//! nonce) is atomic in the store, and every audit entry is written in the transaction of the
+//! action it records, so several server instances can share one database and a crash never
+//! leaves an action without its entry or the reverse.
 
+#[cfg(feature = "postgres")]
+mod postgres;
+mod rows;
 mod sqlite;
 
 use std::future::Future;
 use std::net::IpAddr;
+
+use futures_util::stream::BoxStream;
+use serde::{Deserialize, Serialize};
 
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use twofold_protocol::offline::SEED_LEN;
@@ -14,6 +22,8 @@ use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// A database failure. Never shown to clients: they get a generic message.
@@ -178,7 +188,8 @@ pub struct Signin {
     pub created_at: u64,
     /// When it expires.
     pub expires_at: u64,
-    /// As stored: never `Expired` (that is `Pending` past `expires_at`, see [`Signin::status`]).
+    /// As stored: `Pending` past `expires_at` is expired too, before the expiry sweep marks it
+    /// (see [`Signin::status`]).
     pub stored_status: Status,
     /// When a device decided.
     pub decided_at: Option<u64>,
@@ -239,6 +250,107 @@ pub struct NewAuditEntry {
     pub ip: Option<IpAddr>,
 }
 
+/// A migrator over a store's schema files, in order.
+fn migrator(schema: &[(i64, &'static str, &'static str)]) -> sqlx::migrate::Migrator {
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = schema
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                std::borrow::Cow::Borrowed(description),
+                MigrationType::Simple,
+                sqlx::SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect();
+    Migrator::with_migrations(migrations)
+}
+
+/// The audit entry of a device pairing through `pairing`.
+fn paired_audit(pairing: &Pairing, device_id: Uuid, now: u64) -> NewAuditEntry {
+    NewAuditEntry {
+        service_id: pairing.service_id,
+        at: now,
+        user: pairing.user.clone(),
+        event: AuditEvent::DevicePaired,
+        signin_id: None,
+        device_id: Some(device_id),
+        ip: None,
+    }
+}
+
+/// The audit entry of revoking `device`.
+fn revoked_audit(device: &Device, now: u64) -> NewAuditEntry {
+    NewAuditEntry {
+        service_id: device.service_id,
+        at: now,
+        user: device.user.clone(),
+        event: AuditEvent::DeviceRevoked,
+        signin_id: None,
+        device_id: Some(device.id),
+        ip: None,
+    }
+}
+
+/// The audit entry of `signin` expiring unanswered, dated when it expired.
+fn expired_audit(signin: &Signin) -> NewAuditEntry {
+    NewAuditEntry {
+        service_id: signin.service_id,
+        at: signin.expires_at,
+        user: signin.user.clone(),
+        event: AuditEvent::SigninExpired,
+        signin_id: Some(signin.id),
+        device_id: None,
+        ip: Some(signin.ip),
+    }
+}
+
+/// What one server instance tells the others sharing its database, so that their device
+/// streams and long polls hear of it (PostgreSQL `NOTIFY`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    /// The service of the user concerned.
+    pub service_id: Uuid,
+    /// The user concerned.
+    pub user: String,
+    /// What happened.
+    pub kind: NoticeKind,
+}
+
+/// What happened, in a [`Notice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NoticeKind {
+    /// A new sign-in request (the receiver reads it from the database).
+    Request {
+        /// The request.
+        id: Uuid,
+    },
+    /// A request was decided, by this device if any.
+    Decided {
+        /// The request.
+        id: Uuid,
+        /// The device that decided.
+        by: Option<Uuid>,
+    },
+    /// A request expired unanswered.
+    Expired {
+        /// The request.
+        id: Uuid,
+    },
+    /// A device was revoked.
+    Revoked {
+        /// The device.
+        device: Uuid,
+    },
+}
+
+/// Notices from the other instances, as they arrive.
+pub type Notices = BoxStream<'static, Result<Notice, StoreError>>;
+
 /// The server's storage.
 pub trait Store: Send + Sync + 'static {
     /// Adds a service; fails with [`StoreError::Conflict`] if the name is taken.
@@ -264,9 +376,12 @@ pub trait Store: Send + Sync + 'static {
     fn service(&self, id: Uuid)
     -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;
 
-    /// Records a new pairing token.
-    fn add_pairing(&self, pairing: &Pairing)
-    -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a new pairing token, and `audit` in the same transaction.
+    fn add_pairing(
+        &self,
+        pairing: &Pairing,
+        audit: &NewAuditEntry,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The pairing of a token hash.
     fn pairing(
@@ -274,8 +389,9 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8; 32],
     ) -> impl Future<Output = Result<Option<Pairing>, StoreError>> + Send;
 
-    /// Uses the token (once, before expiry) to pair `device` to the pairing's service and user.
-    /// Fails with [`StoreError::Conflict`] if the key is already paired.
+    /// Uses the token (once, before expiry) to pair `device` to the pairing's service and user,
+    /// auditing [`AuditEvent::DevicePaired`] in the same transaction. Fails with
+    /// [`StoreError::Conflict`] if the key is already paired.
     fn complete_pairing(
         &self,
         token_hash: &[u8; 32],
@@ -296,7 +412,8 @@ pub trait Store: Send + Sync + 'static {
         user: &str,
     ) -> impl Future<Output = Result<Vec<Device>, StoreError>> + Send;
 
-    /// Revokes a device of the service's; the device, if it was one and not yet revoked.
+    /// Revokes a device of the service's, auditing [`AuditEvent::DeviceRevoked`] in the same
+    /// transaction; the device, if it was one and not yet revoked.
     fn revoke_device(
         &self,
         service_id: Uuid,
@@ -304,8 +421,15 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
 
-    /// Records a new sign-in request.
-    fn add_signin(&self, signin: &Signin) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Records a new sign-in request, and `audit` in the same transaction. A pending request is
+    /// recorded only if the user has no other pending, unexpired one, checked in the same
+    /// transaction (so concurrent sign-ins, on one instance or several, cannot both pass): false,
+    /// and nothing written, if one exists.
+    fn add_signin(
+        &self,
+        signin: &Signin,
+        audit: &NewAuditEntry,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The sign-in with this id.
     fn signin(&self, id: Uuid) -> impl Future<Output = Result<Option<Signin>, StoreError>> + Send;
@@ -318,23 +442,36 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Vec<Signin>, StoreError>> + Send;
 
-    /// Sets the outcome of a pending, unexpired request; false if it was already decided or
-    /// expired (so the first decision wins).
+    /// Sets the outcome of a request pending and unexpired at `audit.at`, and appends `audit`, in
+    /// one transaction;
+    /// false (and nothing written) if it was already decided or expired, so the first decision
+    /// wins.
     fn decide(
         &self,
         id: Uuid,
         status: Status,
         device_id: Option<Uuid>,
-        now: u64,
+        audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// Marks pending requests whose `expires_at` has passed at `now` as expired, auditing
+    /// [`AuditEvent::SigninExpired`] for each in the same transaction; the requests marked, at
+    /// most `limit`. Each is marked once, even by several instances sharing the database.
+    fn expire_signins(
+        &self,
+        now: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Signin>, StoreError>> + Send;
+
     /// Counts one code attempt if fewer than `max` were made, marking the sign-in verified when
-    /// `correct`; false if the attempts were used up or it was already verified.
+    /// `correct`, and appends `audit`, in one transaction; false (and nothing written) if the
+    /// attempts were used up or it was already verified.
     fn record_code_attempt(
         &self,
         id: Uuid,
         correct: bool,
         max: u32,
+        audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// What the abuse rules need about `user`, `ip` and its `country` at `now`.
@@ -350,7 +487,8 @@ pub trait Store: Send + Sync + 'static {
         denials_since: u64,
     ) -> impl Future<Output = Result<Activity, StoreError>> + Send;
 
-    /// Appends to the audit log; entries are never changed or removed.
+    /// Appends to the audit log on its own (an event that changes nothing else); entries are
+    /// never changed or removed.
     fn append_audit(
         &self,
         entry: &NewAuditEntry,
@@ -371,11 +509,13 @@ pub trait Store: Send + Sync + 'static {
         user: &str,
     ) -> impl Future<Output = Result<Vec<OfflineKey>, StoreError>> + Send;
 
-    /// Marks `step` used for the device's offline codes; false if it or a later one was used.
+    /// Marks `step` used for the device's offline codes and appends `audit`, in one transaction;
+    /// false (and nothing written) if it or a later step was used.
     fn use_offline_step(
         &self,
         device_id: Uuid,
         step: u64,
+        audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// How many `event` entries the user has in the audit log since `since`.
@@ -386,6 +526,13 @@ pub trait Store: Send + Sync + 'static {
         event: AuditEvent,
         since: u64,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+
+    /// Tells the other server instances sharing the database about `notice`; nothing to do
+    /// where none can exist (SQLite).
+    fn publish(&self, notice: &Notice) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The notices other instances publish from now on; `None` where none can exist (SQLite).
+    fn notices(&self) -> impl Future<Output = Result<Option<Notices>, StoreError>> + Send;
 
     /// Records a device authentication nonce; false if it was seen before (a replay).
     fn use_nonce(

@@ -1,31 +1,35 @@
 //! The SQLite store (sqlx): one file, WAL journal, migrations embedded in the binary.
 
-use std::borrow::Cow;
 use std::net::IpAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::Row as _;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row as _, SqlStr};
 
+use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
-use twofold_protocol::offline::SEED_LEN;
-use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
+use super::rows::{
+    audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
+    signin_of,
+};
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, OfflineKey, OfflineSeed, Pairing,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
     PairingClaim, Service, Signin, Store, StoreError,
 };
 
+fields!(SqliteRow);
+
 /// The schema, in order; a migration is never edited once released, only followed by another.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/0001_initial.sql")),
+    (2, "pending index", include_str!("../../migrations/0002_pending_index.sql")),
+];
 
 /// The SQLite store.
 #[derive(Debug, Clone)]
@@ -38,138 +42,76 @@ pub struct SqliteStore {
     writer: SqlitePool,
 }
 
-/// SQLite integers are signed; times and counters here are far below `i64::MAX`.
-fn int(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
+/// Appends `entry` on `conn`: inside the transaction of the change it records.
+async fn insert_audit(
+    conn: &mut SqliteConnection,
+    entry: &NewAuditEntry,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(entry.service_id.to_string())
+    .bind(int(entry.at))
+    .bind(&entry.user)
+    .bind(entry.event.as_str())
+    .bind(entry.signin_id.map(|id| id.to_string()))
+    .bind(entry.device_id.map(|id| id.to_string()))
+    .bind(entry.ip.map(|ip| ip.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
-fn uint(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or(0)
-}
-
-fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(&row.try_get::<String, _>(column)?)
-        .map_err(|_| StoreError::Corrupt { what: "id" })
-}
-
-fn hash(row: &SqliteRow, column: &str) -> Result<[u8; 32], StoreError> {
-    let bytes: Vec<u8> = row.try_get(column)?;
-    <[u8; 32]>::try_from(bytes.as_slice()).map_err(|_| StoreError::Corrupt { what: "hash" })
-}
-
-fn ip(text: &str) -> Result<IpAddr, StoreError> {
-    text.parse().map_err(|_| StoreError::Corrupt { what: "address" })
-}
-
-fn count(value: Option<i64>) -> u32 {
-    value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
-}
-
-fn audit_of(row: &SqliteRow) -> Result<AuditEntry, StoreError> {
-    let optional_id = |column: &str| -> Result<Option<Uuid>, StoreError> {
-        row.try_get::<Option<String>, _>(column)?
-            .map(|text| Uuid::parse_str(&text).map_err(|_| StoreError::Corrupt { what: "id" }))
-            .transpose()
+/// `BEGIN IMMEDIATE; $change; <append an audit entry if $change changed a row>; COMMIT`: one
+/// batch, so the writer's thread gets one message instead of four (the hand-offs between the
+/// async tasks and SQLite's thread, not SQLite, were most of the time per sign-in). The
+/// audit entry's seven values are bound after the change's.
+macro_rules! with_audit {
+    ($change:literal) => {
+        concat!(
+            "BEGIN IMMEDIATE; ",
+            $change,
+            "; INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
+             SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1 RETURNING seq; COMMIT"
+        )
     };
-    Ok(AuditEntry {
-        seq: uint(row.try_get("seq")?),
-        at: uint(row.try_get("at")?),
-        user: row.try_get("user")?,
-        event: AuditEvent::from_name(&row.try_get::<String, _>("event")?)
-            .ok_or(StoreError::Corrupt { what: "audit event" })?,
-        signin_id: optional_id("signin_id")?,
-        device_id: optional_id("device_id")?,
-        ip: row.try_get::<Option<String>, _>("ip")?.as_deref().map(ip).transpose()?,
-    })
 }
 
-fn status(text: &str) -> Result<Status, StoreError> {
-    Ok(match text {
-        "pending" => Status::Pending,
-        "allowed" => Status::Allowed,
-        "denied" => Status::Denied,
-        "reported" => Status::Reported,
-        "locked" => Status::Locked,
-        _ => return Err(StoreError::Corrupt { what: "sign-in status" }),
-    })
-}
-
-fn mode(text: &str) -> Result<Mode, StoreError> {
-    Ok(match text {
-        "push" => Mode::Push,
-        "number" => Mode::Number,
-        "code" => Mode::Code,
-        _ => return Err(StoreError::Corrupt { what: "sign-in mode" }),
-    })
-}
-
-fn conflict(error: sqlx::Error, what: &'static str) -> StoreError {
-    match &error {
-        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },
-        _ => StoreError::Database(error),
-    }
-}
-
-fn service_of(row: &SqliteRow) -> Result<Service, StoreError> {
-    Ok(Service {
-        id: uuid(row, "id")?,
-        name: row.try_get("name")?,
-        expires_at: row.try_get::<Option<i64>, _>("expires_at")?.map(uint),
-        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-    })
-}
-
-fn pairing_of(row: &SqliteRow) -> Result<Pairing, StoreError> {
-    Ok(Pairing {
-        token_hash: hash(row, "token_hash")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        created_at: uint(row.try_get("created_at")?),
-        expires_at: uint(row.try_get("expires_at")?),
-        used_at: row.try_get::<Option<i64>, _>("used_at")?.map(uint),
-    })
-}
-
-fn device_of(row: &SqliteRow) -> Result<Device, StoreError> {
-    let key = hash(row, "public_key")?;
-    Ok(Device {
-        id: uuid(row, "id")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        public_key: PublicKey::from_bytes(&key)
-            .map_err(|_| StoreError::Corrupt { what: "device key" })?,
-        name: row.try_get("name")?,
-        paired_at: uint(row.try_get("paired_at")?),
-        revoked: row.try_get::<Option<i64>, _>("revoked_at")?.is_some(),
-    })
-}
-
-fn signin_of(row: &SqliteRow) -> Result<Signin, StoreError> {
-    let number: Option<i64> = row.try_get("number")?;
-    Ok(Signin {
-        id: uuid(row, "id")?,
-        service_id: uuid(row, "service_id")?,
-        user: row.try_get("user")?,
-        ip: ip(&row.try_get::<String, _>("ip")?)?,
-        country: row.try_get("country")?,
-        request_json: row.try_get("request")?,
-        digest: hash(row, "digest")?,
-        mode: mode(&row.try_get::<String, _>("mode")?)?,
-        number: number
-            .map(u32::try_from)
-            .transpose()
-            .map_err(|_| StoreError::Corrupt { what: "number" })?,
-        code: row.try_get("code")?,
-        created_at: uint(row.try_get("created_at")?),
-        expires_at: uint(row.try_get("expires_at")?),
-        stored_status: status(&row.try_get::<String, _>("status")?)?,
-        decided_at: row.try_get::<Option<i64>, _>("decided_at")?.map(uint),
-        verified: row.try_get("verified")?,
-        code_attempts: u32::try_from(row.try_get::<i64, _>("code_attempts")?).unwrap_or(u32::MAX),
-    })
+/// Binds an audit entry's values after a change's, for [`with_audit!`].
+fn bind_audit<'q>(
+    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    entry: &NewAuditEntry,
+) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
+    query
+        .bind(entry.service_id.to_string())
+        .bind(int(entry.at))
+        .bind(entry.user.clone())
+        .bind(entry.event.as_str())
+        .bind(entry.signin_id.map(|id| id.to_string()))
+        .bind(entry.device_id.map(|id| id.to_string()))
+        .bind(entry.ip.map(|ip| ip.to_string()))
 }
 
 impl SqliteStore {
+    /// Runs a [`with_audit!`] batch on the writer; whether the change changed a row (and so was
+    /// audited). A failure rolls the whole batch back.
+    async fn change_with_audit(
+        &self,
+        batch: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.writer.acquire().await?;
+        match batch.fetch_all(&mut *conn).await {
+            Ok(audited) => Ok(!audited.is_empty()),
+            Err(error) => {
+                // The batch stopped inside its transaction: end it before the connection is
+                // used again. (Nothing to roll back if it failed at BEGIN: that error is moot.)
+                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
+                Err(error.into())
+            }
+        }
+    }
+
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`),
     /// in WAL mode, and brings it to the current schema.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
@@ -187,19 +129,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
         };
-        let migrations = MIGRATIONS
-            .iter()
-            .map(|&(version, description, sql)| {
-                Migration::new(
-                    version,
-                    Cow::Borrowed(description),
-                    MigrationType::Simple,
-                    SqlStr::from_static(sql),
-                    false,
-                )
-            })
-            .collect();
-        Migrator::with_migrations(migrations).run(&writer).await?;
+        super::migrator(MIGRATIONS).run(&writer).await?;
         Ok(Self { pool, writer })
     }
 }
@@ -250,18 +180,21 @@ impl Store for SqliteStore {
             .transpose()
     }
 
-    async fn add_pairing(&self, pairing: &Pairing) -> Result<(), StoreError> {
-        sqlx::query(
+    async fn add_pairing(
+        &self,
+        pairing: &Pairing,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let batch = sqlx::query(with_audit!(
             "INSERT INTO pairings (token_hash, service_id, user, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(pairing.token_hash.as_slice())
+             VALUES (?, ?, ?, ?, ?)"
+        ))
+        .bind(pairing.token_hash.as_slice().to_vec())
         .bind(pairing.service_id.to_string())
-        .bind(&pairing.user)
+        .bind(pairing.user.clone())
         .bind(int(pairing.created_at))
-        .bind(int(pairing.expires_at))
-        .execute(&self.writer)
-        .await?;
+        .bind(int(pairing.expires_at));
+        self.change_with_audit(bind_audit(batch, audit)).await?;
         Ok(())
     }
 
@@ -319,6 +252,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict(e, "a device with this key"))?;
+        insert_audit(&mut tx, &super::paired_audit(&pairing, device.id, now)).await?;
         tx.commit().await?;
         Ok(PairingClaim::Paired(pairing))
     }
@@ -353,45 +287,56 @@ impl Store for SqliteStore {
         device_id: Uuid,
         now: u64,
     ) -> Result<Option<Device>, StoreError> {
-        sqlx::query(
+        let mut tx = self.writer.begin().await?;
+        let device = sqlx::query(
             "UPDATE devices SET revoked_at = ? WHERE id = ? AND service_id = ? AND revoked_at IS NULL \
              RETURNING *",
         )
         .bind(int(now))
         .bind(device_id.to_string())
         .bind(service_id.to_string())
-        .fetch_optional(&self.writer)
+        .fetch_optional(&mut *tx)
         .await?
         .as_ref()
         .map(device_of)
-        .transpose()
+        .transpose()?;
+        if let Some(device) = &device {
+            insert_audit(&mut tx, &super::revoked_audit(device, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, number, \
-             code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
+    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
+        // The batch holds the write lock from BEGIN IMMEDIATE: the check and the insert are one.
+        let batch = sqlx::query(with_audit!(
+            "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, \
+             number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
+             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
+             WHERE ? <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ? \
+             AND user = ? AND status = 'pending' AND expires_at > ?)"
+        ))
         .bind(signin.id.to_string())
         .bind(signin.service_id.to_string())
-        .bind(&signin.user)
+        .bind(signin.user.clone())
         .bind(signin.ip.to_string())
-        .bind(&signin.country)
-        .bind(&signin.request_json)
-        .bind(signin.digest.as_slice())
+        .bind(signin.country.clone())
+        .bind(signin.request_json.clone())
+        .bind(signin.digest.as_slice().to_vec())
         .bind(signin.mode.as_str())
         .bind(signin.number.map(i64::from))
-        .bind(&signin.code)
+        .bind(signin.code.clone())
         .bind(int(signin.created_at))
         .bind(int(signin.expires_at))
         .bind(signin.stored_status.as_str())
         .bind(signin.decided_at.map(int))
         .bind(signin.verified)
         .bind(i64::from(signin.code_attempts))
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        .bind(signin.stored_status.as_str())
+        .bind(signin.service_id.to_string())
+        .bind(signin.user.clone())
+        .bind(int(signin.created_at));
+        self.change_with_audit(bind_audit(batch, audit)).await
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
@@ -429,20 +374,38 @@ impl Store for SqliteStore {
         id: Uuid,
         status: Status,
         device_id: Option<Uuid>,
-        now: u64,
+        audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let batch = sqlx::query(with_audit!(
             "UPDATE signins SET status = ?, decided_at = ?, decided_by = ? \
-             WHERE id = ? AND status = 'pending' AND expires_at > ?",
-        )
+             WHERE id = ? AND status = 'pending' AND expires_at > ?"
+        ))
         .bind(status.as_str())
-        .bind(int(now))
+        .bind(int(audit.at))
         .bind(device_id.map(|d| d.to_string()))
         .bind(id.to_string())
+        .bind(int(audit.at));
+        self.change_with_audit(bind_audit(batch, audit)).await
+    }
+
+    async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
+        let mut tx = self.writer.begin().await?;
+        let expired: Vec<Signin> = sqlx::query(
+            "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
+             WHERE status = 'pending' AND expires_at <= ? LIMIT ?) RETURNING *",
+        )
         .bind(int(now))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(signin_of)
+        .collect::<Result<_, _>>()?;
+        for signin in &expired {
+            insert_audit(&mut tx, &super::expired_audit(signin)).await?;
+        }
+        tx.commit().await?;
+        Ok(expired)
     }
 
     async fn record_code_attempt(
@@ -450,17 +413,16 @@ impl Store for SqliteStore {
         id: Uuid,
         correct: bool,
         max: u32,
+        audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let batch = sqlx::query(with_audit!(
             "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
-             WHERE id = ? AND code_attempts < ? AND verified = 0",
-        )
+             WHERE id = ? AND code_attempts < ? AND verified = 0"
+        ))
         .bind(correct)
         .bind(id.to_string())
-        .bind(i64::from(max))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(i64::from(max));
+        self.change_with_audit(bind_audit(batch, audit)).await
     }
 
     async fn activity(
@@ -515,20 +477,8 @@ impl Store for SqliteStore {
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(entry.service_id.to_string())
-        .bind(int(entry.at))
-        .bind(&entry.user)
-        .bind(entry.event.as_str())
-        .bind(entry.signin_id.map(|id| id.to_string()))
-        .bind(entry.device_id.map(|id| id.to_string()))
-        .bind(entry.ip.map(|ip| ip.to_string()))
-        .execute(&self.writer)
-        .await?;
-        Ok(())
+        let mut conn = self.writer.acquire().await?;
+        insert_audit(&mut conn, entry).await
     }
 
     async fn audit(
@@ -561,31 +511,23 @@ impl Store for SqliteStore {
         .bind(user)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let seed: Zeroizing<Vec<u8>> = Zeroizing::new(row.try_get("offline_seed")?);
-                let seed = <[u8; SEED_LEN]>::try_from(seed.as_slice())
-                    .map_err(|_| StoreError::Corrupt { what: "offline seed" })?;
-                Ok(OfflineKey {
-                    device_id: uuid(row, "id")?,
-                    seed: OfflineSeed(Zeroizing::new(seed)),
-                    last_step: row.try_get::<Option<i64>, _>("offline_step")?.map(uint),
-                })
-            })
-            .collect()
+        rows.iter().map(offline_key_of).collect()
     }
 
-    async fn use_offline_step(&self, device_id: Uuid, step: u64) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+    async fn use_offline_step(
+        &self,
+        device_id: Uuid,
+        step: u64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let batch = sqlx::query(with_audit!(
             "UPDATE devices SET offline_step = ? \
-             WHERE id = ? AND revoked_at IS NULL AND (offline_step IS NULL OR offline_step < ?)",
-        )
+             WHERE id = ? AND revoked_at IS NULL AND (offline_step IS NULL OR offline_step < ?)"
+        ))
         .bind(int(step))
         .bind(device_id.to_string())
-        .bind(int(step))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        .bind(int(step));
+        self.change_with_audit(bind_audit(batch, audit)).await
     }
 
     async fn count_audit(
@@ -605,6 +547,15 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await?;
         Ok(count(Some(n)))
+    }
+
+    async fn publish(&self, _notice: &Notice) -> Result<(), StoreError> {
+        // One process owns a SQLite file: its hub already told everyone.
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Option<Notices>, StoreError> {
+        Ok(None)
     }
 
     async fn use_nonce(

@@ -1,5 +1,6 @@
-//! A real server on a loopback port over a temp SQLite file, with a clock the test moves, and
-//! protocol clients as services and devices.
+//! A real server on a loopback port over a temp SQLite file (or a fresh PostgreSQL database when
+//! `TWOFOLD_TEST_DATABASE_URL` is set), with a clock the test moves, and protocol clients as
+//! services and devices.
 
 #![allow(dead_code, reason = "each test file uses part of the support")]
 #![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
@@ -12,15 +13,108 @@ use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceCl
 use twofold_protocol::{KeyPair, PairingLink};
 use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, random_seed};
 use twofold_server::enrich::Enricher;
-use twofold_server::{AppState, Settings, SqliteStore, admin, app};
+use twofold_server::{AppState, PgStore, Settings, SqliteStore, Store, admin, app};
+
+/// The database the tests run on: a temp SQLite file, or a fresh PostgreSQL database when
+/// `TWOFOLD_TEST_DATABASE_URL` names a server (scripts/with-postgres sets it).
+#[derive(Clone)]
+pub enum TestStore {
+    Sqlite(SqliteStore, String),
+    Postgres(PgStore, String),
+}
+
+/// `$body` with `$store` bound to whichever store it is.
+macro_rules! on_store {
+    ($store:expr, $s:ident => $body:expr) => {
+        match $store {
+            TestStore::Sqlite($s, _) => $body,
+            TestStore::Postgres($s, _) => $body,
+        }
+    };
+}
+
+impl TestStore {
+    /// A new, empty database.
+    pub async fn create(dir: &std::path::Path) -> Self {
+        match std::env::var("TWOFOLD_TEST_DATABASE_URL") {
+            Ok(server) => {
+                let name = format!("t_{}", uuid::Uuid::new_v4().simple());
+                let admin = sqlx::PgPool::connect(&server).await.unwrap();
+                sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                admin.close().await;
+                let mut url: url::Url = server.parse().unwrap();
+                url.set_path(&name);
+                let url = url.to_string();
+                Self::Postgres(PgStore::open(&url).await.unwrap(), url)
+            }
+            Err(_) => {
+                let url = format!("sqlite://{}", dir.join("t.db").display());
+                Self::Sqlite(SqliteStore::open(&url).await.unwrap(), url)
+            }
+        }
+    }
+
+    /// Runs statements on the database directly, beside the server.
+    pub async fn execute(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+    ) -> Result<(), String> {
+        match self {
+            Self::Sqlite(_, url) => {
+                let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+                let done = sqlx::raw_sql(sqlite).execute(&pool).await;
+                pool.close().await;
+                done.map(drop).map_err(|e| e.to_string())
+            }
+            Self::Postgres(_, url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let done = sqlx::raw_sql(postgres).execute(&pool).await;
+                pool.close().await;
+                done.map(drop).map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// Adds a service; its API key.
+    pub async fn add_service(&self, name: &str, now: u64) -> String {
+        on_store!(self, s => admin::add_service(s, name, None, now, &OsEntropy).await)
+            .unwrap()
+            .to_string()
+    }
+
+    /// Revokes a service's API key.
+    pub async fn revoke_service(&self, name: &str, now: u64) {
+        on_store!(self, s => admin::revoke_service(s, name, now).await).unwrap();
+    }
+}
 
 /// A running server.
 pub struct Server {
     pub url: String,
     pub clock: Arc<ManualClock>,
-    pub store: SqliteStore,
+    pub store: TestStore,
     pub server_key: twofold_protocol::PublicKey,
-    dir: tempfile::TempDir,
+    _dir: tempfile::TempDir,
+}
+
+/// Serves `store` on a loopback port with its background work; the URL.
+async fn serve<S: Store>(
+    store: S,
+    key: KeyPair,
+    clock: Arc<ManualClock>,
+    enricher: Enricher,
+) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    let settings = Settings::new(url.parse().unwrap());
+    let state = AppState::new(store, key, settings, clock, Arc::new(OsEntropy), enricher);
+    tokio::spawn(state.background());
+    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+    url
 }
 
 impl Server {
@@ -31,30 +125,73 @@ impl Server {
     /// A server locating and describing sign-ins with `enricher`.
     pub async fn start_with(enricher: Enricher) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let store = TestStore::create(dir.path()).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-        let key = KeyPair::from_seed(&random_seed(&OsEntropy).unwrap());
-        let server_key = key.public();
-        let settings = Settings::new(url.parse().unwrap());
-        let state = AppState::new(
-            store.clone(),
-            key,
-            settings,
-            clock.clone(),
-            Arc::new(OsEntropy),
-            enricher,
-        );
-        tokio::spawn(async move { axum::serve(listener, app(state)).await });
-        Self { url, clock, store, server_key, dir }
+        let seed = random_seed(&OsEntropy).unwrap();
+        Self::instance(store, &seed, clock, enricher, dir).await
     }
 
-    /// The SQLite file.
-    pub fn database_path(&self) -> std::path::PathBuf {
-        self.dir.path().join("t.db")
+    /// Another instance over the same database, with the same key and clock: what a second
+    /// server process behind the same address is.
+    pub async fn another_instance(&self, seed: &[u8; 32]) -> Self {
+        let store = match &self.store {
+            TestStore::Postgres(_, url) => {
+                TestStore::Postgres(PgStore::open(url).await.unwrap(), url.clone())
+            }
+            TestStore::Sqlite(..) => panic!("several instances need PostgreSQL"),
+        };
+        Self::instance(
+            store,
+            seed,
+            self.clock.clone(),
+            Enricher::default(),
+            tempfile::tempdir().unwrap(),
+        )
+        .await
+    }
+
+    /// A first instance whose key seed is `seed`, for [`Server::another_instance`].
+    pub async fn start_keyed(seed: &[u8; 32]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = TestStore::create(dir.path()).await;
+        let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        Self::instance(store, seed, clock, Enricher::default(), dir).await
+    }
+
+    async fn instance(
+        store: TestStore,
+        seed: &[u8; 32],
+        clock: Arc<ManualClock>,
+        enricher: Enricher,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let key = KeyPair::from_seed(seed);
+        let server_key = key.public();
+        let url = on_store!(store.clone(), s => serve(s, key, clock.clone(), enricher).await);
+        Self { url, clock, store, server_key, _dir: dir }
+    }
+
+    /// Makes every audit insert fail from now on (a trigger), as a crash mid-action would.
+    pub async fn refuse_audit_entries(&self) {
+        self.store
+            .execute(
+                "CREATE TRIGGER audit_refused BEFORE INSERT ON audit \
+                 BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END",
+                "CREATE FUNCTION audit_refused() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'audit refused by the test'; END $$; \
+                 CREATE TRIGGER audit_refused BEFORE INSERT ON audit \
+                 FOR EACH ROW EXECUTE FUNCTION audit_refused()",
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Undoes [`Server::refuse_audit_entries`].
+    pub async fn accept_audit_entries(&self) {
+        self.store
+            .execute("DROP TRIGGER audit_refused", "DROP TRIGGER audit_refused ON audit")
+            .await
+            .unwrap();
     }
 
     /// The server's time.
@@ -64,9 +201,7 @@ impl Server {
 
     /// A new service and its client.
     pub async fn service(&self, name: &str) -> ServiceClient {
-        let key = admin::add_service(&self.store, name, None, self.clock.now(), &OsEntropy)
-            .await
-            .unwrap();
+        let key = self.store.add_service(name, self.clock.now()).await;
         ServiceClient::new(&self.url, &key).unwrap()
     }
 

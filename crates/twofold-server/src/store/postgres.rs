@@ -1,0 +1,601 @@
+//! The PostgreSQL store (sqlx), for several server instances sharing one database: every
+//! decision is one atomic statement or transaction, and the instances tell each other what
+//! happened through `LISTEN`/`NOTIFY` (see [`crate::hub`]).
+
+use std::net::IpAddr;
+
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::{PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
+
+use twofold_protocol::PublicKey;
+use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
+use uuid::Uuid;
+
+use super::rows::{
+    audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
+    signin_of,
+};
+use super::{
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
+    PairingClaim, Service, Signin, Store, StoreError,
+};
+
+fields!(PgRow);
+
+/// The schema, in order; a migration is never edited once released, only followed by another.
+const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
+
+/// Connections per instance: the database, not the pool, is what several instances share.
+const MAX_CONNECTIONS: u32 = 16;
+
+/// The channel instances notify each other on.
+const CHANNEL: &str = "twofold";
+
+/// The PostgreSQL store.
+#[derive(Debug, Clone)]
+pub struct PgStore {
+    pool: PgPool,
+    /// This instance, so it skips its own notices (its hub had them first).
+    instance: Uuid,
+}
+
+/// A notice as sent on the channel.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    from: Uuid,
+    #[serde(flatten)]
+    notice: Notice,
+}
+
+/// Appends `entry` on `conn`, inside the transaction of the change it records. Audit writers
+/// take turns (a transaction-scoped lock) so sequence numbers become visible in order: a
+/// service paging with `after` never skips an entry that committed late.
+async fn insert_audit(conn: &mut PgConnection, entry: &NewAuditEntry) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(7020)").execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO audit (service_id, at, \"user\", event, signin_id, device_id, ip) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(entry.service_id.to_string())
+    .bind(int(entry.at))
+    .bind(&entry.user)
+    .bind(entry.event.as_str())
+    .bind(entry.signin_id.map(|id| id.to_string()))
+    .bind(entry.device_id.map(|id| id.to_string()))
+    .bind(entry.ip.map(|ip| ip.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://...`) and brings the database to the current schema.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?;
+        super::migrator(MIGRATIONS).run(&pool).await?;
+        Ok(Self { pool, instance: Uuid::new_v4() })
+    }
+}
+
+impl Store for PgStore {
+    async fn add_service(&self, service: &NewService) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO services (id, name, key_hash, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(service.id.to_string())
+        .bind(&service.name)
+        .bind(service.key_hash.as_slice())
+        .bind(int(service.created_at))
+        .bind(service.expires_at.map(int))
+        .execute(&self.pool)
+        .await
+        .map_err(|e| conflict(e, "a service with this name"))?;
+        Ok(())
+    }
+
+    async fn revoke_service(&self, name: &str, now: u64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE services SET revoked_at = $1 WHERE name = $2 AND revoked_at IS NULL",
+        )
+        .bind(int(now))
+        .bind(name)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn service_by_key(&self, key_hash: &[u8; 32]) -> Result<Option<Service>, StoreError> {
+        sqlx::query("SELECT * FROM services WHERE key_hash = $1")
+            .bind(key_hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(service_of)
+            .transpose()
+    }
+
+    async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
+        sqlx::query("SELECT * FROM services WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(service_of)
+            .transpose()
+    }
+
+    async fn add_pairing(
+        &self,
+        pairing: &Pairing,
+        audit: &NewAuditEntry,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO pairings (token_hash, service_id, \"user\", created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(pairing.token_hash.as_slice())
+        .bind(pairing.service_id.to_string())
+        .bind(&pairing.user)
+        .bind(int(pairing.created_at))
+        .bind(int(pairing.expires_at))
+        .execute(&mut *tx)
+        .await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn pairing(&self, token_hash: &[u8; 32]) -> Result<Option<Pairing>, StoreError> {
+        sqlx::query("SELECT * FROM pairings WHERE token_hash = $1")
+            .bind(token_hash.as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(pairing_of)
+            .transpose()
+    }
+
+    async fn complete_pairing(
+        &self,
+        token_hash: &[u8; 32],
+        device: &NewDevice,
+        now: u64,
+    ) -> Result<PairingClaim, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The update locks the row: a second claim of the token waits, then finds it used.
+        let claimed = sqlx::query(
+            "UPDATE pairings SET used_at = $1 \
+             WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(int(now))
+        .bind(token_hash.as_slice())
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query("SELECT * FROM pairings WHERE token_hash = $1")
+            .bind(token_hash.as_slice())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(pairing) = row.as_ref().map(pairing_of).transpose()? else {
+            return Ok(PairingClaim::Unknown);
+        };
+        if claimed.rows_affected() != 1 {
+            return Ok(if pairing.used_at.is_some() {
+                PairingClaim::Used
+            } else {
+                PairingClaim::Expired
+            });
+        }
+        sqlx::query(
+            "INSERT INTO devices (id, service_id, \"user\", public_key, name, paired_at, \
+             offline_seed) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(device.id.to_string())
+        .bind(pairing.service_id.to_string())
+        .bind(&pairing.user)
+        .bind(device.public_key.to_bytes().as_slice())
+        .bind(&device.name)
+        .bind(int(now))
+        .bind(device.offline_seed.0.as_slice())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| conflict(e, "a device with this key"))?;
+        insert_audit(&mut tx, &super::paired_audit(&pairing, device.id, now)).await?;
+        tx.commit().await?;
+        Ok(PairingClaim::Paired(pairing))
+    }
+
+    async fn device_by_key(&self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
+        sqlx::query("SELECT * FROM devices WHERE public_key = $1")
+            .bind(key.to_bytes().as_slice())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(device_of)
+            .transpose()
+    }
+
+    async fn devices(&self, service_id: Uuid, user: &str) -> Result<Vec<Device>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM devices WHERE service_id = $1 AND \"user\" = $2 AND revoked_at IS NULL \
+             ORDER BY paired_at, seq",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(device_of)
+        .collect()
+    }
+
+    async fn revoke_device(
+        &self,
+        service_id: Uuid,
+        device_id: Uuid,
+        now: u64,
+    ) -> Result<Option<Device>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let device = sqlx::query(
+            "UPDATE devices SET revoked_at = $1 \
+             WHERE id = $2 AND service_id = $3 AND revoked_at IS NULL RETURNING *",
+        )
+        .bind(int(now))
+        .bind(device_id.to_string())
+        .bind(service_id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .as_ref()
+        .map(device_of)
+        .transpose()?;
+        if let Some(device) = &device {
+            insert_audit(&mut tx, &super::revoked_audit(device, now)).await?;
+        }
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // Sign-ins of one user take turns until commit, so the check below sees the other's.
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(format!("{}/{}", signin.service_id, signin.user))
+            .execute(&mut *tx)
+            .await?;
+        let added = sqlx::query(
+            "INSERT INTO signins (id, service_id, \"user\", ip, country, request, digest, mode, \
+             number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
+             WHERE $13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = $2 \
+             AND \"user\" = $3 AND status = 'pending' AND expires_at > $11)",
+        )
+        .bind(signin.id.to_string())
+        .bind(signin.service_id.to_string())
+        .bind(&signin.user)
+        .bind(signin.ip.to_string())
+        .bind(&signin.country)
+        .bind(&signin.request_json)
+        .bind(signin.digest.as_slice())
+        .bind(signin.mode.as_str())
+        .bind(signin.number.map(i64::from))
+        .bind(&signin.code)
+        .bind(int(signin.created_at))
+        .bind(int(signin.expires_at))
+        .bind(signin.stored_status.as_str())
+        .bind(signin.decided_at.map(int))
+        .bind(signin.verified)
+        .bind(i64::from(signin.code_attempts))
+        .execute(&mut *tx)
+        .await?;
+        if added.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
+        sqlx::query("SELECT * FROM signins WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(signin_of)
+            .transpose()
+    }
+
+    async fn pending_signins(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        now: u64,
+    ) -> Result<Vec<Signin>, StoreError> {
+        sqlx::query(
+            "SELECT * FROM signins WHERE service_id = $1 AND \"user\" = $2 \
+             AND status = 'pending' AND expires_at > $3 ORDER BY created_at, seq",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(int(now))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(signin_of)
+        .collect()
+    }
+
+    async fn decide(
+        &self,
+        id: Uuid,
+        status: Status,
+        device_id: Option<Uuid>,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE signins SET status = $1, decided_at = $2, decided_by = $3 \
+             WHERE id = $4 AND status = 'pending' AND expires_at > $2",
+        )
+        .bind(status.as_str())
+        .bind(int(audit.at))
+        .bind(device_id.map(|d| d.to_string()))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // SKIP LOCKED: instances sweeping at once split the work; each request is marked once.
+        let expired: Vec<Signin> = sqlx::query(
+            "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
+             WHERE status = 'pending' AND expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING *",
+        )
+        .bind(int(now))
+        .bind(i64::from(limit))
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(signin_of)
+        .collect::<Result<_, _>>()?;
+        for signin in &expired {
+            insert_audit(&mut tx, &super::expired_audit(signin)).await?;
+        }
+        tx.commit().await?;
+        Ok(expired)
+    }
+
+    async fn record_code_attempt(
+        &self,
+        id: Uuid,
+        correct: bool,
+        max: u32,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE signins SET code_attempts = code_attempts + 1, verified = $1 \
+             WHERE id = $2 AND code_attempts < $3 AND NOT verified",
+        )
+        .bind(correct)
+        .bind(id.to_string())
+        .bind(i64::from(max))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn activity(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        ip: IpAddr,
+        country: Option<&str>,
+        now: u64,
+        since: u64,
+        denials_since: u64,
+    ) -> Result<Activity, StoreError> {
+        let ip = ip.to_string();
+        let row = sqlx::query(
+            "SELECT \
+               COUNT(*) FILTER (WHERE status = 'pending' AND expires_at > $1) AS pending, \
+               COUNT(*) FILTER (WHERE created_at > $2) AS recent, \
+               COUNT(*) FILTER (WHERE status = 'denied' AND decided_at > $3) AS denials, \
+               COUNT(*) FILTER (WHERE status = 'reported' AND decided_at > $3) AS reports, \
+               COUNT(*) FILTER (WHERE status = 'reported' AND ip = $4) AS ip_reports, \
+               COUNT(*) FILTER (WHERE status = 'allowed') AS allowed, \
+               COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here \
+             FROM signins WHERE service_id = $5 AND \"user\" = $6",
+        )
+        .bind(int(now))
+        .bind(int(since))
+        .bind(int(denials_since))
+        .bind(&ip)
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(country)
+        .fetch_one(&self.pool)
+        .await?;
+        // Apart: an address shared by many users must not widen the per-user scan above.
+        let from_ip: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM signins WHERE service_id = $1 AND ip = $2 AND created_at > $3",
+        )
+        .bind(service_id.to_string())
+        .bind(&ip)
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let counted = |column: &str| -> Result<u32, StoreError> {
+            Ok(count(Some(sqlx::Row::try_get::<i64, _>(&row, column)?)))
+        };
+        Ok(Activity {
+            pending: counted("pending")?,
+            recent_for_user: counted("recent")?,
+            recent_for_ip: count(Some(from_ip)),
+            recent_denials: counted("denials")?,
+            recent_reports: counted("reports")?,
+            ip_reported: counted("ip_reports")? > 0,
+            allowed: counted("allowed")?,
+            allowed_from_country: counted("allowed_here")?,
+        })
+    }
+
+    async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_audit(&mut tx, entry).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn audit(
+        &self,
+        service_id: Uuid,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        sqlx::query("SELECT * FROM audit WHERE service_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(service_id.to_string())
+            .bind(int(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_of)
+            .collect()
+    }
+
+    async fn offline_keys(
+        &self,
+        service_id: Uuid,
+        user: &str,
+    ) -> Result<Vec<OfflineKey>, StoreError> {
+        sqlx::query(
+            "SELECT id, offline_seed, offline_step FROM devices \
+             WHERE service_id = $1 AND \"user\" = $2 AND revoked_at IS NULL \
+             ORDER BY paired_at, seq",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(offline_key_of)
+        .collect()
+    }
+
+    async fn use_offline_step(
+        &self,
+        device_id: Uuid,
+        step: u64,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "UPDATE devices SET offline_step = $1 WHERE id = $2 AND revoked_at IS NULL \
+             AND (offline_step IS NULL OR offline_step < $1)",
+        )
+        .bind(int(step))
+        .bind(device_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn count_audit(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> Result<u32, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit \
+             WHERE service_id = $1 AND \"user\" = $2 AND event = $3 AND at > $4",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(event.as_str())
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(Some(n)))
+    }
+
+    async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
+        // Ids and a user name of at most 256 characters: far below NOTIFY's 8000-byte limit.
+        let payload =
+            serde_json::to_string(&Envelope { from: self.instance, notice: notice.clone() })
+                .map_err(|_| StoreError::Corrupt { what: "notice" })?;
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn notices(&self) -> Result<Option<Notices>, StoreError> {
+        // The listener reconnects by itself; notices sent while it was away are lost, which
+        // costs a device a reconnect and a long poll its timeout, never a decision.
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(CHANNEL).await?;
+        let me = self.instance;
+        let notices = listener.into_stream().filter_map(move |received| async move {
+            match received {
+                Err(error) => Some(Err(StoreError::Database(error))),
+                Ok(notification) => {
+                    match serde_json::from_str::<Envelope>(notification.payload()) {
+                        Ok(envelope) if envelope.from == me => None,
+                        Ok(envelope) => Some(Ok(envelope.notice)),
+                        Err(_) => Some(Err(StoreError::Corrupt { what: "notice" })),
+                    }
+                }
+            }
+        });
+        Ok(Some(notices.boxed()))
+    }
+
+    async fn use_nonce(
+        &self,
+        device_id: Uuid,
+        nonce: &[u8; 16],
+        expires_at: u64,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        sqlx::query("DELETE FROM device_nonces WHERE expires_at <= $1")
+            .bind(int(now))
+            .execute(&self.pool)
+            .await?;
+        let done = sqlx::query(
+            "INSERT INTO device_nonces (device_id, nonce, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(device_id.to_string())
+        .bind(nonce.as_slice())
+        .bind(int(expires_at))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}
