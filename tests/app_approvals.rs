@@ -447,3 +447,128 @@ async fn forged_request_is_dropped(client: &Client, server: &mut Server) -> Test
     forger.abort();
     result
 }
+
+/// Figures, printed only with `TWOFOLD_FIGURES=1` (no time is asserted): sign-in created → its
+/// notification recorded by dunst, p50 / p99 over 200 push requests on loopback (each then
+/// allowed from the notification, so the next is not a second pending request), and the app's
+/// RSS with three paired servers idle.
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn figures() -> TestResult {
+    if std::env::var_os("TWOFOLD_FIGURES").is_none() {
+        return Ok(());
+    }
+    let _one = ONE_APP.lock().await;
+    let unlimited = |s: &mut twofold_server::Settings| {
+        s.limits.signins_per_user = 100_000;
+        s.limits.signins_per_ip = 100_000;
+    };
+    let servers: Vec<Server> = (0..3).map(|_| Server::start_with(unlimited)).collect();
+    let services: Vec<ServiceClient> =
+        servers.iter().enumerate().map(|(i, s)| s.service(&format!("Bench {i}"))).collect();
+    let test = TestVault::new()?;
+    let client = start_app(test.dir.path()).await?;
+    let outcome = measure(&client, &services, test.dir.path()).await;
+    client.close().await?;
+    outcome
+}
+
+#[allow(clippy::print_stdout, reason = "the figures are printed")]
+async fn measure(client: &Client, services: &[ServiceClient], data_dir: &Path) -> TestResult {
+    client.wait().at_most(APPEAR).for_element(Locator::Id("open-devices")).await?;
+    for (i, service) in services.iter().enumerate() {
+        let link = service.create_pairing("alice").await?.link;
+        let paired = invoke(client, "pair", json!({ "link": link, "deviceName": "Bench" })).await?;
+        ensure!(paired.get("error").is_none(), "pairing failed: {paired}");
+        self::paired(client, &format!("Bench {i}"), "connected").await?;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss, threads, children) = app_memory(data_dir)?;
+    println!(
+        "app RSS, three paired servers idle: {rss} kB ({threads} threads); WebKit's child \
+         processes {children} kB more"
+    );
+
+    let Some(service) = services.first() else { return Ok(()) };
+    let shown_dir = std::path::PathBuf::from(support::env("TWOFOLD_DUNST_SHOWN")?);
+    let mut latencies = Vec::new();
+    for _ in 0..200 {
+        let before = last_notification().await?;
+        let start = std::time::SystemTime::now();
+        service.create_signin(&signin("alice", Mode::Push)).await?;
+        // The record dunst's rule script writes for the notification: its body file's mtime is
+        // when dunst had it. Read straight from the directory, so polling costs no dunstctl.
+        let recorded = eventually(SHOW, "no notification recorded", || async {
+            newest_record(&shown_dir, before)
+        })
+        .await?;
+        let at =
+            std::fs::metadata(shown_dir.join(recorded.to_string()).join("body"))?.modified()?;
+        latencies.push(at.duration_since(start).unwrap_or_default());
+        let answer = format!("[{recorded},allow]");
+        eventually(SHOW, "the notification never offered Allow", || async {
+            Ok(invoke_action(&answer).await.ok())
+        })
+        .await?;
+    }
+    latencies.sort();
+    let at = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len() - 1));
+    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+    println!(
+        "sign-in created → notification in dunst, {} push requests: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latencies.len(),
+        ms(at(50)),
+        ms(at(99)),
+        ms(latencies.last()),
+    );
+    Ok(())
+}
+
+/// The id of a whole dunst record newer than `after`, if there is one.
+fn newest_record(shown_dir: &Path, after: u32) -> TestResult<Option<u32>> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(shown_dir)? {
+        let name = entry?.file_name();
+        let id = name.to_str().and_then(|n| n.parse::<u32>().ok());
+        if let Some(id) = id.filter(|id| *id > after) {
+            newest = newest.max(Some(id));
+        }
+    }
+    Ok(newest)
+}
+
+/// A field of `/proc/PID/status` in its unit (kB for memory), e.g. `VmRSS:`.
+fn status_field(proc_dir: &Path, name: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(proc_dir.join("status")).ok()?;
+    status.lines().find_map(|line| {
+        let value = line.strip_prefix(name)?.trim().trim_end_matches(" kB");
+        value.parse().ok()
+    })
+}
+
+/// The twofold-app process started on `data_dir`: VmRSS (kB), its threads, and the VmRSS of its
+/// children (WebKit's web and network processes) together.
+fn app_memory(data_dir: &Path) -> TestResult<(u64, u64, u64)> {
+    let wanted = data_dir.to_string_lossy().into_owned();
+    let mut app = None;
+    let mut processes = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let proc_dir = entry?.path();
+        let Ok(cmdline) = std::fs::read(proc_dir.join("cmdline")) else { continue };
+        let args: Vec<_> = cmdline.split(|b| *b == 0).map(String::from_utf8_lossy).collect();
+        let is_app = args.first().is_some_and(|a| a.ends_with("twofold-app"));
+        if is_app && args.iter().any(|a| *a == wanted) {
+            app = proc_dir.file_name().and_then(|n| n.to_str()?.parse::<u64>().ok());
+        }
+        processes.push(proc_dir);
+    }
+    let app = app.ok_or_else(|| format!("no twofold-app process runs on {wanted}"))?;
+    let app_dir = Path::new("/proc").join(app.to_string());
+    let children = processes
+        .iter()
+        .filter(|dir| status_field(dir, "PPid:") == Some(app))
+        .filter_map(|dir| status_field(dir, "VmRSS:"))
+        .sum();
+    let rss = status_field(&app_dir, "VmRSS:").ok_or("the app has no VmRSS")?;
+    Ok((rss, status_field(&app_dir, "Threads:").unwrap_or(0), children))
+}
