@@ -190,6 +190,15 @@ function showNext() {
   }
 }
 
+/** Whether `request` still waits for an answer on this device (when unsure, it does). */
+async function stillWaiting(request) {
+  try {
+    return (await pendingRequests()).some((p) => p.server === request.server && p.id === request.id);
+  } catch {
+    return true;
+  }
+}
+
 async function answer(decision) {
   const current = shown;
   if (!current || current.phase !== "asking") return;
@@ -223,9 +232,16 @@ async function answer(decision) {
     if (shown !== current) return;
     if (current.withdrawn) {
       finish(WITHDRAWN_MESSAGES[current.withdrawn] ?? WITHDRAWN_MESSAGES.answered);
+    } else if (await stillWaiting(request)) {
+      if (shown === current) {
+        setPhase("asking");
+        showError($("approval-error"), err);
+      }
     } else {
-      setPhase("asking");
-      showError($("approval-error"), err);
+      // The answer ended the request (a wrong number refuses the sign-in): the view says why and
+      // closes instead of offering answers the server would refuse.
+      waiting.delete(current.key);
+      if (shown === current) finish(err.message);
     }
   }
   if (devices.open) refreshHistory();

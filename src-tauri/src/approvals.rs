@@ -65,6 +65,26 @@ impl Approvals {
         self.lock().remove(&request)
     }
 
+    /// Takes `request`'s notification off the screen (answered in the window or elsewhere, or
+    /// expired), so it offers no answer the server would refuse.
+    pub fn close_notification(&self, request: Uuid) {
+        let Some(id) = self.forget(request) else { return };
+        std::thread::spawn(move || {
+            let closed = zbus::blocking::Connection::session().and_then(|bus| {
+                bus.call_method(
+                    Some("org.freedesktop.Notifications"),
+                    "/org/freedesktop/Notifications",
+                    Some("org.freedesktop.Notifications"),
+                    "CloseNotification",
+                    &(id,),
+                )
+            });
+            if let Err(err) = closed {
+                tracing::debug!(error = %err, "could not close a notification");
+            }
+        });
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, u32>> {
         self.notifications.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -111,7 +131,7 @@ fn forward<R: Runtime>(app: &AppHandle<R>, update: Update) {
             app.emit(APPROVAL_REQUEST, view)
         }
         Update::Withdrawn(withdrawal) => {
-            close_notification(app, withdrawal.request);
+            app.state::<Approvals>().close_notification(withdrawal.request);
             app.emit(APPROVAL_WITHDRAWN, withdrawal)
         }
         Update::ServersChanged(_) => app.emit(SERVERS_CHANGED, ()),
@@ -164,7 +184,9 @@ fn notify<R: Runtime>(app: &AppHandle<R>, view: &RequestView) {
 
 /// What a notification's action does.
 fn on_action<R: Runtime>(app: &AppHandle<R>, server: Uuid, request: Uuid, action: &str) {
-    app.state::<Approvals>().forget(request);
+    // Not every daemon closes a notification whose action was picked (dunst's menu does not):
+    // left on the screen, it would offer an answer the server then refuses.
+    app.state::<Approvals>().close_notification(request);
     let answer = match action {
         "allow" => Answer::Allow,
         "deny" => Answer::Deny,
@@ -214,25 +236,6 @@ fn open<R: Runtime>(app: &AppHandle<R>, server: Uuid, request: Uuid) {
     if let Err(err) = app.emit(APPROVAL_OPEN, Open { server, request }) {
         tracing::warn!(error = %err, "could not open the request in the window");
     }
-}
-
-/// Takes `request`'s notification off the screen (answered elsewhere or expired).
-fn close_notification<R: Runtime>(app: &AppHandle<R>, request: Uuid) {
-    let Some(id) = app.state::<Approvals>().forget(request) else { return };
-    std::thread::spawn(move || {
-        let closed = zbus::blocking::Connection::session().and_then(|bus| {
-            bus.call_method(
-                Some("org.freedesktop.Notifications"),
-                "/org/freedesktop/Notifications",
-                Some("org.freedesktop.Notifications"),
-                "CloseNotification",
-                &(id,),
-            )
-        });
-        if let Err(err) = closed {
-            tracing::debug!(error = %err, "could not close a notification");
-        }
-    });
 }
 
 /// What unpairing did, as the page reads it.

@@ -547,7 +547,13 @@ pub async fn decide(
     let answer = approvals::answer(&decision)?;
     let number = approvals::number(number.as_deref())?;
     let device = approvals.device()?;
-    device.decide(request, answer, number).await.map_err(approvals::from_decide)
+    let decided = device.decide(request, answer, number).await;
+    // Answered here, or ended by the answer (a wrong number refuses the sign-in): the
+    // notification must not offer answers any more.
+    if !device.shown().iter().any(|view| view.id == request) {
+        approvals.close_notification(request);
+    }
+    decided.map_err(approvals::from_decide)
 }
 
 /// Past requests and their outcomes, newest first.
