@@ -145,20 +145,6 @@ async fn pair_in_window(
     Ok(listed["id"].as_str().unwrap_or_default().parse()?)
 }
 
-/// Every file under `dir`, with its bytes.
-fn files(dir: &Path) -> TestResult<Vec<(std::path::PathBuf, Vec<u8>)>> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            found.extend(files(&path)?);
-        } else {
-            found.push((path.clone(), std::fs::read(&path)?));
-        }
-    }
-    Ok(found)
-}
-
 /// The device key of pairing `id` is in the keyring, the server lists its public half for `user`,
 /// and no file under `data_dir` holds it, raw or encoded.
 async fn key_only_in_keyring(
@@ -182,7 +168,7 @@ async fn key_only_in_keyring(
         data_encoding::BASE64.encode(&seed),
         data_encoding::HEXLOWER.encode(&seed),
     ];
-    let on_disk = files(data_dir)?;
+    let on_disk = support::files_under(data_dir)?;
     ensure!(on_disk.iter().any(|(p, _)| p.ends_with("device/servers.json")), "no servers.json");
     for (path, bytes) in on_disk {
         ensure!(!bytes.windows(32).any(|w| w == seed), "{} holds the raw key", path.display());

@@ -11,7 +11,8 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::{
-    APPEAR, TestResult, TestVault, ensure, eventually, invoke, row_button, script, start_app,
+    APPEAR, TestResult, TestVault, ensure, eventually, files_under, invoke, row_button, script,
+    start_app,
 };
 use twofold_core::keystore::Keystore;
 use twofold_core::lock::AppLock;
@@ -74,11 +75,11 @@ async fn lock_and_unlock(client: &Client, test: &TestVault, alice: &Account) -> 
         .output()?;
     let listed = String::from_utf8_lossy(&listed.stdout) + String::from_utf8_lossy(&listed.stderr);
     ensure!(listed.contains("Twofold: app lock"), "no lock entry in the keyring:\n{listed}");
-    for file in std::fs::read_dir(test.dir.path())? {
-        let bytes = std::fs::read(file?.path())?;
+    for (file, bytes) in files_under(test.dir.path())? {
         ensure!(
             !String::from_utf8_lossy(&bytes).contains(PASSPHRASE),
-            "the passphrase is in a file"
+            "the passphrase is in {}",
+            file.display()
         );
     }
 

@@ -286,6 +286,21 @@ pub async fn invoke(
     Ok(answer.get("value").cloned().unwrap_or(answer))
 }
 
+/// Every file under `dir` (subdirectories included: the trusted device keeps its own), with its
+/// bytes: where a test looks for what must not be on disk.
+pub fn files_under(dir: &Path) -> TestResult<Vec<(std::path::PathBuf, Vec<u8>)>> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            found.extend(files_under(&path)?);
+        } else {
+            found.push((path.clone(), std::fs::read(&path)?));
+        }
+    }
+    Ok(found)
+}
+
 /// Runs a page script returning a value, as WebDriver gives it back.
 pub async fn script(client: &Client, code: &str) -> TestResult<serde_json::Value> {
     Ok(client.execute(code, Vec::new()).await?)
