@@ -393,11 +393,7 @@ async fn forged_request_is_dropped(client: &Client, server: &mut Server) -> Test
             async move { once.lock().await.take().ok_or(axum::http::StatusCode::GONE) }
         }),
     );
-    // The killed server's listener closes in the background: the port may take a moment.
-    let listener = eventually(APPEAR, "the killed server's port never came free", || async {
-        Ok(tokio::net::TcpListener::bind(server.addr).await.ok())
-    })
-    .await?;
+    let listener = server::bind_when_free(server.addr).await;
     let forger = tokio::spawn(async move { axum::serve(listener, router).await });
 
     let before = last_notification().await?;

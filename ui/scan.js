@@ -2,6 +2,7 @@
 // scanned in Rust. Importing another app's export file (chosen or dropped) shows the same preview,
 // after the file's password when it is encrypted.
 // The preview names what was found by index (no secret reaches the page); the checked ones are added.
+import { startPairing } from "./approvals.js";
 import {
   addScanned,
   discardScan,
@@ -110,6 +111,13 @@ async function showScan(scanning) {
 
 function showPreview(preview, format = null) {
   openScan = preview.scan;
+  // A pairing QR code and no account: straight to the pairing confirmation.
+  if (preview.pairing && preview.entries.length === 0) {
+    discardScan(preview.scan).catch(() => {});
+    openScan = null;
+    startPairing(preview.pairing);
+    return;
+  }
   const heading = preview.entries.length > 0 ? "Accounts found" : "No account found";
   showDialog(heading, preview.entries.map(entryItem), preview.problems, format);
 }

@@ -71,6 +71,8 @@ pub struct ScanPreview {
     pub entries: Vec<ScanEntry>,
     /// Codes that are not accounts or cannot be read, one message each ("QR code 2: ...").
     pub problems: Vec<String>,
+    /// A pairing link (`twofold+pair://`) one of the codes holds: the page offers to pair.
+    pub pairing: Option<String>,
 }
 
 /// One account of a scan, without its secret.
@@ -119,7 +121,10 @@ impl Scans {
         if found.is_empty() {
             return Err(ApiError::new(ErrorCode::NoQrCode, qr::NOTHING_FOUND));
         }
-        self.preview_imported(vault, import::scanned(found))
+        let pairing = found.iter().find(|code| code.kind == qr::PayloadKind::Pairing);
+        let mut preview = self.preview_imported(vault, import::scanned(found))?;
+        preview.pairing = pairing.map(|code| code.text.trim().to_owned());
+        Ok(preview)
     }
 
     /// Keeps the accounts an import read (from QR codes or an export file) as the pending scan,
@@ -148,6 +153,7 @@ impl Scans {
             scan,
             entries,
             problems: errors.iter().map(ToString::to_string).collect(),
+            pairing: None,
         })
     }
 
@@ -251,6 +257,18 @@ mod tests {
         );
         let json = serde_json::to_string(&preview).unwrap();
         assert!(!json.contains("JBSWY3DP") && !json.contains("hunter22"), "{json}");
+    }
+
+    #[test]
+    fn a_pairing_code_is_handed_to_the_page_as_a_link_not_added() {
+        let (_dir, accounts) = accounts();
+        let link =
+            "twofold+pair://pair?v=1&server=https%3A%2F%2Fauth.example&token=t&fingerprint=f";
+        let preview = Scans::default().preview(accounts.vault(), &found(&[link])).unwrap();
+        assert!(preview.entries.is_empty());
+        assert_eq!(preview.pairing.as_deref(), Some(link));
+        let plain = Scans::default().preview(accounts.vault(), &found(&[ACCOUNT])).unwrap();
+        assert_eq!(plain.pairing, None);
     }
 
     #[test]

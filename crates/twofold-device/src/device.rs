@@ -113,6 +113,10 @@ pub struct Unpaired {
     pub revoke_failed: Option<DeviceError>,
 }
 
+/// How many requests taken off the screen are remembered: far more than can be pending within
+/// a request's lifetime.
+const GONE_KEPT: usize = 256;
+
 /// The trusted device: paired servers in `servers.json`, keys in the keyring.
 pub struct Device<K> {
     pub(crate) keystore: Arc<K>,
@@ -121,6 +125,9 @@ pub struct Device<K> {
     servers_lock: Mutex<()>,
     pub(crate) history: History,
     shown: Mutex<HashMap<Uuid, Shown>>,
+    /// Requests taken off the screen lately (answered, withdrawn, expired): a stale copy, e.g.
+    /// from a catch-up fetch that raced the answer, must not show them again.
+    gone: Mutex<std::collections::VecDeque<Uuid>>,
     pub(crate) clock: Clock,
 }
 
@@ -155,6 +162,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
             dir,
             servers_lock: Mutex::new(()),
             shown: Mutex::new(HashMap::new()),
+            gone: Mutex::new(std::collections::VecDeque::new()),
             clock: Arc::new(|| {
                 SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
             }),
@@ -257,7 +265,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
     /// Puts a verified request on screen; false when it already is.
     pub(crate) fn show(&self, server: Uuid, request: SigninRequest) -> bool {
         let mut shown = lock(&self.shown);
-        if shown.contains_key(&request.id) {
+        if shown.contains_key(&request.id) || lock(&self.gone).contains(&request.id) {
             return false;
         }
         shown.insert(request.id, Shown { server, request });
@@ -271,7 +279,13 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
 
     /// Takes request `id` off the screen.
     pub(crate) fn unshow(&self, id: Uuid) -> Option<Shown> {
-        lock(&self.shown).remove(&id)
+        let mut shown = lock(&self.shown);
+        let mut gone = lock(&self.gone);
+        if gone.len() >= GONE_KEPT {
+            gone.pop_front();
+        }
+        gone.push_back(id);
+        shown.remove(&id)
     }
 
     /// The ids of the requests of `server` on screen.

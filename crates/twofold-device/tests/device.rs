@@ -318,7 +318,7 @@ async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
             async move { shared.lock().await.take().unwrap() }
         }),
     );
-    let listener = tokio::net::TcpListener::bind(server.addr).await.unwrap();
+    let listener = support::bind_when_free(server.addr).await;
     tokio::spawn(async move { axum::serve(listener, router).await });
 
     device.supervisor.wake();

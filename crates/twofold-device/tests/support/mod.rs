@@ -186,6 +186,18 @@ impl TestDevice {
     }
 }
 
+/// Listens on `addr` once a stopped server's listener has let go of it (it closes in the
+/// background, so the port may take a moment).
+pub async fn bind_when_free(addr: SocketAddr) -> tokio::net::TcpListener {
+    for _ in 0..200 {
+        if let Ok(listener) = tokio::net::TcpListener::bind(addr).await {
+            return listener;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{addr} never came free");
+}
+
 /// A sign-in body from a public address.
 pub fn signin(user: &str, mode: Mode) -> twofold_protocol::api::CreateSignin {
     twofold_protocol::api::CreateSignin {
