@@ -1,7 +1,7 @@
 //! The app as a trusted device, end to end with real parts only: the approval server on loopback
 //! over a temp SQLite file (twofold-device's test server), the app under Xvfb over WebDriver,
-//! gnome-keyring and dunst. Pairing through a link pasted into the Trusted device dialog (the key in
-//! the keyring and in no file), answers from the notification (Allow, Don't Allow), number mode
+//! gnome-keyring and dunst. Pairing through a link pasted into the Trusted device dialog and
+//! through a dropped QR screenshot (the key in the keyring and in no file), answers from the notification (Allow, Don't Allow), number mode
 //! and Report in the window, expiry, a server restarted under the app, and a forged request that
 //! never reaches the screen.
 
@@ -107,20 +107,45 @@ async fn paired(client: &Client, service: &str, state: &str) -> TestResult<serde
     .await
 }
 
-/// Pairs the app with `server` for `user` through a link pasted into the Trusted device dialog,
+/// How the test hands a pairing link to the app.
+#[derive(Debug, Clone, Copy)]
+enum Handing {
+    /// Pasted into the Trusted device dialog.
+    Pasted,
+    /// As a screenshot of its QR code dropped on the window (the account scan's path).
+    DroppedQr,
+}
+
+/// Pairs the app with `server` for `user` through a pairing link handed over as `handing` says,
 /// checking that the confirm step shows the server's key fingerprint; the paired server's id.
 async fn pair_in_window(
     client: &Client,
     server: &Server,
     service: &ServiceClient,
-    name: &str,
-    user: &str,
+    (name, user): (&str, &str),
+    handing: Handing,
 ) -> TestResult<Uuid> {
     let link = service.create_pairing(user).await?.link;
-    click(client, "#open-devices").await?;
-    let field = client.wait().at_most(APPEAR).for_element(Locator::Id("pair-link")).await?;
-    field.send_keys(&link).await?;
-    click(client, "#pair-next").await?;
+    match handing {
+        Handing::Pasted => {
+            click(client, "#open-devices").await?;
+            let field = client.wait().at_most(APPEAR).for_element(Locator::Id("pair-link")).await?;
+            field.send_keys(&link).await?;
+            click(client, "#pair-next").await?;
+        }
+        Handing::DroppedQr => {
+            // The first listing is on screen: the page's drop handler is in place.
+            let ready = Locator::Css("#empty:not([hidden]), button.account");
+            client.wait().at_most(APPEAR).for_element(ready).await?;
+            let mut png = Vec::new();
+            let page = support::page_with_codes(&[link.as_str()])?;
+            page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+            let events = ["dragenter", "dragover", "drop"];
+            let steps =
+                support::drag_file(client, &png, "pairing.png", "image/png", &events).await?;
+            ensure!(steps.iter().all(|(taken, _)| *taken), "the drop went {steps:?}");
+        }
+    }
     eventually(APPEAR, "the pairing's confirm step never showed", || async {
         let step = script(client, "return !document.getElementById('pair-step').hidden").await?;
         Ok((step == true).then_some(()))
@@ -200,7 +225,8 @@ async fn pair_and_answer(
     service: &ServiceClient,
     data_dir: &Path,
 ) -> TestResult {
-    let paired_id = pair_in_window(client, server, service, "Example Mail", "alice").await?;
+    let paired_id =
+        pair_in_window(client, server, service, ("Example Mail", "alice"), Handing::Pasted).await?;
     key_only_in_keyring(paired_id, service, "alice", data_dir).await?;
 
     // Push: a critical notification with where and from what; Allow there answers the service.
@@ -331,7 +357,7 @@ async fn expire_then_forge(
     server: &mut Server,
     service: &ServiceClient,
 ) -> TestResult {
-    pair_in_window(client, server, service, "Example Shop", "bob").await?;
+    pair_in_window(client, server, service, ("Example Shop", "bob"), Handing::DroppedQr).await?;
 
     // Nobody answers: the view says so and closes, and the notification goes.
     let before = last_notification().await?;

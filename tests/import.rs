@@ -19,7 +19,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
-use image::{GrayImage, ImageFormat, Luma};
+use image::ImageFormat;
 use qrcode::{Color, QrCode};
 use serde_json::{Value, json};
 use tokio::process::{Child, Command};
@@ -57,36 +57,6 @@ const WIFI: &str = "WIFI:T:WPA;S:home;P:correct horse;;";
 /// What the preview says about the Wi-Fi code, after "QR code N".
 const WIFI_REFUSED: &str = ": this QR code holds Wi-Fi network settings, not an account";
 
-/// Pixels a module: what a page shows at 100 % zoom.
-const MODULE: u32 = 6;
-
-/// A light page with the given codes side by side, each with a 4-module quiet zone.
-fn page_with_codes(payloads: &[&str]) -> TestResult<GrayImage> {
-    let codes = payloads.iter().map(QrCode::new).collect::<Result<Vec<_>, _>>()?;
-    let side = |code: &QrCode| (u32::try_from(code.width()).unwrap_or(u32::MAX) + 8) * MODULE;
-    let width = codes.iter().map(side).sum::<u32>() + 40;
-    let height = codes.iter().map(side).max().unwrap_or(0) + 40;
-    let mut page = GrayImage::from_pixel(width, height, Luma([250]));
-    let mut left = 20;
-    for code in &codes {
-        let modules = u32::try_from(code.width())?;
-        for (i, color) in code.to_colors().into_iter().enumerate() {
-            if color != Color::Dark {
-                continue;
-            }
-            let i = u32::try_from(i)?;
-            let (x, y) = (left + (4 + i % modules) * MODULE, 20 + (4 + i / modules) * MODULE);
-            for dy in 0..MODULE {
-                for dx in 0..MODULE {
-                    page.put_pixel(x + dx, y + dy, Luma([20]));
-                }
-            }
-        }
-        left += side(code);
-    }
-    Ok(page)
-}
-
 /// Saves a page of `payloads`' codes as `name` in `dir` and returns its path and PNG bytes.
 fn save_page(
     dir: &Path,
@@ -94,7 +64,7 @@ fn save_page(
     payloads: &[&str],
 ) -> TestResult<(std::path::PathBuf, Vec<u8>)> {
     let mut png = Vec::new();
-    page_with_codes(payloads)?.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
+    support::page_with_codes(payloads)?.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
     let path = dir.join(name);
     std::fs::write(&path, &png)?;
     Ok((path, png))

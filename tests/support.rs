@@ -301,6 +301,37 @@ pub fn files_under(dir: &Path) -> TestResult<Vec<(std::path::PathBuf, Vec<u8>)>>
     Ok(found)
 }
 
+/// Pixels a module: what a page shows at 100 % zoom.
+pub const MODULE: u32 = 6;
+
+/// A light page with the given codes side by side, each with a 4-module quiet zone.
+pub fn page_with_codes(payloads: &[&str]) -> TestResult<image::GrayImage> {
+    let codes = payloads.iter().map(qrcode::QrCode::new).collect::<Result<Vec<_>, _>>()?;
+    let side =
+        |code: &qrcode::QrCode| (u32::try_from(code.width()).unwrap_or(u32::MAX) + 8) * MODULE;
+    let width = codes.iter().map(side).sum::<u32>() + 40;
+    let height = codes.iter().map(side).max().unwrap_or(0) + 40;
+    let mut page = image::GrayImage::from_pixel(width, height, image::Luma([250]));
+    let mut left = 20;
+    for code in &codes {
+        let modules = u32::try_from(code.width())?;
+        for (i, color) in code.to_colors().into_iter().enumerate() {
+            if color != qrcode::Color::Dark {
+                continue;
+            }
+            let i = u32::try_from(i)?;
+            let (x, y) = (left + (4 + i % modules) * MODULE, 20 + (4 + i / modules) * MODULE);
+            for dy in 0..MODULE {
+                for dx in 0..MODULE {
+                    page.put_pixel(x + dx, y + dy, image::Luma([20]));
+                }
+            }
+        }
+        left += side(code);
+    }
+    Ok(page)
+}
+
 /// Runs a page script returning a value, as WebDriver gives it back.
 pub async fn script(client: &Client, code: &str) -> TestResult<serde_json::Value> {
     Ok(client.execute(code, Vec::new()).await?)
