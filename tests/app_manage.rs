@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use support::{
-    APPEAR, TestResult, TestVault, content_of, ensure, eventually, row_button, row_item, script,
-    start_app,
+    APPEAR, TestResult, TestVault, click, content_of, ensure, eventually, row_button, row_item,
+    script, start_app, type_into,
 };
 use twofold_core::keystore::Keystore;
 use twofold_core::qr;
@@ -18,16 +18,6 @@ use twofold_core::{Account, Algorithm, OtpParams, Secret, uri};
 
 /// The key typed into the add form, spaced as services print it.
 const TYPED_KEY: &str = "jbsw y3dp ehpk 3pxp";
-
-async fn click(client: &Client, css: &str) -> TestResult {
-    Ok(client.find(Locator::Css(css)).await?.click().await?)
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) -> TestResult {
-    let field = client.find(Locator::Css(css)).await?;
-    field.clear().await?;
-    Ok(field.send_keys(text).await?)
-}
 
 async fn is_open(client: &Client, dialog: &str) -> TestResult<bool> {
     let open = script(client, &format!("return document.getElementById('{dialog}').open;")).await?;

@@ -13,8 +13,8 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use support::{
-    APPEAR, TestResult, TestVault, content_of, drag_file, ensure, eventually, row_button, script,
-    start_app,
+    APPEAR, TestResult, TestVault, click, content_of, drag_file, ensure, eventually, row_button,
+    script, start_app, type_into,
 };
 use twofold_core::export::{self, AegisKeys};
 use twofold_core::import::{Format, Password};
@@ -58,16 +58,6 @@ async fn with_app(
     let _ = twofold_core::backup::auto::turn_off(&test.vault);
     outcome?;
     Ok(closed?)
-}
-
-async fn click(client: &Client, css: &str) -> TestResult {
-    Ok(client.find(Locator::Css(css)).await?.click().await?)
-}
-
-async fn type_into(client: &Client, css: &str, text: &str) -> TestResult {
-    let field = client.find(Locator::Css(css)).await?;
-    field.clear().await?;
-    Ok(field.send_keys(text).await?)
 }
 
 async fn value_of(client: &Client, css: &str) -> TestResult<String> {

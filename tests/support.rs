@@ -332,6 +332,18 @@ pub fn page_with_codes(payloads: &[&str]) -> TestResult<image::GrayImage> {
     Ok(page)
 }
 
+/// Clicks the first element matching `css`.
+pub async fn click(client: &Client, css: &str) -> TestResult {
+    Ok(client.find(Locator::Css(css)).await?.click().await?)
+}
+
+/// Replaces the text of the field matching `css` with `text`, typed as keys.
+pub async fn type_into(client: &Client, css: &str, text: &str) -> TestResult {
+    let field = client.find(Locator::Css(css)).await?;
+    field.clear().await?;
+    Ok(field.send_keys(text).await?)
+}
+
 /// Runs a page script returning a value, as WebDriver gives it back.
 pub async fn script(client: &Client, code: &str) -> TestResult<serde_json::Value> {
     Ok(client.execute(code, Vec::new()).await?)
