@@ -214,8 +214,9 @@ impl<K: Keystore + Send + Sync + 'static> Supervisor<K> {
         result
     }
 
-    /// Every connection waiting to retry tries now (after resume from sleep, or when the network
-    /// comes back).
+    /// Every connection starts afresh now: one waiting to retry tries at once, and an open
+    /// stream, which may have died unnoticed, is replaced and caught up (after resume from
+    /// sleep, or when the network comes back).
     pub fn wake(&self) {
         self.shared.wake.notify_waiters();
     }
@@ -255,6 +256,15 @@ fn is_revoked(error: &ClientError) -> bool {
         if body.error == "device_revoked" || body.error == "unknown_device")
 }
 
+/// Why a stream stopped being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ended {
+    /// It broke or the server closed it: retry after the back-off.
+    Broke,
+    /// A wake-up (resume, network back): reconnect at once.
+    Woken,
+}
+
 /// One paired server's connection task.
 struct Connection<K: Keystore + Send + Sync + 'static> {
     device: Arc<Device<K>>,
@@ -289,7 +299,10 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
                         self.set_state(ConnectionState::Connected);
                         tracing::debug!(%server, "event stream open");
                         self.catch_up(client).await;
-                        self.listen(events).await;
+                        if self.listen(events).await == Ended::Woken {
+                            // The stream may have died unnoticed while asleep: a new one now.
+                            continue;
+                        }
                     }
                     Err(error) if is_revoked(&error) => {
                         tracing::warn!(%server, %error, "the server revoked this device");
@@ -310,14 +323,22 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
         }
     }
 
-    /// Reads the stream until it ends or breaks.
+    /// Reads the stream until it ends or breaks, or a wake-up asks for a fresh one.
     async fn listen(
         &self,
         events: impl futures_util::Stream<Item = Result<DeviceEvent, ClientError>>,
-    ) {
+    ) -> Ended {
         let server = self.record.id;
         let mut events = std::pin::pin!(events);
-        while let Some(event) = events.next().await {
+        loop {
+            let event = tokio::select! {
+                event = events.next() => event,
+                () = self.shared.wake.notified() => {
+                    tracing::info!(%server, "woken: opening a fresh event stream");
+                    return Ended::Woken;
+                }
+            };
+            let Some(event) = event else { break };
             match event {
                 Ok(DeviceEvent::Request(request)) => self.deliver(*request),
                 Ok(DeviceEvent::Withdrawn(withdrawn)) => {
@@ -331,11 +352,12 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
                 }
                 Err(error) => {
                     tracing::info!(%server, %error, "the event stream broke");
-                    return;
+                    return Ended::Broke;
                 }
             }
         }
         tracing::info!(%server, "the server closed the event stream");
+        Ended::Broke
     }
 
     /// After (re)connecting: requests that were pending here but are no longer pending on the

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use twofold_core::keystore::{Keystore, KeystoreError};
-use twofold_protocol::client::{ClientError, Clock, DeviceClient};
+use twofold_protocol::client::{ClientError, Clock, DeviceClient, STREAM_SILENCE};
 use twofold_protocol::{LinkError, SigninRequest};
 use uuid::Uuid;
 
@@ -129,6 +129,7 @@ pub struct Device<K> {
     /// from a catch-up fetch that raced the answer, must not show them again.
     gone: Mutex<std::collections::VecDeque<Uuid>>,
     pub(crate) clock: Clock,
+    stream_silence: Duration,
 }
 
 impl<K> std::fmt::Debug for Device<K> {
@@ -166,12 +167,20 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
             clock: Arc::new(|| {
                 SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
             }),
+            stream_silence: STREAM_SILENCE,
         })
     }
 
     /// The same device with another clock (tests that move time).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same device counting an event stream broken after `silence` without a byte instead of
+    /// [`STREAM_SILENCE`] (tests that cannot wait that long).
+    pub fn with_stream_silence(mut self, silence: Duration) -> Self {
+        self.stream_silence = silence;
         self
     }
 
@@ -225,7 +234,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         let loaded = self.with_keystore(move |k| secret::load(k, id)).await?;
         let client = DeviceClient::new(&server.server_url, loaded.key, server.server_key)
             .map_err(DeviceError::Server)?;
-        Ok(client.with_clock(self.clock.clone()))
+        Ok(client.with_clock(self.clock.clone()).with_stream_silence(self.stream_silence))
     }
 
     /// The offline verification code of paired server `id` now.
@@ -291,5 +300,52 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
     /// The ids of the requests of `server` on screen.
     pub(crate) fn shown_ids(&self, server: Uuid) -> Vec<Uuid> {
         lock(&self.shown).values().filter(|s| s.server == server).map(|s| s.request.id).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use twofold_core::keystore::MemoryKeystore;
+    use twofold_protocol::{Location, Mode};
+
+    use super::*;
+
+    fn request(n: u128) -> SigninRequest {
+        SigninRequest {
+            id: Uuid::from_u128(n),
+            server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
+            service: "Example".into(),
+            user: "alice".into(),
+            created_at: 1,
+            expires_at: 2,
+            ip: "203.0.113.7".parse().unwrap(),
+            location: Location::Unknown,
+            user_agent: String::new(),
+            device_description: String::new(),
+            mode: Mode::Push,
+            context: None,
+        }
+    }
+
+    #[test]
+    fn a_request_taken_off_the_screen_is_not_shown_again_until_long_forgotten() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::open(dir.path(), MemoryKeystore::default()).unwrap();
+        let server = Uuid::from_u128(99);
+        assert!(device.show(server, request(1)));
+        assert!(!device.show(server, request(1)), "already on screen");
+        assert!(device.unshow(Uuid::from_u128(1)).is_some());
+        assert!(!device.show(server, request(1)), "a stale copy came back");
+        assert!(device.shown().is_empty());
+
+        // Only the latest GONE_KEPT are remembered: memory stays bounded.
+        for n in 2..=GONE_KEPT as u128 + 1 {
+            assert!(device.show(server, request(n)));
+            device.unshow(Uuid::from_u128(n));
+        }
+        assert!(device.show(server, request(1)), "the oldest gone id was forgotten");
+        assert!(!device.show(server, request(GONE_KEPT as u128 + 1)), "the newest is remembered");
     }
 }

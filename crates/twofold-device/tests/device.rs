@@ -276,23 +276,9 @@ async fn a_request_answered_elsewhere_is_withdrawn() {
     assert!(desktop.device().shown().is_empty());
 }
 
-#[tokio::test]
-#[ignore = "needs the services scripts/test starts"]
-async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
-    use axum::response::sse::{Event, Sse};
-    use futures_util::StreamExt as _;
-    use twofold_protocol::{KeyPair, Signed, SigninRequest};
-
-    let mut server = Server::start();
-    let service = server.service("Example");
-    let mut device = TestDevice::new();
-    let record = device.pair(&service, "alice").await;
-    server.kill();
-    device.wait_state(record.id, "reconnecting").await;
-
-    // In the server's place, on its port: a stream that sends a request signed by another key
-    // (naming the pinned server), then one signed by the real server key.
-    let request = |n: u128| SigninRequest {
+/// A push request for alice naming `server`, numbered `n`, that does not expire.
+fn standing_request(server: &Server, n: u128) -> twofold_protocol::SigninRequest {
+    twofold_protocol::SigninRequest {
         id: uuid::Uuid::from_u128(n),
         server: server.key.public().fingerprint(),
         service: "Example".into(),
@@ -305,13 +291,108 @@ async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
         device_description: "Firefox on Windows".into(),
         mode: Mode::Push,
         context: None,
-    };
-    let forged = Signed::sign(request(1), &KeyPair::from_seed(&[66; 32]));
-    let genuine = Signed::sign(request(2), &server.key);
-    let events = [forged, genuine].map(|signed| {
-        let data = serde_json::to_string(&signed).unwrap();
-        Ok::<_, std::convert::Infallible>(Event::default().event("request").data(data))
-    });
+    }
+}
+
+/// `signed` as the server's stream sends it.
+fn request_event(
+    signed: twofold_protocol::Signed<twofold_protocol::SigninRequest>,
+) -> Result<axum::response::sse::Event, std::convert::Infallible> {
+    let data = serde_json::to_string(&signed).unwrap();
+    Ok(axum::response::sse::Event::default().event("request").data(data))
+}
+
+/// In the killed `server`'s place, on its port: the first stream opened is dead (answered, then
+/// not a byte more, like a connection that died while the machine slept); every later one sends
+/// a genuine request, number 7. Returns the count of streams opened.
+async fn dead_stream_then_a_request(
+    server: &Server,
+) -> std::sync::Arc<std::sync::atomic::AtomicUsize> {
+    use axum::response::sse::{Event, Sse};
+    use futures_util::stream::{BoxStream, StreamExt as _};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    type Events = BoxStream<'static, Result<Event, std::convert::Infallible>>;
+    let opened = std::sync::Arc::new(AtomicUsize::new(0));
+    let genuine = twofold_protocol::Signed::sign(standing_request(server, 7), &server.key);
+    let counter = opened.clone();
+    let router = axum::Router::new().route(
+        "/v1/device/stream",
+        axum::routing::get(move || {
+            let first = counter.fetch_add(1, Ordering::SeqCst) == 0;
+            let events: Events = if first {
+                futures_util::stream::pending().boxed()
+            } else {
+                let sent = futures_util::stream::iter([request_event(genuine.clone())]);
+                sent.chain(futures_util::stream::pending()).boxed()
+            };
+            std::future::ready(Sse::new(events))
+        }),
+    );
+    let listener = support::bind_when_free(server.addr).await;
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    opened
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_wake_up_replaces_a_stream_that_died_unnoticed() {
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    server.kill();
+    device.wait_state(record.id, "reconnecting").await;
+    let opened = dead_stream_then_a_request(&server).await;
+    device.supervisor.wake();
+    device.wait_state(record.id, "connected").await;
+    // Connected to a dead stream: the default silence (45 s) is far off, so only a wake-up
+    // brings the request now.
+    let none = tokio::time::timeout(Duration::from_millis(500), device.next_request()).await;
+    assert!(none.is_err(), "a dead stream delivered {none:?}");
+    device.supervisor.wake();
+    let view = device.next_request().await;
+    assert_eq!(view.id, uuid::Uuid::from_u128(7));
+    assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 2, "one fresh stream");
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_stream_silent_too_long_counts_as_broken() {
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new_with(|d| d.with_stream_silence(Duration::from_secs(1)));
+    let record = device.pair(&service, "alice").await;
+    server.kill();
+    device.wait_state(record.id, "reconnecting").await;
+    let opened = dead_stream_then_a_request(&server).await;
+    device.supervisor.wake();
+    // No further wake-up: one second of silence ends the dead stream and the retry gets the
+    // request.
+    let view = device.next_request().await;
+    assert_eq!(view.id, uuid::Uuid::from_u128(7));
+    assert_eq!(opened.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
+    use axum::response::sse::Sse;
+    use futures_util::StreamExt as _;
+    use twofold_protocol::{KeyPair, Signed};
+
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let mut device = TestDevice::new();
+    let record = device.pair(&service, "alice").await;
+    server.kill();
+    device.wait_state(record.id, "reconnecting").await;
+
+    // In the server's place, on its port: a stream that sends a request signed by another key
+    // (naming the pinned server), then one signed by the real server key.
+    let forged = Signed::sign(standing_request(&server, 1), &KeyPair::from_seed(&[66; 32]));
+    let genuine = Signed::sign(standing_request(&server, 2), &server.key);
+    let events = [forged, genuine].map(request_event);
     let stream = futures_util::stream::iter(events).chain(futures_util::stream::pending());
     let sse = Sse::new(stream);
     let shared = std::sync::Arc::new(tokio::sync::Mutex::new(Some(sse)));

@@ -2,7 +2,7 @@
 //! requests; [`ServiceClient`] is a relying party (pairings, sign-ins, codes).
 
 use std::sync::{Arc, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use eventsource_stream::Eventsource as _;
 use futures_util::{Stream, StreamExt as _};
@@ -90,6 +90,25 @@ fn refusal(status: StatusCode, bytes: &[u8]) -> ClientError {
         message: String::from_utf8_lossy(bytes).chars().take(200).collect(),
     });
     ClientError::Refused { status: status.as_u16(), body }
+}
+
+/// The body's chunks, ending with an error once none (not even a keep-alive) came for `silence`.
+fn until_silent<B: Send + 'static>(
+    body: impl Stream<Item = reqwest::Result<B>> + Send + 'static,
+    silence: Duration,
+) -> impl Stream<Item = std::io::Result<B>> + Send + 'static {
+    futures_util::stream::unfold(Some(Box::pin(body)), move |body| async move {
+        let mut body = body?;
+        match tokio::time::timeout(silence, body.next()).await {
+            Ok(Some(chunk)) => Some((chunk.map_err(std::io::Error::other), Some(body))),
+            Ok(None) => None,
+            Err(_) => {
+                let secs = silence.as_secs_f32();
+                let silent = format!("nothing from the server for {secs} s");
+                Some((Err(std::io::Error::new(std::io::ErrorKind::TimedOut, silent)), None))
+            }
+        }
+    })
 }
 
 /// Sends a request whose success has no body (204).
@@ -199,6 +218,11 @@ pub enum DeviceEvent {
     Withdrawn(Withdrawn),
 }
 
+/// How long the event stream may stay silent before it counts as broken. The server sends a
+/// keep-alive every 15 s, so this is three missed ones: a connection that died without closing
+/// (the network went, the machine slept) is noticed instead of waited on forever.
+pub const STREAM_SILENCE: Duration = Duration::from_secs(45);
+
 /// A paired device: its key, the server it is paired with and that server's pinned key.
 #[derive(Clone)]
 pub struct DeviceClient {
@@ -207,6 +231,7 @@ pub struct DeviceClient {
     key: Arc<KeyPair>,
     server_key: PublicKey,
     clock: Clock,
+    silence: Duration,
 }
 
 impl std::fmt::Debug for DeviceClient {
@@ -246,6 +271,7 @@ impl DeviceClient {
             key: Arc::new(key),
             server_key: completed.server_key,
             clock: system_clock(),
+            silence: STREAM_SILENCE,
         };
         Ok((client, completed))
     }
@@ -258,12 +284,19 @@ impl DeviceClient {
             key: Arc::new(key),
             server_key,
             clock: system_clock(),
+            silence: STREAM_SILENCE,
         })
     }
 
     /// The same client with another clock (tests that move time).
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same client with another [`STREAM_SILENCE`] (tests that cannot wait 45 s).
+    pub fn with_stream_silence(mut self, silence: Duration) -> Self {
+        self.silence = silence;
         self
     }
 
@@ -313,7 +346,7 @@ impl DeviceClient {
             return Err(refusal(status, &bytes));
         }
         let me = self.clone();
-        Ok(response.bytes_stream().eventsource().filter_map(move |event| {
+        Ok(until_silent(response.bytes_stream(), self.silence).eventsource().filter_map(move |event| {
             let result = match event {
                 Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
                 Ok(event) => me.event(&event.event, &event.data).transpose(),

@@ -120,8 +120,14 @@ pub struct TestDevice {
 impl TestDevice {
     /// A device with no paired server yet.
     pub fn new() -> Self {
+        Self::new_with(|device| device)
+    }
+
+    /// A device with no paired server yet, as `adjust` sets it up.
+    pub fn new_with(adjust: impl FnOnce(Device<OsKeystore>) -> Device<OsKeystore>) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let device = Device::open(dir.path().join("device"), OsKeystore::device_keys()).unwrap();
+        let device = adjust(device);
         let (supervisor, updates) =
             Supervisor::start(Arc::new(device), tokio::runtime::Handle::current()).unwrap();
         Self { supervisor, updates, dir }
