@@ -2,8 +2,8 @@
 //! over a temp SQLite file (twofold-device's test server), the app under Xvfb over WebDriver,
 //! gnome-keyring and dunst. Pairing through a link pasted into the Trusted device dialog and
 //! through a dropped QR screenshot (the key in the keyring and in no file), answers from the notification (Allow, Don't Allow), number mode
-//! and Report in the window, expiry, a server restarted under the app, and a forged request that
-//! never reaches the screen.
+//! and Report in the window, expiry, a server restarted under the app and a resume from sleep, and
+//! a forged request that never reaches the screen.
 
 mod support;
 
@@ -308,8 +308,10 @@ async fn number_mode(client: &Client, service: &ServiceClient) -> TestResult {
     gone_from_dunst(shown.id).await
 }
 
-/// The server dies and comes back on the same port and database while the app runs: the app
-/// reconnects by itself and a sign-in made after the restart reaches dunst.
+/// The server dies and comes back on the same port and database while the app runs. The app
+/// backs off; a resume from sleep (logind's `PrepareForSleep(false)` on the stand-in system bus)
+/// makes it reconnect at once, long before its next retry, and a sign-in made meanwhile reaches
+/// dunst.
 async fn restart(
     client: &Client,
     server: &mut Server,
@@ -317,18 +319,27 @@ async fn restart(
     paired_id: Uuid,
 ) -> TestResult {
     server.kill();
-    let state = paired(client, "Example Mail", "reconnecting").await?;
-    ensure!(state["id"] == paired_id.to_string(), "another server reconnects: {state}");
+    // Failed attempts until the next retry is at least 4 s away (the fourth: 4 to 8 s).
+    let waiting = eventually(Duration::from_secs(30), "the back-off never grew", || async {
+        let servers = invoke(client, "paired_servers", json!({})).await?;
+        let mut listed = servers.as_array().into_iter().flatten();
+        let found = listed.find(|s| s["id"] == paired_id.to_string());
+        let retry_in = found.and_then(|s| s["retry_in"].as_u64()).filter(|&r| r >= 4);
+        Ok(retry_in.map(|r| (r, std::time::Instant::now())))
+    })
+    .await?;
     server.restart();
     let before = last_notification().await?;
     let created = service.create_signin(&signin("alice", Mode::Push)).await?;
-    // The first retry may be a few seconds of back-off away.
-    let shown = wait_for_notification(
-        |n| n.id > before && n.displayed && n.body.starts_with("alice"),
-        Duration::from_secs(40),
-    )
-    .await?;
+    resume_from_sleep().await?;
     paired(client, "Example Mail", "connected").await?;
+    let (retry_in, seen) = waiting;
+    ensure!(
+        seen.elapsed() + Duration::from_secs(1) < Duration::from_secs(retry_in),
+        "connected only {:?} after the resume; the back-off would have retried after {retry_in} s",
+        seen.elapsed()
+    );
+    let shown = notification_for("alice", before).await?;
     invoke_action(&format!("[{},allow]", shown.id)).await?;
     let answered = service.signin(created.id, Some(10)).await?;
     ensure!(
@@ -336,6 +347,24 @@ async fn restart(
         "after the restart the service got {:?}",
         answered.status
     );
+    Ok(())
+}
+
+/// Sends logind's "the machine woke up" on the system bus the app listens to (with-services'
+/// stand-in).
+async fn resume_from_sleep() -> TestResult {
+    let bus = std::env::var("DBUS_SYSTEM_BUS_ADDRESS")?;
+    let sent = tokio::process::Command::new("dbus-send")
+        .arg(format!("--bus={bus}"))
+        .args([
+            "--type=signal",
+            "/org/freedesktop/login1",
+            "org.freedesktop.login1.Manager.PrepareForSleep",
+            "boolean:false",
+        ])
+        .status()
+        .await?;
+    ensure!(sent.success(), "dbus-send failed: {sent}");
     Ok(())
 }
 

@@ -115,6 +115,15 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             return;
         }
     };
+    let resumed = app.clone();
+    let spawned = std::thread::Builder::new().name("resume".to_owned()).spawn(move || {
+        if let Err(err) = follow_resume(&resumed) {
+            tracing::info!(error = %err, "resume and network changes cannot be followed");
+        }
+    });
+    if let Err(err) = spawned {
+        tracing::warn!(error = %err, "resume and network changes cannot be followed");
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
         let mut receiver = receiver;
@@ -122,6 +131,41 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             forward(&app, update);
         }
     });
+}
+
+/// The system's signals after which the connections start afresh: logind's `PrepareForSleep`
+/// and NetworkManager's `StateChanged`.
+const RESUME_SIGNALS: [(&str, &str); 2] = [
+    ("org.freedesktop.login1.Manager", "PrepareForSleep"),
+    ("org.freedesktop.NetworkManager", "StateChanged"),
+];
+
+/// NetworkManager's state "connected, with global connectivity" (`NM_STATE_CONNECTED_GLOBAL`).
+const NM_CONNECTED_GLOBAL: u32 = 70;
+
+/// Wakes the connections when the machine resumes from sleep (`PrepareForSleep(false)`) or the
+/// network comes back, so requests waiting on the servers show at once rather than after the
+/// back-off, and streams that died while asleep are replaced.
+fn follow_resume<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
+    let bus = zbus::blocking::Connection::system()?;
+    desktop::follow_signals(&bus, &RESUME_SIGNALS, |interface, message| {
+        let body = message.body();
+        let woke = if interface == RESUME_SIGNALS[0].0 {
+            body.deserialize::<bool>().is_ok_and(|sleeping| !sleeping)
+        } else {
+            body.deserialize::<u32>().is_ok_and(|state| state == NM_CONNECTED_GLOBAL)
+        };
+        if !woke {
+            return;
+        }
+        match app.state::<Approvals>().supervisor() {
+            Ok(supervisor) => {
+                tracing::info!(signal = interface, "resumed or back online: reconnecting");
+                supervisor.wake();
+            }
+            Err(err) => tracing::debug!(error = %err, "nothing to wake"),
+        }
+    })
 }
 
 fn forward<R: Runtime>(app: &AppHandle<R>, update: Update) {

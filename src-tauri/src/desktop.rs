@@ -201,3 +201,33 @@ mod tests {
         assert!(last.chars().all(|c| c.is_ascii_alphanumeric()) && last.starts_with('i'));
     }
 }
+
+/// Calls `on(interface, message)` for each signal `member` of `interface` on `bus`, for the
+/// `(interface, member)` pairs in `wanted`, until the bus goes away. Blocks: run it on a thread
+/// of its own.
+pub fn follow_signals(
+    bus: &zbus::blocking::Connection,
+    wanted: &[(&str, &str)],
+    mut on: impl FnMut(&str, &zbus::Message),
+) -> zbus::Result<()> {
+    let proxy = zbus::blocking::fdo::DBusProxy::new(bus)?;
+    for &(interface, member) in wanted {
+        let rule = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface(interface)?
+            .member(member)?
+            .build();
+        proxy.add_match_rule(rule)?;
+    }
+    for message in zbus::blocking::MessageIterator::from(bus) {
+        let Ok(message) = message else { continue };
+        let header = message.header();
+        let (Some(interface), Some(member)) = (header.interface(), header.member()) else {
+            continue;
+        };
+        if wanted.contains(&(interface.as_str(), member.as_str())) {
+            on(interface.as_str(), &message);
+        }
+    }
+    Ok(())
+}

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
-use crate::AppState;
+use crate::{AppState, desktop};
 
 /// The event telling the page the lock changed; its payload is the [`LockStatus`].
 pub const LOCK_CHANGED: &str = "lock-changed";
@@ -133,29 +133,17 @@ pub fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The screen savers' interfaces whose `ActiveChanged(true)` means the screen locked: the
+/// The screen savers' signals whose `ActiveChanged(true)` means the screen locked: the
 /// freedesktop one (KDE, Xfce, most others) and GNOME's own.
-const SCREEN_SAVERS: [&str; 2] = ["org.freedesktop.ScreenSaver", "org.gnome.ScreenSaver"];
+const SCREEN_SAVERS: [(&str, &str); 2] = [
+    ("org.freedesktop.ScreenSaver", "ActiveChanged"),
+    ("org.gnome.ScreenSaver", "ActiveChanged"),
+];
 
 /// Listens on the session bus for the screen saver's signal, and locks when the person asked for it.
 fn follow_screen_lock<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
-    let connection = zbus::blocking::Connection::session()?;
-    let proxy = zbus::blocking::fdo::DBusProxy::new(&connection)?;
-    for interface in SCREEN_SAVERS {
-        let rule = zbus::MatchRule::builder()
-            .msg_type(zbus::message::Type::Signal)
-            .interface(interface)?
-            .member("ActiveChanged")?
-            .build();
-        proxy.add_match_rule(rule)?;
-    }
-    for message in zbus::blocking::MessageIterator::from(&connection) {
-        let Ok(message) = message else { continue };
-        let header = message.header();
-        let screen_saver = header.interface().is_some_and(|i| SCREEN_SAVERS.contains(&i.as_str()));
-        if !screen_saver || header.member().is_none_or(|m| m.as_str() != "ActiveChanged") {
-            continue;
-        }
+    let bus = zbus::blocking::Connection::session()?;
+    desktop::follow_signals(&bus, &SCREEN_SAVERS, |_, message| {
         let active: bool = message.body().deserialize().unwrap_or(false);
         let state = app.state::<AppState>();
         let wanted = state
@@ -165,8 +153,7 @@ fn follow_screen_lock<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
             tracing::info!("the screen locked");
             lock_now(app);
         }
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]
