@@ -184,24 +184,6 @@ pub fn on_second_start<R: Runtime>(app: &AppHandle<R>, args: &[String]) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_instance_name_per_data_directory() {
-        let a = tempfile::tempdir().unwrap();
-        let b = tempfile::tempdir().unwrap();
-        let name = instance_name(a.path());
-        assert!(name.starts_with("org.twofold.Twofold.i"), "{name}");
-        assert_eq!(name, instance_name(&a.path().join(".")));
-        assert_ne!(name, instance_name(b.path()));
-        // A D-Bus name element: letters, digits and underscores, not starting with a digit.
-        let last = name.rsplit('.').next().unwrap();
-        assert!(last.chars().all(|c| c.is_ascii_alphanumeric()) && last.starts_with('i'));
-    }
-}
-
 /// Calls `on(interface, message)` for each signal `member` of `interface` on `bus`, for the
 /// `(interface, member)` pairs in `wanted`, until the bus goes away. Blocks: run it on a thread
 /// of its own.
@@ -230,4 +212,22 @@ pub fn follow_signals(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_instance_name_per_data_directory() {
+        let a = tempfile::tempdir().unwrap();
+        let b = tempfile::tempdir().unwrap();
+        let name = instance_name(a.path());
+        assert!(name.starts_with("org.twofold.Twofold.i"), "{name}");
+        assert_eq!(name, instance_name(&a.path().join(".")));
+        assert_ne!(name, instance_name(b.path()));
+        // A D-Bus name element: letters, digits and underscores, not starting with a digit.
+        let last = name.rsplit('.').next().unwrap();
+        assert!(last.chars().all(|c| c.is_ascii_alphanumeric()) && last.starts_with('i'));
+    }
 }

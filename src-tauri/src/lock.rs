@@ -135,10 +135,8 @@ pub fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<()> {
 
 /// The screen savers' signals whose `ActiveChanged(true)` means the screen locked: the
 /// freedesktop one (KDE, Xfce, most others) and GNOME's own.
-const SCREEN_SAVERS: [(&str, &str); 2] = [
-    ("org.freedesktop.ScreenSaver", "ActiveChanged"),
-    ("org.gnome.ScreenSaver", "ActiveChanged"),
-];
+const SCREEN_SAVERS: [(&str, &str); 2] =
+    [("org.freedesktop.ScreenSaver", "ActiveChanged"), ("org.gnome.ScreenSaver", "ActiveChanged")];
 
 /// Listens on the session bus for the screen saver's signal, and locks when the person asked for it.
 fn follow_screen_lock<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {

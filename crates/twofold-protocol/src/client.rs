@@ -346,13 +346,15 @@ impl DeviceClient {
             return Err(refusal(status, &bytes));
         }
         let me = self.clone();
-        Ok(until_silent(response.bytes_stream(), self.silence).eventsource().filter_map(move |event| {
-            let result = match event {
-                Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
-                Ok(event) => me.event(&event.event, &event.data).transpose(),
-            };
-            std::future::ready(result)
-        }))
+        Ok(until_silent(response.bytes_stream(), self.silence).eventsource().filter_map(
+            move |event| {
+                let result = match event {
+                    Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
+                    Ok(event) => me.event(&event.event, &event.data).transpose(),
+                };
+                std::future::ready(result)
+            },
+        ))
     }
 
     fn event(&self, name: &str, data: &str) -> Result<Option<DeviceEvent>, ClientError> {
