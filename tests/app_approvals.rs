@@ -12,6 +12,11 @@ mod support;
 #[path = "../crates/twofold-device/tests/support/mod.rs"]
 mod server;
 
+// The server tests' writer of small GeoIP files, to place a sign-in without a download.
+#[allow(dead_code, reason = "only part of the writer is needed here")]
+#[path = "../crates/twofold-server/tests/support/mmdb.rs"]
+mod mmdb;
+
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 use std::time::Duration;
@@ -403,6 +408,87 @@ async fn expire_then_forge(
     ensure!(answered.status == Status::Expired, "the service says {:?}", answered.status);
 
     forged_request_is_dropped(client, server).await
+}
+
+/// A DB-IP City Lite file (written here) placing 198.51.100.0/24 in Osaka.
+fn osaka_geoip(dir: &Path) -> TestResult<std::path::PathBuf> {
+    use mmdb::Value;
+    let file = dir.join("dbip-city-lite-ipv4.mmdb");
+    let osaka = Value::Map(vec![
+        ("city", Value::Str("Osaka")),
+        ("country_code", Value::Str("JP")),
+        ("latitude", Value::F32(34.69)),
+        ("longitude", Value::F32(135.5)),
+        ("state1", Value::Str("Osaka")),
+    ]);
+    let bytes =
+        mmdb::ipv4_database("DBIP-City-Lite", &[(Ipv4Addr::new(198, 51, 100, 0), 24, osaka)]);
+    std::fs::write(&file, bytes)?;
+    Ok(file)
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_located_sign_in_on_the_map_and_a_code_to_type() -> TestResult {
+    let _one = ONE_APP.lock().await;
+    let geoip = tempfile::tempdir()?;
+    let server = Server::start_located(|_| {}, vec![osaka_geoip(geoip.path())?]);
+    let service = server.service("Example Bank");
+    let test = TestVault::new()?;
+    let client = start_app(test.dir.path()).await?;
+    let outcome = located_code(&client, &server, &service).await;
+    client.close().await?;
+    outcome
+}
+
+/// A code-mode sign-in from Osaka: the notification offers only Open; the view says where, with
+/// the map's pin on Osaka and DB-IP's credit; Allow shows the code, which the service accepts.
+async fn located_code(client: &Client, server: &Server, service: &ServiceClient) -> TestResult {
+    pair_in_window(client, server, service, ("Example Bank", "carol"), Handing::Pasted).await?;
+    let before = last_notification().await?;
+    let from_osaka =
+        CreateSignin { ip: "198.51.100.7".parse()?, ..server::signin("carol", Mode::Code) };
+    let created = service.create_signin(&from_osaka).await?;
+    let shown = notification_for("carol", before).await?;
+    ensure!(shown.body.contains("near Osaka"), "body: {shown:?}");
+    ensure!(
+        shown.actions.iter().all(|a| a.label == "Open"),
+        "code mode offers {:?}",
+        shown.actions
+    );
+    invoke_action(&format!("[{},open]", shown.id)).await?;
+    shows(client, created.id).await?;
+
+    let location = content_of(client, "#approval-location").await?;
+    ensure!(location.starts_with("near Osaka"), "the view says {location:?}");
+    let credit = content_of(client, "#approval-attribution").await?;
+    ensure!(credit.contains("DB-IP"), "no credit for the GeoIP data: {credit:?}");
+    // The map's units are degrees: x = longitude + 180, y = 90 - latitude.
+    let pin = script(
+        client,
+        "const map = document.getElementById('approval-map'); \
+         const pin = map.querySelector('svg.world-map circle.map-pin'); \
+         return map.hidden || !pin ? null : [+pin.getAttribute('cx'), +pin.getAttribute('cy')];",
+    )
+    .await?;
+    let at: Vec<f64> = pin.as_array().into_iter().flatten().filter_map(|v| v.as_f64()).collect();
+    ensure!(
+        matches!(at[..], [x, y] if (x - 315.5).abs() < 0.01 && (y - 55.31).abs() < 0.01),
+        "the pin is at {pin}, not on Osaka"
+    );
+
+    click(client, "#approval-allow").await?;
+    let code = eventually(SHOW, "no code after Allow", || async {
+        let shown = content_of(client, "#approval-code").await?;
+        Ok(Some(shown.replace(' ', "")).filter(|c| !c.is_empty()))
+    })
+    .await?;
+    ensure!(code.len() == 6 && code.bytes().all(|b| b.is_ascii_digit()), "code {code:?}");
+    let expires = content_of(client, "#approval-code-expires").await?;
+    ensure!(expires.starts_with("Expires in"), "countdown {expires:?}");
+    let verified = service.verify_code(created.id, &code).await?;
+    ensure!(verified.verified, "the service refused the code the app showed: {verified:?}");
+    Ok(())
 }
 
 /// In the server's place, on the port the app is paired with: a stream sending a request signed by

@@ -32,6 +32,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub key: Arc<KeyPair>,
     settings: Settings,
+    geoip: Vec<std::path::PathBuf>,
     dir: tempfile::TempDir,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -44,6 +45,11 @@ impl Server {
 
     /// A server whose settings `tune` changes.
     pub fn start_with(tune: impl FnOnce(&mut Settings)) -> Self {
+        Self::start_located(tune, Vec::new())
+    }
+
+    /// A server whose settings `tune` changes, placing sign-ins with the GeoIP files `geoip`.
+    pub fn start_located(tune: impl FnOnce(&mut Settings), geoip: Vec<std::path::PathBuf>) -> Self {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         drop(listener);
@@ -51,8 +57,8 @@ impl Server {
         let mut settings = Settings::new(url.parse().unwrap());
         tune(&mut settings);
         let key = Arc::new(KeyPair::from_seed(&random_seed(&OsEntropy).unwrap()));
-        let mut server =
-            Self { url, addr, key, settings, dir: tempfile::tempdir().unwrap(), runtime: None };
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self { url, addr, key, settings, geoip, dir, runtime: None };
         server.restart();
         server
     }
@@ -70,6 +76,7 @@ impl Server {
             .unwrap();
         let (database, addr, settings) = (self.database(), self.addr, self.settings.clone());
         let key = KeyPair::from_seed(&self.key.seed());
+        let enricher = Enricher::open(&self.geoip).unwrap();
         on(&runtime, async move {
             let store = SqliteStore::open(&database).await.unwrap();
             let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
@@ -79,7 +86,7 @@ impl Server {
                 settings,
                 Arc::new(SystemClock),
                 Arc::new(OsEntropy),
-                Enricher::default(),
+                enricher,
             );
             tokio::spawn(async move { axum::serve(listener, app(state)).await });
         });
