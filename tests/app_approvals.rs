@@ -14,6 +14,7 @@ mod server;
 
 // The server tests' writer of small GeoIP files, to place a sign-in without a download.
 #[allow(dead_code, reason = "only part of the writer is needed here")]
+#[allow(clippy::unwrap_used, reason = "test support: a bad fixture should stop the test loudly")]
 #[path = "../crates/twofold-server/tests/support/mmdb.rs"]
 mod mmdb;
 
