@@ -1,9 +1,11 @@
 //! The app as a trusted device, end to end with real parts only: the approval server on loopback
 //! over a temp SQLite file (twofold-device's test server), the app under Xvfb over WebDriver,
 //! gnome-keyring and dunst. Pairing through a link pasted into the Trusted device dialog and
-//! through a dropped QR screenshot (the key in the keyring and in no file), answers from the notification (Allow, Don't Allow), number mode
-//! and Report in the window, expiry, a server restarted under the app and a resume from sleep, and
-//! a forged request that never reaches the screen.
+//! through a dropped QR screenshot (the key in the keyring and in no file); answers from the
+//! notification (Allow, Don't Allow); number mode, code mode and Report in the window; a sign-in
+//! placed on the map by a GeoIP file; expiry; a server restarted under the app and a resume from
+//! sleep; a forged request that never reaches the screen; the history, an offline code and Remove
+//! in the Trusted device dialog.
 
 mod support;
 
@@ -430,7 +432,7 @@ fn osaka_geoip(dir: &Path) -> TestResult<std::path::PathBuf> {
 
 #[tokio::test]
 #[ignore = "needs the services scripts/test starts"]
-async fn a_located_sign_in_on_the_map_and_a_code_to_type() -> TestResult {
+async fn a_located_sign_in_a_code_to_type_then_history_offline_code_and_remove() -> TestResult {
     let _one = ONE_APP.lock().await;
     let geoip = tempfile::tempdir()?;
     let server = Server::start_located(|_| {}, vec![osaka_geoip(geoip.path())?]);
@@ -444,8 +446,10 @@ async fn a_located_sign_in_on_the_map_and_a_code_to_type() -> TestResult {
 
 /// A code-mode sign-in from Osaka: the notification offers only Open; the view says where, with
 /// the map's pin on Osaka and DB-IP's credit; Allow shows the code, which the service accepts.
+/// Then the Trusted device dialog.
 async fn located_code(client: &Client, server: &Server, service: &ServiceClient) -> TestResult {
-    pair_in_window(client, server, service, ("Example Bank", "carol"), Handing::Pasted).await?;
+    let paired_id =
+        pair_in_window(client, server, service, ("Example Bank", "carol"), Handing::Pasted).await?;
     let before = last_notification().await?;
     let from_osaka =
         CreateSignin { ip: "198.51.100.7".parse()?, ..server::signin("carol", Mode::Code) };
@@ -489,6 +493,56 @@ async fn located_code(client: &Client, server: &Server, service: &ServiceClient)
     ensure!(expires.starts_with("Expires in"), "countdown {expires:?}");
     let verified = service.verify_code(created.id, &code).await?;
     ensure!(verified.verified, "the service refused the code the app showed: {verified:?}");
+    click(client, "#approval-close").await?;
+    trusted_device_dialog(client, service, paired_id).await
+}
+
+/// The Trusted device dialog after one allowed sign-in from Osaka: the history shows it; "Get a
+/// verification code" gives an offline code the service accepts; Remove revokes the device on the
+/// server and deletes its key from the keyring.
+async fn trusted_device_dialog(
+    client: &Client,
+    service: &ServiceClient,
+    paired_id: Uuid,
+) -> TestResult {
+    click(client, "#open-devices").await?;
+    let newest = eventually(APPEAR, "the history lists nothing", || async {
+        let entry = script(
+            client,
+            "const e = document.querySelector('#approval-history .history-entry'); \
+             return e && [e.dataset.outcome, e.querySelector('.history-where').textContent];",
+        )
+        .await?;
+        Ok(entry.as_array().cloned())
+    })
+    .await?;
+    ensure!(newest[0] == "allowed", "the newest entry is {newest:?}");
+    ensure!(newest[1].as_str().is_some_and(|w| w.starts_with("near Osaka")), "{newest:?}");
+
+    let item = format!(".paired-server[data-server-id='{paired_id}']");
+    click(client, &format!("{item} .offline-code-button")).await?;
+    let code = eventually(APPEAR, "no verification code", || async {
+        let shown = content_of(client, &format!("{item} .offline-code-value")).await?;
+        Ok(Some(shown.replace(' ', "")).filter(|c| !c.is_empty()))
+    })
+    .await?;
+    let verified = service.verify_offline_code("carol", &code).await?;
+    ensure!(verified.verified, "the service refused the offline code {code}: {verified:?}");
+
+    click(client, &format!("{item} .unpair")).await?;
+    click(client, "#confirm-yes").await?;
+    eventually(APPEAR, "the removed server is still listed", || async {
+        let listed =
+            script(client, &format!("return !!document.querySelector(\"{item}\");")).await?;
+        Ok((listed == json!(false)).then_some(()))
+    })
+    .await?;
+    let devices = service.devices("carol").await?.devices;
+    ensure!(devices.is_empty(), "the server still lists {devices:?}");
+    ensure!(
+        OsKeystore::device_keys().load(paired_id)?.is_none(),
+        "the key is still in the keyring"
+    );
     Ok(())
 }
 
