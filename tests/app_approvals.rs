@@ -450,6 +450,7 @@ async fn a_located_sign_in_a_code_to_type_then_history_offline_code_and_remove()
 async fn located_code(client: &Client, server: &Server, service: &ServiceClient) -> TestResult {
     let paired_id =
         pair_in_window(client, server, service, ("Example Bank", "carol"), Handing::Pasted).await?;
+    answered_elsewhere(client, service).await?;
     let before = last_notification().await?;
     let from_osaka =
         CreateSignin { ip: "198.51.100.7".parse()?, ..server::signin("carol", Mode::Code) };
@@ -495,6 +496,32 @@ async fn located_code(client: &Client, server: &Server, service: &ServiceClient)
     ensure!(verified.verified, "the service refused the code the app showed: {verified:?}");
     click(client, "#approval-close").await?;
     trusted_device_dialog(client, service, paired_id).await
+}
+
+/// carol's phone (a second device, the protocol's client) answers a sign-in first: the app's
+/// view and notification close, saying so. The phone is revoked afterwards.
+async fn answered_elsewhere(client: &Client, service: &ServiceClient) -> TestResult {
+    use twofold_protocol::client::DeviceClient;
+
+    let link = service.create_pairing("carol").await?.link.parse()?;
+    let key = KeyPair::from_seed(&[7; 32]);
+    let phone_key = key.public().fingerprint();
+    let (phone, _) = DeviceClient::pair(&link, "carol's phone", key).await?;
+    let before = last_notification().await?;
+    let created = service.create_signin(&signin("carol", Mode::Push)).await?;
+    let shown = notification_for("carol", before).await?;
+    // Clicking the notification itself (its default action) opens the request.
+    invoke_action(&format!("[{},default]", shown.id)).await?;
+    shows(client, created.id).await?;
+    let pending = phone.pending().await?;
+    let request = pending.iter().find(|r| r.id == created.id).ok_or("the phone got nothing")?;
+    phone.decide(request, twofold_protocol::Answer::Deny, None).await?;
+    view_says(client, "Answered on another device").await?;
+    gone_from_dunst(shown.id).await?;
+    let devices = service.devices("carol").await?.devices;
+    let phone_id = devices.iter().find(|d| d.fingerprint == phone_key).ok_or("no phone")?.id;
+    service.revoke_device(phone_id).await?;
+    click(client, "#approval-close").await
 }
 
 /// The Trusted device dialog after one allowed sign-in from Osaka: the history shows it; "Get a
