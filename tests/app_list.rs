@@ -1,6 +1,7 @@
 //! The account list end to end: letter avatars and custom icons, issuer and account name, the
 //! grouped code with the next one beside it, the countdown ring's warning colour in the last five
-//! seconds, and the HOTP "next code" button. Real app under Xvfb over WebDriver, real keyring.
+//! seconds, the HOTP "next code" button, and a narrow window breaking none of it over two lines.
+//! Real app under Xvfb over WebDriver, real keyring.
 
 mod support;
 
@@ -152,5 +153,30 @@ async fn check_rows(
     ensure!(stored == 1, "the vault's counter is {stored} after one next, not 1");
     let next_now = content_of(client, &format!("{} .next", row_button(hotp.id))).await?;
     ensure!(next_now == "359 152", "after next the row shows next {next_now:?}");
+    narrow_window_breaks_nothing(client).await
+}
+
+/// At the window's default width (420 px) no code, next code or header button breaks over two
+/// lines, nothing scrolls sideways, and the issuer is not cut for the account name's sake.
+async fn narrow_window_breaks_nothing(client: &Client) -> TestResult {
+    let layout = script(
+        client,
+        "const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el); \
+           return new Set([...r.getClientRects()].map((b) => Math.round(b.top))).size; }; \
+         const broken = [...document.querySelectorAll('#accounts .code, #accounts .next, .actions .action')] \
+           .filter((el) => el.offsetParent && lines(el) > 1).map((el) => el.className + ': ' + el.textContent); \
+         const cut = [...document.querySelectorAll('#accounts .issuer')] \
+           .filter((el) => el.scrollWidth > el.clientWidth).map((el) => el.textContent); \
+         return { width: innerWidth, broken, cut, \
+           sideways: document.documentElement.scrollWidth > innerWidth };",
+    )
+    .await?;
+    ensure!(
+        layout["width"].as_u64().is_some_and(|w| w <= 420),
+        "the window is not narrow: {layout}"
+    );
+    ensure!(layout["broken"] == serde_json::json!([]), "broken over two lines: {layout}");
+    ensure!(layout["cut"] == serde_json::json!([]), "issuers cut short: {layout}");
+    ensure!(layout["sideways"] == false, "the page scrolls sideways: {layout}");
     Ok(())
 }
