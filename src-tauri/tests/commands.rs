@@ -17,6 +17,9 @@ use twofold_core::vault::Vault;
 use twofold_core::{Credential, OtpParams, Secret};
 use uuid::Uuid;
 
+#[path = "../../crates/twofold-core/tests/import_support/bitwarden.rs"]
+mod bitwarden_export;
+
 struct Harness {
     _dir: tempfile::TempDir,
     keystore: Arc<MemoryKeystore>,
@@ -321,6 +324,29 @@ fn an_encrypted_export_asks_for_its_password_until_the_right_one_then_imports() 
     assert_eq!(h.issuers(), ["Already", "Fresh"]);
     let again = json!({"file": handle, "password": "correct horse"});
     assert_eq!(h.invoke("unlock_import", again).unwrap_err()["code"], "scan_closed");
+}
+
+#[test]
+fn a_password_protected_bitwarden_export_asks_for_its_password_then_previews() {
+    let h = harness();
+    let item = bitwarden_export::item("Vaultwarden", "dana", Some("JBSWY3DPEHPK3PXP"));
+    let file = bitwarden_export::password_protected(
+        &bitwarden_export::export(vec![item]),
+        "correct horse",
+        bitwarden_export::Kdf::Pbkdf2(1_000),
+    );
+
+    let opened = h.invoke_raw("open_import", file).unwrap();
+    assert_eq!(opened["format"], "Bitwarden");
+    assert!(opened["preview"].is_null(), "asks for the password: {opened}");
+    let handle = opened["file"].clone();
+    let wrong = h.invoke("unlock_import", json!({"file": handle, "password": "correct"}));
+    assert_eq!(wrong.unwrap_err()["code"], "wrong_password");
+    let right = json!({"file": handle, "password": "correct horse"});
+    let preview = h.invoke("unlock_import", right).unwrap()["preview"].clone();
+    let entries = preview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{preview}");
+    assert_eq!(entries[0]["label"], "Vaultwarden (dana)");
 }
 
 #[test]
