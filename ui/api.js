@@ -108,9 +108,12 @@ export function backupNow() {
   return call("backup_now");
 }
 
-/** Merges the backup at `path` in: `{added: [label], duplicates: [label], refused: [message]}`. */
-export function restoreBackup(path, passphrase) {
-  return call("restore_backup", { path, passphrase });
+/**
+ * Merges the automatic backup `name` (as backupStatus lists it) in: `{added: [label], duplicates:
+ * [label], refused: [message]}`. Other backup files are opened with openImport.
+ */
+export function restoreBackup(name, passphrase) {
+  return call("restore_backup", { name, passphrase });
 }
 
 /** Moves counter-based account `id` on to its next code without copying. */

@@ -183,19 +183,18 @@ function setUpBackups({ refresh, say }) {
 
   const backupItem = (backup) => {
     const node = item("", "backup-file");
-    const name = backup.path.split("/").pop();
     const text = document.createElement("span");
     text.className = "backup-text";
     text.textContent = backup.problem
-      ? `${name}: ${backup.problem}`
+      ? `${backup.name}: ${backup.problem}`
       : `${backup.created}, ${accountsText(backup.accounts)}`;
     text.title = backup.path;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "action restore";
     button.textContent = "Restore";
-    button.setAttribute("aria-label", `Restore the backup of ${backup.created ?? name}`);
-    button.dataset.path = backup.path;
+    button.setAttribute("aria-label", `Restore the backup of ${backup.created ?? backup.name}`);
+    button.dataset.name = backup.name;
     button.disabled = Boolean(backup.problem);
     node.append(text, button);
     return node;
@@ -273,8 +272,8 @@ function setUpBackups({ refresh, say }) {
   $("backup-list").addEventListener("click", (event) => {
     const button = event.target.closest("button.restore");
     if (!button) return;
-    restoring = button.dataset.path;
-    $("restore-title").textContent = `Passphrase of ${restoring.split("/").pop()}`;
+    restoring = button.dataset.name;
+    $("restore-title").textContent = `Passphrase of ${restoring}`;
     report.hidden = true;
     restoreForm.hidden = false;
     restorePassphrase.focus();

@@ -456,21 +456,17 @@ pub fn backup_now(state: State<'_, AppState>) -> Result<Saved, ApiError> {
     transfer::backup_now(state.accounts()?.vault(), unix_now_ms())
 }
 
-/// Merges the backup at `path` into the vault: reports what was added and what was already here.
+/// Merges the automatic backup `name` (as `backup_status` lists it) into the vault: reports what
+/// was added and what was already here. Other backup files go through `open_import`.
 #[tauri::command(async)]
 #[tracing::instrument(skip(state, passphrase))]
 pub fn restore_backup(
     state: State<'_, AppState>,
-    path: String,
+    name: String,
     passphrase: String,
 ) -> Result<RestoreReport, ApiError> {
     let passphrase = Password::new(passphrase);
-    transfer::restore(
-        state.accounts()?.vault(),
-        std::path::Path::new(&path),
-        &passphrase,
-        unix_now(),
-    )
+    transfer::restore(state.accounts()?.vault(), &name, &passphrase, unix_now())
 }
 
 /// The clock in milliseconds, read here at the edge; a clock before 1970 reads as 1970.

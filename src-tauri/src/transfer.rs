@@ -250,7 +250,9 @@ pub struct BackupStatus {
 /// One backup in the folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupFile {
-    /// The file (the handle for restoring it).
+    /// The file's name in the folder: the handle for restoring it.
+    pub name: String,
+    /// The file, for showing where it is.
     pub path: PathBuf,
     /// When it was made ("2026-11-24 01:40:39 UTC"), when its header can be read.
     pub created: Option<String>,
@@ -265,14 +267,17 @@ pub fn backup_status<K: Keystore>(vault: &Vault<K>) -> Result<BackupStatus, ApiE
     let settings = auto::settings(vault)?;
     let backups = auto::list(vault)?
         .into_iter()
-        .map(|listed| match listed.header {
+        .map(|listed| (file_name(&listed.path), listed))
+        .map(|(name, listed)| match listed.header {
             Ok(header) => BackupFile {
+                name,
                 path: listed.path,
                 created: Some(auto::utc_text(header.created)),
                 accounts: Some(header.accounts),
                 problem: None,
             },
             Err(err) => BackupFile {
+                name,
                 path: listed.path,
                 created: None,
                 accounts: None,
@@ -287,6 +292,11 @@ pub fn backup_status<K: Keystore>(vault: &Vault<K>) -> Result<BackupStatus, ApiE
         default_folder: settings.dir.is_none(),
         backups,
     })
+}
+
+/// The last part of `path`, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// What the backup screen sends besides the passphrase: on or off, how many to keep, the folder.
@@ -370,14 +380,26 @@ pub struct RestoreReport {
     pub refused: Vec<String>,
 }
 
-/// Merges the backup at `path` into the vault with `passphrase`.
+/// Merges the automatic backup named `name` into the vault with `passphrase`. Only a backup the
+/// backup screen lists can be restored this way: any other backup file is opened by the person
+/// (file dialog or drop) and goes through the import screen, which reads Twofold backups too.
 pub fn restore<K: Keystore>(
     vault: &Vault<K>,
-    path: &Path,
+    name: &str,
     passphrase: &Password,
     now_unix: u64,
 ) -> Result<RestoreReport, ApiError> {
-    let bytes = std::fs::read(path).map_err(|err| {
+    let Some(path) = auto::named(vault, name)? else {
+        let shown: String = name.chars().take(80).collect();
+        return Err(ApiError::new(
+            ErrorCode::FileUnreadable,
+            format!(
+                "\"{shown}\" is not one of the automatic backups: to restore another backup \
+                 file, open it with Import a file… (or drop it on the window)"
+            ),
+        ));
+    };
+    let bytes = std::fs::read(&path).map_err(|err| {
         ApiError::new(ErrorCode::FileUnreadable, format!("cannot read {}: {err}", path.display()))
     })?;
     let opened = backup::read(&bytes, passphrase)?;

@@ -446,12 +446,14 @@ fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
     h.invoke("backup_now", json!({})).unwrap();
     let status = h.invoke("backup_status", json!({})).unwrap();
     assert_eq!(status["backups"].as_array().unwrap().len(), 1, "{status}");
-    let path = status["backups"][0]["path"].clone();
+    let name = status["backups"][0]["name"].clone();
+    let path = status["backups"][0]["path"].as_str().unwrap().to_owned();
+    assert!(path.ends_with(&format!("/{}", name.as_str().unwrap())), "{status}");
 
     h.vault.remove(id).unwrap();
-    let wrong = json!({"path": path, "passphrase": "nope"});
+    let wrong = json!({"name": name, "passphrase": "nope"});
     assert_eq!(h.invoke("restore_backup", wrong).unwrap_err()["code"], "wrong_password");
-    let right = json!({"path": path, "passphrase": "backup pass"});
+    let right = json!({"name": name, "passphrase": "backup pass"});
     let report = h.invoke("restore_backup", right.clone()).unwrap();
     assert_eq!(labels(&report["added"]), ["Example (alice)"]);
     assert_eq!(h.issuers(), ["Example"]);
@@ -464,6 +466,42 @@ fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
     let relative =
         json!({"form": {"enabled": false, "keep": 1, "folder": "rel"}, "passphrase": ""});
     assert_eq!(h.invoke("set_backups", relative).unwrap_err()["code"], "backup_failed");
+}
+
+#[test]
+fn restore_opens_only_listed_backups_and_another_backup_file_goes_through_import() {
+    let h = harness();
+    h.add("Example", OtpParams::default());
+    let form = json!({"enabled": true, "keep": 3, "folder": ""});
+    let written = h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"}));
+    let listed = written.unwrap()["path"].as_str().unwrap().to_owned();
+    // A backup file elsewhere, which the person would pick in the file dialog or drop.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let picked = elsewhere.path().join("twofold-20261124-014039-000.backup");
+    std::fs::copy(&listed, &picked).unwrap();
+    let name = picked.file_name().unwrap().to_str().unwrap();
+
+    for refused in [listed.as_str(), picked.to_str().unwrap(), name, "../accounts.json", ""] {
+        let args = json!({"name": refused, "passphrase": "backup pass"});
+        let err = h.invoke("restore_backup", args).unwrap_err();
+        assert_eq!(err["code"], "file_unreadable", "{refused}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("Import a file"), "{err}");
+    }
+    // The old argument is not taken either: a path cannot sneak in beside the name.
+    let by_path = json!({"path": picked, "passphrase": "backup pass"});
+    assert!(h.invoke("restore_backup", by_path).is_err());
+
+    let opened = h.invoke_raw("open_import", std::fs::read(&picked).unwrap()).unwrap();
+    assert_eq!(opened["format"], "Twofold backup");
+    assert!(opened["preview"].is_null(), "asks for the passphrase: {opened}");
+    let unlock = json!({"file": opened["file"], "password": "backup pass"});
+    let preview = h.invoke("unlock_import", unlock).unwrap()["preview"].clone();
+    let entries = preview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{preview}");
+    assert_eq!(
+        (entries[0]["label"].clone(), entries[0]["duplicate"].clone()),
+        (json!("Example (alice)"), json!(true))
+    );
 }
 
 #[test]
