@@ -95,29 +95,24 @@ function setUpExport({ say }) {
       }
       return;
     }
-    let secret = null;
-    if (format === "aegis-encrypted") {
-      const differ = password.value !== again.value;
-      secret = password.value;
-      clearPasswords();
-      if (differ) {
-        showError(error, "The two passwords differ: type the same one twice.");
-        password.focus();
-        return;
-      }
-      if (!secret) {
-        showError(error, "Choose a password to protect the file.");
-        password.focus();
-        return;
-      }
-    }
+    // Rust checks the two passwords (same, long enough); the page only shows what it says.
+    const encrypted = format === "aegis-encrypted";
+    const secret = encrypted ? password.value : null;
+    const secretAgain = encrypted ? again.value : null;
+    clearPasswords();
     try {
-      const saved = await exportFile(format === "uris" ? "uris" : "aegis", path.value.trim(), secret);
+      const saved = await exportFile(
+        format === "uris" ? "uris" : "aegis",
+        path.value.trim(),
+        secret,
+        secretAgain,
+      );
       close();
       const leftOut = saved.left_out.length > 0 ? ` (${saved.left_out.join("; ")})` : "";
       say(`Exported ${accountsText(saved.accounts)} to ${saved.path}${leftOut}`, leftOut !== "");
     } catch (err) {
       showError(error, err.message);
+      if (encrypted) password.focus();
     }
   });
 }
@@ -234,22 +229,18 @@ function setUpBackups({ refresh, say }) {
   $("backups-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     showError(error, null);
-    const differ = passphrase.value !== again.value;
+    // Rust checks the two passphrases; the page only shows what it says.
     const secret = passphrase.value;
+    const secretAgain = again.value;
     passphrase.value = "";
     again.value = "";
-    if (differ) {
-      showError(error, "The two passphrases differ: type the same one twice.");
-      passphrase.focus();
-      return;
-    }
     const form = {
       enabled: $("backup-enabled").checked,
       keep: Math.max(1, Math.round(Number($("backup-keep").value) || 1)),
       folder: $("backup-folder").value.trim(),
     };
     try {
-      const written = await setBackups(form, secret);
+      const written = await setBackups(form, secret, secretAgain);
       say(written ? `Backed up ${accountsText(written.accounts)}` : "Backup settings saved");
       await load();
     } catch (err) {

@@ -150,19 +150,29 @@ fn credentials<K: Keystore>(vault: &Vault<K>) -> Result<(Vec<Credential>, Vec<St
     Ok((entries.iter().map(backup::Entry::to_credential).collect(), left_out))
 }
 
+/// A new password typed twice, held to core's rule; a refusal is reported as `code`.
+fn check_new_password(first: &Password, again: &Password, code: ErrorCode) -> Result<(), ApiError> {
+    export::check_new_password(first, again).map_err(|err| ApiError::new(code, err))
+}
+
 /// Writes every account to a new file at `path` (never replacing one) in `format`; an Aegis
-/// export is encrypted with `password` when one is given.
+/// export is encrypted with `password` when one is given, once `again` repeats it.
 pub fn export_file<K: Keystore>(
     vault: &Vault<K>,
     format: ExportFormat,
     path: &Path,
     password: Option<&Password>,
+    again: Option<&Password>,
 ) -> Result<Saved, ApiError> {
     if !path.is_absolute() {
         return Err(ApiError::new(
             ErrorCode::ExportFailed,
             format!("\"{}\" is not a full path: start it with /", path.display()),
         ));
+    }
+    if let (ExportFormat::Aegis, Some(password)) = (format, password) {
+        let again = again.cloned().unwrap_or_else(|| Password::new(String::new()));
+        check_new_password(password, &again, ErrorCode::ExportFailed)?;
     }
     let (credentials, left_out) = credentials(vault)?;
     let text: Zeroizing<String> = match (format, password) {
@@ -310,13 +320,14 @@ pub struct BackupForm {
     pub folder: String,
 }
 
-/// Applies the backup screen's form with `passphrase`: needed to turn backups on; when they are
-/// on, empty keeps the one stored and a new one replaces it. Turning backups on (or giving a new passphrase) writes a
-/// first backup at once, returned as `Some`.
+/// Applies the backup screen's form with `passphrase`, typed again as `again`: needed to turn
+/// backups on; when they are on, both empty keep the one stored and a new one replaces it. Turning
+/// backups on (or giving a new passphrase) writes a first backup at once, returned as `Some`.
 pub fn set_backups<K: Keystore>(
     vault: &Vault<K>,
     form: &BackupForm,
     passphrase: &Password,
+    again: &Password,
     now_unix_ms: u64,
 ) -> Result<Option<Saved>, ApiError> {
     let folder = form.folder.trim();
@@ -335,7 +346,7 @@ pub fn set_backups<K: Keystore>(
         auto::set_options(vault, form.keep, dir)?;
         return Ok(None);
     }
-    if passphrase.expose().is_empty() {
+    if passphrase.expose().is_empty() && again.expose().is_empty() {
         if !was_on {
             return Err(ApiError::new(
                 ErrorCode::BackupFailed,
@@ -345,6 +356,7 @@ pub fn set_backups<K: Keystore>(
         auto::set_options(vault, form.keep, dir)?;
         return Ok(None);
     }
+    check_new_password(passphrase, again, ErrorCode::BackupFailed)?;
     let written = auto::turn_on(vault, passphrase, form.keep, dir, now_unix_ms)?;
     Ok(Some(written_to_saved(written)))
 }
