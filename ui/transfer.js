@@ -11,6 +11,7 @@ import {
   restoreBackup,
   setBackups,
 } from "./api.js";
+import { CLOSED_WHEN_IDLE, closeWhenIdle } from "./idle-close.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,7 +90,7 @@ function setUpExport({ say }) {
       try {
         const codes = await exportMigration();
         close();
-        showMigration(codes);
+        showMigration(codes, say);
       } catch (err) {
         showError(error, err.message);
       }
@@ -117,8 +118,11 @@ function setUpExport({ say }) {
   });
 }
 
-/** Shows the migration QR codes one at a time; they leave the page when the dialog closes. */
-function showMigration({ batches, left_out: leftOut }) {
+/**
+ * Shows the migration QR codes one at a time; they leave the page when the dialog closes, by
+ * itself after a minute untouched (then `say` tells why).
+ */
+function showMigration({ batches, left_out: leftOut }, say) {
   const dialog = $("migration");
   const image = $("migration-image");
   const urls = batches.map((svg) => URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })));
@@ -159,6 +163,7 @@ function showMigration({ batches, left_out: leftOut }) {
     show();
   }
   dialog.showModal();
+  closeWhenIdle(dialog, () => say(CLOSED_WHEN_IDLE));
 }
 
 function setUpBackups({ refresh, say }) {
