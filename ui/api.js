@@ -78,11 +78,12 @@ export function defaultExportPath(format) {
 }
 
 /**
- * Saves every account to a new file: `format` "aegis" (encrypted when `password` is given) or
- * "uris". Resolves to `{path, accounts, left_out: [message]}`.
+ * Saves every account to a new file: `format` "aegis" (encrypted when `password` is given, typed
+ * again as `passwordAgain`; Rust checks the two) or "uris". Resolves to `{path, accounts,
+ * left_out: [message]}`.
  */
-export function exportFile(format, path, password) {
-  return call("export_file", { format, path, password });
+export function exportFile(format, path, password, passwordAgain) {
+  return call("export_file", { format, path, password, passwordAgain });
 }
 
 /** Every account as migration QR codes: `{batches: [svg], left_out: [message]}`; show, never keep. */
@@ -90,17 +91,18 @@ export function exportMigration() {
   return call("export_migration");
 }
 
-/** The backup settings and backups: `{enabled, keep, folder, default_folder, backups: [{path, created, accounts, problem}]}`. */
+/** The backup settings and backups: `{enabled, keep, folder, default_folder, backups: [{name, path, created, accounts, problem}]}`. */
 export function backupStatus() {
   return call("backup_status");
 }
 
 /**
  * Sets automatic backups: `form` `{enabled, keep, folder}` (folder "" for the default), `passphrase`
- * "" to keep the stored one. Resolves to the first backup written (as backupNow) or null.
+ * typed again as `passphraseAgain` (Rust checks the two; both "" keep the stored one). Resolves
+ * to the first backup written (as backupNow) or null.
  */
-export function setBackups(form, passphrase) {
-  return call("set_backups", { form, passphrase });
+export function setBackups(form, passphrase, passphraseAgain) {
+  return call("set_backups", { form, passphrase, passphraseAgain });
 }
 
 /** Writes a backup now: `{path, accounts, left_out}`. */
@@ -108,9 +110,12 @@ export function backupNow() {
   return call("backup_now");
 }
 
-/** Merges the backup at `path` in: `{added: [label], duplicates: [label], refused: [message]}`. */
-export function restoreBackup(path, passphrase) {
-  return call("restore_backup", { path, passphrase });
+/**
+ * Merges the automatic backup `name` (as backupStatus lists it) in: `{added: [label], duplicates:
+ * [label], refused: [message]}`. Other backup files are opened with openImport.
+ */
+export function restoreBackup(name, passphrase) {
+  return call("restore_backup", { name, passphrase });
 }
 
 /** Moves counter-based account `id` on to its next code without copying. */

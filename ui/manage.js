@@ -9,6 +9,7 @@ import {
   setSettings,
   undoDelete,
 } from "./api.js";
+import { CLOSED_WHEN_IDLE, closeWhenIdle } from "./idle-close.js";
 import { forgetIcon } from "./rows.js";
 
 const $ = (id) => document.getElementById(id);
@@ -220,7 +221,7 @@ function setUpEditing({ refresh, say, rowOf }) {
     );
     if (!sure) return;
     try {
-      showQr(account.label, await accountQr(account.id));
+      showQr(account.label, await accountQr(account.id), say);
     } catch (err) {
       showError(error, err);
     }
@@ -250,7 +251,7 @@ function offerUndo(id, label, { refresh, say }) {
   };
 }
 
-function showQr(label, svgText) {
+function showQr(label, svgText, say) {
   const dialog = $("qr");
   const image = $("qr-image");
   $("qr-title").textContent = `Scan ${label} with your phone`;
@@ -268,11 +269,9 @@ function showQr(label, svgText) {
     close();
     dialog.close();
   };
-  // Closing on Escape or after a minute: a QR code left on screen is a secret left on screen.
-  setTimeout(() => {
-    if (dialog.open && image.src === url) dialog.close();
-  }, 60000);
   dialog.showModal();
+  // Closing on Escape or after a minute untouched: a QR code left on screen is a secret left on screen.
+  closeWhenIdle(dialog, () => say(CLOSED_WHEN_IDLE));
 }
 
 function setUpSettings({ say, getSettings, setSettings: keep }) {

@@ -11,6 +11,7 @@ import {
   restoreBackup,
   setBackups,
 } from "./api.js";
+import { CLOSED_WHEN_IDLE, closeWhenIdle } from "./idle-close.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -89,41 +90,39 @@ function setUpExport({ say }) {
       try {
         const codes = await exportMigration();
         close();
-        showMigration(codes);
+        showMigration(codes, say);
       } catch (err) {
         showError(error, err.message);
       }
       return;
     }
-    let secret = null;
-    if (format === "aegis-encrypted") {
-      const differ = password.value !== again.value;
-      secret = password.value;
-      clearPasswords();
-      if (differ) {
-        showError(error, "The two passwords differ: type the same one twice.");
-        password.focus();
-        return;
-      }
-      if (!secret) {
-        showError(error, "Choose a password to protect the file.");
-        password.focus();
-        return;
-      }
-    }
+    // Rust checks the two passwords (same, long enough); the page only shows what it says.
+    const encrypted = format === "aegis-encrypted";
+    const secret = encrypted ? password.value : null;
+    const secretAgain = encrypted ? again.value : null;
+    clearPasswords();
     try {
-      const saved = await exportFile(format === "uris" ? "uris" : "aegis", path.value.trim(), secret);
+      const saved = await exportFile(
+        format === "uris" ? "uris" : "aegis",
+        path.value.trim(),
+        secret,
+        secretAgain,
+      );
       close();
       const leftOut = saved.left_out.length > 0 ? ` (${saved.left_out.join("; ")})` : "";
       say(`Exported ${accountsText(saved.accounts)} to ${saved.path}${leftOut}`, leftOut !== "");
     } catch (err) {
       showError(error, err.message);
+      if (encrypted) password.focus();
     }
   });
 }
 
-/** Shows the migration QR codes one at a time; they leave the page when the dialog closes. */
-function showMigration({ batches, left_out: leftOut }) {
+/**
+ * Shows the migration QR codes one at a time; they leave the page when the dialog closes, by
+ * itself after a minute untouched (then `say` tells why).
+ */
+function showMigration({ batches, left_out: leftOut }, say) {
   const dialog = $("migration");
   const image = $("migration-image");
   const urls = batches.map((svg) => URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" })));
@@ -164,6 +163,7 @@ function showMigration({ batches, left_out: leftOut }) {
     show();
   }
   dialog.showModal();
+  closeWhenIdle(dialog, () => say(CLOSED_WHEN_IDLE));
 }
 
 function setUpBackups({ refresh, say }) {
@@ -183,19 +183,18 @@ function setUpBackups({ refresh, say }) {
 
   const backupItem = (backup) => {
     const node = item("", "backup-file");
-    const name = backup.path.split("/").pop();
     const text = document.createElement("span");
     text.className = "backup-text";
     text.textContent = backup.problem
-      ? `${name}: ${backup.problem}`
+      ? `${backup.name}: ${backup.problem}`
       : `${backup.created}, ${accountsText(backup.accounts)}`;
     text.title = backup.path;
     const button = document.createElement("button");
     button.type = "button";
     button.className = "action restore";
     button.textContent = "Restore";
-    button.setAttribute("aria-label", `Restore the backup of ${backup.created ?? name}`);
-    button.dataset.path = backup.path;
+    button.setAttribute("aria-label", `Restore the backup of ${backup.created ?? backup.name}`);
+    button.dataset.name = backup.name;
     button.disabled = Boolean(backup.problem);
     node.append(text, button);
     return node;
@@ -235,22 +234,18 @@ function setUpBackups({ refresh, say }) {
   $("backups-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     showError(error, null);
-    const differ = passphrase.value !== again.value;
+    // Rust checks the two passphrases; the page only shows what it says.
     const secret = passphrase.value;
+    const secretAgain = again.value;
     passphrase.value = "";
     again.value = "";
-    if (differ) {
-      showError(error, "The two passphrases differ: type the same one twice.");
-      passphrase.focus();
-      return;
-    }
     const form = {
       enabled: $("backup-enabled").checked,
       keep: Math.max(1, Math.round(Number($("backup-keep").value) || 1)),
       folder: $("backup-folder").value.trim(),
     };
     try {
-      const written = await setBackups(form, secret);
+      const written = await setBackups(form, secret, secretAgain);
       say(written ? `Backed up ${accountsText(written.accounts)}` : "Backup settings saved");
       await load();
     } catch (err) {
@@ -273,8 +268,8 @@ function setUpBackups({ refresh, say }) {
   $("backup-list").addEventListener("click", (event) => {
     const button = event.target.closest("button.restore");
     if (!button) return;
-    restoring = button.dataset.path;
-    $("restore-title").textContent = `Passphrase of ${restoring.split("/").pop()}`;
+    restoring = button.dataset.name;
+    $("restore-title").textContent = `Passphrase of ${restoring}`;
     report.hidden = true;
     restoreForm.hidden = false;
     restorePassphrase.focus();

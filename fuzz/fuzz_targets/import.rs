@@ -11,8 +11,9 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let format = Format::ALL[usize::from(pick) % Format::ALL.len()];
-    // No password: everything up to decryption is exercised, never a key derivation whose cost
-    // (within the reader's limits) the input would choose.
+    // No password: everything up to decryption is exercised (readers check an encrypted file's
+    // structure, such as Bitwarden's EncStrings and key parameters, before asking for one), never
+    // a key derivation whose cost (within the reader's limits) the input would choose.
     if let Ok(imported) = format.read(file, None) {
         for credential in &imported.credentials {
             assert!(credential.otp.validate().is_ok(), "{format}: {}", credential.label());

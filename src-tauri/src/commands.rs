@@ -401,21 +401,23 @@ pub fn default_export_path<R: Runtime>(app: AppHandle<R>, format: ExportFormat) 
 }
 
 /// Writes every account to a new file at `path` in `format` (Aegis encrypted with `password` when
-/// one is given). The file holds every secret: the page warns first.
+/// one is given, `password_again` repeating it). The file holds every secret: the page warns first.
 #[tauri::command(async)]
-#[tracing::instrument(skip(state, password))]
+#[tracing::instrument(skip(state, password, password_again))]
 pub fn export_file(
     state: State<'_, AppState>,
     format: ExportFormat,
     path: String,
     password: Option<String>,
+    password_again: Option<String>,
 ) -> Result<Saved, ApiError> {
-    let password = password.map(Password::new);
+    let (password, again) = (password.map(Password::new), password_again.map(Password::new));
     transfer::export_file(
         state.accounts()?.vault(),
         format,
         std::path::Path::new(&path),
         password.as_ref(),
+        again.as_ref(),
     )
 }
 
@@ -436,17 +438,18 @@ pub fn backup_status(state: State<'_, AppState>) -> Result<BackupStatus, ApiErro
     transfer::backup_status(state.accounts()?.vault())
 }
 
-/// Applies the backup settings; `passphrase` (empty: unchanged) is needed to turn them on. Returns
-/// the first backup when one was written.
+/// Applies the backup settings; `passphrase`, typed again as `passphrase_again` (both empty:
+/// unchanged), is needed to turn them on. Returns the first backup when one was written.
 #[tauri::command(async)]
-#[tracing::instrument(skip(state, passphrase))]
+#[tracing::instrument(skip(state, passphrase, passphrase_again))]
 pub fn set_backups(
     state: State<'_, AppState>,
     form: BackupForm,
     passphrase: String,
+    passphrase_again: String,
 ) -> Result<Option<Saved>, ApiError> {
-    let passphrase = Password::new(passphrase);
-    transfer::set_backups(state.accounts()?.vault(), &form, &passphrase, unix_now_ms())
+    let (passphrase, again) = (Password::new(passphrase), Password::new(passphrase_again));
+    transfer::set_backups(state.accounts()?.vault(), &form, &passphrase, &again, unix_now_ms())
 }
 
 /// Writes an automatic backup now.
@@ -456,21 +459,17 @@ pub fn backup_now(state: State<'_, AppState>) -> Result<Saved, ApiError> {
     transfer::backup_now(state.accounts()?.vault(), unix_now_ms())
 }
 
-/// Merges the backup at `path` into the vault: reports what was added and what was already here.
+/// Merges the automatic backup `name` (as `backup_status` lists it) into the vault: reports what
+/// was added and what was already here. Other backup files go through `open_import`.
 #[tauri::command(async)]
 #[tracing::instrument(skip(state, passphrase))]
 pub fn restore_backup(
     state: State<'_, AppState>,
-    path: String,
+    name: String,
     passphrase: String,
 ) -> Result<RestoreReport, ApiError> {
     let passphrase = Password::new(passphrase);
-    transfer::restore(
-        state.accounts()?.vault(),
-        std::path::Path::new(&path),
-        &passphrase,
-        unix_now(),
-    )
+    transfer::restore(state.accounts()?.vault(), &name, &passphrase, unix_now())
 }
 
 /// The clock in milliseconds, read here at the edge; a clock before 1970 reads as 1970.

@@ -44,7 +44,7 @@ pub enum ErrorCode {
     Locked,
     /// The password or passphrase is wrong (a file's, a backup's, or the window lock's).
     WrongPassword,
-    /// The file is not one Twofold reads, or it is damaged.
+    /// The file is not one Twofold reads, it is damaged, or it is not one the command may open.
     FileUnreadable,
     /// A backup could not be written, or automatic backups could not be set up.
     BackupFailed,

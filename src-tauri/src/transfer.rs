@@ -150,19 +150,29 @@ fn credentials<K: Keystore>(vault: &Vault<K>) -> Result<(Vec<Credential>, Vec<St
     Ok((entries.iter().map(backup::Entry::to_credential).collect(), left_out))
 }
 
+/// A new password typed twice, held to core's rule; a refusal is reported as `code`.
+fn check_new_password(first: &Password, again: &Password, code: ErrorCode) -> Result<(), ApiError> {
+    export::check_new_password(first, again).map_err(|err| ApiError::new(code, err))
+}
+
 /// Writes every account to a new file at `path` (never replacing one) in `format`; an Aegis
-/// export is encrypted with `password` when one is given.
+/// export is encrypted with `password` when one is given, once `again` repeats it.
 pub fn export_file<K: Keystore>(
     vault: &Vault<K>,
     format: ExportFormat,
     path: &Path,
     password: Option<&Password>,
+    again: Option<&Password>,
 ) -> Result<Saved, ApiError> {
     if !path.is_absolute() {
         return Err(ApiError::new(
             ErrorCode::ExportFailed,
             format!("\"{}\" is not a full path: start it with /", path.display()),
         ));
+    }
+    if let (ExportFormat::Aegis, Some(password)) = (format, password) {
+        let again = again.cloned().unwrap_or_else(|| Password::new(String::new()));
+        check_new_password(password, &again, ErrorCode::ExportFailed)?;
     }
     let (credentials, left_out) = credentials(vault)?;
     let text: Zeroizing<String> = match (format, password) {
@@ -250,7 +260,9 @@ pub struct BackupStatus {
 /// One backup in the folder.
 #[derive(Debug, Clone, Serialize)]
 pub struct BackupFile {
-    /// The file (the handle for restoring it).
+    /// The file's name in the folder: the handle for restoring it.
+    pub name: String,
+    /// The file, for showing where it is.
     pub path: PathBuf,
     /// When it was made ("2026-11-24 01:40:39 UTC"), when its header can be read.
     pub created: Option<String>,
@@ -265,14 +277,17 @@ pub fn backup_status<K: Keystore>(vault: &Vault<K>) -> Result<BackupStatus, ApiE
     let settings = auto::settings(vault)?;
     let backups = auto::list(vault)?
         .into_iter()
-        .map(|listed| match listed.header {
+        .map(|listed| (file_name(&listed.path), listed))
+        .map(|(name, listed)| match listed.header {
             Ok(header) => BackupFile {
+                name,
                 path: listed.path,
                 created: Some(auto::utc_text(header.created)),
                 accounts: Some(header.accounts),
                 problem: None,
             },
             Err(err) => BackupFile {
+                name,
                 path: listed.path,
                 created: None,
                 accounts: None,
@@ -289,6 +304,11 @@ pub fn backup_status<K: Keystore>(vault: &Vault<K>) -> Result<BackupStatus, ApiE
     })
 }
 
+/// The last part of `path`, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
 /// What the backup screen sends besides the passphrase: on or off, how many to keep, the folder.
 #[derive(Debug, Clone, Deserialize)]
 pub struct BackupForm {
@@ -300,13 +320,14 @@ pub struct BackupForm {
     pub folder: String,
 }
 
-/// Applies the backup screen's form with `passphrase`: needed to turn backups on; when they are
-/// on, empty keeps the one stored and a new one replaces it. Turning backups on (or giving a new passphrase) writes a
-/// first backup at once, returned as `Some`.
+/// Applies the backup screen's form with `passphrase`, typed again as `again`: needed to turn
+/// backups on; when they are on, both empty keep the one stored and a new one replaces it. Turning
+/// backups on (or giving a new passphrase) writes a first backup at once, returned as `Some`.
 pub fn set_backups<K: Keystore>(
     vault: &Vault<K>,
     form: &BackupForm,
     passphrase: &Password,
+    again: &Password,
     now_unix_ms: u64,
 ) -> Result<Option<Saved>, ApiError> {
     let folder = form.folder.trim();
@@ -325,7 +346,7 @@ pub fn set_backups<K: Keystore>(
         auto::set_options(vault, form.keep, dir)?;
         return Ok(None);
     }
-    if passphrase.expose().is_empty() {
+    if passphrase.expose().is_empty() && again.expose().is_empty() {
         if !was_on {
             return Err(ApiError::new(
                 ErrorCode::BackupFailed,
@@ -335,6 +356,7 @@ pub fn set_backups<K: Keystore>(
         auto::set_options(vault, form.keep, dir)?;
         return Ok(None);
     }
+    check_new_password(passphrase, again, ErrorCode::BackupFailed)?;
     let written = auto::turn_on(vault, passphrase, form.keep, dir, now_unix_ms)?;
     Ok(Some(written_to_saved(written)))
 }
@@ -370,14 +392,26 @@ pub struct RestoreReport {
     pub refused: Vec<String>,
 }
 
-/// Merges the backup at `path` into the vault with `passphrase`.
+/// Merges the automatic backup named `name` into the vault with `passphrase`. Only a backup the
+/// backup screen lists can be restored this way: any other backup file is opened by the person
+/// (file dialog or drop) and goes through the import screen, which reads Twofold backups too.
 pub fn restore<K: Keystore>(
     vault: &Vault<K>,
-    path: &Path,
+    name: &str,
     passphrase: &Password,
     now_unix: u64,
 ) -> Result<RestoreReport, ApiError> {
-    let bytes = std::fs::read(path).map_err(|err| {
+    let Some(path) = auto::named(vault, name)? else {
+        let shown: String = name.chars().take(80).collect();
+        return Err(ApiError::new(
+            ErrorCode::FileUnreadable,
+            format!(
+                "\"{shown}\" is not one of the automatic backups: to restore another backup \
+                 file, open it with Import a file… (or drop it on the window)"
+            ),
+        ));
+    };
+    let bytes = std::fs::read(&path).map_err(|err| {
         ApiError::new(ErrorCode::FileUnreadable, format!("cannot read {}: {err}", path.display()))
     })?;
     let opened = backup::read(&bytes, passphrase)?;

@@ -17,6 +17,9 @@ use twofold_core::vault::Vault;
 use twofold_core::{Credential, OtpParams, Secret};
 use uuid::Uuid;
 
+#[path = "../../crates/twofold-core/tests/import_support/bitwarden.rs"]
+mod bitwarden_export;
+
 struct Harness {
     _dir: tempfile::TempDir,
     keystore: Arc<MemoryKeystore>,
@@ -324,6 +327,29 @@ fn an_encrypted_export_asks_for_its_password_until_the_right_one_then_imports() 
 }
 
 #[test]
+fn a_password_protected_bitwarden_export_asks_for_its_password_then_previews() {
+    let h = harness();
+    let item = bitwarden_export::item("Vaultwarden", "dana", Some("JBSWY3DPEHPK3PXP"));
+    let file = bitwarden_export::password_protected(
+        &bitwarden_export::export(vec![item]),
+        "correct horse",
+        bitwarden_export::Kdf::Pbkdf2(1_000),
+    );
+
+    let opened = h.invoke_raw("open_import", file).unwrap();
+    assert_eq!(opened["format"], "Bitwarden");
+    assert!(opened["preview"].is_null(), "asks for the password: {opened}");
+    let handle = opened["file"].clone();
+    let wrong = h.invoke("unlock_import", json!({"file": handle, "password": "correct"}));
+    assert_eq!(wrong.unwrap_err()["code"], "wrong_password");
+    let right = json!({"file": handle, "password": "correct horse"});
+    let preview = h.invoke("unlock_import", right).unwrap()["preview"].clone();
+    let entries = preview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{preview}");
+    assert_eq!(entries[0]["label"], "Vaultwarden (dana)");
+}
+
+#[test]
 fn a_damaged_entry_is_named_by_position_while_the_others_import() {
     let h = harness();
     let plain = twofold_core::export::aegis_plain(&[
@@ -356,7 +382,22 @@ fn exports_an_encrypted_aegis_file_that_core_reads_back_and_never_overwrites() {
     h.add("Example", OtpParams::default());
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("aegis.json");
-    let args = json!({"format": "aegis", "path": path, "password": "s3cret pass"});
+    // The two passwords are checked in Rust: typed differently, or too short, nothing is written.
+    for (again, says) in [("s3cret pas", "differ"), ("", "differ")] {
+        let args = json!({"format": "aegis", "path": path, "password": "s3cret pass", "passwordAgain": again});
+        let err = h.invoke("export_file", args).unwrap_err();
+        assert_eq!(err["code"], "export_failed");
+        assert!(err["message"].as_str().unwrap().contains(says), "{err}");
+    }
+    let short =
+        json!({"format": "aegis", "path": path, "password": "s3cret", "passwordAgain": "s3cret"});
+    let err = h.invoke("export_file", short).unwrap_err();
+    assert!(err["message"].as_str().unwrap().contains("at least 8 characters"), "{err}");
+    assert!(!path.exists(), "a refused password wrote the file");
+
+    let args = json!({
+        "format": "aegis", "path": path, "password": "s3cret pass", "passwordAgain": "s3cret pass"
+    });
     let saved = h.invoke("export_file", args.clone()).unwrap();
     assert_eq!(saved["accounts"], 1);
 
@@ -401,9 +442,23 @@ fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
     let id = h.add("Example", OtpParams::default());
     let form = json!({"enabled": true, "keep": 3, "folder": ""});
 
-    let err = h.invoke("set_backups", json!({"form": form, "passphrase": ""})).unwrap_err();
+    let err = h
+        .invoke("set_backups", json!({"form": form, "passphrase": "", "passphraseAgain": ""}))
+        .unwrap_err();
     assert_eq!(err["code"], "backup_failed");
-    let first = h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"}));
+    for (first, again, says) in
+        [("backup pass", "backup pas", "differ"), ("short", "short", "at least 8 characters")]
+    {
+        let args = json!({"form": form, "passphrase": first, "passphraseAgain": again});
+        let err = h.invoke("set_backups", args).unwrap_err();
+        assert_eq!(err["code"], "backup_failed");
+        assert!(err["message"].as_str().unwrap().contains(says), "{err}");
+    }
+    assert_eq!(h.invoke("backup_status", json!({})).unwrap()["enabled"], false);
+    let first = h.invoke(
+        "set_backups",
+        json!({"form": form, "passphrase": "backup pass", "passphraseAgain": "backup pass"}),
+    );
     assert_eq!(first.unwrap()["accounts"], 1);
     let now = h.invoke("backup_now", json!({})).unwrap();
     let status = h.invoke("backup_status", json!({})).unwrap();
@@ -415,29 +470,69 @@ fn backups_turn_on_with_a_passphrase_back_up_now_and_restore() {
     assert_eq!(backups[0]["accounts"], 1);
 
     // Keep and folder change without the passphrase once they are on.
-    let fewer = json!({"form": {"enabled": true, "keep": 1, "folder": ""}, "passphrase": ""});
+    let fewer = json!({"form": {"enabled": true, "keep": 1, "folder": ""}, "passphrase": "", "passphraseAgain": ""});
     assert!(h.invoke("set_backups", fewer).unwrap().is_null());
     h.invoke("backup_now", json!({})).unwrap();
     let status = h.invoke("backup_status", json!({})).unwrap();
     assert_eq!(status["backups"].as_array().unwrap().len(), 1, "{status}");
-    let path = status["backups"][0]["path"].clone();
+    let name = status["backups"][0]["name"].clone();
+    let path = status["backups"][0]["path"].as_str().unwrap().to_owned();
+    assert!(path.ends_with(&format!("/{}", name.as_str().unwrap())), "{status}");
 
     h.vault.remove(id).unwrap();
-    let wrong = json!({"path": path, "passphrase": "nope"});
+    let wrong = json!({"name": name, "passphrase": "nope"});
     assert_eq!(h.invoke("restore_backup", wrong).unwrap_err()["code"], "wrong_password");
-    let right = json!({"path": path, "passphrase": "backup pass"});
+    let right = json!({"name": name, "passphrase": "backup pass"});
     let report = h.invoke("restore_backup", right.clone()).unwrap();
     assert_eq!(labels(&report["added"]), ["Example (alice)"]);
     assert_eq!(h.issuers(), ["Example"]);
     let report = h.invoke("restore_backup", right).unwrap();
     assert_eq!(labels(&report["duplicates"]), ["Example (alice)"]);
 
-    let off = json!({"form": {"enabled": false, "keep": 1, "folder": ""}, "passphrase": ""});
+    let off = json!({"form": {"enabled": false, "keep": 1, "folder": ""}, "passphrase": "", "passphraseAgain": ""});
     h.invoke("set_backups", off).unwrap();
     assert_eq!(h.invoke("backup_now", json!({})).unwrap_err()["code"], "backup_failed");
-    let relative =
-        json!({"form": {"enabled": false, "keep": 1, "folder": "rel"}, "passphrase": ""});
+    let relative = json!({"form": {"enabled": false, "keep": 1, "folder": "rel"}, "passphrase": "", "passphraseAgain": ""});
     assert_eq!(h.invoke("set_backups", relative).unwrap_err()["code"], "backup_failed");
+}
+
+#[test]
+fn restore_opens_only_listed_backups_and_another_backup_file_goes_through_import() {
+    let h = harness();
+    h.add("Example", OtpParams::default());
+    let form = json!({"enabled": true, "keep": 3, "folder": ""});
+    let written = h.invoke(
+        "set_backups",
+        json!({"form": form, "passphrase": "backup pass", "passphraseAgain": "backup pass"}),
+    );
+    let listed = written.unwrap()["path"].as_str().unwrap().to_owned();
+    // A backup file elsewhere, which the person would pick in the file dialog or drop.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let picked = elsewhere.path().join("twofold-20261124-014039-000.backup");
+    std::fs::copy(&listed, &picked).unwrap();
+    let name = picked.file_name().unwrap().to_str().unwrap();
+
+    for refused in [listed.as_str(), picked.to_str().unwrap(), name, "../accounts.json", ""] {
+        let args = json!({"name": refused, "passphrase": "backup pass"});
+        let err = h.invoke("restore_backup", args).unwrap_err();
+        assert_eq!(err["code"], "file_unreadable", "{refused}: {err}");
+        assert!(err["message"].as_str().unwrap().contains("Import a file"), "{err}");
+    }
+    // The old argument is not taken either: a path cannot sneak in beside the name.
+    let by_path = json!({"path": picked, "passphrase": "backup pass"});
+    assert!(h.invoke("restore_backup", by_path).is_err());
+
+    let opened = h.invoke_raw("open_import", std::fs::read(&picked).unwrap()).unwrap();
+    assert_eq!(opened["format"], "Twofold backup");
+    assert!(opened["preview"].is_null(), "asks for the passphrase: {opened}");
+    let unlock = json!({"file": opened["file"], "password": "backup pass"});
+    let preview = h.invoke("unlock_import", unlock).unwrap()["preview"].clone();
+    let entries = preview["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{preview}");
+    assert_eq!(
+        (entries[0]["label"].clone(), entries[0]["duplicate"].clone()),
+        (json!("Example (alice)"), json!(true))
+    );
 }
 
 #[test]
@@ -446,7 +541,11 @@ fn a_change_made_in_the_app_is_backed_up_automatically_when_backups_are_on() {
     // The mock runtime never runs the app's setup, which starts the watcher in the real app.
     twofold_app::watch::spawn(h.app.handle().clone()).unwrap();
     let form = json!({"enabled": true, "keep": 5, "folder": ""});
-    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    h.invoke(
+        "set_backups",
+        json!({"form": form, "passphrase": "backup pass", "passphraseAgain": "backup pass"}),
+    )
+    .unwrap();
     h.invoke("add_account", entry("Example", "JBSWY3DPEHPK3PXP")).unwrap();
 
     // The vault watcher notices the change within a second and writes the backup.
@@ -470,7 +569,11 @@ fn a_failed_automatic_backup_is_told_to_the_window() {
     let folder = tempfile::tempdir().unwrap();
     let backups = folder.path().join("backups");
     let form = json!({"enabled": true, "keep": 5, "folder": backups});
-    h.invoke("set_backups", json!({"form": form, "passphrase": "backup pass"})).unwrap();
+    h.invoke(
+        "set_backups",
+        json!({"form": form, "passphrase": "backup pass", "passphraseAgain": "backup pass"}),
+    )
+    .unwrap();
     // The folder becomes a file: the next backup cannot be written.
     std::fs::remove_dir_all(&backups).unwrap();
     std::fs::write(&backups, b"in the way").unwrap();

@@ -684,31 +684,30 @@ fn backup_error(err: BackupError) -> anyhow::Error {
 }
 
 /// A passphrase for a new backup or export: the first line of stdin with --password-stdin, else
-/// typed twice on a terminal.
+/// typed twice on a terminal; either way held to core's rule for new passwords.
 fn new_passphrase(password_stdin: bool, what: &str) -> anyhow::Result<Password> {
-    if password_stdin {
-        return read_password_line();
-    }
-    if !io::stdin().is_terminal() {
-        bail!(RequestFailed(format!(
-            "not a terminal: give the {what}'s passphrase with --password-stdin"
-        )));
-    }
-    let first = zeroize::Zeroizing::new(
-        rpassword::prompt_password(format!("Passphrase for the {what}: "))
-            .context("cannot read the passphrase")?,
-    );
-    let again = zeroize::Zeroizing::new(
-        rpassword::prompt_password("The same passphrase again: ")
-            .context("cannot read the passphrase")?,
-    );
-    if first != again {
-        bail!(RequestFailed("the two passphrases differ; nothing was written".into()));
-    }
-    if first.is_empty() {
-        bail!(RequestFailed("the passphrase is empty; nothing was written".into()));
-    }
-    Ok(Password::new(first.to_string()))
+    let (first, again) = if password_stdin {
+        let line = read_password_line()?;
+        (line.clone(), line)
+    } else {
+        if !io::stdin().is_terminal() {
+            bail!(RequestFailed(format!(
+                "not a terminal: give the {what}'s passphrase with --password-stdin"
+            )));
+        }
+        let prompt = |text: String| {
+            rpassword::prompt_password(text)
+                .map(Password::new)
+                .context("cannot read the passphrase")
+        };
+        (
+            prompt(format!("Passphrase for the {what}: "))?,
+            prompt("The same passphrase again: ".into())?,
+        )
+    };
+    export::check_new_password(&first, &again)
+        .map_err(|e| RequestFailed(format!("{e}; nothing was written")))?;
+    Ok(first)
 }
 
 /// `twofold backup`: one backup file, or automatic backups on or off.

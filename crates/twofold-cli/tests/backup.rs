@@ -78,6 +78,12 @@ fn damaged_and_foreign_files_are_refused_plainly() {
     assert!(text(&foreign.stderr).contains("not a Twofold backup"), "{}", text(&foreign.stderr));
     let exists = env.run(&["backup", &file, "--password-stdin"], &format!("{PASSPHRASE}\n"));
     assert!(text(&exists.stderr).contains("already exists"), "{}", text(&exists.stderr));
+    // A new passphrase is held to core's rule: too short, and nothing is written.
+    let short_file = path(&env, "short.backup");
+    let short = env.run(&["backup", &short_file, "--password-stdin"], "short\n");
+    assert_eq!(short.status.code(), Some(1));
+    assert!(text(&short.stderr).contains("at least 8 characters"), "{}", text(&short.stderr));
+    assert!(!std::path::Path::new(&short_file).exists());
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Importing a 10 000-entry encrypted Aegis vault at Aegis's default scrypt cost (N = 2^15, r = 8,
-//! p = 1): key derivation, decryption, JSON and every entry's conversion. Goal: under 2 s.
-//! `cargo bench -p twofold-core --bench import`.
+//! p = 1): key derivation, decryption, JSON and every entry's conversion. Goal: under 2 s. And a
+//! 1 000-entry password-protected Bitwarden export at Bitwarden's default cost (PBKDF2-SHA256,
+//! 600 000 rounds). `cargo bench -p twofold-core --bench import`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
@@ -13,6 +14,9 @@ use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use twofold_core::import::{Format, Password};
+
+#[path = "../tests/import_support/bitwarden.rs"]
+mod bitwarden_export;
 
 const ENTRIES: usize = 10_000;
 const PASSWORD: &str = "correct horse battery staple";
@@ -87,9 +91,40 @@ fn encrypted_aegis(c: &mut Criterion) {
     });
 }
 
+/// Bitwarden's default PBKDF2 rounds for new accounts.
+const BITWARDEN_ROUNDS: u32 = 600_000;
+const BITWARDEN_ENTRIES: usize = 1_000;
+
+fn protected_bitwarden(c: &mut Criterion) {
+    let items = (0..BITWARDEN_ENTRIES)
+        .map(|i| {
+            let secret = data_encoding::BASE32_NOPAD.encode(&(i as u64).to_be_bytes().repeat(3));
+            let uri = format!("otpauth://totp/Service%20{i}:user{i}?secret={secret}");
+            bitwarden_export::item(&format!("Service {i}"), &format!("user{i}"), Some(&uri))
+        })
+        .collect();
+    let file = bitwarden_export::password_protected(
+        &bitwarden_export::export(items),
+        PASSWORD,
+        bitwarden_export::Kdf::Pbkdf2(BITWARDEN_ROUNDS),
+    );
+    let password = Password::new(PASSWORD.to_owned());
+    let started = Instant::now();
+    let imported = Format::Bitwarden.read(&file, Some(&password)).unwrap();
+    assert_eq!((imported.credentials.len(), imported.errors.len()), (BITWARDEN_ENTRIES, 0));
+    println!(
+        "one import of {BITWARDEN_ENTRIES} Bitwarden entries ({} KiB file): {:.0} ms",
+        file.len() / 1024,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    c.bench_function("bitwarden_protected_1000_entries", |b| {
+        b.iter(|| Format::Bitwarden.read(black_box(&file), Some(&password)).unwrap())
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(10));
-    targets = encrypted_aegis
+    targets = encrypted_aegis, protected_bitwarden
 }
 criterion_main!(benches);

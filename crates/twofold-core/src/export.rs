@@ -47,6 +47,39 @@ pub enum ExportError {
     },
 }
 
+/// The fewest characters a new password for an encrypted export or a backup may have: the file
+/// holds every secret and can be attacked offline for as long as anyone likes.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Why a new password for an encrypted export or a backup, typed twice, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NewPasswordError {
+    /// The two fields differ.
+    #[error("the two passwords differ: type the same one twice")]
+    Differ,
+    /// No password was typed.
+    #[error("the password is empty: choose one to protect the file")]
+    Empty,
+    /// The password is shorter than [`MIN_PASSWORD_CHARS`].
+    #[error("the password is too short: use at least {MIN_PASSWORD_CHARS} characters")]
+    TooShort,
+}
+
+/// Checks a new password for an encrypted export or a backup, typed as `first` and `again`: the
+/// one rule the app and the CLI share.
+pub fn check_new_password(first: &Password, again: &Password) -> Result<(), NewPasswordError> {
+    if first.expose() != again.expose() {
+        return Err(NewPasswordError::Differ);
+    }
+    let chars = std::str::from_utf8(first.expose()).map_or(0, |text| text.chars().count());
+    match chars {
+        0 => Err(NewPasswordError::Empty),
+        n if n < MIN_PASSWORD_CHARS => Err(NewPasswordError::TooShort),
+        _ => Ok(()),
+    }
+}
+
 /// The random inputs of an encrypted Aegis export.
 pub struct AegisKeys {
     master_key: Zeroizing<[u8; 32]>,
@@ -251,4 +284,28 @@ fn seal(key: &[u8], nonce: &[u8; 12], buffer: &mut [u8]) -> Option<[u8; 16]> {
     let mut out = [0u8; 16];
     out.copy_from_slice(&tag);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(first: &str, again: &str) -> Result<(), NewPasswordError> {
+        check_new_password(&Password::new(first.into()), &Password::new(again.into()))
+    }
+
+    #[test]
+    fn a_new_password_must_be_typed_the_same_twice_and_be_long_enough() {
+        assert_eq!(check("correct horse", "correct horse"), Ok(()));
+        assert_eq!(check("correct horse", "correct horse "), Err(NewPasswordError::Differ));
+        assert_eq!(check("", ""), Err(NewPasswordError::Empty));
+        assert_eq!(check("", "x"), Err(NewPasswordError::Differ));
+        assert_eq!(check("seven77", "seven77"), Err(NewPasswordError::TooShort));
+        // Characters, not bytes: eight accented letters are enough, four are not.
+        assert_eq!(check("éééééééé", "éééééééé"), Ok(()));
+        assert_eq!(check("éééé", "éééé"), Err(NewPasswordError::TooShort));
+        let message = check("seven77", "seven77").unwrap_err().to_string();
+        assert!(message.contains("at least 8 characters"), "{message}");
+        assert!(!message.contains("seven77"), "{message}");
+    }
 }

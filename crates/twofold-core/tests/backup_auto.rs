@@ -126,6 +126,31 @@ fn any_automatic_backup_restores_into_a_fresh_vault() {
 }
 
 #[test]
+fn a_backup_is_found_by_name_only_among_the_listed_ones() {
+    let (dir, vault) = vault();
+    let written = auto::turn_on(&vault, &password(), 10, None, T0).unwrap();
+    let name = written.path.file_name().unwrap().to_str().unwrap().to_owned();
+    assert_eq!(auto::named(&vault, &name).unwrap(), Some(written.path.clone()));
+    assert_eq!(auto::list(&vault).unwrap()[0].path, written.path);
+
+    // Beside the backups but not one of them; elsewhere; a path instead of a name.
+    let folder = written.path.parent().unwrap();
+    std::fs::write(folder.join("twofold-mine.backup"), b"x").unwrap();
+    let outside = dir.path().join("twofold-20261124-014039-000.backup");
+    std::fs::copy(&written.path, &outside).unwrap();
+    for refused in [
+        "twofold-mine.backup".to_owned(),
+        "twofold-20991231-000000-000.backup".to_owned(),
+        written.path.display().to_string(),
+        format!("../{name}"),
+        outside.display().to_string(),
+        String::new(),
+    ] {
+        assert_eq!(auto::named(&vault, &refused).unwrap(), None, "{refused}");
+    }
+}
+
+#[test]
 fn turning_off_stops_backups_and_forgets_the_passphrase() {
     let (_dir, vault) = vault();
     auto::turn_on(&vault, &password(), 10, None, T0).unwrap();

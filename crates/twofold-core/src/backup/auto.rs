@@ -336,6 +336,16 @@ pub fn list<K: Keystore>(vault: &Vault<K>) -> Result<Vec<Listed>, BackupError> {
     Ok(listed)
 }
 
+/// The automatic backup of `vault`'s folder whose file name is `name`, or `None` when no backup
+/// listed there has that name (a path, another folder's file, a file Twofold did not name). What
+/// a restore by name may open: only what [`list`] shows.
+pub fn named<K: Keystore>(vault: &Vault<K>, name: &str) -> Result<Option<PathBuf>, BackupError> {
+    let folder = folder(vault, &settings(vault)?);
+    Ok(automatic_files(&folder)?
+        .into_iter()
+        .find(|path| path.file_name().is_some_and(|file| file == std::ffi::OsStr::new(name))))
+}
+
 /// `unix` seconds as "YYYY-MM-DD HH:MM:SS UTC".
 pub fn utc_text(unix: u64) -> String {
     let ((y, m, d), (h, min, s)) = utc_parts(unix);

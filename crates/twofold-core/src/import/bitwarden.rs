@@ -1,5 +1,6 @@
-//! Bitwarden's exports: the password manager's unencrypted JSON or CSV (its logins' `totp`
-//! field), and the Bitwarden Authenticator app's JSON or CSV export, which has the same shape.
+//! Bitwarden's exports: the password manager's JSON (unencrypted or password-protected) or CSV
+//! (its logins' `totp` field), and the Bitwarden Authenticator app's JSON or CSV export, which has
+//! the same shape.
 //!
 //! Format: <https://bitwarden.com/help/condition-bitwarden-import/> (JSON: `{encrypted: false,
 //! folders, items: [{type, name, login: {username, totp, ...}}]}`; CSV: a header row naming
@@ -7,11 +8,27 @@
 //! `otpauth://` URI, `steam://` followed by a base32 secret, or a bare base32 secret (TOTP, SHA1,
 //! 6 digits, 30 s). Items without a `totp` are passwords, not accounts, and are passed over.
 //!
+//! Password-protected export (<https://bitwarden.com/help/encrypted-export/>): `{encrypted: true,
+//! passwordProtected: true, salt, kdfType, kdfIterations, kdfMemory, kdfParallelism,
+//! encKeyValidation_DO_NOT_EDIT, data}`. The key is PBKDF2-HMAC-SHA256 of the password over the
+//! salt text (`kdfType` 0, `kdfIterations` rounds) or Argon2id over the SHA-256 of the salt text
+//! (`kdfType` 1; `kdfIterations` passes, `kdfMemory` MiB, `kdfParallelism` lanes), 32 bytes,
+//! stretched by HKDF-SHA256 expand into an encryption key (info "enc") and a MAC key (info "mac").
+//! `encKeyValidation_DO_NOT_EDIT` (a random GUID) and `data` (the unencrypted JSON export) are
+//! Bitwarden "EncStrings" of type 2, `2.<iv>|<ciphertext>|<mac>` in standard base64:
+//! AES-256-CBC (PKCS#7 padding) with HMAC-SHA256 over IV and ciphertext.
+//!
 //! What the import loses: everything that is not the one-time code (passwords, URLs, notes,
-//! folders). Encrypted Bitwarden exports are not read: export again as unencrypted `.json`.
+//! folders). "Account restricted" encrypted exports are not read: only the Bitwarden account that
+//! made them holds their key; export again choosing "Password protected" or unencrypted `.json`.
+
+use base64::Engine as _;
+use hmac::{KeyInit as _, Mac as _};
+use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
 
 use super::json::{self, Fields};
-use super::{Content, EntryError, Format, ImportError, Imported, Place};
+use super::{Content, EntryError, Format, ImportError, Imported, Password, Place};
 use crate::{Credential, Kind, OtpParams, uri};
 
 const FORMAT: Format = Format::Bitwarden;
@@ -19,31 +36,62 @@ const FORMAT: Format = Format::Bitwarden;
 /// The CSV column holding the code's URI or secret.
 const TOTP_COLUMN: &str = "login_totp";
 
+/// Most PBKDF2 rounds: the most Bitwarden lets an account choose.
+const MAX_PBKDF2_ROUNDS: u64 = 2_000_000;
+
+/// Most Argon2id passes, memory (MiB) and lanes: the most Bitwarden lets an account choose.
+const MAX_ARGON2_PASSES: u64 = 10;
+const MAX_ARGON2_MIB: u64 = 1024;
+const MAX_ARGON2_LANES: u64 = 16;
+
+/// The EncString type Bitwarden writes: AES-256-CBC, HMAC-SHA256, base64.
+const AES_CBC_HMAC: &str = "2";
+const IV_LEN: usize = 16;
+const MAC_LEN: usize = 32;
+
 pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
     match content {
         Content::Json(document) => {
             let top = Fields::of(document.value())?;
-            (top.has("items") && top.has("encrypted")).then_some(false)
+            let protected = top.flag("passwordProtected") && top.has("data");
+            (top.has("encrypted") && (top.has("items") || protected)).then_some(protected)
         }
         Content::Text(text) => text.lines().next()?.contains(TOTP_COLUMN).then_some(false),
         _ => None,
     }
 }
 
-pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
+pub(super) fn read(
+    content: &Content<'_>,
+    password: Option<&Password>,
+) -> Result<Imported, ImportError> {
     if let Content::Text(text) = content {
         return csv(text);
     }
     let top =
         Fields::of(content.json(FORMAT)?).ok_or_else(|| damaged("it is not a JSON object"))?;
+    if top.flag("passwordProtected") {
+        let plaintext = decrypt(top, password)?;
+        let text = super::decrypted_text(FORMAT, &plaintext)?;
+        let document = json::Document::parse(text).map_err(|e| damaged(json::problem(&e)))?;
+        let inner =
+            Fields::of(document.value()).ok_or_else(|| damaged("its data is not a JSON object"))?;
+        return items(inner);
+    }
     if top.flag("encrypted") {
         return Err(ImportError::Unsupported {
             format: FORMAT,
-            problem: "it is encrypted: export again from Bitwarden choosing the unencrypted .json \
-                      format"
+            problem: "it is encrypted with your Bitwarden account's own key, which only Bitwarden \
+                      holds: export again choosing \"Password protected\" or the unencrypted \
+                      .json format"
                 .to_owned(),
         });
     }
+    items(top)
+}
+
+/// The accounts of an unencrypted JSON export's `items`.
+fn items(top: Fields<'_>) -> Result<Imported, ImportError> {
     let items =
         top.array("items").map_err(damaged)?.ok_or_else(|| damaged("it has no list of items"))?;
     let mut imported = Imported::default();
@@ -72,6 +120,181 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
         code(totp, text(Some(item), "name"), text(login, "username"), place, &mut imported);
     }
     Ok(imported)
+}
+
+/// The plaintext of a password-protected export's `data`. The file's structure is checked before
+/// the password is asked for, so a damaged file says so at once.
+fn decrypt(
+    top: Fields<'_>,
+    password: Option<&Password>,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+    let salt = top.required_text("salt").map_err(damaged)?;
+    let kdf = Kdf::of(top)?;
+    let validation = EncString::parse(top, "encKeyValidation_DO_NOT_EDIT")?;
+    let data = EncString::parse(top, "data")?;
+    let password = password.ok_or(ImportError::PasswordNeeded)?;
+    let keys = Keys::stretch(&*kdf.derive(password, salt.as_bytes())?);
+    // The validation string is Bitwarden's password check: its MAC fails only for another key.
+    validation.open(&keys).ok_or(ImportError::WrongPassword { format: FORMAT })?;
+    data.open(&keys).ok_or_else(|| {
+        damaged("its data does not match its password check: the file was changed or cut")
+    })
+}
+
+/// The key derivation an export names, within Bitwarden's own limits.
+enum Kdf {
+    Pbkdf2 { rounds: u32 },
+    Argon2id { params: argon2::Params },
+}
+
+impl Kdf {
+    fn of(top: Fields<'_>) -> Result<Self, ImportError> {
+        let number = |key: &str| {
+            top.number(key).map_err(damaged)?.ok_or_else(|| damaged(format!("it has no \"{key}\"")))
+        };
+        let invalid =
+            |what: &str| damaged(format!("its key derivation parameters ({what}) are not valid"));
+        let iterations = number("kdfIterations")?;
+        match number("kdfType")? {
+            0 => {
+                if iterations > MAX_PBKDF2_ROUNDS {
+                    return Err(too_costly(format!("PBKDF2 with {iterations} rounds")));
+                }
+                let rounds = u32::try_from(iterations)
+                    .ok()
+                    .filter(|&r| r > 0)
+                    .ok_or_else(|| invalid(&format!("{iterations} rounds")))?;
+                Ok(Kdf::Pbkdf2 { rounds })
+            }
+            1 => {
+                let (mib, lanes) = (number("kdfMemory")?, number("kdfParallelism")?);
+                let shown = format!("{iterations} passes, {mib} MiB, {lanes} lanes");
+                if iterations > MAX_ARGON2_PASSES
+                    || mib > MAX_ARGON2_MIB
+                    || lanes > MAX_ARGON2_LANES
+                {
+                    return Err(too_costly(format!("Argon2id with {shown}")));
+                }
+                // Within the limits above every value fits a u32.
+                let fit = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+                let params =
+                    argon2::Params::new(fit(mib) * 1024, fit(iterations), fit(lanes), Some(32))
+                        .map_err(|_| invalid(&shown))?;
+                Ok(Kdf::Argon2id { params })
+            }
+            other => Err(ImportError::Unsupported {
+                format: FORMAT,
+                problem: format!(
+                    "it names key derivation {other}; Twofold reads 0 (PBKDF2) and 1 (Argon2id)"
+                ),
+            }),
+        }
+    }
+
+    /// The 32-byte key of `password` over the export's salt text.
+    fn derive(&self, password: &Password, salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, ImportError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        match self {
+            Kdf::Pbkdf2 { rounds } => {
+                pbkdf2::pbkdf2_hmac::<Sha256>(password.expose(), salt, *rounds, key.as_mut_slice());
+            }
+            Kdf::Argon2id { params } => {
+                // Bitwarden hashes the salt first, so a salt of any length meets Argon2's rules.
+                let salt = Sha256::digest(salt);
+                argon2::Argon2::new(
+                    argon2::Algorithm::Argon2id,
+                    argon2::Version::V0x13,
+                    params.clone(),
+                )
+                .hash_password_into(password.expose(), &salt, key.as_mut_slice())
+                .map_err(|_| damaged("its key derivation parameters are not valid"))?;
+            }
+        }
+        Ok(key)
+    }
+}
+
+fn too_costly(detail: String) -> ImportError {
+    ImportError::TooCostly { format: FORMAT, detail }
+}
+
+/// The encryption and MAC keys HKDF stretches the password key into.
+struct Keys {
+    enc: Zeroizing<[u8; 32]>,
+    mac: Zeroizing<[u8; 32]>,
+}
+
+impl Keys {
+    fn stretch(key: &[u8; 32]) -> Self {
+        let mut keys = Keys { enc: Zeroizing::new([0; 32]), mac: Zeroizing::new([0; 32]) };
+        // A 32-byte PRK and 32-byte outputs are always within HKDF-SHA256's limits.
+        if let Ok(hkdf) = hkdf::Hkdf::<Sha256>::from_prk(key) {
+            let _ = hkdf.expand(b"enc", keys.enc.as_mut_slice());
+            let _ = hkdf.expand(b"mac", keys.mac.as_mut_slice());
+        }
+        keys
+    }
+}
+
+/// A type-2 EncString: IV, ciphertext and the MAC over both.
+struct EncString {
+    iv: [u8; IV_LEN],
+    ciphertext: Vec<u8>,
+    mac: [u8; MAC_LEN],
+}
+
+impl EncString {
+    /// The EncString in field `key` of `top`.
+    fn parse(top: Fields<'_>, key: &str) -> Result<Self, ImportError> {
+        let text = top.required_text(key).map_err(damaged)?;
+        let broken = |what: &str| damaged(format!("its \"{key}\" {what}"));
+        let (kind, rest) =
+            text.trim().split_once('.').ok_or_else(|| broken("is not encrypted text"))?;
+        if kind != AES_CBC_HMAC {
+            return Err(ImportError::Unsupported {
+                format: FORMAT,
+                problem: format!(
+                    "its \"{key}\" uses encryption type {}; Twofold reads type 2 (AES-CBC with \
+                     HMAC), the one Bitwarden writes",
+                    json::shown(kind)
+                ),
+            });
+        }
+        let parts: Vec<&str> = rest.split('|').collect();
+        let [iv, ciphertext, mac] = parts.as_slice() else {
+            return Err(broken("is not three parts (IV, data, MAC)"));
+        };
+        let decode = |part: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(part)
+                .map_err(|_| broken("is not valid base64: the file was changed or cut"))
+        };
+        let iv = decode(iv)?.try_into().map_err(|_| broken("has an IV that is not 16 bytes"))?;
+        let mac = decode(mac)?.try_into().map_err(|_| broken("has a MAC that is not 32 bytes"))?;
+        let ciphertext = decode(ciphertext)?;
+        if ciphertext.is_empty() || ciphertext.len() % IV_LEN != 0 {
+            return Err(broken("is not whole AES blocks: the file was changed or cut"));
+        }
+        Ok(EncString { iv, ciphertext, mac })
+    }
+
+    /// The plaintext, or `None` when the MAC does not verify under `keys` (or the padding is
+    /// wrong, which a verified MAC rules out for anything Bitwarden wrote).
+    fn open(&self, keys: &Keys) -> Option<Zeroizing<Vec<u8>>> {
+        use cbc::cipher::{BlockModeDecrypt as _, KeyIvInit as _, block_padding::Pkcs7};
+        let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(keys.mac.as_slice()).ok()?;
+        mac.update(&self.iv);
+        mac.update(&self.ciphertext);
+        // Constant-time comparison, checked before anything is decrypted.
+        mac.verify_slice(&self.mac).ok()?;
+        let mut buffer = Zeroizing::new(self.ciphertext.clone());
+        let decryptor =
+            cbc::Decryptor::<aes_gcm::aes::Aes256>::new_from_slices(keys.enc.as_slice(), &self.iv)
+                .ok()?;
+        let len = decryptor.decrypt_padded::<Pkcs7>(buffer.as_mut_slice()).ok()?.len();
+        buffer.truncate(len);
+        Some(buffer)
+    }
 }
 
 /// A text field of `fields` (if any), trimmed; empty when absent or not text.

@@ -120,7 +120,8 @@ pub enum Format {
     AndOtp,
     /// FreeOTP+'s JSON backup.
     FreeOtpPlus,
-    /// Bitwarden's JSON or CSV export (password manager and Authenticator app).
+    /// Bitwarden's JSON (plain or password-protected) or CSV export (password manager and
+    /// Authenticator app).
     Bitwarden,
     /// Ente Auth's encrypted export (its plain export is a text list of URIs).
     Ente,
@@ -187,7 +188,7 @@ impl Format {
             Format::TwoFas => twofas::read(&content, password),
             Format::AndOtp => andotp::read(&content, password),
             Format::FreeOtpPlus => freeotp::read(&content),
-            Format::Bitwarden => bitwarden::read(&content),
+            Format::Bitwarden => bitwarden::read(&content, password),
             Format::Ente => ente::read(&content, password),
             Format::Raivo => raivo::read(&content, password),
             Format::Text => plain::read(&content),

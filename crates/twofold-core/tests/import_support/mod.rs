@@ -4,6 +4,8 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 #![allow(clippy::unwrap_used)] // test support: a failed step should stop the test loudly
 
+pub mod bitwarden;
+
 use aes_gcm::aead::{AeadInOut, KeyInit};
 use twofold_core::import::{Imported, Place};
 use twofold_core::{Algorithm, Kind, OtpParams, Secret, otp};
