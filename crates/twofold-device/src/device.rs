@@ -308,26 +308,9 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use twofold_core::keystore::MemoryKeystore;
-    use twofold_protocol::{Location, Mode};
 
     use super::*;
-
-    fn request(n: u128) -> SigninRequest {
-        SigninRequest {
-            id: Uuid::from_u128(n),
-            server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
-            service: "Example".into(),
-            user: "alice".into(),
-            created_at: 1,
-            expires_at: 2,
-            ip: "203.0.113.7".parse().unwrap(),
-            location: Location::Unknown,
-            user_agent: String::new(),
-            device_description: String::new(),
-            mode: Mode::Push,
-            context: None,
-        }
-    }
+    use crate::view::sample_request as request;
 
     #[test]
     fn a_request_taken_off_the_screen_is_not_shown_again_until_long_forgotten() {

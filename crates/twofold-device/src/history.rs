@@ -83,21 +83,7 @@ mod tests {
     use super::*;
 
     fn view(n: u128) -> RequestView {
-        let request = twofold_protocol::SigninRequest {
-            id: uuid::Uuid::from_u128(n),
-            server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
-            service: "Example".into(),
-            user: "alice".into(),
-            created_at: 10,
-            expires_at: 130,
-            ip: "203.0.113.9".parse().unwrap(),
-            location: twofold_protocol::Location::PrivateNetwork,
-            user_agent: String::new(),
-            device_description: "Firefox on Linux".into(),
-            mode: twofold_protocol::Mode::Push,
-            context: None,
-        };
-        RequestView::new(uuid::Uuid::from_u128(1), &request)
+        RequestView::new(uuid::Uuid::from_u128(1), &crate::view::sample_request(n))
     }
 
     #[test]

@@ -93,6 +93,25 @@ fn location_text(location: &Location) -> String {
     }
 }
 
+/// A push request numbered `n`, from a private network, for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn sample_request(n: u128) -> SigninRequest {
+    SigninRequest {
+        id: Uuid::from_u128(n),
+        server: twofold_protocol::KeyPair::from_seed(&[1; 32]).public().fingerprint(),
+        service: "Example".into(),
+        user: "alice".into(),
+        created_at: 10,
+        expires_at: 130,
+        ip: std::net::Ipv4Addr::new(203, 0, 113, 9).into(),
+        location: Location::PrivateNetwork,
+        user_agent: String::new(),
+        device_description: "Firefox on Linux".into(),
+        mode: Mode::Push,
+        context: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

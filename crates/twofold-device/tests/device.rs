@@ -276,6 +276,17 @@ async fn a_request_answered_elsewhere_is_withdrawn() {
     assert!(desktop.device().shown().is_empty());
 }
 
+/// `device` paired with a new server for alice, which is then killed: the device is
+/// reconnecting.
+async fn cut_off(mut device: TestDevice) -> (Server, TestDevice, twofold_device::ServerRecord) {
+    let mut server = Server::start();
+    let service = server.service("Example");
+    let record = device.pair(&service, "alice").await;
+    server.kill();
+    device.wait_state(record.id, "reconnecting").await;
+    (server, device, record)
+}
+
 /// A push request for alice naming `server`, numbered `n`, that does not expire.
 fn standing_request(server: &Server, n: u128) -> twofold_protocol::SigninRequest {
     twofold_protocol::SigninRequest {
@@ -337,12 +348,7 @@ async fn dead_stream_then_a_request(
 #[tokio::test]
 #[ignore = "needs the services scripts/test starts"]
 async fn a_wake_up_replaces_a_stream_that_died_unnoticed() {
-    let mut server = Server::start();
-    let service = server.service("Example");
-    let mut device = TestDevice::new();
-    let record = device.pair(&service, "alice").await;
-    server.kill();
-    device.wait_state(record.id, "reconnecting").await;
+    let (server, mut device, record) = cut_off(TestDevice::new()).await;
     let opened = dead_stream_then_a_request(&server).await;
     device.supervisor.wake();
     device.wait_state(record.id, "connected").await;
@@ -359,12 +365,8 @@ async fn a_wake_up_replaces_a_stream_that_died_unnoticed() {
 #[tokio::test]
 #[ignore = "needs the services scripts/test starts"]
 async fn a_stream_silent_too_long_counts_as_broken() {
-    let mut server = Server::start();
-    let service = server.service("Example");
-    let mut device = TestDevice::new_with(|d| d.with_stream_silence(Duration::from_secs(1)));
-    let record = device.pair(&service, "alice").await;
-    server.kill();
-    device.wait_state(record.id, "reconnecting").await;
+    let silent_1s = TestDevice::new_with(|d| d.with_stream_silence(Duration::from_secs(1)));
+    let (server, mut device, _) = cut_off(silent_1s).await;
     let opened = dead_stream_then_a_request(&server).await;
     device.supervisor.wake();
     // No further wake-up: one second of silence ends the dead stream and the retry gets the
@@ -381,12 +383,7 @@ async fn a_request_with_a_forged_signature_never_reaches_the_channel() {
     use futures_util::StreamExt as _;
     use twofold_protocol::{KeyPair, Signed};
 
-    let mut server = Server::start();
-    let service = server.service("Example");
-    let mut device = TestDevice::new();
-    let record = device.pair(&service, "alice").await;
-    server.kill();
-    device.wait_state(record.id, "reconnecting").await;
+    let (server, mut device, _) = cut_off(TestDevice::new()).await;
 
     // In the server's place, on its port: a stream that sends a request signed by another key
     // (naming the pinned server), then one signed by the real server key.
