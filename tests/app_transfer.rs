@@ -284,7 +284,7 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
             total = of.parse()?;
             // Read as a phone would, once this batch is painted (loading is not painting, and
             // the previous batch may still be on screen for a moment).
-            let (png, batch) = eventually(Duration::from_secs(5), "batch not read", || async {
+            let (png, batch) = eventually(Duration::from_secs(15), "batch not read", || async {
                 let image = client.find(Locator::Css("#migration-image")).await?;
                 let png = image.screenshot().await?;
                 let found = qr::scan_image_bytes(&png)?;
