@@ -7,6 +7,7 @@
 
 #[cfg(feature = "postgres")]
 mod postgres;
+mod remembered;
 mod rows;
 mod sqlite;
 

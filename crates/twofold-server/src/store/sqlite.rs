@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::Row as _;
@@ -14,6 +15,7 @@ use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+use super::remembered::Remembered;
 use super::rows::{
     audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
     signin_of,
@@ -40,6 +42,8 @@ pub struct SqliteStore {
     /// asynchronously, beats several connections contending for the lock and backing off in
     /// SQLite's busy handler, which sleeps.
     writer: SqlitePool,
+    /// Devices and sign-ins this process wrote or read, so most reads need no statement.
+    remembered: Arc<Remembered>,
 }
 
 /// Appends `entry` on `conn`: inside the transaction of the change it records.
@@ -121,16 +125,18 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
-        let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        // sqlx pings a pooled connection before handing it out by default: for SQLite that only
+        // checks its thread is alive, and costs a second hand-off per statement.
+        let pool_options = || SqlitePoolOptions::new().test_before_acquire(false);
+        let writer = pool_options().max_connections(1).connect_with(options.clone()).await?;
         // An in-memory database exists once per connection: read through the writer's.
         let pool = if url.contains(":memory:") {
             writer.clone()
         } else {
-            SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
+            pool_options().max_connections(8).connect_with(options).await?
         };
         super::migrator(MIGRATIONS).run(&writer).await?;
-        Ok(Self { pool, writer })
+        Ok(Self { pool, writer, remembered: Arc::default() })
     }
 }
 
@@ -254,21 +260,39 @@ impl Store for SqliteStore {
         .map_err(|e| conflict(e, "a device with this key"))?;
         insert_audit(&mut tx, &super::paired_audit(&pairing, device.id, now)).await?;
         tx.commit().await?;
+        self.remembered.device_changed(
+            pairing.service_id,
+            &pairing.user,
+            &device.public_key.to_bytes(),
+        );
         Ok(PairingClaim::Paired(pairing))
     }
 
     async fn device_by_key(&self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
-        sqlx::query("SELECT * FROM devices WHERE public_key = ?")
-            .bind(key.to_bytes().as_slice())
+        let key = key.to_bytes();
+        if let Some(device) = self.remembered.device(&key) {
+            return Ok(Some(device));
+        }
+        let mark = self.remembered.device_mark();
+        let device = sqlx::query("SELECT * FROM devices WHERE public_key = ?")
+            .bind(key.as_slice())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
             .map(device_of)
-            .transpose()
+            .transpose()?;
+        if let Some(device) = &device {
+            self.remembered.device_read(mark, device);
+        }
+        Ok(device)
     }
 
     async fn devices(&self, service_id: Uuid, user: &str) -> Result<Vec<Device>, StoreError> {
-        sqlx::query(
+        if let Some(devices) = self.remembered.devices(service_id, user) {
+            return Ok(devices);
+        }
+        let mark = self.remembered.device_mark();
+        let devices = sqlx::query(
             "SELECT * FROM devices WHERE service_id = ? AND user = ? AND revoked_at IS NULL \
              ORDER BY paired_at, rowid",
         )
@@ -278,7 +302,9 @@ impl Store for SqliteStore {
         .await?
         .iter()
         .map(device_of)
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+        self.remembered.devices_read(mark, service_id, user, &devices);
+        Ok(devices)
     }
 
     async fn revoke_device(
@@ -304,6 +330,13 @@ impl Store for SqliteStore {
             insert_audit(&mut tx, &super::revoked_audit(device, now)).await?;
         }
         tx.commit().await?;
+        if let Some(device) = &device {
+            self.remembered.device_changed(
+                device.service_id,
+                &device.user,
+                &device.public_key.to_bytes(),
+            );
+        }
         Ok(device)
     }
 
@@ -336,10 +369,18 @@ impl Store for SqliteStore {
         .bind(signin.service_id.to_string())
         .bind(signin.user.clone())
         .bind(int(signin.created_at));
-        self.change_with_audit(bind_audit(batch, audit)).await
+        let added = self.change_with_audit(bind_audit(batch, audit)).await?;
+        if added {
+            self.remembered.signin_added(signin);
+        }
+        Ok(added)
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
+        if let Some(signin) = self.remembered.signin(id) {
+            return Ok(Some(signin));
+        }
+        // Not remembered from a read: a change racing this read could be overwritten.
         sqlx::query("SELECT * FROM signins WHERE id = ?")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
@@ -385,7 +426,14 @@ impl Store for SqliteStore {
         .bind(device_id.map(|d| d.to_string()))
         .bind(id.to_string())
         .bind(int(audit.at));
-        self.change_with_audit(bind_audit(batch, audit)).await
+        let decided = self.change_with_audit(bind_audit(batch, audit)).await?;
+        if decided {
+            self.remembered.signin_changed(id, |signin| {
+                signin.stored_status = status;
+                signin.decided_at = Some(audit.at);
+            });
+        }
+        Ok(decided)
     }
 
     async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
@@ -405,6 +453,11 @@ impl Store for SqliteStore {
             insert_audit(&mut tx, &super::expired_audit(signin)).await?;
         }
         tx.commit().await?;
+        for signin in &expired {
+            self.remembered.signin_changed(signin.id, |remembered| {
+                remembered.stored_status = Status::Expired;
+            });
+        }
         Ok(expired)
     }
 
@@ -422,7 +475,14 @@ impl Store for SqliteStore {
         .bind(correct)
         .bind(id.to_string())
         .bind(i64::from(max));
-        self.change_with_audit(bind_audit(batch, audit)).await
+        let counted = self.change_with_audit(bind_audit(batch, audit)).await?;
+        if counted {
+            self.remembered.signin_changed(id, |signin| {
+                signin.code_attempts += 1;
+                signin.verified = correct;
+            });
+        }
+        Ok(counted)
     }
 
     async fn activity(
@@ -435,8 +495,9 @@ impl Store for SqliteStore {
         since: u64,
         denials_since: u64,
     ) -> Result<Activity, StoreError> {
-        let ip = ip.to_string();
-        let mine = sqlx::query(
+        // One statement (one hand-off); the address is counted by its own index in a
+        // subquery, since `user = ? OR ip = ?` in one scan used neither index.
+        let row = sqlx::query(
             "SELECT \
                SUM(status = 'pending' AND expires_at > ?1) AS pending, \
                SUM(created_at > ?2) AS recent, \
@@ -444,35 +505,30 @@ impl Store for SqliteStore {
                SUM(status = 'reported' AND decided_at > ?3) AS reports, \
                SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
                SUM(status = 'allowed') AS allowed, \
-               SUM(status = 'allowed' AND country = ?7) AS allowed_here \
+               SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
+               (SELECT COUNT(*) FROM signins \
+                WHERE service_id = ?5 AND ip = ?4 AND created_at > ?2) AS from_ip \
              FROM signins WHERE service_id = ?5 AND user = ?6",
         )
         .bind(int(now))
         .bind(int(since))
         .bind(int(denials_since))
-        .bind(&ip)
+        .bind(ip.to_string())
         .bind(service_id.to_string())
         .bind(user)
         .bind(country)
         .fetch_one(&self.pool)
         .await?;
-        let from_ip: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signins WHERE service_id = ? AND ip = ? AND created_at > ?",
-        )
-        .bind(service_id.to_string())
-        .bind(&ip)
-        .bind(int(since))
-        .fetch_one(&self.pool)
-        .await?;
+        let counted = |column: &str| -> Result<u32, StoreError> { Ok(count(row.try_get(column)?)) };
         Ok(Activity {
-            pending: count(mine.try_get("pending")?),
-            recent_for_user: count(mine.try_get("recent")?),
-            recent_for_ip: count(Some(from_ip)),
-            recent_denials: count(mine.try_get("denials")?),
-            recent_reports: count(mine.try_get("reports")?),
-            ip_reported: count(mine.try_get("ip_reports")?) > 0,
-            allowed: count(mine.try_get("allowed")?),
-            allowed_from_country: count(mine.try_get("allowed_here")?),
+            pending: counted("pending")?,
+            recent_for_user: counted("recent")?,
+            recent_for_ip: counted("from_ip")?,
+            recent_denials: counted("denials")?,
+            recent_reports: counted("reports")?,
+            ip_reported: counted("ip_reports")? > 0,
+            allowed: counted("allowed")?,
+            allowed_from_country: counted("allowed_here")?,
         })
     }
 
