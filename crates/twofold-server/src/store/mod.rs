@@ -34,6 +34,9 @@ pub enum StoreError {
     /// The database could not be reached or refused a statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite database could not be opened or refused a statement.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The database could not be brought to the current schema.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
