@@ -342,6 +342,7 @@ async fn main() {
     }
     let mut latencies = std::mem::take(&mut *latencies.lock().unwrap());
     latencies.sort();
+    let end_rss = rss();
     let enrich = enrichment_nanos();
     drop(events);
 
@@ -353,6 +354,7 @@ async fn main() {
     println!(
         "| server RSS, {streams} device streams open | {streams_rss:.0} MiB | < 500 MB at 10 000 |"
     );
+    println!("| server RSS after the two sign-in phases | {end_rss:.0} MiB | |");
     println!("| pairings per second ({streams} devices) | {pairing_rate:.0}/s | |");
     println!("| time to open {streams} streams | {open_seconds:.1} s | |");
     println!(

@@ -17,9 +17,10 @@ use uuid::Uuid;
 
 use super::{Device, Signin};
 
-/// Sign-ins remembered per generation: at 2 000 sign-ins a second, one lives 4 to 8 seconds
-/// after it was last written or read, which covers a decision and the read-back right after.
-const SIGNINS: usize = 8_192;
+/// Sign-ins remembered per generation (about 1 KiB each): at 2 000 sign-ins a second, one is
+/// kept 2 to 4 seconds after it was last written or read, which covers the decision and the
+/// service's read-back right after; older ones are read from the database.
+const SIGNINS: usize = 4_096;
 /// Devices (and users' device lists) remembered per generation.
 const DEVICES: usize = 16_384;
 
