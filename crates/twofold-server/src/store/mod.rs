@@ -221,7 +221,8 @@ pub struct Activity {
     pub pending: u32,
     /// Sign-ins of the user created since `since`.
     pub recent_for_user: u32,
-    /// Sign-ins of the service from the address created since `since`.
+    /// Sign-ins of the service from the address created since `since`, at most the `ip_limit`
+    /// asked for.
     pub recent_for_ip: u32,
     /// Denials of the user's sign-ins since `denials_since`.
     pub recent_denials: u32,
@@ -478,7 +479,9 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// What the abuse rules need about `user`, `ip` and its `country` at `now`.
+    /// What the abuse rules need about `user`, `ip` and its `country` at `now`. Sign-ins from
+    /// `ip` are counted up to `ip_limit` only: enough to tell whether the limit is reached, and
+    /// an address many users share (a company's) costs no more than that.
     #[expect(clippy::too_many_arguments, reason = "one query's parameters, each named")]
     fn activity(
         &self,
@@ -489,6 +492,7 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
         since: u64,
         denials_since: u64,
+        ip_limit: u32,
     ) -> impl Future<Output = Result<Activity, StoreError>> + Send;
 
     /// Appends to the audit log on its own (an event that changes nothing else); entries are

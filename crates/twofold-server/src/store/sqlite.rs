@@ -594,6 +594,7 @@ impl Store for SqliteStore {
         now: u64,
         since: u64,
         denials_since: u64,
+        ip_limit: u32,
     ) -> Result<Activity, StoreError> {
         // The address is counted by its own index in a subquery: `user = ? OR ip = ?` in one
         // scan used neither index.
@@ -608,8 +609,8 @@ impl Store for SqliteStore {
                    SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
                    SUM(status = 'allowed') AS allowed, \
                    SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
-                   (SELECT COUNT(*) FROM signins \
-                    WHERE service_id = ?5 AND ip = ?4 AND created_at > ?2) AS from_ip \
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
+                    WHERE service_id = ?5 AND ip = ?4 AND created_at > ?2 LIMIT ?8)) AS from_ip \
                  FROM signins WHERE service_id = ?5 AND user = ?6",
                 (
                     int(now),
@@ -619,6 +620,7 @@ impl Store for SqliteStore {
                     service_id.to_string(),
                     user,
                     country,
+                    ip_limit,
                 ),
                 |row| {
                     let counted = |column: &str| -> Result<u32, StoreError> {
