@@ -3,7 +3,10 @@
 //! Statements run on the calling thread (rusqlite), each in tens of microseconds: handing them
 //! to a connection's own thread and back, as sqlx does, cost more than SQLite itself (about
 //! 60 % of a sign-in's time went to those thread switches). sqlx still runs the migrations, so
-//! databases made before keep their migration history; both use the same linked SQLite.
+//! databases made before keep their migration history; both use the same linked SQLite. The
+//! exception to "microseconds" is SQLite's automatic checkpoint (every 1 000 WAL pages, one
+//! commit copies them into the database file and syncs it): that commit holds its async worker
+//! for the sync's duration.
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
