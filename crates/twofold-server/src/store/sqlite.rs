@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags, Params, Row, TransactionBehavior};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteConnection, SqliteJournalMode};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
@@ -196,10 +196,12 @@ impl SqliteStore {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
         };
         let reader_flags = flags;
-        let mut migrating = <SqliteConnection as sqlx::Connection>::connect_with(&options).await?;
+        // A one-connection pool rather than a connection: `run` on a `&mut` connection makes
+        // this future not `Send` (sqlx's `Acquire` is not general enough for it).
+        let migrating = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         let writer = connect(&path, flags)?;
-        super::migrator(MIGRATIONS).run(&mut migrating).await?;
-        sqlx::Connection::close(migrating).await?;
+        super::migrator(MIGRATIONS).run(&migrating).await?;
+        migrating.close().await;
         let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
         Ok(Self {
             connections: Arc::new(Connections {
@@ -741,5 +743,18 @@ impl Store for SqliteStore {
             )?;
             Ok(added == 1)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Servers open their store inside spawned tasks (the device crate's tests do), which needs
+    /// the future to be `Send`; a migration run on a `&mut` connection once made it not.
+    #[test]
+    fn opening_can_happen_in_a_spawned_task() {
+        fn spawnable<T: Send>(_: &T) {}
+        spawnable(&SqliteStore::open("sqlite::memory:"));
     }
 }
