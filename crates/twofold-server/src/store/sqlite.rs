@@ -40,6 +40,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// revoking a service) before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How a database file is opened (each connection is used by one thread at a time).
+const FILE: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE.union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
 /// Idle reading connections kept; more are opened when more threads read at once.
 const IDLE_READERS: usize = 8;
 
@@ -148,8 +151,6 @@ struct Connections {
     readers: Option<Mutex<Vec<Connection>>>,
     /// Where the database is, to open another reader.
     path: PathBuf,
-    /// How readers open it.
-    reader_flags: OpenFlags,
 }
 
 /// Opens a connection to `path` with the settings every connection here uses.
@@ -193,9 +194,8 @@ impl SqliteStore {
                 | OpenFlags::SQLITE_OPEN_MEMORY
                 | OpenFlags::SQLITE_OPEN_SHARED_CACHE
         } else {
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            FILE
         };
-        let reader_flags = flags;
         // A one-connection pool rather than a connection: `run` on a `&mut` connection makes
         // this future not `Send` (sqlx's `Acquire` is not general enough for it).
         let migrating = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
@@ -204,12 +204,7 @@ impl SqliteStore {
         migrating.close().await;
         let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
         Ok(Self {
-            connections: Arc::new(Connections {
-                writer: Mutex::new(writer),
-                readers,
-                path,
-                reader_flags,
-            }),
+            connections: Arc::new(Connections { writer: Mutex::new(writer), readers, path }),
             remembered: Arc::default(),
         })
     }
@@ -226,7 +221,7 @@ impl SqliteStore {
         let idle = lock(readers).pop();
         let conn = match idle {
             Some(conn) => conn,
-            None => connect(&connections.path, connections.reader_flags)?,
+            None => connect(&connections.path, FILE)?,
         };
         let result = read(&conn);
         let mut idle = lock(readers);
