@@ -97,7 +97,11 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
             "this twofold-server was built without PostgreSQL support (feature postgres)"
         );
     }
-    act(SqliteStore::open(url).await.with_context(context)?, config, action).await
+    let store = match action {
+        Action::Serve(_) => SqliteStore::open_to_serve(url).await,
+        Action::Create | Action::Service(_) => SqliteStore::open(url).await,
+    };
+    act(store.with_context(context)?, config, action).await
 }
 
 async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {

@@ -85,6 +85,14 @@ async fn init_service_add_and_serve() {
     }
     let created = created.expect("the server answers within 10 s");
     assert!(created.link.starts_with("twofold+pair://"), "{}", created.link);
+    // One serving process per SQLite file: it keeps devices and sign-ins in memory.
+    let second = run(&config, &["serve"]);
+    assert!(!second.status.success());
+    assert!(
+        text(&second.stderr).contains("another twofold-server is serving"),
+        "{}",
+        text(&second.stderr)
+    );
 
     let revoke = run(&config, &["service", "revoke", "Example"]);
     assert!(revoke.status.success(), "{}", text(&revoke.stderr));

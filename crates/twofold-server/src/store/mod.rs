@@ -52,6 +52,25 @@ pub enum StoreError {
         /// What already exists.
         what: &'static str,
     },
+    /// Another process serves this SQLite database.
+    #[error(
+        "another twofold-server is serving {} (one serving process per SQLite file; several \
+         instances need PostgreSQL)",
+        path.display()
+    )]
+    InUse {
+        /// The lock file the other process holds.
+        path: std::path::PathBuf,
+    },
+    /// The lock file that marks a served SQLite database could not be opened.
+    #[error("opening the lock file {}: {source}", path.display())]
+    LockFile {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Why it could not be opened.
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A relying party.

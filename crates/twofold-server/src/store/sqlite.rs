@@ -151,6 +151,8 @@ struct Connections {
     readers: Option<Mutex<Vec<Connection>>>,
     /// Where the database is, to open another reader.
     path: PathBuf,
+    /// For the serving process, its lock on `<database>.serving`, held while the store lives.
+    _serving: Option<std::fs::File>,
 }
 
 /// Opens a connection to `path` with the settings every connection here uses.
@@ -159,6 +161,27 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
+}
+
+/// Takes the lock that marks the database at `path` served by this process (released when the
+/// process ends, however it ends).
+fn lock_for_serving(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".serving");
+    let lock = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| StoreError::LockFile { path: lock.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse { path: lock }),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(StoreError::LockFile { path: lock, source })
+        }
+    }
 }
 
 /// The SQLite store.
@@ -179,6 +202,18 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`),
     /// in WAL mode, and brings it to the current schema.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_as(url, false).await
+    }
+
+    /// Opens the database as [`Self::open`] does, for the process that serves it: fails with
+    /// [`StoreError::InUse`] while another process serves it, since each would keep devices and
+    /// sign-ins in memory without seeing the other's changes. (`twofold-server service ...`
+    /// opens it with [`Self::open`] beside the serving process.)
+    pub async fn open_to_serve(url: &str) -> Result<Self, StoreError> {
+        Self::open_as(url, true).await
+    }
+
+    async fn open_as(url: &str, serving: bool) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -186,6 +221,7 @@ impl SqliteStore {
             .busy_timeout(BUSY_TIMEOUT);
         let path = options.get_filename().to_path_buf();
         let in_memory = url.contains(":memory:");
+        let serving = if serving && !in_memory { Some(lock_for_serving(&path)?) } else { None };
         let flags = if in_memory {
             // sqlx names its in-memory database as a shared-cache URI: the writer below opens
             // the same one, and keeps it alive once the migrating connection is gone.
@@ -204,7 +240,12 @@ impl SqliteStore {
         migrating.close().await;
         let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
         Ok(Self {
-            connections: Arc::new(Connections { writer: Mutex::new(writer), readers, path }),
+            connections: Arc::new(Connections {
+                writer: Mutex::new(writer),
+                readers,
+                path,
+                _serving: serving,
+            }),
             remembered: Arc::default(),
         })
     }
