@@ -37,6 +37,7 @@ pub mod app;
 mod audit;
 pub mod clock;
 pub mod config;
+pub mod dbip;
 mod delivery;
 pub mod demo;
 pub mod enrich;

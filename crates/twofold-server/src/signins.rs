@@ -76,6 +76,7 @@ pub(crate) async fn create<S: Store>(
             now,
             now.saturating_sub(limits.window_secs),
             now.saturating_sub(limits.lockout_secs),
+            limits.signins_per_ip,
         )
         .await?;
     let too_many = |message: &str| {

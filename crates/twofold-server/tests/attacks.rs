@@ -318,6 +318,33 @@ async fn unknown_and_revoked_api_keys_are_refused() {
 }
 
 #[tokio::test]
+async fn a_device_just_used_is_refused_as_soon_as_it_is_revoked() {
+    // The SQLite store remembers a device once used (its key, its user's list): the revocation
+    // must reach what is remembered before it is answered.
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let request = device.pending().await.unwrap().remove(0);
+    device.decide(&request, Answer::Allow, None).await.unwrap();
+    service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let request = device.pending().await.unwrap().remove(0);
+
+    let id = service.devices("alice").await.unwrap().devices[0].id;
+    service.revoke_device(id).await.unwrap();
+    let (status, error) = refusal(device.decide(&request, Answer::Allow, None).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (403, "device_revoked"));
+    let (status, error) =
+        refusal(service.create_signin(&signin("alice", Mode::Push)).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (409, "no_devices"));
+    // A device paired now is known at once too (the request above still waits for an answer).
+    server.device(&service, "alice", "Desktop").await;
+    let (status, error) =
+        refusal(service.create_signin(&signin("alice", Mode::Push)).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (409, "signin_pending"));
+}
+
+#[tokio::test]
 async fn oversized_and_malformed_bodies_get_4xx_json() {
     let server = Server::start().await;
     let service = server.service("Example").await;

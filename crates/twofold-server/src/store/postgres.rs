@@ -410,6 +410,7 @@ impl Store for PgStore {
         now: u64,
         since: u64,
         denials_since: u64,
+        ip_limit: u32,
     ) -> Result<Activity, StoreError> {
         let ip = ip.to_string();
         let row = sqlx::query(
@@ -434,11 +435,13 @@ impl Store for PgStore {
         .await?;
         // Apart: an address shared by many users must not widen the per-user scan above.
         let from_ip: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signins WHERE service_id = $1 AND ip = $2 AND created_at > $3",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM signins \
+             WHERE service_id = $1 AND ip = $2 AND created_at > $3 LIMIT $4) AS capped",
         )
         .bind(service_id.to_string())
         .bind(&ip)
         .bind(int(since))
+        .bind(i64::from(ip_limit))
         .fetch_one(&self.pool)
         .await?;
         let counted = |column: &str| -> Result<u32, StoreError> {

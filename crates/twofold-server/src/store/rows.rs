@@ -27,7 +27,8 @@ pub(super) trait Fields {
     fn flag(&self, column: &str) -> Result<bool, StoreError>;
 }
 
-/// [`Fields`] for a database's row type.
+/// [`Fields`] for a sqlx row type.
+#[cfg(feature = "postgres")]
 macro_rules! fields {
     ($row:ty) => {
         impl $crate::store::rows::Fields for $row {
@@ -52,6 +53,7 @@ macro_rules! fields {
         }
     };
 }
+#[cfg(feature = "postgres")]
 pub(super) use fields;
 
 /// Database integers are signed; times and counters here are far below `i64::MAX`.
@@ -119,6 +121,7 @@ pub(super) fn mode(text: &str) -> Result<Mode, StoreError> {
     })
 }
 
+#[cfg(feature = "postgres")]
 pub(super) fn conflict(error: sqlx::Error, what: &'static str) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict { what },

@@ -1,29 +1,34 @@
-//! The SQLite store (sqlx): one file, WAL journal, migrations embedded in the binary.
+//! The SQLite store: one file, WAL journal, migrations embedded in the binary.
+//!
+//! Statements run on the calling thread (rusqlite), each in tens of microseconds: handing them
+//! to a connection's own thread and back, as sqlx does, cost more than SQLite itself (about
+//! 60 % of a sign-in's time went to those thread switches). sqlx still runs the migrations, so
+//! databases made before keep their migration history; both use the same linked SQLite. The
+//! exception to "microseconds" is SQLite's automatic checkpoint (every 1 000 WAL pages, one
+//! commit copies them into the database file and syncs it): that commit holds its async worker
+//! for the sync's duration.
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use sqlx::Row as _;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
-    SqliteRow, SqliteSynchronous,
-};
+use rusqlite::{Connection, OpenFlags, Params, Row, TransactionBehavior};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
 
 use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+use super::remembered::Remembered;
 use super::rows::{
-    audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
-    signin_of,
+    Fields, audit_of, count, device_of, int, offline_key_of, pairing_of, service_of, signin_of,
 };
 use super::{
     Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
     PairingClaim, Service, Signin, Store, StoreError,
 };
-
-fields!(SqliteRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -31,153 +36,317 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "pending index", include_str!("../../migrations/0002_pending_index.sql")),
 ];
 
-/// The SQLite store.
-#[derive(Debug, Clone)]
-pub struct SqliteStore {
-    /// Readers: WAL lets them run beside the writer.
-    pool: SqlitePool,
-    /// The one connection that writes. SQLite takes one writer at a time; queueing writers here,
-    /// asynchronously, beats several connections contending for the lock and backing off in
-    /// SQLite's busy handler, which sleeps.
-    writer: SqlitePool,
+/// How long a statement waits for another process's write lock (the command line adding or
+/// revoking a service) before it fails.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How a database file is opened (each connection is used by one thread at a time).
+const FILE: OpenFlags = OpenFlags::SQLITE_OPEN_READ_WRITE.union(OpenFlags::SQLITE_OPEN_NO_MUTEX);
+
+/// Idle reading connections kept; more are opened when more threads read at once.
+const IDLE_READERS: usize = 8;
+
+impl Fields for Row<'_> {
+    fn text(&self, column: &str) -> Result<String, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn opt_text(&self, column: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn int(&self, column: &str) -> Result<i64, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn flag(&self, column: &str) -> Result<bool, StoreError> {
+        Ok(self.get(column)?)
+    }
+}
+
+/// Takes a lock whose connection stays usable even if a holder panicked: an open transaction
+/// was rolled back when the panic dropped it.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `what` if `error` says a unique value exists already, else the error as it is.
+fn conflict(error: StoreError, what: &'static str) -> StoreError {
+    match &error {
+        StoreError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+            if matches!(
+                failure.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ) =>
+        {
+            StoreError::Conflict { what }
+        }
+        _ => error,
+    }
+}
+
+/// The first row `sql` returns, read by `of`.
+fn one<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    of: impl FnOnce(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Option<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    rows.next()?.map(of).transpose()
+}
+
+/// Every row `sql` returns, read by `of`.
+fn all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    of: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut statement = conn.prepare_cached(sql)?;
+    let mut rows = statement.query(params)?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        found.push(of(row)?);
+    }
+    Ok(found)
+}
+
+/// Runs `sql`; the number of rows it changed.
+fn change(conn: &Connection, sql: &str, params: impl Params) -> Result<usize, StoreError> {
+    Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
 /// Appends `entry` on `conn`: inside the transaction of the change it records.
-async fn insert_audit(
-    conn: &mut SqliteConnection,
-    entry: &NewAuditEntry,
-) -> Result<(), StoreError> {
-    sqlx::query(
+fn insert_audit(conn: &Connection, entry: &NewAuditEntry) -> Result<(), StoreError> {
+    change(
+        conn,
         "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
          VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(entry.service_id.to_string())
-    .bind(int(entry.at))
-    .bind(&entry.user)
-    .bind(entry.event.as_str())
-    .bind(entry.signin_id.map(|id| id.to_string()))
-    .bind(entry.device_id.map(|id| id.to_string()))
-    .bind(entry.ip.map(|ip| ip.to_string()))
-    .execute(conn)
-    .await?;
+        (
+            entry.service_id.to_string(),
+            int(entry.at),
+            &entry.user,
+            entry.event.as_str(),
+            entry.signin_id.map(|id| id.to_string()),
+            entry.device_id.map(|id| id.to_string()),
+            entry.ip.map(|ip| ip.to_string()),
+        ),
+    )?;
     Ok(())
 }
 
-/// `BEGIN IMMEDIATE; $change; <append an audit entry if $change changed a row>; COMMIT`: one
-/// batch, so the writer's thread gets one message instead of four (the hand-offs between the
-/// async tasks and SQLite's thread, not SQLite, were most of the time per sign-in). The
-/// audit entry's seven values are bound after the change's.
-macro_rules! with_audit {
-    ($change:literal) => {
-        concat!(
-            "BEGIN IMMEDIATE; ",
-            $change,
-            "; INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
-             SELECT ?, ?, ?, ?, ?, ?, ? WHERE changes() = 1 RETURNING seq; COMMIT"
-        )
-    };
+/// The connections of one database.
+struct Connections {
+    /// The one connection that writes: SQLite takes one writer at a time, and a writer waiting
+    /// here waits microseconds, not in SQLite's busy handler, which sleeps.
+    writer: Mutex<Connection>,
+    /// Idle reading connections (WAL lets them read beside the writer); `None` for an
+    /// in-memory database, which exists once per connection: it is read through the writer's.
+    readers: Option<Mutex<Vec<Connection>>>,
+    /// Where the database is, to open another reader.
+    path: PathBuf,
+    /// For the serving process, its lock on `<database>.serving`, held while the store lives.
+    _serving: Option<std::fs::File>,
 }
 
-/// Binds an audit entry's values after a change's, for [`with_audit!`].
-fn bind_audit<'q>(
-    query: sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    entry: &NewAuditEntry,
-) -> sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments> {
-    query
-        .bind(entry.service_id.to_string())
-        .bind(int(entry.at))
-        .bind(entry.user.clone())
-        .bind(entry.event.as_str())
-        .bind(entry.signin_id.map(|id| id.to_string()))
-        .bind(entry.device_id.map(|id| id.to_string()))
-        .bind(entry.ip.map(|ip| ip.to_string()))
+/// Opens a connection to `path` with the settings every connection here uses.
+fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
+    Ok(conn)
+}
+
+/// Takes the lock that marks the database at `path` served by this process (released when the
+/// process ends, however it ends).
+fn lock_for_serving(path: &Path) -> Result<std::fs::File, StoreError> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".serving");
+    let lock = PathBuf::from(name);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock)
+        .map_err(|source| StoreError::LockFile { path: lock.clone(), source })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InUse { path: lock }),
+        Err(std::fs::TryLockError::Error(source)) => {
+            Err(StoreError::LockFile { path: lock, source })
+        }
+    }
+}
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connections: Arc<Connections>,
+    /// Devices and sign-ins this process wrote or read, so most reads need no statement.
+    remembered: Arc<Remembered>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.connections.path).finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
-    /// Runs a [`with_audit!`] batch on the writer; whether the change changed a row (and so was
-    /// audited). A failure rolls the whole batch back.
-    async fn change_with_audit(
-        &self,
-        batch: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
-    ) -> Result<bool, StoreError> {
-        let mut conn = self.writer.acquire().await?;
-        match batch.fetch_all(&mut *conn).await {
-            Ok(audited) => Ok(!audited.is_empty()),
-            Err(error) => {
-                // The batch stopped inside its transaction: end it before the connection is
-                // used again. (Nothing to roll back if it failed at BEGIN: that error is moot.)
-                let _ = sqlx::raw_sql("ROLLBACK").execute(&mut *conn).await;
-                Err(error.into())
-            }
-        }
-    }
-
     /// Opens (creating if missing) the database at `url` (`sqlite://path` or `sqlite::memory:`),
     /// in WAL mode, and brings it to the current schema.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_as(url, false).await
+    }
+
+    /// Opens the database as [`Self::open`] does, for the process that serves it: fails with
+    /// [`StoreError::InUse`] while another process serves it, since each would keep devices and
+    /// sign-ins in memory without seeing the other's changes. (`twofold-server service ...`
+    /// opens it with [`Self::open`] beside the serving process.)
+    pub async fn open_to_serve(url: &str) -> Result<Self, StoreError> {
+        Self::open_as(url, true).await
+    }
+
+    async fn open_as(url: &str, serving: bool) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5));
-        let writer =
-            SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
-        // An in-memory database exists once per connection: read through the writer's.
-        let pool = if url.contains(":memory:") {
-            writer.clone()
+            .busy_timeout(BUSY_TIMEOUT);
+        let path = options.get_filename().to_path_buf();
+        let in_memory = url.contains(":memory:");
+        let serving = if serving && !in_memory { Some(lock_for_serving(&path)?) } else { None };
+        let flags = if in_memory {
+            // sqlx names its in-memory database as a shared-cache URI: the writer below opens
+            // the same one, and keeps it alive once the migrating connection is gone.
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_MEMORY
+                | OpenFlags::SQLITE_OPEN_SHARED_CACHE
         } else {
-            SqlitePoolOptions::new().max_connections(8).connect_with(options).await?
+            FILE
         };
-        super::migrator(MIGRATIONS).run(&writer).await?;
-        Ok(Self { pool, writer })
+        // A one-connection pool rather than a connection: `run` on a `&mut` connection makes
+        // this future not `Send` (sqlx's `Acquire` is not general enough for it).
+        let migrating = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
+        let writer = connect(&path, flags)?;
+        super::migrator(MIGRATIONS).run(&migrating).await?;
+        migrating.close().await;
+        let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
+        Ok(Self {
+            connections: Arc::new(Connections {
+                writer: Mutex::new(writer),
+                readers,
+                path,
+                _serving: serving,
+            }),
+            remembered: Arc::default(),
+        })
+    }
+
+    /// Runs `read` on an idle reading connection (opening one if none is idle).
+    fn read<T>(
+        &self,
+        read: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let connections = &*self.connections;
+        let Some(readers) = &connections.readers else {
+            return read(&lock(&connections.writer));
+        };
+        let idle = lock(readers).pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => connect(&connections.path, FILE)?,
+        };
+        let result = read(&conn);
+        let mut idle = lock(readers);
+        if idle.len() < IDLE_READERS {
+            idle.push(conn);
+        }
+        result
+    }
+
+    /// Runs `write` in one immediate transaction on the writer, committed if it returns `Ok`.
+    fn write<T>(
+        &self,
+        write: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = lock(&self.connections.writer);
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let result = write(&tx)?;
+        tx.commit()?;
+        Ok(result)
+    }
+
+    /// Runs `change` and, if it changed a row, appends `audit`, in one transaction; whether it
+    /// changed a row.
+    fn change_with_audit(
+        &self,
+        sql: &str,
+        params: impl Params,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            let changed = change(conn, sql, params)? == 1;
+            if changed {
+                insert_audit(conn, audit)?;
+            }
+            Ok(changed)
+        })
     }
 }
 
 impl Store for SqliteStore {
     async fn add_service(&self, service: &NewService) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO services (id, name, key_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(service.id.to_string())
-        .bind(&service.name)
-        .bind(service.key_hash.as_slice())
-        .bind(int(service.created_at))
-        .bind(service.expires_at.map(int))
-        .execute(&self.writer)
-        .await
-        .map_err(|e| conflict(e, "a service with this name"))?;
+        self.write(|conn| {
+            change(
+                conn,
+                "INSERT INTO services (id, name, key_hash, created_at, expires_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+                (
+                    service.id.to_string(),
+                    &service.name,
+                    service.key_hash.as_slice(),
+                    int(service.created_at),
+                    service.expires_at.map(int),
+                ),
+            )
+        })
+        .map_err(|error| conflict(error, "a service with this name"))?;
         Ok(())
     }
 
     async fn revoke_service(&self, name: &str, now: u64) -> Result<bool, StoreError> {
-        let done =
-            sqlx::query("UPDATE services SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL")
-                .bind(int(now))
-                .bind(name)
-                .execute(&self.writer)
-                .await?;
-        Ok(done.rows_affected() == 1)
+        self.write(|conn| {
+            change(
+                conn,
+                "UPDATE services SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
+                (int(now), name),
+            )
+        })
+        .map(|changed| changed == 1)
     }
 
     async fn service_by_key(&self, key_hash: &[u8; 32]) -> Result<Option<Service>, StoreError> {
-        sqlx::query("SELECT * FROM services WHERE key_hash = ?")
-            .bind(key_hash.as_slice())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(service_of)
-            .transpose()
+        self.read(|conn| {
+            one(conn, "SELECT * FROM services WHERE key_hash = ?", [key_hash.as_slice()], |row| {
+                service_of(row)
+            })
+        })
     }
 
     async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
-        sqlx::query("SELECT * FROM services WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(service_of)
-            .transpose()
+        self.read(|conn| {
+            one(conn, "SELECT * FROM services WHERE id = ?", [id.to_string()], |row| {
+                service_of(row)
+            })
+        })
     }
 
     async fn add_pairing(
@@ -185,27 +354,30 @@ impl Store for SqliteStore {
         pairing: &Pairing,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let batch = sqlx::query(with_audit!(
+        self.change_with_audit(
             "INSERT INTO pairings (token_hash, service_id, user, created_at, expires_at) \
-             VALUES (?, ?, ?, ?, ?)"
-        ))
-        .bind(pairing.token_hash.as_slice().to_vec())
-        .bind(pairing.service_id.to_string())
-        .bind(pairing.user.clone())
-        .bind(int(pairing.created_at))
-        .bind(int(pairing.expires_at));
-        self.change_with_audit(bind_audit(batch, audit)).await?;
+             VALUES (?, ?, ?, ?, ?)",
+            (
+                pairing.token_hash.as_slice(),
+                pairing.service_id.to_string(),
+                &pairing.user,
+                int(pairing.created_at),
+                int(pairing.expires_at),
+            ),
+            audit,
+        )?;
         Ok(())
     }
 
     async fn pairing(&self, token_hash: &[u8; 32]) -> Result<Option<Pairing>, StoreError> {
-        sqlx::query("SELECT * FROM pairings WHERE token_hash = ?")
-            .bind(token_hash.as_slice())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(pairing_of)
-            .transpose()
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT * FROM pairings WHERE token_hash = ?",
+                [token_hash.as_slice()],
+                |row| pairing_of(row),
+            )
+        })
     }
 
     async fn complete_pairing(
@@ -214,71 +386,88 @@ impl Store for SqliteStore {
         device: &NewDevice,
         now: u64,
     ) -> Result<PairingClaim, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        // Writing first takes SQLite's write lock at once: two claims of one token serialise.
-        let claimed = sqlx::query(
-            "UPDATE pairings SET used_at = ? WHERE token_hash = ? AND used_at IS NULL AND expires_at > ?",
-        )
-        .bind(int(now))
-        .bind(token_hash.as_slice())
-        .bind(int(now))
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query("SELECT * FROM pairings WHERE token_hash = ?")
-            .bind(token_hash.as_slice())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(pairing) = row.as_ref().map(pairing_of).transpose()? else {
-            return Ok(PairingClaim::Unknown);
-        };
-        if claimed.rows_affected() != 1 {
-            return Ok(if pairing.used_at.is_some() {
-                PairingClaim::Used
-            } else {
-                PairingClaim::Expired
-            });
+        let key = device.public_key.to_bytes();
+        let claim = self.write(|conn| {
+            let claimed = change(
+                conn,
+                "UPDATE pairings SET used_at = ?1 \
+                 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+                (int(now), token_hash.as_slice()),
+            )?;
+            let pairing = one(
+                conn,
+                "SELECT * FROM pairings WHERE token_hash = ?",
+                [token_hash.as_slice()],
+                |row| pairing_of(row),
+            )?;
+            let Some(pairing) = pairing else {
+                return Ok(PairingClaim::Unknown);
+            };
+            if claimed != 1 {
+                return Ok(if pairing.used_at.is_some() {
+                    PairingClaim::Used
+                } else {
+                    PairingClaim::Expired
+                });
+            }
+            change(
+                conn,
+                "INSERT INTO devices \
+                 (id, service_id, user, public_key, name, paired_at, offline_seed) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    device.id.to_string(),
+                    pairing.service_id.to_string(),
+                    &pairing.user,
+                    key.as_slice(),
+                    &device.name,
+                    int(now),
+                    device.offline_seed.0.as_slice(),
+                ),
+            )
+            .map_err(|error| conflict(error, "a device with this key"))?;
+            insert_audit(conn, &super::paired_audit(&pairing, device.id, now))?;
+            Ok(PairingClaim::Paired(pairing))
+        })?;
+        if let PairingClaim::Paired(pairing) = &claim {
+            self.remembered.device_changed(pairing.service_id, &pairing.user, &key);
         }
-        sqlx::query(
-            "INSERT INTO devices (id, service_id, user, public_key, name, paired_at, offline_seed) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(device.id.to_string())
-        .bind(pairing.service_id.to_string())
-        .bind(&pairing.user)
-        .bind(device.public_key.to_bytes().as_slice())
-        .bind(&device.name)
-        .bind(int(now))
-        .bind(device.offline_seed.0.as_slice())
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| conflict(e, "a device with this key"))?;
-        insert_audit(&mut tx, &super::paired_audit(&pairing, device.id, now)).await?;
-        tx.commit().await?;
-        Ok(PairingClaim::Paired(pairing))
+        Ok(claim)
     }
 
     async fn device_by_key(&self, key: &PublicKey) -> Result<Option<Device>, StoreError> {
-        sqlx::query("SELECT * FROM devices WHERE public_key = ?")
-            .bind(key.to_bytes().as_slice())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(device_of)
-            .transpose()
+        let key = key.to_bytes();
+        if let Some(device) = self.remembered.device(&key) {
+            return Ok(Some(device));
+        }
+        let mark = self.remembered.device_mark();
+        let device = self.read(|conn| {
+            one(conn, "SELECT * FROM devices WHERE public_key = ?", [key.as_slice()], |row| {
+                device_of(row)
+            })
+        })?;
+        if let Some(device) = &device {
+            self.remembered.device_read(mark, device);
+        }
+        Ok(device)
     }
 
     async fn devices(&self, service_id: Uuid, user: &str) -> Result<Vec<Device>, StoreError> {
-        sqlx::query(
-            "SELECT * FROM devices WHERE service_id = ? AND user = ? AND revoked_at IS NULL \
-             ORDER BY paired_at, rowid",
-        )
-        .bind(service_id.to_string())
-        .bind(user)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(device_of)
-        .collect()
+        if let Some(devices) = self.remembered.devices(service_id, user) {
+            return Ok(devices);
+        }
+        let mark = self.remembered.device_mark();
+        let devices = self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM devices WHERE service_id = ? AND user = ? AND revoked_at IS NULL \
+                 ORDER BY paired_at, rowid",
+                (service_id.to_string(), user),
+                |row| device_of(row),
+            )
+        })?;
+        self.remembered.devices_read(mark, service_id, user, &devices);
+        Ok(devices)
     }
 
     async fn revoke_device(
@@ -287,66 +476,71 @@ impl Store for SqliteStore {
         device_id: Uuid,
         now: u64,
     ) -> Result<Option<Device>, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let device = sqlx::query(
-            "UPDATE devices SET revoked_at = ? WHERE id = ? AND service_id = ? AND revoked_at IS NULL \
-             RETURNING *",
-        )
-        .bind(int(now))
-        .bind(device_id.to_string())
-        .bind(service_id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .as_ref()
-        .map(device_of)
-        .transpose()?;
+        let device = self.write(|conn| {
+            let device = one(
+                conn,
+                "UPDATE devices SET revoked_at = ? \
+                 WHERE id = ? AND service_id = ? AND revoked_at IS NULL RETURNING *",
+                (int(now), device_id.to_string(), service_id.to_string()),
+                |row| device_of(row),
+            )?;
+            if let Some(device) = &device {
+                insert_audit(conn, &super::revoked_audit(device, now))?;
+            }
+            Ok(device)
+        })?;
         if let Some(device) = &device {
-            insert_audit(&mut tx, &super::revoked_audit(device, now)).await?;
+            self.remembered.device_changed(
+                device.service_id,
+                &device.user,
+                &device.public_key.to_bytes(),
+            );
         }
-        tx.commit().await?;
         Ok(device)
     }
 
     async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
-        // The batch holds the write lock from BEGIN IMMEDIATE: the check and the insert are one.
-        let batch = sqlx::query(with_audit!(
+        // One immediate transaction: the check for a pending request and the insert are one.
+        let added = self.change_with_audit(
             "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, \
              number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? \
-             WHERE ? <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ? \
-             AND user = ? AND status = 'pending' AND expires_at > ?)"
-        ))
-        .bind(signin.id.to_string())
-        .bind(signin.service_id.to_string())
-        .bind(signin.user.clone())
-        .bind(signin.ip.to_string())
-        .bind(signin.country.clone())
-        .bind(signin.request_json.clone())
-        .bind(signin.digest.as_slice().to_vec())
-        .bind(signin.mode.as_str())
-        .bind(signin.number.map(i64::from))
-        .bind(signin.code.clone())
-        .bind(int(signin.created_at))
-        .bind(int(signin.expires_at))
-        .bind(signin.stored_status.as_str())
-        .bind(signin.decided_at.map(int))
-        .bind(signin.verified)
-        .bind(i64::from(signin.code_attempts))
-        .bind(signin.stored_status.as_str())
-        .bind(signin.service_id.to_string())
-        .bind(signin.user.clone())
-        .bind(int(signin.created_at));
-        self.change_with_audit(bind_audit(batch, audit)).await
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 \
+             WHERE ?13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ?2 \
+             AND user = ?3 AND status = 'pending' AND expires_at > ?11)",
+            rusqlite::params![
+                signin.id.to_string(),
+                signin.service_id.to_string(),
+                &signin.user,
+                signin.ip.to_string(),
+                &signin.country,
+                &signin.request_json,
+                signin.digest.as_slice(),
+                signin.mode.as_str(),
+                signin.number,
+                &signin.code,
+                int(signin.created_at),
+                int(signin.expires_at),
+                signin.stored_status.as_str(),
+                signin.decided_at.map(int),
+                signin.verified,
+                signin.code_attempts,
+            ],
+            audit,
+        )?;
+        if added {
+            self.remembered.signin_added(signin);
+        }
+        Ok(added)
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
-        sqlx::query("SELECT * FROM signins WHERE id = ?")
-            .bind(id.to_string())
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(signin_of)
-            .transpose()
+        if let Some(signin) = self.remembered.signin(id) {
+            return Ok(Some(signin));
+        }
+        // Not remembered from a read: a change racing this read could be overwritten.
+        self.read(|conn| {
+            one(conn, "SELECT * FROM signins WHERE id = ?", [id.to_string()], |row| signin_of(row))
+        })
     }
 
     async fn pending_signins(
@@ -355,18 +549,15 @@ impl Store for SqliteStore {
         user: &str,
         now: u64,
     ) -> Result<Vec<Signin>, StoreError> {
-        sqlx::query(
-            "SELECT * FROM signins WHERE service_id = ? AND user = ? AND status = 'pending' \
-             AND expires_at > ? ORDER BY created_at, rowid",
-        )
-        .bind(service_id.to_string())
-        .bind(user)
-        .bind(int(now))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(signin_of)
-        .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM signins WHERE service_id = ? AND user = ? AND status = 'pending' \
+                 AND expires_at > ? ORDER BY created_at, rowid",
+                (service_id.to_string(), user, int(now)),
+                |row| signin_of(row),
+            )
+        })
     }
 
     async fn decide(
@@ -376,35 +567,40 @@ impl Store for SqliteStore {
         device_id: Option<Uuid>,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let batch = sqlx::query(with_audit!(
-            "UPDATE signins SET status = ?, decided_at = ?, decided_by = ? \
-             WHERE id = ? AND status = 'pending' AND expires_at > ?"
-        ))
-        .bind(status.as_str())
-        .bind(int(audit.at))
-        .bind(device_id.map(|d| d.to_string()))
-        .bind(id.to_string())
-        .bind(int(audit.at));
-        self.change_with_audit(bind_audit(batch, audit)).await
+        let decided = self.change_with_audit(
+            "UPDATE signins SET status = ?1, decided_at = ?2, decided_by = ?3 \
+             WHERE id = ?4 AND status = 'pending' AND expires_at > ?2",
+            (status.as_str(), int(audit.at), device_id.map(|d| d.to_string()), id.to_string()),
+            audit,
+        )?;
+        if decided {
+            self.remembered.signin_changed(id, |signin| {
+                signin.stored_status = status;
+                signin.decided_at = Some(audit.at);
+            });
+        }
+        Ok(decided)
     }
 
     async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
-        let mut tx = self.writer.begin().await?;
-        let expired: Vec<Signin> = sqlx::query(
-            "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
-             WHERE status = 'pending' AND expires_at <= ? LIMIT ?) RETURNING *",
-        )
-        .bind(int(now))
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(signin_of)
-        .collect::<Result<_, _>>()?;
+        let expired = self.write(|conn| {
+            let expired = all(
+                conn,
+                "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
+                 WHERE status = 'pending' AND expires_at <= ? LIMIT ?) RETURNING *",
+                (int(now), limit),
+                |row| signin_of(row),
+            )?;
+            for signin in &expired {
+                insert_audit(conn, &super::expired_audit(signin))?;
+            }
+            Ok(expired)
+        })?;
         for signin in &expired {
-            insert_audit(&mut tx, &super::expired_audit(signin)).await?;
+            self.remembered.signin_changed(signin.id, |remembered| {
+                remembered.stored_status = Status::Expired;
+            });
         }
-        tx.commit().await?;
         Ok(expired)
     }
 
@@ -415,14 +611,19 @@ impl Store for SqliteStore {
         max: u32,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let batch = sqlx::query(with_audit!(
+        let counted = self.change_with_audit(
             "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
-             WHERE id = ? AND code_attempts < ? AND verified = 0"
-        ))
-        .bind(correct)
-        .bind(id.to_string())
-        .bind(i64::from(max));
-        self.change_with_audit(bind_audit(batch, audit)).await
+             WHERE id = ? AND code_attempts < ? AND verified = 0",
+            (correct, id.to_string(), max),
+            audit,
+        )?;
+        if counted {
+            self.remembered.signin_changed(id, |signin| {
+                signin.code_attempts += 1;
+                signin.verified = correct;
+            });
+        }
+        Ok(counted)
     }
 
     async fn activity(
@@ -434,51 +635,57 @@ impl Store for SqliteStore {
         now: u64,
         since: u64,
         denials_since: u64,
+        ip_limit: u32,
     ) -> Result<Activity, StoreError> {
-        let ip = ip.to_string();
-        let mine = sqlx::query(
-            "SELECT \
-               SUM(status = 'pending' AND expires_at > ?1) AS pending, \
-               SUM(created_at > ?2) AS recent, \
-               SUM(status = 'denied' AND decided_at > ?3) AS denials, \
-               SUM(status = 'reported' AND decided_at > ?3) AS reports, \
-               SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
-               SUM(status = 'allowed') AS allowed, \
-               SUM(status = 'allowed' AND country = ?7) AS allowed_here \
-             FROM signins WHERE service_id = ?5 AND user = ?6",
-        )
-        .bind(int(now))
-        .bind(int(since))
-        .bind(int(denials_since))
-        .bind(&ip)
-        .bind(service_id.to_string())
-        .bind(user)
-        .bind(country)
-        .fetch_one(&self.pool)
-        .await?;
-        let from_ip: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM signins WHERE service_id = ? AND ip = ? AND created_at > ?",
-        )
-        .bind(service_id.to_string())
-        .bind(&ip)
-        .bind(int(since))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Activity {
-            pending: count(mine.try_get("pending")?),
-            recent_for_user: count(mine.try_get("recent")?),
-            recent_for_ip: count(Some(from_ip)),
-            recent_denials: count(mine.try_get("denials")?),
-            recent_reports: count(mine.try_get("reports")?),
-            ip_reported: count(mine.try_get("ip_reports")?) > 0,
-            allowed: count(mine.try_get("allowed")?),
-            allowed_from_country: count(mine.try_get("allowed_here")?),
-        })
+        // The address is counted by its own index in a subquery: `user = ? OR ip = ?` in one
+        // scan used neither index.
+        let activity = self.read(|conn| {
+            one(
+                conn,
+                "SELECT \
+                   SUM(status = 'pending' AND expires_at > ?1) AS pending, \
+                   SUM(created_at > ?2) AS recent, \
+                   SUM(status = 'denied' AND decided_at > ?3) AS denials, \
+                   SUM(status = 'reported' AND decided_at > ?3) AS reports, \
+                   SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
+                   SUM(status = 'allowed') AS allowed, \
+                   SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
+                   (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
+                    WHERE service_id = ?5 AND ip = ?4 AND created_at > ?2 LIMIT ?8)) AS from_ip \
+                 FROM signins WHERE service_id = ?5 AND user = ?6",
+                (
+                    int(now),
+                    int(since),
+                    int(denials_since),
+                    ip.to_string(),
+                    service_id.to_string(),
+                    user,
+                    country,
+                    ip_limit,
+                ),
+                |row| {
+                    let counted = |column: &str| -> Result<u32, StoreError> {
+                        Ok(count(row.opt_int(column)?))
+                    };
+                    Ok(Activity {
+                        pending: counted("pending")?,
+                        recent_for_user: counted("recent")?,
+                        recent_for_ip: counted("from_ip")?,
+                        recent_denials: counted("denials")?,
+                        recent_reports: counted("reports")?,
+                        ip_reported: counted("ip_reports")? > 0,
+                        allowed: counted("allowed")?,
+                        allowed_from_country: counted("allowed_here")?,
+                    })
+                },
+            )
+        })?;
+        // An aggregate without GROUP BY always has its one row.
+        activity.ok_or(StoreError::Corrupt { what: "sign-in counts" })
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        let mut conn = self.writer.acquire().await?;
-        insert_audit(&mut conn, entry).await
+        self.write(|conn| insert_audit(conn, entry))
     }
 
     async fn audit(
@@ -487,15 +694,14 @@ impl Store for SqliteStore {
         after: u64,
         limit: u32,
     ) -> Result<Vec<AuditEntry>, StoreError> {
-        sqlx::query("SELECT * FROM audit WHERE service_id = ? AND seq > ? ORDER BY seq LIMIT ?")
-            .bind(service_id.to_string())
-            .bind(int(after))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(audit_of)
-            .collect()
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM audit WHERE service_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                (service_id.to_string(), int(after), limit),
+                |row| audit_of(row),
+            )
+        })
     }
 
     async fn offline_keys(
@@ -503,15 +709,15 @@ impl Store for SqliteStore {
         service_id: Uuid,
         user: &str,
     ) -> Result<Vec<OfflineKey>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, offline_seed, offline_step FROM devices \
-             WHERE service_id = ? AND user = ? AND revoked_at IS NULL ORDER BY paired_at, rowid",
-        )
-        .bind(service_id.to_string())
-        .bind(user)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(offline_key_of).collect()
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT id, offline_seed, offline_step FROM devices WHERE service_id = ? \
+                 AND user = ? AND revoked_at IS NULL ORDER BY paired_at, rowid",
+                (service_id.to_string(), user),
+                |row| offline_key_of(row),
+            )
+        })
     }
 
     async fn use_offline_step(
@@ -520,14 +726,12 @@ impl Store for SqliteStore {
         step: u64,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let batch = sqlx::query(with_audit!(
-            "UPDATE devices SET offline_step = ? \
-             WHERE id = ? AND revoked_at IS NULL AND (offline_step IS NULL OR offline_step < ?)"
-        ))
-        .bind(int(step))
-        .bind(device_id.to_string())
-        .bind(int(step));
-        self.change_with_audit(bind_audit(batch, audit)).await
+        self.change_with_audit(
+            "UPDATE devices SET offline_step = ?1 WHERE id = ?2 AND revoked_at IS NULL \
+             AND (offline_step IS NULL OR offline_step < ?1)",
+            (int(step), device_id.to_string()),
+            audit,
+        )
     }
 
     async fn count_audit(
@@ -537,16 +741,16 @@ impl Store for SqliteStore {
         event: AuditEvent,
         since: u64,
     ) -> Result<u32, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
-        )
-        .bind(service_id.to_string())
-        .bind(user)
-        .bind(event.as_str())
-        .bind(int(since))
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(count(Some(n)))
+        let n = self.read(|conn| {
+            one(
+                conn,
+                "SELECT COUNT(*) AS n FROM audit \
+                 WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
+                (service_id.to_string(), user, event.as_str(), int(since)),
+                |row| row.opt_int("n"),
+            )
+        })?;
+        Ok(count(n.flatten()))
     }
 
     async fn publish(&self, _notice: &Notice) -> Result<(), StoreError> {
@@ -565,18 +769,28 @@ impl Store for SqliteStore {
         expires_at: u64,
         now: u64,
     ) -> Result<bool, StoreError> {
-        sqlx::query("DELETE FROM device_nonces WHERE expires_at <= ?")
-            .bind(int(now))
-            .execute(&self.writer)
-            .await?;
-        let done = sqlx::query(
-            "INSERT OR IGNORE INTO device_nonces (device_id, nonce, expires_at) VALUES (?, ?, ?)",
-        )
-        .bind(device_id.to_string())
-        .bind(nonce.as_slice())
-        .bind(int(expires_at))
-        .execute(&self.writer)
-        .await?;
-        Ok(done.rows_affected() == 1)
+        self.write(|conn| {
+            change(conn, "DELETE FROM device_nonces WHERE expires_at <= ?", [int(now)])?;
+            let added = change(
+                conn,
+                "INSERT OR IGNORE INTO device_nonces (device_id, nonce, expires_at) \
+                 VALUES (?, ?, ?)",
+                (device_id.to_string(), nonce.as_slice(), int(expires_at)),
+            )?;
+            Ok(added == 1)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Servers open their store inside spawned tasks (the device crate's tests do), which needs
+    /// the future to be `Send`; a migration run on a `&mut` connection once made it not.
+    #[test]
+    fn opening_can_happen_in_a_spawned_task() {
+        fn spawnable<T: Send>(_: &T) {}
+        spawnable(&SqliteStore::open("sqlite::memory:"));
     }
 }
