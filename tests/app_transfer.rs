@@ -295,6 +295,14 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
             })
             .await?;
             ensure!(batch.batch_size == total, "batch {at} says {} in all", batch.batch_size);
+            // Shown unscaled: whole pixels a module keep the dense code sharp enough to scan.
+            let sizes = script(
+                client,
+                "const i = document.getElementById('migration-image'); \
+                 return [i.naturalWidth, i.clientWidth];",
+            )
+            .await?;
+            ensure!(sizes[0] == sizes[1], "batch {at} is scaled (natural, shown): {sizes}");
             for entry in batch.entries {
                 let credential = entry?;
                 read.push((credential.label(), credential.secret));

@@ -282,15 +282,35 @@ impl<K: Keystore> Accounts<K> {
 /// `payload` as a QR code in SVG, to scan with a phone; `what` names it in the error when it is too
 /// long for one code. The payload holds secrets: the SVG is shown, never logged.
 pub fn svg_qr(payload: &[u8], what: &str) -> Result<Zeroizing<String>, ApiError> {
+    render_qr(payload, what, None)
+}
+
+/// Pixels per module of [`dense_svg_qr`]: whole pixels keep every module edge sharp.
+const DENSE_MODULE_PX: u32 = 3;
+
+/// Like [`svg_qr`], for codes near their capacity (the migration batches): every module exactly
+/// [`DENSE_MODULE_PX`] pixels, as the page shows it unscaled. Scaled to a size that is not a whole
+/// number of pixels per module, modules came out 2 and 3 pixels wide and some codes did not scan.
+pub fn dense_svg_qr(payload: &[u8], what: &str) -> Result<Zeroizing<String>, ApiError> {
+    render_qr(payload, what, Some(DENSE_MODULE_PX))
+}
+
+/// Renders `payload` with exactly `module_px` pixels a module, or at least 256 pixels in all.
+fn render_qr(
+    payload: &[u8],
+    what: &str,
+    module_px: Option<u32>,
+) -> Result<Zeroizing<String>, ApiError> {
     let code = qrcode::QrCode::new(payload).map_err(|err| {
         ApiError::new(ErrorCode::InvalidAccount, format!("cannot draw a QR code for {what}: {err}"))
     })?;
-    Ok(Zeroizing::new(
-        code.render::<qrcode::render::svg::Color<'_>>()
-            .min_dimensions(256, 256)
-            .quiet_zone(true)
-            .build(),
-    ))
+    let mut svg = code.render::<qrcode::render::svg::Color<'_>>();
+    svg.quiet_zone(true);
+    match module_px {
+        Some(px) => svg.module_dimensions(px, px),
+        None => svg.min_dimensions(256, 256),
+    };
+    Ok(Zeroizing::new(svg.build()))
 }
 
 /// The ids of `accounts` a search for `query` shows.

@@ -19,7 +19,7 @@ use twofold_core::{Credential, migration, uri};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::accounts::svg_qr;
+use crate::accounts::dense_svg_qr;
 use crate::error::{ApiError, ErrorCode};
 use crate::scan::{ScanPreview, Scans};
 
@@ -235,7 +235,7 @@ pub fn migration_codes<K: Keystore>(
         .iter()
         .enumerate()
         .map(|(n, link)| {
-            svg_qr(link.as_bytes(), &format!("batch {} of the export", n + 1))
+            dense_svg_qr(link.as_bytes(), &format!("batch {} of the export", n + 1))
                 .map(|svg| svg.to_string())
         })
         .collect::<Result<_, _>>()?;

@@ -44,10 +44,12 @@ use crate::{Algorithm, Credential, Kind, OtpParams, Secret};
 /// room for pasted text while bounding the work done on hostile input.
 pub const MAX_URI_LEN: usize = 64 * 1024;
 
-/// The longest URI `encode` writes, in bytes: what a version 25 QR code holds in byte mode at error
-/// correction M (117 × 117 modules). That is about the size of Google's own export codes, scans
-/// reliably from a screen, and M survives the moiré and glare of a phone camera aimed at a monitor.
-pub const MAX_QR_URI_LEN: usize = 997;
+/// The longest URI `encode` writes, in bytes: what a version 20 QR code holds in byte mode at error
+/// correction M (97 × 97 modules). At 3 pixels a module, with its quiet zone, that is 315 pixels:
+/// it fits a narrow window unscaled. Version 25 codes (997 bytes) drawn in 340 pixels had modules
+/// under 3 pixels, and some did not scan. M survives the moiré and glare of a phone camera aimed at
+/// a monitor.
+pub const MAX_QR_URI_LEN: usize = 666;
 
 /// Every URI this module writes starts so, as Google's do.
 const URI_PREFIX: &str = "otpauth-migration://offline?data=";
