@@ -129,10 +129,14 @@ fn credentials(rng: &mut Rng, n: usize) -> Vec<Credential> {
         .collect()
 }
 
+/// The bytes a version 25 QR code holds at error correction L: Google's densest export codes.
+const GOOGLE_MAX_URI_LEN: usize = 1_273;
+
 /// One `otpauth-migration://` URI holding `n` generated accounts (none when they overflow one code).
 pub fn batch_uri(rng: &mut Rng, n: usize) -> Option<String> {
     let batch_id = i32::try_from(rng.range(1, 1 << 30)).unwrap_or(1);
-    let encoded = migration::encode(&credentials(rng, n), batch_id);
+    // Google packs more into one code than Twofold's own exports (version 20).
+    let encoded = migration::encode_within(&credentials(rng, n), batch_id, GOOGLE_MAX_URI_LEN);
     match encoded.uris.as_slice() {
         [one] => Some(one.to_string()),
         _ => None,

@@ -423,9 +423,15 @@ fn name_field(issuer: &str, name: &str) -> String {
 /// code (at most [`MAX_QR_URI_LEN`] bytes), all sharing `batch_id`. Accounts the format cannot carry
 /// are left out and listed with the reason, never silently changed. Icons are not carried.
 pub fn encode(credentials: &[Credential], batch_id: i32) -> Encoded {
+    encode_within(credentials, batch_id, MAX_QR_URI_LEN)
+}
+
+/// Like [`encode`], with URIs of at most `max_len` bytes: denser codes, as Google's own exports
+/// make (the QR scanning bench reads those).
+pub fn encode_within(credentials: &[Credential], batch_id: i32, max_len: usize) -> Encoded {
     let mut skipped = Vec::new();
     let mut batches = Vec::new();
-    let mut current = new_batch();
+    let mut current = new_batch(max_len);
     for (index, credential) in credentials.iter().enumerate() {
         let field = match entry_field(credential) {
             Ok(field) => field,
@@ -434,8 +440,8 @@ pub fn encode(credentials: &[Credential], batch_id: i32) -> Encoded {
                 continue;
             }
         };
-        if !fits(&current, &field) {
-            if !fits(&[], &field) {
+        if !fits(&current, &field, max_len) {
+            if !fits(&[], &field, max_len) {
                 skipped.push(Skipped {
                     index,
                     label: credential.label(),
@@ -443,7 +449,7 @@ pub fn encode(credentials: &[Credential], batch_id: i32) -> Encoded {
                 });
                 continue;
             }
-            batches.push(std::mem::replace(&mut current, new_batch()));
+            batches.push(std::mem::replace(&mut current, new_batch(max_len)));
         }
         current.extend_from_slice(&field);
     }
@@ -464,8 +470,8 @@ pub fn encode(credentials: &[Credential], batch_id: i32) -> Encoded {
 
 /// The entry fields of one batch. A batch never holds more than a QR code's worth of bytes, so
 /// reserving that up front keeps the buffer from reallocating and leaving secret copies behind.
-fn new_batch() -> Zeroizing<Vec<u8>> {
-    Zeroizing::new(Vec::with_capacity(MAX_QR_URI_LEN))
+fn new_batch(max_len: usize) -> Zeroizing<Vec<u8>> {
+    Zeroizing::new(Vec::with_capacity(max_len))
 }
 
 /// One account as an encoded `otp_parameters` field (tag, length and entry), or why it cannot be.
@@ -520,15 +526,14 @@ fn header(batch_size: i32, batch_index: i32, batch_id: i32) -> wire::MigrationPa
     }
 }
 
-/// Whether `entries` plus `field`, with any batch header, makes a URI of at most
-/// [`MAX_QR_URI_LEN`] bytes.
+/// Whether `entries` plus `field`, with any batch header, makes a URI of at most `max_len` bytes.
 ///
 /// Protobuf writes fields in tag order, so the payload is the entry fields followed by the header;
 /// base64 turns each whole 3 bytes into 4 characters on their own, so the entries' whole groups
 /// are measured exactly and only the rest plus the longest header is assumed to be all `+`, `/`
 /// (three bytes each once percent-encoded). The batch count is not known while packing; this
 /// bound holds for any.
-fn fits(entries: &[u8], field: &[u8]) -> bool {
+fn fits(entries: &[u8], field: &[u8], max_len: usize) -> bool {
     let mut payload = Zeroizing::new(Vec::with_capacity(entries.len() + field.len()));
     payload.extend_from_slice(entries);
     payload.extend_from_slice(field);
@@ -539,7 +544,7 @@ fn fits(entries: &[u8], field: &[u8]) -> bool {
         head_text.bytes().map(|b| if b.is_ascii_alphanumeric() { 1 } else { 3 }).sum::<usize>();
     let longest_header = header(i32::MAX, i32::MAX, i32::MIN).encoded_len();
     let tail_len = 3 * 4 * (tail.len() + longest_header).div_ceil(3);
-    URI_PREFIX.len() + head_len + tail_len <= MAX_QR_URI_LEN
+    URI_PREFIX.len() + head_len + tail_len <= max_len
 }
 
 fn batch_uri(entries: &[u8], header: &wire::MigrationPayload) -> Zeroizing<String> {
@@ -548,7 +553,7 @@ fn batch_uri(entries: &[u8], header: &wire::MigrationPayload) -> Zeroizing<Strin
     payload.extend_from_slice(entries);
     payload.extend_from_slice(&header);
     let text = Zeroizing::new(LENIENT_BASE64.encode(payload.as_slice()));
-    let mut uri = Zeroizing::new(String::with_capacity(MAX_QR_URI_LEN));
+    let mut uri = Zeroizing::new(String::with_capacity(URI_PREFIX.len() + 2 * text.len()));
     uri.push_str(URI_PREFIX);
     // Google's own shape: `+`, `/` and `=` percent-encoded.
     uri.extend(utf8_percent_encode(&text, NON_ALPHANUMERIC));
