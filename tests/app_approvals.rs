@@ -415,15 +415,8 @@ async fn expire_then_forge(
 
 /// A DB-IP City Lite file (written here) placing 198.51.100.0/24 in Osaka.
 fn osaka_geoip(dir: &Path) -> TestResult<std::path::PathBuf> {
-    use mmdb::Value;
     let file = dir.join("dbip-city-lite-ipv4.mmdb");
-    let osaka = Value::Map(vec![
-        ("city", Value::Str("Osaka")),
-        ("country_code", Value::Str("JP")),
-        ("latitude", Value::F32(34.69)),
-        ("longitude", Value::F32(135.5)),
-        ("state1", Value::Str("Osaka")),
-    ]);
+    let osaka = mmdb::dbip_place("Osaka", "JP", "Osaka", (34.69, 135.5));
     let bytes =
         mmdb::ipv4_database("DBIP-City-Lite", &[(Ipv4Addr::new(198, 51, 100, 0), 24, osaka)]);
     std::fs::write(&file, bytes)?;

@@ -120,7 +120,6 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn enrichment_nanos() -> f64 {
-    use mmdb::Value;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("city.mmdb");
     let networks: Vec<_> = (0..=255u8)
@@ -128,13 +127,7 @@ fn enrichment_nanos() -> f64 {
             (
                 std::net::Ipv4Addr::new(203, b, 0, 0),
                 16,
-                Value::Map(vec![
-                    ("city", Value::Str("Lyon")),
-                    ("country_code", Value::Str("FR")),
-                    ("state1", Value::Str("Auvergne-Rhône-Alpes")),
-                    ("latitude", Value::F32(45.75)),
-                    ("longitude", Value::F32(4.85)),
-                ]),
+                mmdb::dbip_place("Lyon", "FR", "Auvergne-Rhône-Alpes", (45.75, 4.85)),
             )
         })
         .collect();

