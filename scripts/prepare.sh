@@ -61,7 +61,9 @@ ensure_packages() {
     return 0
   fi
   local installed missing=() package
-  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 == "ii" { print $1 }')
+  # dpkg-query exits 1 when any named package is unknown or not installed: that is the normal case
+  # here, not a failure (under pipefail it would end the caller silently).
+  installed=$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null | awk '$2 == "ii" { print $1 }' || true)
   for package in "$@"; do
     grep -qxF -- "$package" <<<"$installed" || missing+=("$package")
   done
