@@ -43,6 +43,21 @@ say() {
   printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
+# Names the command that failed, once, when a script that calls this ends on an error under `set -e`:
+# a set-up step never ends a script silently.
+name_failures() {
+  failure_named=
+  set -o errtrace
+  trap 'name_failure $? "$BASH_COMMAND"' ERR
+}
+
+# The ERR trap of name_failures: name_failure STATUS COMMAND.
+name_failure() {
+  [[ -n $failure_named ]] && return
+  failure_named=1
+  say "failed (exit $1): $2"
+}
+
 # Runs a command as root: directly when root, through sudo otherwise.
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then
