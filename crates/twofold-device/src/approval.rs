@@ -82,15 +82,16 @@ fn from_client(error: ClientError) -> DecideError {
 }
 
 impl<K: Keystore + Send + Sync + 'static> Device<K> {
-    /// Answers request `request` (one on screen) with `answer`; `number` is what the person
-    /// entered in number mode.
+    /// Answers request `request` of paired server `server` (one on screen) with `answer`;
+    /// `number` is what the person entered in number mode.
     pub async fn decide(
         &self,
+        server: Uuid,
         request: Uuid,
         answer: Answer,
         number: Option<u32>,
     ) -> Result<Outcome, DecideError> {
-        let shown = self.shown_request(request).ok_or(DecideError::NotShown)?;
+        let shown = self.shown_request(server, request).ok_or(DecideError::NotShown)?;
         if shown.request.mode == twofold_protocol::Mode::Number
             && answer == Answer::Allow
             && number.is_none()
@@ -111,7 +112,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
             Err(DecideError::AlreadyAnswered) => self.finish(&shown, HistoryOutcome::Withdrawn),
             Err(DecideError::WrongNumber) => self.finish(&shown, HistoryOutcome::Denied),
             Err(DecideError::Revoked) => {
-                self.unshow(shown.request.id);
+                self.unshow(shown.server, shown.request.id);
             }
             // Worth another try: the request stays on screen.
             Err(_) => {}
@@ -120,7 +121,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
     }
 
     fn finish(&self, shown: &Shown, outcome: HistoryOutcome) {
-        if self.unshow(shown.request.id).is_some() {
+        if self.unshow(shown.server, shown.request.id).is_some() {
             self.remember(shown, outcome);
         }
     }

@@ -113,6 +113,9 @@ pub struct Unpaired {
     pub revoke_failed: Option<DeviceError>,
 }
 
+/// A request as the device knows it: the paired server it came from, and its id there.
+pub type RequestKey = (Uuid, Uuid);
+
 /// How many requests taken off the screen are remembered: far more than can be pending within
 /// a request's lifetime.
 const GONE_KEPT: usize = 256;
@@ -124,10 +127,11 @@ pub struct Device<K> {
     servers: JsonFile,
     servers_lock: Mutex<()>,
     pub(crate) history: History,
-    shown: Mutex<HashMap<Uuid, Shown>>,
+    /// Keyed by paired server and request id: one server cannot name another's request.
+    shown: Mutex<HashMap<RequestKey, Shown>>,
     /// Requests taken off the screen lately (answered, withdrawn, expired): a stale copy, e.g.
     /// from a catch-up fetch that raced the answer, must not show them again.
-    gone: Mutex<std::collections::VecDeque<Uuid>>,
+    gone: Mutex<std::collections::VecDeque<RequestKey>>,
     pub(crate) clock: Clock,
     stream_silence: Duration,
 }
@@ -271,30 +275,32 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         views
     }
 
-    /// Puts a verified request on screen; false when it already is.
+    /// Puts a verified request of paired server `server` on screen; false when it already is.
     pub(crate) fn show(&self, server: Uuid, request: SigninRequest) -> bool {
+        let key = (server, request.id);
         let mut shown = lock(&self.shown);
-        if shown.contains_key(&request.id) || lock(&self.gone).contains(&request.id) {
+        if shown.contains_key(&key) || lock(&self.gone).contains(&key) {
             return false;
         }
-        shown.insert(request.id, Shown { server, request });
+        shown.insert(key, Shown { server, request });
         true
     }
 
-    /// The request `id` on screen, if it is.
-    pub(crate) fn shown_request(&self, id: Uuid) -> Option<Shown> {
-        lock(&self.shown).get(&id).cloned()
+    /// The request `id` of paired server `server` on screen, if it is.
+    pub(crate) fn shown_request(&self, server: Uuid, id: Uuid) -> Option<Shown> {
+        lock(&self.shown).get(&(server, id)).cloned()
     }
 
-    /// Takes request `id` off the screen.
-    pub(crate) fn unshow(&self, id: Uuid) -> Option<Shown> {
+    /// Takes request `id` of paired server `server` off the screen; another server's request
+    /// with the same id stays.
+    pub(crate) fn unshow(&self, server: Uuid, id: Uuid) -> Option<Shown> {
         let mut shown = lock(&self.shown);
         let mut gone = lock(&self.gone);
         if gone.len() >= GONE_KEPT {
             gone.pop_front();
         }
-        gone.push_back(id);
-        shown.remove(&id)
+        gone.push_back((server, id));
+        shown.remove(&(server, id))
     }
 
     /// The ids of the requests of `server` on screen.
@@ -319,16 +325,32 @@ mod tests {
         let server = Uuid::from_u128(99);
         assert!(device.show(server, request(1)));
         assert!(!device.show(server, request(1)), "already on screen");
-        assert!(device.unshow(Uuid::from_u128(1)).is_some());
+        assert!(device.unshow(server, Uuid::from_u128(1)).is_some());
         assert!(!device.show(server, request(1)), "a stale copy came back");
         assert!(device.shown().is_empty());
 
         // Only the latest GONE_KEPT are remembered: memory stays bounded.
         for n in 2..=GONE_KEPT as u128 + 1 {
             assert!(device.show(server, request(n)));
-            device.unshow(Uuid::from_u128(n));
+            device.unshow(server, Uuid::from_u128(n));
         }
         assert!(device.show(server, request(1)), "the oldest gone id was forgotten");
         assert!(!device.show(server, request(GONE_KEPT as u128 + 1)), "the newest is remembered");
+    }
+
+    #[test]
+    fn one_server_cannot_take_another_servers_request_off_the_screen() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::open(dir.path(), MemoryKeystore::default()).unwrap();
+        let (honest, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(device.show(honest, request(7)));
+        assert!(device.unshow(other, Uuid::from_u128(7)).is_none(), "withdrawn by another");
+        assert!(device.shown_request(other, Uuid::from_u128(7)).is_none());
+        assert!(device.shown_request(honest, Uuid::from_u128(7)).is_some());
+        assert_eq!(device.shown().len(), 1);
+        // The same id from the other server is its own request, shown beside the first.
+        assert!(device.show(other, request(8)));
+        assert!(device.show(honest, request(8)));
+        assert_eq!(device.shown().len(), 3);
     }
 }
