@@ -48,7 +48,10 @@ pub enum DecideError {
     #[error("this request was already answered on another device")]
     AlreadyAnswered,
     /// Number mode: the number entered is not the one on the sign-in page.
-    #[error("that is not the number shown on the sign-in page: the sign-in was refused")]
+    #[error(
+        "that is not the number shown on the sign-in page: the sign-in was refused (a few \
+         refusals in a row make the service lock the account for a while)"
+    )]
     WrongNumber,
     /// Number mode: no number was entered.
     #[error("enter the number shown on the sign-in page")]

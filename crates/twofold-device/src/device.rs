@@ -105,6 +105,17 @@ pub struct OfflineCode {
     pub period: u64,
 }
 
+/// The fewest seconds an offline code is handed out with: under that, the next code is given.
+pub const MIN_CODE_SECONDS: u64 = 10;
+
+/// The offline code of `seed` to hand out at `now`.
+fn offline_code_at(seed: &[u8], now: u64) -> OfflineCode {
+    let period = twofold_protocol::offline::STEP;
+    let left = period - now % period;
+    let (at, seconds_left) = if left < MIN_CODE_SECONDS { (now + period, left + period) } else { (now, left) };
+    OfflineCode { code: twofold_protocol::offline::code_at(seed, at), seconds_left, period }
+}
+
 /// What unpairing did.
 #[derive(Debug)]
 pub struct Unpaired {
@@ -241,17 +252,13 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         Ok(client.with_clock(self.clock.clone()).with_stream_silence(self.stream_silence))
     }
 
-    /// The offline verification code of paired server `id` now.
+    /// The offline verification code of paired server `id` now; in a code's last
+    /// [`MIN_CODE_SECONDS`] the next one, which the server already accepts (one step ahead), so
+    /// nobody is handed a code with no time to type it.
     pub async fn offline_code(&self, id: Uuid) -> Result<OfflineCode, DeviceError> {
         self.server(id)?;
         let loaded = self.with_keystore(move |k| secret::load(k, id)).await?;
-        let now = self.now();
-        let period = twofold_protocol::offline::STEP;
-        Ok(OfflineCode {
-            code: twofold_protocol::offline::code_at(&loaded.offline_seed, now),
-            seconds_left: period - now % period,
-            period,
-        })
+        Ok(offline_code_at(&loaded.offline_seed, self.now()))
     }
 
     /// Past requests, oldest first.
@@ -336,6 +343,20 @@ mod tests {
         }
         assert!(device.show(server, request(1)), "the oldest gone id was forgotten");
         assert!(!device.show(server, request(GONE_KEPT as u128 + 1)), "the newest is remembered");
+    }
+
+    #[test]
+    fn an_offline_code_is_never_handed_out_with_too_little_time_left() {
+        let seed = b"12345678901234567890";
+        let code = |at| twofold_protocol::offline::code_at(seed, at);
+        let early = offline_code_at(seed, 60);
+        assert_eq!((early.code.as_str(), early.seconds_left), (code(60).as_str(), 30));
+        let last_ten = offline_code_at(seed, 60 + 20);
+        assert_eq!(last_ten.seconds_left, 10);
+        assert_eq!(last_ten.code, code(60));
+        let three_left = offline_code_at(seed, 60 + 27);
+        assert_eq!(three_left.code, code(90), "the next code");
+        assert_eq!(three_left.seconds_left, 33, "valid through the next step");
     }
 
     #[test]
