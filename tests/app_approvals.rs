@@ -30,8 +30,8 @@ use server::Server;
 use support::{
     APPEAR, LockCleanup, NoNotificationDaemon, Notification, ONE_APP, TestResult, TestVault,
     content_of, displayed, ensure, eventually, invoke, invoke_action, map_state, notifications,
-    script, start_app, start_app_with, start_tray, type_passphrase, urgent,
-    wait_for_notification, wait_locked, x_windows,
+    script, start_app, start_app_with, start_tray, type_passphrase, urgent, wait_for_notification,
+    wait_locked, x_windows,
 };
 use twofold_core::keystore::{Keystore as _, OsKeystore};
 use twofold_protocol::api::{CreateSignin, Status};
@@ -491,7 +491,10 @@ async fn behind_the_lock(client: &Client, server: &Server, service: &ServiceClie
 async fn refused_while_locked(client: &Client, server: Uuid, request: Uuid) -> TestResult {
     let link = "twofold+pair://pair?v=1";
     for (command, args) in [
-        ("decide", json!({"server": server, "request": request, "decision": "allow", "number": null})),
+        (
+            "decide",
+            json!({"server": server, "request": request, "decision": "allow", "number": null}),
+        ),
         ("pending_requests", json!({})),
         ("pairing_preview", json!({"link": link})),
         ("pair", json!({"link": link, "deviceName": "Intruder"})),

@@ -36,7 +36,6 @@ const UNLOCK_TO_ANSWER: &str = "Unlock Twofold to answer";
 /// The data directory's subdirectory of the trusted device (its own: the vault tidies its own).
 const DEVICE_DIR: &str = "device";
 
-
 /// The trusted device: the supervisor once started, and the notification shown for each request.
 #[derive(Default)]
 pub struct Approvals {
@@ -95,18 +94,18 @@ impl Approvals {
 /// Asks the notification daemon to close notification `id`, on a thread of its own (D-Bus).
 fn close_on_daemon(id: u32) {
     std::thread::spawn(move || {
-            let closed = zbus::blocking::Connection::session().and_then(|bus| {
-                bus.call_method(
-                    Some("org.freedesktop.Notifications"),
-                    "/org/freedesktop/Notifications",
-                    Some("org.freedesktop.Notifications"),
-                    "CloseNotification",
-                    &(id,),
-                )
-            });
-            if let Err(err) = closed {
-                tracing::debug!(error = %err, "could not close a notification");
-            }
+        let closed = zbus::blocking::Connection::session().and_then(|bus| {
+            bus.call_method(
+                Some("org.freedesktop.Notifications"),
+                "/org/freedesktop/Notifications",
+                Some("org.freedesktop.Notifications"),
+                "CloseNotification",
+                &(id,),
+            )
+        });
+        if let Err(err) = closed {
+            tracing::debug!(error = %err, "could not close a notification");
+        }
     });
 }
 

@@ -112,7 +112,8 @@ pub const MIN_CODE_SECONDS: u64 = 10;
 fn offline_code_at(seed: &[u8], now: u64) -> OfflineCode {
     let period = twofold_protocol::offline::STEP;
     let left = period - now % period;
-    let (at, seconds_left) = if left < MIN_CODE_SECONDS { (now + period, left + period) } else { (now, left) };
+    let (at, seconds_left) =
+        if left < MIN_CODE_SECONDS { (now + period, left + period) } else { (now, left) };
     OfflineCode { code: twofold_protocol::offline::code_at(seed, at), seconds_left, period }
 }
 

@@ -2,8 +2,8 @@
 //! keyring), and how the UI lists them.
 
 use serde::{Deserialize, Serialize};
-use twofold_protocol::{PublicKey, SigninRequest};
 use twofold_protocol::text::neutralise;
+use twofold_protocol::{PublicKey, SigninRequest};
 use uuid::Uuid;
 
 use crate::connection::ConnectionState;

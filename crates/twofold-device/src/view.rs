@@ -87,7 +87,8 @@ fn location_text(location: &Location) -> String {
             let country = known(country)
                 .or_else(|| code.as_deref().and_then(crate::countries::name).map(str::to_owned))
                 .or(code);
-            let mut parts: Vec<String> = known(city).or_else(|| known(region)).into_iter().collect();
+            let mut parts: Vec<String> =
+                known(city).or_else(|| known(region)).into_iter().collect();
             // "Singapore, Singapore" says nothing more than "Singapore".
             parts.extend(country.filter(|c| !parts.contains(c)));
             if parts.is_empty() {

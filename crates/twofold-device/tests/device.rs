@@ -169,14 +169,16 @@ async fn number_mode_allows_with_the_right_number_only() {
     let view = device.next_request().await;
     let err = device.device().decide(view.server, view.id, Answer::Allow, None).await.unwrap_err();
     assert!(matches!(err, DecideError::NumberNeeded), "{err}");
-    let outcome = device.device().decide(view.server, view.id, Answer::Allow, Some(number)).await.unwrap();
+    let outcome =
+        device.device().decide(view.server, view.id, Answer::Allow, Some(number)).await.unwrap();
     assert_eq!(outcome.status, Decided::Allowed);
     assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Allowed);
 
     let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
     let wrong = if created.number == Some(10) { 11 } else { 10 };
     let view = device.next_request().await;
-    let err = device.device().decide(view.server, view.id, Answer::Allow, Some(wrong)).await.unwrap_err();
+    let err =
+        device.device().decide(view.server, view.id, Answer::Allow, Some(wrong)).await.unwrap_err();
     assert!(matches!(err, DecideError::WrongNumber), "{err}");
     assert!(err.to_string().contains("not the number"), "{err}");
     assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Denied);
@@ -437,9 +439,10 @@ async fn a_redirect_to_another_server_is_not_followed() {
     let target = format!("http://{}/v1/device/stream", elsewhere.local_addr().unwrap());
     let replayed = Signed::sign(standing_request(&server, 5), &server.key);
     let sent = futures_util::stream::iter([request_event(replayed)]);
-    let sse = axum::response::sse::Sse::new(
-        futures_util::StreamExt::chain(sent, futures_util::stream::pending()),
-    );
+    let sse = axum::response::sse::Sse::new(futures_util::StreamExt::chain(
+        sent,
+        futures_util::stream::pending(),
+    ));
     let shared = std::sync::Arc::new(tokio::sync::Mutex::new(Some(sse)));
     let router = axum::Router::new().route(
         "/v1/device/stream",

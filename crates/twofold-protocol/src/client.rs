@@ -431,15 +431,13 @@ impl DeviceClient {
         }
         let me = self.clone();
         let body = capped_events(until_silent(response.bytes_stream(), self.silence), MAX_EVENT);
-        Ok(body.eventsource().filter_map(
-            move |event| {
-                let result = match event {
-                    Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
-                    Ok(event) => me.event(&event.event, &event.data).transpose(),
-                };
-                std::future::ready(result)
-            },
-        ))
+        Ok(body.eventsource().filter_map(move |event| {
+            let result = match event {
+                Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
+                Ok(event) => me.event(&event.event, &event.data).transpose(),
+            };
+            std::future::ready(result)
+        }))
     }
 
     fn event(&self, name: &str, data: &str) -> Result<Option<DeviceEvent>, ClientError> {

@@ -82,7 +82,9 @@ pub enum LinkError {
     #[error("the pairing link's fingerprint is malformed: {0}")]
     BadFingerprint(crate::keys::KeyError),
     /// The service name is too long or has control, bidirectional or invisible characters.
-    #[error("the pairing link's service name is too long or contains control, bidirectional or invisible characters")]
+    #[error(
+        "the pairing link's service name is too long or contains control, bidirectional or invisible characters"
+    )]
     BadService,
 }
 

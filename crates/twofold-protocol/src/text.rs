@@ -50,10 +50,12 @@ mod tests {
 
     #[test]
     fn bidi_and_zero_width_characters_are_deceptive_letters_are_not() {
-        for spoof in ["mail\u{202E}moc", "ali\u{200B}ce", "a\u{2067}b", "\u{FEFF}bank", "x\u{0007}"] {
+        for spoof in ["mail\u{202E}moc", "ali\u{200B}ce", "a\u{2067}b", "\u{FEFF}bank", "x\u{0007}"]
+        {
             assert!(has_deceptive(spoof), "{spoof:?}");
         }
-        for fine in ["Example Mail", "Zoë", "東京", "مثال", "alice@example.com", "Ünïcödé ✓"] {
+        for fine in ["Example Mail", "Zoë", "東京", "مثال", "alice@example.com", "Ünïcödé ✓"]
+        {
             assert!(!has_deceptive(fine), "{fine:?}");
         }
     }

@@ -43,7 +43,8 @@ pub(crate) async fn create<S: Store>(
 ) -> Result<(StatusCode, Json<SigninCreated>), AppError> {
     check_user(&body.user)?;
     if let Some(context) = &body.context
-        && (context.chars().count() > MAX_CONTEXT_CHARS || twofold_protocol::text::has_deceptive(context))
+        && (context.chars().count() > MAX_CONTEXT_CHARS
+            || twofold_protocol::text::has_deceptive(context))
     {
         return Err(AppError::bad_request(
             "invalid_context",
