@@ -19,6 +19,9 @@ SERVICE_PACKAGES=(
   xvfb xauth dbus gnome-keyring libsecret-tools webkit2gtk-driver at-spi2-core
   # Desktop notifications: the daemon (dunstctl comes with it), and notify-send for its own test.
   dunst libnotify-bin
+  # A tray host's StatusNotifierWatcher: the desktop tests start it where they want a tray, and the
+  # app only closes into a tray that exists.
+  haskell-status-notifier-item-utils
   # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
   xclip imagemagick
   # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster.

@@ -28,8 +28,10 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use server::Server;
 use support::{
-    APPEAR, Notification, ONE_APP, TestResult, TestVault, content_of, ensure, eventually, invoke,
-    invoke_action, notifications, script, start_app, wait_for_notification,
+    APPEAR, LockCleanup, NoNotificationDaemon, Notification, ONE_APP, TestResult, TestVault,
+    content_of, displayed, ensure, eventually, invoke, invoke_action, map_state, notifications,
+    script, start_app, start_app_with, start_tray, type_passphrase, urgent, wait_for_notification,
+    wait_locked, x_windows,
 };
 use twofold_core::keystore::{Keystore as _, OsKeystore};
 use twofold_protocol::api::{CreateSignin, Status};
@@ -376,6 +378,196 @@ async fn resume_from_sleep() -> TestResult {
     Ok(())
 }
 
+/// The window lock's passphrase in the tests below.
+const PASSPHRASE: &str = "correct horse battery";
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn requests_wait_behind_the_lock_and_no_answer_goes_through_it() -> TestResult {
+    let _one = ONE_APP.lock().await;
+    let server = Server::start();
+    let service = server.service("Example Locked");
+    let test = TestVault::new()?;
+    let _cleanup = LockCleanup(&test);
+    let client = start_app(test.dir.path()).await?;
+    let outcome = behind_the_lock(&client, &server, &service).await;
+    client.close().await?;
+    outcome
+}
+
+/// The lock screen's list of waiting requests, once it shows one for `service`.
+async fn lock_screen_waits_for(client: &Client, service: &str) -> TestResult<String> {
+    eventually(SHOW, "the lock screen never said a request waits", || async {
+        if !displayed(client, "#lock-waiting").await? {
+            return Ok(None);
+        }
+        let note = content_of(client, "#lock-waiting").await?;
+        Ok(note.contains(service).then_some(note))
+    })
+    .await
+}
+
+/// What the page holds now, as markup.
+async fn page_markup(client: &Client) -> TestResult<String> {
+    let page = script(client, "return document.documentElement.outerHTML").await?;
+    Ok(page.as_str().unwrap_or_default().to_owned())
+}
+
+async fn behind_the_lock(client: &Client, server: &Server, service: &ServiceClient) -> TestResult {
+    let paired_id =
+        pair_in_window(client, server, service, ("Example Locked", "dave"), Handing::Pasted)
+            .await?;
+    let set = invoke(client, "set_passphrase", json!({"current": null, "new": PASSPHRASE})).await?;
+    ensure!(set["enabled"] == true, "the passphrase was not set: {set}");
+
+    // A request arriving while locked: its notification only opens the window, whose lock
+    // screen says a request waits (service and time left) with no dialog over it.
+    invoke(client, "lock_now", json!({})).await?;
+    wait_locked(client).await?;
+    let before = last_notification().await?;
+    let created = service.create_signin(&signin("dave", Mode::Push)).await?;
+    let shown = notification_for("dave", before).await?;
+    ensure!(
+        shown.actions.iter().all(|a| a.key != "allow" && a.key != "deny"),
+        "locked, the notification offers {:?}",
+        shown.actions
+    );
+    ensure!(shown.body.contains("Unlock Twofold to answer"), "body: {shown:?}");
+    let note = lock_screen_waits_for(client, "Example Locked").await?;
+    ensure!(note.contains("A sign-in request is waiting: unlock to answer"), "{note:?}");
+    ensure!(note.contains(" left"), "no time left in {note:?}");
+    invoke_action(&format!("[{},open]", shown.id)).await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    ensure!(request_on_screen(client).await?.is_none(), "the request opened over the lock");
+    let page = page_markup(client).await?;
+    ensure!(!page.contains("dave") && !page.contains(DEVICE), "the page holds the request");
+    refused_while_locked(client, paired_id, created.id).await?;
+    let state = service.signin(created.id, None).await?;
+    ensure!(state.status == Status::Pending, "answered through the lock: {:?}", state.status);
+
+    // Unlocking works (the deadlock of a modal over the lock screen is gone) and opens the
+    // request, which is then answered.
+    type_passphrase(client, PASSPHRASE).await?;
+    shows(client, created.id).await?;
+    ensure!(!displayed(client, "#lock-screen").await?, "the lock screen stayed");
+    click(client, "#approval-allow").await?;
+    view_says(client, "Allowed").await?;
+    let answered = service.signin(created.id, None).await?;
+    ensure!(answered.status == Status::Allowed, "the service got {:?}", answered.status);
+    click(client, "#approval-close").await?;
+
+    // Locking while a push notification offers Allow: it is replaced by one that only opens,
+    // and its Allow is gone from dunst's menu; the sign-in stays pending.
+    let before = last_notification().await?;
+    let created = service.create_signin(&signin("dave", Mode::Push)).await?;
+    let shown = notification_for("dave", before).await?;
+    ensure!(shown.actions.iter().any(|a| a.key == "allow"), "unlocked: {:?}", shown.actions);
+    shows(client, created.id).await?;
+    let before_lock = last_notification().await?;
+    invoke(client, "lock_now", json!({})).await?;
+    wait_locked(client).await?;
+    gone_from_dunst(shown.id).await?;
+    let replaced = notification_for("dave", before_lock).await?;
+    ensure!(
+        replaced.actions.iter().all(|a| a.key != "allow" && a.key != "deny"),
+        "after locking the notification offers {:?}",
+        replaced.actions
+    );
+    let through = invoke_action(&format!("[{},allow]", shown.id)).await;
+    ensure!(through.is_err(), "the old notification's Allow is still in dunst's menu");
+    ensure!(request_on_screen(client).await?.is_none(), "the request stayed over the lock");
+    lock_screen_waits_for(client, "Example Locked").await?;
+    let state = service.signin(created.id, None).await?;
+    ensure!(state.status == Status::Pending, "answered through the lock: {:?}", state.status);
+    type_passphrase(client, PASSPHRASE).await?;
+    shows(client, created.id).await?;
+    click(client, "#approval-deny").await?;
+    let answered = service.signin(created.id, Some(10)).await?;
+    ensure!(answered.status == Status::Denied, "the service got {:?}", answered.status);
+    gone_from_dunst(replaced.id).await
+}
+
+/// While locked, every command of the trusted device but the lock screen's own is refused.
+async fn refused_while_locked(client: &Client, server: Uuid, request: Uuid) -> TestResult {
+    let link = "twofold+pair://pair?v=1";
+    for (command, args) in [
+        (
+            "decide",
+            json!({"server": server, "request": request, "decision": "allow", "number": null}),
+        ),
+        ("pending_requests", json!({})),
+        ("pairing_preview", json!({"link": link})),
+        ("pair", json!({"link": link, "deviceName": "Intruder"})),
+        ("paired_servers", json!({})),
+        ("unpair", json!({"id": server})),
+        ("approval_history", json!({})),
+        ("offline_code", json!({"server": server})),
+        ("set_autostart", json!({"enabled": true})),
+    ] {
+        let refused = invoke(client, command, args).await?;
+        ensure!(refused == json!({"error": "locked"}), "{command} while locked gave {refused}");
+    }
+    let waiting = invoke(client, "waiting_requests", json!({})).await?;
+    let first = waiting.as_array().and_then(|w| w.first()).cloned().unwrap_or_default();
+    let keys: Vec<_> = first.as_object().into_iter().flat_map(|o| o.keys().cloned()).collect();
+    ensure!(keys == ["expires_at", "service"], "the lock screen is told {waiting}");
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn with_no_notification_daemon_a_request_raises_the_window() -> TestResult {
+    let _one = ONE_APP.lock().await;
+    let server = Server::start();
+    let service = server.service("Example Quiet");
+    let test = TestVault::new()?;
+    // A tray, so that --hidden starts with the window hidden there.
+    let _tray = start_tray().await?;
+    let client = start_app_with(test.dir.path(), &["--hidden"]).await?;
+    let outcome = raised_without_daemon(&client, &service).await;
+    client.close().await?;
+    outcome
+}
+
+/// The id of the viewable window titled "Twofold", if any.
+async fn viewable_window() -> TestResult<Option<String>> {
+    for window in x_windows("Twofold").await? {
+        if map_state(&window.id).await? == "IsViewable" {
+            return Ok(Some(window.id));
+        }
+    }
+    Ok(None)
+}
+
+/// Hidden in the tray, with dunst stopped: a request cannot be a notification, so the window
+/// comes up, marked urgent, showing the request.
+async fn raised_without_daemon(client: &Client, service: &ServiceClient) -> TestResult {
+    client.wait().at_most(APPEAR).for_element(Locator::Id("open-devices")).await?;
+    let link = service.create_pairing("erin").await?.link;
+    let paired = invoke(client, "pair", json!({ "link": link, "deviceName": "Quiet" })).await?;
+    ensure!(paired.get("error").is_none(), "pairing failed: {paired}");
+    self::paired(client, "Example Quiet", "connected").await?;
+    ensure!(viewable_window().await?.is_none(), "--hidden showed the window");
+
+    let quiet = NoNotificationDaemon::start().await?;
+    let outcome = async {
+        let created = service.create_signin(&signin("erin", Mode::Push)).await?;
+        let window = eventually(SHOW, "the window never came up for the request", || async {
+            viewable_window().await
+        })
+        .await?;
+        ensure!(urgent(&window).await?, "the window is not marked urgent");
+        shows(client, created.id).await?;
+        click(client, "#approval-deny").await?;
+        let answered = service.signin(created.id, Some(10)).await?;
+        ensure!(answered.status == Status::Denied, "the service got {:?}", answered.status);
+        Ok(())
+    }
+    .await;
+    quiet.end().await?;
+    outcome
+}
+
 #[tokio::test]
 #[ignore = "needs the services scripts/test starts"]
 async fn expiry_and_a_forged_request() -> TestResult {
@@ -459,7 +651,7 @@ async fn located_code(client: &Client, server: &Server, service: &ServiceClient)
     shows(client, created.id).await?;
 
     let location = content_of(client, "#approval-location").await?;
-    ensure!(location.starts_with("near Osaka"), "the view says {location:?}");
+    ensure!(location == "near Osaka, Japan", "the view says {location:?}");
     let credit = content_of(client, "#approval-attribution").await?;
     ensure!(credit.contains("DB-IP"), "no credit for the GeoIP data: {credit:?}");
     // The map's units are degrees: x = longitude + 180, y = 90 - latitude.

@@ -1,5 +1,6 @@
-//! Living on the desktop, end to end under Xvfb: closing the window (Ctrl+W) keeps the app running
-//! in the tray, a second start of the same vault exits and shows the first one's window, another
+//! Living on the desktop, end to end under Xvfb: with no tray on the desktop, closing the window
+//! (Ctrl+W) does not hide it and says so once; with a tray (Debian's status-notifier-watcher), it
+//! keeps the app running in the tray, a second start of the same vault exits and shows the first one's window, another
 //! vault gets its own instance, `--hidden` starts in the tray, the tray setting off makes closing
 //! quit, and the autostart setting writes and removes the session's autostart entry.
 //!
@@ -14,8 +15,9 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::{
-    APPEAR, TestResult, TestVault, ensure, env, eventually, invoke, map_state, press_ctrl,
-    row_button, start_app, start_app_with, x_windows,
+    APPEAR, Notification, TestResult, TestVault, ensure, env, eventually, invoke, map_state,
+    notifications, press_ctrl, row_button, start_app, start_app_with, start_tray,
+    wait_for_notification, x_windows,
 };
 use twofold_core::OtpParams;
 
@@ -26,8 +28,20 @@ async fn tray_single_instance_start_hidden_and_autostart() -> TestResult {
     let alice = test.add("Example", "alice", "JBSWY3DPEHPK3PXP", OtpParams::default())?;
 
     let client = start_app(test.dir.path()).await?;
-    let outcome = async {
+    let tray = async {
         client.wait().at_most(APPEAR).for_element(Locator::Css(&row_button(alice.id))).await?;
+        closing_without_a_tray_does_not_hide(&client).await?;
+        start_tray().await
+    }
+    .await;
+    let tray = match tray {
+        Ok(tray) => tray,
+        Err(err) => {
+            client.close().await?;
+            return Err(err);
+        }
+    };
+    let outcome = async {
         close_to_tray_then_show_again(&client, test.dir.path()).await?;
         another_vault_gets_its_own_instance().await?;
         autostart(&client).await
@@ -49,6 +63,7 @@ async fn tray_single_instance_start_hidden_and_autostart() -> TestResult {
     client.close().await?;
     outcome?;
     wait_gone(test.dir.path()).await?;
+    drop(tray);
 
     // With the tray setting off, closing the window quits.
     std::fs::write(test.dir.path().join("settings.json"), r#"{"close_to_tray": false}"#)?;
@@ -60,6 +75,27 @@ async fn tray_single_instance_start_hidden_and_autostart() -> TestResult {
     let _ = press_ctrl(&client, 'w').await;
     wait_gone(test.dir.path()).await?;
     let _ = client.close().await;
+    Ok(())
+}
+
+/// With no StatusNotifierWatcher on the bus, Ctrl+W leaves the window on the screen (minimised
+/// where a window manager does that; Xvfb has none) and the app running, and a notification says
+/// why, the first time only.
+async fn closing_without_a_tray_does_not_hide(client: &Client) -> TestResult {
+    wait_viewable(true).await?;
+    let said = |n: &Notification| n.summary == "Twofold is still running";
+    let before = notifications().await?.iter().filter(|n| said(n)).count();
+    press_ctrl(client, 'w').await?;
+    let told = wait_for_notification(said, APPEAR).await?;
+    ensure!(told.body.contains("no tray"), "the notification says {told:?}");
+    ensure!(viewable().await?.is_some(), "closing hid the window with no tray to bring it back");
+    let status = invoke(client, "lock_status", json!({})).await?;
+    ensure!(status["locked"] == false, "the app does not answer: {status}");
+    press_ctrl(client, 'w').await?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = notifications().await?.iter().filter(|n| said(n)).count();
+    ensure!(after == before + 1, "said {} times", after - before);
+    ensure!(viewable().await?.is_some(), "the second close hid the window");
     Ok(())
 }
 

@@ -11,24 +11,14 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::{
-    APPEAR, TestResult, TestVault, ensure, eventually, files_under, invoke, row_button, script,
-    start_app,
+    APPEAR, LockCleanup, TestResult, TestVault, displayed, ensure, eventually, files_under, invoke,
+    row_button, script, start_app, type_passphrase, wait_locked,
 };
 use twofold_core::keystore::Keystore;
 use twofold_core::lock::AppLock;
 use twofold_core::{Account, OtpParams};
 
 const PASSPHRASE: &str = "correct horse battery";
-
-/// Removes the vault's lock passphrase from the keyring when the test ends, even when it fails.
-struct LockCleanup<'a>(&'a TestVault);
-
-impl Drop for LockCleanup<'_> {
-    fn drop(&mut self) {
-        let vault = &self.0.vault;
-        let _ = AppLock::new(vault.keystore(), vault.id()).remove();
-    }
-}
 
 // One test in two parts: tauri-driver drives one app at a time.
 #[tokio::test]
@@ -165,31 +155,4 @@ async fn lock_by_itself(client: &Client, alice: &Account) -> TestResult {
         .status()?;
     ensure!(signal.success(), "dbus-send failed: {signal}");
     wait_locked(client).await
-}
-
-/// Waits until the lock screen shows and no account row is left.
-async fn wait_locked(client: &Client) -> TestResult {
-    eventually(APPEAR, "the window never locked", || async {
-        // Rows vanishing while they are listed make the listing fail: not locked yet, look again.
-        let rows = client.find_all(Locator::Css("li.row")).await.map_or(1, |rows| rows.len());
-        Ok((displayed(client, "#lock-screen").await? && rows == 0).then_some(()))
-    })
-    .await
-}
-
-async fn type_passphrase(client: &Client, passphrase: &str) -> TestResult {
-    let field = client.wait().at_most(APPEAR).for_element(Locator::Id("lock-passphrase")).await?;
-    field.clear().await?;
-    field.send_keys(passphrase).await?;
-    client.find(Locator::Id("lock-unlock")).await?.click().await?;
-    Ok(())
-}
-
-/// Whether the element matching `css` is shown (exists and is not hidden).
-async fn displayed(client: &Client, css: &str) -> TestResult<bool> {
-    // An element replaced while it is looked at counts as not shown yet.
-    match client.find(Locator::Css(css)).await {
-        Ok(element) => Ok(element.is_displayed().await.unwrap_or(false)),
-        Err(_) => Ok(false),
-    }
 }

@@ -170,6 +170,12 @@ pub async fn map_state(id: &str) -> TestResult<String> {
     Ok(state.ok_or_else(|| format!("xwininfo -id {id} gives no map state"))?.to_owned())
 }
 
+/// Whether window `id` asks for the person's attention (the urgency flag of its `WM_HINTS`).
+pub async fn urgent(id: &str) -> TestResult<bool> {
+    let hints = x_output("xprop", &["-id", id, "WM_HINTS"]).await?;
+    Ok(hints.to_lowercase().contains("urgency"))
+}
+
 /// The whole X screen as PNG bytes, as any other X client can read it.
 pub async fn screen_png() -> TestResult<Vec<u8>> {
     let grab =
@@ -573,4 +579,112 @@ pub async fn drag_file(
     let answer = client.execute(DRAG, args).await?;
     let steps = answer.as_array().ok_or("the drag script answered no list")?;
     Ok(steps.iter().map(|step| (step[0] == true, step[1] == true)).collect())
+}
+
+/// Removes the vault's lock passphrase from the keyring when the test ends, even when it fails.
+pub struct LockCleanup<'a>(pub &'a TestVault);
+
+impl Drop for LockCleanup<'_> {
+    fn drop(&mut self) {
+        let vault = &self.0.vault;
+        let _ = twofold_core::lock::AppLock::new(vault.keystore(), vault.id()).remove();
+    }
+}
+
+/// Waits until the lock screen shows and no account row is left.
+pub async fn wait_locked(client: &Client) -> TestResult {
+    eventually(APPEAR, "the window never locked", || async {
+        // Rows vanishing while they are listed make the listing fail: not locked yet, look again.
+        let rows = client.find_all(Locator::Css("li.row")).await.map_or(1, |rows| rows.len());
+        Ok((displayed(client, "#lock-screen").await? && rows == 0).then_some(()))
+    })
+    .await
+}
+
+/// Types `passphrase` on the lock screen and presses Unlock.
+pub async fn type_passphrase(client: &Client, passphrase: &str) -> TestResult {
+    let field = client.wait().at_most(APPEAR).for_element(Locator::Id("lock-passphrase")).await?;
+    field.clear().await?;
+    field.send_keys(passphrase).await?;
+    client.find(Locator::Id("lock-unlock")).await?.click().await?;
+    Ok(())
+}
+
+/// Whether the element matching `css` is shown (exists and is not hidden).
+pub async fn displayed(client: &Client, css: &str) -> TestResult<bool> {
+    // An element replaced while it is looked at counts as not shown yet.
+    match client.find(Locator::Css(css)).await {
+        Ok(element) => Ok(element.is_displayed().await.unwrap_or(false)),
+        Err(_) => Ok(false),
+    }
+}
+
+/// Whether a client owns `name` on the session bus.
+pub async fn name_owned(name: &str) -> TestResult<bool> {
+    let asked = x_output(
+        "dbus-send",
+        &[
+            "--session",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            &format!("string:{name}"),
+        ],
+    )
+    .await?;
+    Ok(asked.contains("boolean true"))
+}
+
+/// A tray host's StatusNotifierWatcher on the session bus (Debian's `status-notifier-watcher`)
+/// while this lives: the desktop has a tray.
+pub struct Tray(Child);
+
+/// Starts a StatusNotifierWatcher and waits until it owns its name.
+pub async fn start_tray() -> TestResult<Tray> {
+    let watcher = Command::new("status-notifier-watcher")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()?;
+    let tray = Tray(watcher);
+    eventually(APPEAR, "status-notifier-watcher never took its name", || async {
+        Ok(name_owned("org.kde.StatusNotifierWatcher").await?.then_some(()))
+    })
+    .await?;
+    Ok(tray)
+}
+
+/// The test services' dunst stopped while this lives (a desktop with no notification daemon);
+/// started again when it is dropped (scripts/with-services keeps it under `TWOFOLD_DUNST_OFF`).
+pub struct NoNotificationDaemon(std::path::PathBuf);
+
+impl NoNotificationDaemon {
+    /// Stops dunst and waits until nobody serves notifications.
+    pub async fn start() -> TestResult<Self> {
+        let off = std::path::PathBuf::from(env("TWOFOLD_DUNST_OFF")?);
+        std::fs::write(&off, b"")?;
+        let stopped = Self(off);
+        eventually(APPEAR, "dunst never stopped", || async {
+            Ok((!name_owned("org.freedesktop.Notifications").await?).then_some(()))
+        })
+        .await?;
+        Ok(stopped)
+    }
+
+    /// Starts dunst again and waits until it serves notifications.
+    pub async fn end(self) -> TestResult {
+        std::fs::remove_file(&self.0)?;
+        eventually(APPEAR, "dunst never came back", || async {
+            Ok(name_owned("org.freedesktop.Notifications").await?.then_some(()))
+        })
+        .await
+    }
+}
+
+impl Drop for NoNotificationDaemon {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }

@@ -198,9 +198,9 @@ export function onVaultChanged(handler) {
 }
 
 // Trusted device (approvals). A RequestView is `{server, id, service, user, mode ("push", "number",
-// "code"), location: {text, lat, lon}, ip, device, created_at, expires_at, attribution}` (times in
-// Unix seconds, lat/lon null when unknown); a PairedServer is `{id, server_url, service,
-// fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
+// "code"), location: {text, lat, lon}, ip, device, context, created_at, expires_at, attribution}`
+// (times in Unix seconds, lat/lon and context null when unknown); a PairedServer is `{id, server_url,
+// service, user, fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
 
 /** What pairing link `link` would pair with, before anything is sent: `{server_url, service, fingerprint}`. */
 export function pairingPreview(link) {
@@ -228,6 +228,19 @@ export function pendingRequests() {
 }
 
 /**
+ * What the lock screen may show of the requests waiting while locked: `[{service, expires_at}]`,
+ * nothing else (allowed while locked).
+ */
+export function waitingRequests() {
+  return call("waiting_requests");
+}
+
+/** Calls `handler` when, while locked, the requests waiting change (ask waitingRequests). */
+export function onApprovalWaiting(handler) {
+  return listen("approval-waiting", () => handler());
+}
+
+/**
  * Answers request `request` of server `server`: `decision` "allow", "deny" or "report"; `number` the
  * number typed in number mode, else null. Resolves to `{status, code, code_expires_at}` (`code`, the
  * six digits to type on the new device in code mode, else null).
@@ -251,7 +264,11 @@ export function onApprovalRequest(handler) {
   return listen("approval-request", handler);
 }
 
-/** Calls `handler` with `{server, request, reason}` when a request is withdrawn ("answered" or "expired"). */
+/**
+ * Calls `handler` with `{server, request, reason, status}` when a request leaves the screen: reason
+ * "answered" (on another device), "expired", or "decided" (answered from its notification; `status`
+ * "allowed" or "denied" says how).
+ */
 export function onApprovalWithdrawn(handler) {
   return listen("approval-withdrawn", handler);
 }
@@ -291,6 +308,11 @@ export function setPassphrase(current, next) {
 /** Tells the app the person is here: the idle time before locking starts again. */
 export function touch() {
   return call("touch");
+}
+
+/** Whether this desktop has a tray (a StatusNotifierWatcher) to keep the app in. */
+export function trayAvailable() {
+  return call("tray_available");
 }
 
 /** Saves the lock and desktop settings; resolves to the settings. */

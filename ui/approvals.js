@@ -7,7 +7,8 @@
 // What tests find:
 //   #open-devices             header button opening #devices
 //   #approval-view            the request dialog; data-server and data-request name the request shown
-//   #approval-service #approval-user #approval-location #approval-ip #approval-device #approval-time
+//   #approval-service #approval-user #approval-context (what the service says the sign-in is for)
+//   #approval-location #approval-ip #approval-device #approval-time
 //   #approval-map             holds svg.world-map with circle.map-pin (empty and hidden without coordinates)
 //   #approval-expires         "Expires in 1:23"
 //   #approval-number          number mode's field (digits only); #approval-allow is disabled while it is empty
@@ -16,7 +17,8 @@
 //   #approval-message         how the request ended: "Answered on another device", "This request expired", ...
 //   #approval-error #approval-attribution
 //   #devices #devices-close #devices-error
-//   .paired-server[data-server-id][data-state]: .server-service .server-url .server-state .fingerprint
+//   #lock-waiting (on the lock screen: "A sign-in request is waiting: unlock to answer"), #lock-waiting-list
+//   .paired-server[data-server-id][data-state]: .server-service .server-user .server-url .server-state .fingerprint
 //     button.offline-code-button, .offline-code (.offline-code-value, .offline-code-left), button.unpair
 //   #pair-link #pair-next, then #pair-step: #pair-service #pair-url #pair-fingerprint #pair-device-name
 //     #pair-confirm #pair-cancel; #pair-error #pair-status
@@ -27,6 +29,7 @@ import {
   offlineCode,
   onApprovalOpen,
   onApprovalRequest,
+  onApprovalWaiting,
   onApprovalWithdrawn,
   onServersChanged,
   pair,
@@ -34,11 +37,23 @@ import {
   pairingPreview,
   pendingRequests,
   unpair,
+  waitingRequests,
 } from "./api.js";
 import { groupCode } from "./format.js";
+import { isLocked } from "./lock.js";
 import { confirmAction, showError } from "./manage.js";
 import { worldMap } from "./map.js";
 import { element } from "./rows.js";
+import {
+  CODE_TO_TYPE,
+  DECISION_MESSAGES,
+  FROM_NOTIFICATION,
+  LOCK_WAITING,
+  OUTCOME_NAMES,
+  STATE_NAMES,
+  WITHDRAWN_MESSAGES,
+  waitingLine,
+} from "./wording.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -46,30 +61,6 @@ const $ = (id) => document.getElementById(id);
 const CLOSE_AFTER = 4;
 /** Degrees of longitude the request's map spans: a region, enough to place a city at a glance. */
 const MAP_SPAN = 60;
-
-const STATE_NAMES = Object.freeze({
-  connected: "Connected",
-  reconnecting: "Reconnecting",
-  revoked: "Removed by the server",
-  stopped: "Stopped",
-});
-const OUTCOME_NAMES = Object.freeze({
-  allowed: "Allowed",
-  denied: "Denied",
-  reported: "Reported",
-  expired: "Expired",
-  withdrawn: "Answered elsewhere",
-});
-const DECISION_MESSAGES = Object.freeze({
-  allowed: "Allowed: the sign-in goes on",
-  denied: "Denied: the sign-in was stopped",
-  reported: "Reported: the sign-in was stopped and its server told it was not you",
-});
-const WITHDRAWN_MESSAGES = Object.freeze({
-  answered: "Answered on another device",
-  expired: "This request expired",
-  decided: "Answered from the notification",
-});
 
 const view = $("approval-view");
 const devices = $("devices");
@@ -90,6 +81,10 @@ let shown = null;
 const offline = new Map();
 /** The link whose preview the pairing step shows. */
 let pairingLink = null;
+/** The request opened from its notification while locked: shown first after unlocking. */
+let openAfterUnlock = null;
+/** While locked, the requests waiting as the lock screen shows them: `[{service, expires_at}]`. */
+let lockedWaiting = [];
 let say = () => {};
 
 function keyOf(server, request) {
@@ -140,6 +135,8 @@ function showRequest(request) {
   view.dataset.request = request.id;
   $("approval-service").textContent = request.service;
   $("approval-user").textContent = request.user;
+  $("approval-context").textContent = request.context ?? "";
+  $("approval-context").hidden = !request.context;
   $("approval-location").textContent = request.location.text;
   const { lat, lon } = request.location;
   const placed = Number.isFinite(lat) && Number.isFinite(lon);
@@ -177,8 +174,9 @@ function finish(message) {
   setPhase("done");
 }
 
-/** Shows the first request still waiting that the person has not closed. */
+/** Shows the first request still waiting that the person has not closed (never behind the lock). */
 function showNext() {
+  if (isLocked()) return;
   const now = Date.now() / 1000;
   for (const [key, request] of waiting) {
     if (request.expires_at <= now) {
@@ -222,7 +220,7 @@ async function answer(decision) {
       current.codeExpiresAt = result.code_expires_at;
       $("approval-code").textContent = groupCode(result.code);
       $("approval-code-box").hidden = false;
-      $("approval-message").textContent = DECISION_MESSAGES.allowed;
+      $("approval-message").textContent = CODE_TO_TYPE;
       setPhase("code");
       tickView(Date.now() / 1000);
     } else {
@@ -231,7 +229,7 @@ async function answer(decision) {
   } catch (err) {
     if (shown !== current) return;
     if (current.withdrawn) {
-      finish(WITHDRAWN_MESSAGES[current.withdrawn] ?? WITHDRAWN_MESSAGES.answered);
+      finish(current.withdrawn);
     } else if (await stillWaiting(request)) {
       if (shown === current) {
         setPhase("asking");
@@ -267,27 +265,39 @@ function tickView(now) {
 }
 
 function receive(request) {
+  // Behind the lock the page keeps nothing about requests; they are fetched again on unlocking.
+  if (isLocked()) return;
   waiting.set(keyOf(request.server, request.id), request);
   if (!shown) showNext();
 }
 
-function withdraw({ server, request, reason }) {
+function withdrawnMessage(reason, status) {
+  if (reason === "decided") return FROM_NOTIFICATION[status] ?? FROM_NOTIFICATION.allowed;
+  return WITHDRAWN_MESSAGES[reason] ?? WITHDRAWN_MESSAGES.answered;
+}
+
+function withdraw({ server, request, reason, status }) {
   const key = keyOf(server, request);
   waiting.delete(key);
   dismissed.delete(key);
   if (devices.open) refreshHistory();
   if (shown?.key !== key) return;
   if (shown.phase === "asking") {
-    finish(WITHDRAWN_MESSAGES[reason] ?? WITHDRAWN_MESSAGES.answered);
+    finish(withdrawnMessage(reason, status));
   } else if (shown.phase === "busy") {
     // The answer on its way says how it ended; this is the message if it fails.
-    shown.withdrawn = reason;
+    shown.withdrawn = withdrawnMessage(reason, status);
   }
 }
 
 /** Shows the request the person opened from its notification, and puts the focus on it. */
 async function openRequest({ server, request }) {
   const key = keyOf(server, request);
+  if (isLocked()) {
+    // The window shows the lock screen, which says a request waits; it opens once unlocked.
+    openAfterUnlock = key;
+    return;
+  }
   if (shown?.key === key) {
     focusView();
     return;
@@ -331,7 +341,8 @@ function setUpView() {
     if (shown?.phase === "busy") event.preventDefault();
   });
   view.addEventListener("close", () => {
-    if (shown?.phase === "asking") dismissed.add(shown.key);
+    // Closed by the lock, the request is not dismissed: it opens again after unlocking.
+    if (shown?.phase === "asking" && !isLocked()) dismissed.add(shown.key);
     shown = null;
     $("approval-map").replaceChildren();
     showNext();
@@ -372,6 +383,7 @@ function serverItem(server, now) {
   );
   item.append(
     head,
+    element("div", "server-user", server.user),
     element("div", "server-url", server.server_url),
     fingerprint,
     element("div", "server-fact", `Paired ${formatTime(server.paired_at)}`),
@@ -595,6 +607,57 @@ export function tickApprovals(nowMs) {
   const now = nowMs / 1000;
   tickView(now);
   if (devices.open) tickDevices(now);
+  if (isLocked()) drawLockedWaiting(now);
+}
+
+// Behind the lock: the lock screen says a request waits (service and time left, nothing else).
+
+function drawLockedWaiting(now) {
+  const left = lockedWaiting.filter((w) => w.expires_at > now);
+  $("lock-waiting").hidden = left.length === 0;
+  $("lock-waiting-title").textContent = LOCK_WAITING;
+  const lines = left.map((w) => waitingLine(w.service, clock(Math.ceil(w.expires_at - now))));
+  const list = $("lock-waiting-list");
+  // Redrawn only when a line changes: a live region must not announce every redraw.
+  if (lines.join("\n") !== [...list.children].map((li) => li.textContent).join("\n")) {
+    list.replaceChildren(...lines.map((line) => element("li", "lock-waiting-item", line)));
+  }
+}
+
+async function refreshLockedWaiting() {
+  try {
+    lockedWaiting = await waitingRequests();
+  } catch {
+    lockedWaiting = [];
+  }
+  if (isLocked()) drawLockedWaiting(Date.now() / 1000);
+}
+
+/** The window locked: the page lets go of every request (the lock screen lists what waits). */
+export function lockApprovals() {
+  waiting.clear();
+  offline.clear();
+  refreshLockedWaiting();
+}
+
+/** The window unlocked: the requests still waiting come back, the one opened from its notification first. */
+export async function unlockApprovals() {
+  lockedWaiting = [];
+  $("lock-waiting").hidden = true;
+  let requests = [];
+  try {
+    requests = await pendingRequests();
+  } catch (err) {
+    say(err.message, true);
+    return;
+  }
+  const first = requests.find((r) => keyOf(r.server, r.id) === openAfterUnlock);
+  openAfterUnlock = null;
+  if (first) {
+    dismissed.delete(keyOf(first.server, first.id));
+    receive(first);
+  }
+  requests.forEach(receive);
 }
 
 /** Wires the request view, the Trusted device dialog and the events. `app.say(text, isError)` shows a short message. */
@@ -605,6 +668,9 @@ export function setUpApprovals(app) {
   onApprovalRequest(receive);
   onApprovalWithdrawn(withdraw);
   onApprovalOpen(openRequest);
+  onApprovalWaiting(() => {
+    if (isLocked()) refreshLockedWaiting();
+  });
   onServersChanged(() => {
     if (devices.open) refreshServers();
   });

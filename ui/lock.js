@@ -14,6 +14,7 @@ import {
   setDesktopSettings,
   setPassphrase,
   touch,
+  trayAvailable,
   unlock,
 } from "./api.js";
 import { showError } from "./manage.js";
@@ -164,17 +165,24 @@ function showLockState() {
   $("passphrase-open").textContent = status.enabled ? "Change…" : "Set passphrase…";
 }
 
-// The lock and desktop part of the settings dialog: filled when it opens, saved with it.
+// The lock and desktop part of the settings dialog: filled when it opens, saved with it. The tray
+// choices are offered only where the desktop has a tray; elsewhere they keep what was stored.
 function setUpDesktopSettings({ say }) {
   let autostart = false;
+  let stored = null;
+  let tray = true;
   $("open-settings").addEventListener("click", async () => {
     showLockState();
     try {
       const settings = await getSettings();
+      stored = settings;
+      tray = await trayAvailable();
+      $("no-tray").hidden = tray;
+      for (const id of ["close-to-tray", "start-minimised"]) $(id).disabled = !tray;
       $("lock-after").value = String(Math.round(settings.lock_after_seconds / 60));
       $("lock-screen-lock").checked = settings.lock_on_screen_lock;
-      $("close-to-tray").checked = settings.close_to_tray;
-      $("start-minimised").checked = settings.start_minimised;
+      $("close-to-tray").checked = tray && settings.close_to_tray;
+      $("start-minimised").checked = tray && settings.start_minimised;
       autostart = await autostartEnabled();
       $("autostart").checked = autostart;
     } catch (err) {
@@ -187,8 +195,8 @@ function setUpDesktopSettings({ say }) {
       await setDesktopSettings({
         lockAfterSeconds: minutes * 60,
         lockOnScreenLock: $("lock-screen-lock").checked,
-        closeToTray: $("close-to-tray").checked,
-        startMinimised: $("start-minimised").checked,
+        closeToTray: tray || !stored ? $("close-to-tray").checked : stored.close_to_tray,
+        startMinimised: tray || !stored ? $("start-minimised").checked : stored.start_minimised,
       });
       if ($("autostart").checked !== autostart) autostart = await setAutostart($("autostart").checked);
     } catch (err) {

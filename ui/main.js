@@ -13,7 +13,7 @@ import {
   setFavourite,
   setSettings,
 } from "./api.js";
-import { setUpApprovals, tickApprovals } from "./approvals.js";
+import { lockApprovals, setUpApprovals, tickApprovals, unlockApprovals } from "./approvals.js";
 import { isLocked, setUpLock } from "./lock.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
@@ -333,5 +333,13 @@ setUpManaging({
 setUpApprovals({ say });
 setUpTransfer({ refresh, say });
 const reload = () => loadSettings().then(refresh);
-setUpLock({ wipe, refresh: reload, say }).then(reload);
+const locked = () => {
+  wipe();
+  lockApprovals();
+};
+const unlocked = () => {
+  unlockApprovals();
+  return reload();
+};
+setUpLock({ wipe: locked, refresh: unlocked, say }).then(reload);
 everySecond();

@@ -10,7 +10,8 @@ use notify_rust::{Notification, Timeout, Urgency};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::keystore::OsKeystore;
-use twofold_device::{Device, RequestView, Supervisor, Update};
+use twofold_device::approval::Decided;
+use twofold_device::{Device, Outcome, RequestKey, RequestView, Supervisor, Update};
 use twofold_protocol::{Answer, Mode};
 use uuid::Uuid;
 
@@ -25,6 +26,12 @@ pub const APPROVAL_WITHDRAWN: &str = "approval-withdrawn";
 pub const SERVERS_CHANGED: &str = "servers-changed";
 /// The person opened a request from its notification (payload: `{server, request}`).
 pub const APPROVAL_OPEN: &str = "approval-open";
+/// While locked, the requests waiting changed (no payload: the lock screen asks
+/// `waiting_requests`, which tells only the service and the time left).
+pub const APPROVAL_WAITING: &str = "approval-waiting";
+
+/// The notification's last line while the window is locked.
+const UNLOCK_TO_ANSWER: &str = "Unlock Twofold to answer";
 
 /// The data directory's subdirectory of the trusted device (its own: the vault tidies its own).
 const DEVICE_DIR: &str = "device";
@@ -33,7 +40,7 @@ const DEVICE_DIR: &str = "device";
 #[derive(Default)]
 pub struct Approvals {
     supervisor: OnceLock<Result<Supervisor<OsKeystore>, ApiError>>,
-    notifications: Mutex<HashMap<Uuid, u32>>,
+    notifications: Mutex<HashMap<RequestKey, u32>>,
 }
 
 impl std::fmt::Debug for Approvals {
@@ -57,37 +64,49 @@ impl Approvals {
         Ok(self.supervisor()?.device())
     }
 
-    fn remember(&self, request: Uuid, notification: u32) {
+    fn remember(&self, request: RequestKey, notification: u32) {
         self.lock().insert(request, notification);
-    }
-
-    fn forget(&self, request: Uuid) -> Option<u32> {
-        self.lock().remove(&request)
     }
 
     /// Takes `request`'s notification off the screen (answered in the window or elsewhere, or
     /// expired), so it offers no answer the server would refuse.
-    pub fn close_notification(&self, request: Uuid) {
-        let Some(id) = self.forget(request) else { return };
-        std::thread::spawn(move || {
-            let closed = zbus::blocking::Connection::session().and_then(|bus| {
-                bus.call_method(
-                    Some("org.freedesktop.Notifications"),
-                    "/org/freedesktop/Notifications",
-                    Some("org.freedesktop.Notifications"),
-                    "CloseNotification",
-                    &(id,),
-                )
-            });
-            if let Err(err) = closed {
-                tracing::debug!(error = %err, "could not close a notification");
-            }
-        });
+    pub fn close_notification(&self, request: RequestKey) {
+        let Some(id) = self.lock().remove(&request) else { return };
+        close_on_daemon(id);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, u32>> {
+    /// Takes notification `id` of `request` off the screen, and forgets it if it is still the
+    /// request's notification (not one that replaced it).
+    fn close_own_notification(&self, request: RequestKey, id: u32) {
+        let mut notifications = self.lock();
+        if notifications.get(&request) == Some(&id) {
+            notifications.remove(&request);
+        }
+        drop(notifications);
+        close_on_daemon(id);
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<RequestKey, u32>> {
         self.notifications.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Asks the notification daemon to close notification `id`, on a thread of its own (D-Bus).
+fn close_on_daemon(id: u32) {
+    std::thread::spawn(move || {
+        let closed = zbus::blocking::Connection::session().and_then(|bus| {
+            bus.call_method(
+                Some("org.freedesktop.Notifications"),
+                "/org/freedesktop/Notifications",
+                Some("org.freedesktop.Notifications"),
+                "CloseNotification",
+                &(id,),
+            )
+        });
+        if let Err(err) = closed {
+            tracing::debug!(error = %err, "could not close a notification");
+        }
+    });
 }
 
 /// Opens the device beside the vault and starts its connections; updates become events and
@@ -169,13 +188,19 @@ fn follow_resume<R: Runtime>(app: &AppHandle<R>) -> zbus::Result<()> {
 }
 
 fn forward<R: Runtime>(app: &AppHandle<R>, update: Update) {
+    let locked = app.state::<AppState>().lock().is_locked();
     let sent = match update {
         Update::Request(view) => {
             notify(app, &view);
-            app.emit(APPROVAL_REQUEST, view)
+            // Locked, the page learns only that something waits: no user, place or address
+            // reaches it until the passphrase is typed.
+            if locked { app.emit(APPROVAL_WAITING, ()) } else { app.emit(APPROVAL_REQUEST, view) }
         }
         Update::Withdrawn(withdrawal) => {
-            app.state::<Approvals>().close_notification(withdrawal.request);
+            app.state::<Approvals>().close_notification((withdrawal.server, withdrawal.request));
+            if locked {
+                let _ = app.emit(APPROVAL_WAITING, ());
+            }
             app.emit(APPROVAL_WITHDRAWN, withdrawal)
         }
         Update::ServersChanged(_) => app.emit(SERVERS_CHANGED, ()),
@@ -185,92 +210,149 @@ fn forward<R: Runtime>(app: &AppHandle<R>, update: Update) {
     }
 }
 
-/// The notification's text: what the person needs to judge the request at a glance.
-fn body(view: &RequestView) -> String {
-    format!("{}\n{}\n{} · {}", view.user, view.location.text, view.device, view.ip)
+/// Escapes `text` for a daemon that renders the body as markup (`body-markup`): a service
+/// or user name such as `<b>` or `&amp;` must read as typed, never as formatting.
+fn escape_markup(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&apos;"),
+            other => escaped.push(other),
+        }
+    }
+    escaped
+}
+
+/// The notification's text: what the person needs to judge the request at a glance, escaped
+/// when the daemon renders markup. Locked, it says the window must be unlocked to answer.
+fn body(view: &RequestView, locked: bool, markup: bool) -> String {
+    let mut lines = vec![view.user.clone()];
+    lines.extend(view.context.clone());
+    lines.push(view.location.text.clone());
+    lines.push(format!("{} · {}", view.device, view.ip));
+    if locked {
+        lines.push(UNLOCK_TO_ANSWER.to_owned());
+    }
+    let text = lines.join("\n");
+    if markup { escape_markup(&text) } else { text }
+}
+
+/// Whether the notification daemon renders the body as markup (its `body-markup` capability).
+fn daemon_renders_markup() -> bool {
+    notify_rust::get_capabilities().is_ok_and(|caps| caps.iter().any(|c| c == "body-markup"))
 }
 
 /// Shows the desktop notification of `view`. Push mode offers Allow and Don't Allow right there;
-/// number and code mode, and any request while the window is locked, only Open.
+/// number and code mode, and any request while the window is locked, only Open. When no
+/// notification can be shown, the window is raised and marked urgent instead: a request is
+/// never only a log line.
 fn notify<R: Runtime>(app: &AppHandle<R>, view: &RequestView) {
     let locked = app.state::<AppState>().lock().is_locked();
-    let mut notification = Notification::new();
-    notification
-        .appname("Twofold")
-        .summary(&format!("Sign in to {}?", view.service))
-        .body(&body(view))
-        .urgency(Urgency::Critical)
-        .timeout(Timeout::Never)
-        .action("default", "Open");
-    if view.mode == Mode::Push && !locked {
-        notification.action("allow", "Allow").action("deny", "Don't Allow");
-    } else {
-        notification.action("open", "Open");
-    }
     let app = app.clone();
-    let (server, request) = (view.server, view.id);
+    let view = view.clone();
     // Showing talks to the notification daemon and the action wait blocks: a thread of its own.
     let spawned = std::thread::Builder::new().name("notification".to_owned()).spawn(move || {
+        let mut notification = Notification::new();
+        notification
+            .appname("Twofold")
+            .summary(&format!("Sign in to {}?", view.service))
+            .body(&body(&view, locked, daemon_renders_markup()))
+            .urgency(Urgency::Critical)
+            .timeout(Timeout::Never)
+            .action("default", "Open");
+        if view.mode == Mode::Push && !locked {
+            notification.action("allow", "Allow").action("deny", "Don't Allow");
+        } else {
+            notification.action("open", "Open");
+        }
         let handle = match notification.show() {
             Ok(handle) => handle,
             Err(err) => {
-                tracing::warn!(error = %err, "no desktop notification for a sign-in request");
+                tracing::warn!(error = %err, "no desktop notification: raising the window");
+                desktop::demand_attention(&app);
                 return;
             }
         };
-        app.state::<Approvals>().remember(request, handle.id());
-        handle.wait_for_action(|action| on_action(&app, server, request, action));
+        let (key, id) = ((view.server, view.id), handle.id());
+        app.state::<Approvals>().remember(key, id);
+        handle.wait_for_action(|action| on_action(&app, key, id, action));
     });
     if let Err(err) = spawned {
         tracing::warn!(error = %err, "no desktop notification for a sign-in request");
     }
 }
 
-/// What a notification's action does.
-fn on_action<R: Runtime>(app: &AppHandle<R>, server: Uuid, request: Uuid, action: &str) {
+/// The window locked: each request's notification is replaced by one that only opens the window
+/// (whose lock screen says a request waits), so nobody at the machine answers through the lock.
+pub fn on_lock<R: Runtime>(app: &AppHandle<R>) {
+    let approvals = app.state::<Approvals>();
+    let Ok(device) = approvals.device() else { return };
+    for view in device.shown() {
+        let key = (view.server, view.id);
+        if approvals.lock().contains_key(&key) {
+            approvals.close_notification(key);
+            notify(app, &view);
+        }
+    }
+    if let Err(err) = app.emit(APPROVAL_WAITING, ()) {
+        tracing::warn!(error = %err, "could not tell the lock screen about waiting requests");
+    }
+}
+
+/// What notification `notification` of `request` does when acted on.
+fn on_action<R: Runtime>(app: &AppHandle<R>, request: RequestKey, notification: u32, action: &str) {
     // Not every daemon closes a notification whose action was picked (dunst's menu does not):
     // left on the screen, it would offer an answer the server then refuses.
-    app.state::<Approvals>().close_notification(request);
+    app.state::<Approvals>().close_own_notification(request, notification);
     let answer = match action {
         "allow" => Answer::Allow,
         "deny" => Answer::Deny,
-        "default" | "open" => return open(app, server, request),
+        "default" | "open" => return open(app, request),
         // Closed or dismissed: the request stays in the window.
         _ => return,
     };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        let decided = match app.state::<Approvals>().device() {
-            Ok(device) => device.decide(request, answer, None).await.map_err(from_decide),
-            Err(err) => Err(err),
-        };
-        match decided {
+        let (state, approvals) = (app.state::<AppState>(), app.state::<Approvals>());
+        match decide(&state, &approvals, request, answer, None).await {
             Ok(outcome) => {
                 tracing::info!(status = ?outcome.status, "answered from the notification");
-                let closed = Closed { server, request, reason: "decided" };
+                let closed = Closed {
+                    server: request.0,
+                    request: request.1,
+                    reason: "decided",
+                    status: Some(outcome.status),
+                };
                 if let Err(err) = app.emit(APPROVAL_WITHDRAWN, closed) {
                     tracing::warn!(error = %err, "could not tell the window");
                 }
             }
-            // The window says why, and the request can still be answered there.
+            // The window says why (or, locked, that a request waits), and the request can
+            // still be answered there.
             Err(err) => {
-                tracing::warn!(error = %err, "the answer from the notification failed");
-                open(&app, server, request);
+                tracing::warn!(error = %err, "the answer from the notification was not sent");
+                open(&app, request);
             }
         }
     });
 }
 
-/// A request that left the screen because this device answered it.
+/// A request that left the screen because this device answered it from its notification.
 #[derive(Debug, Clone, Copy, Serialize)]
 struct Closed {
     server: Uuid,
     request: Uuid,
     reason: &'static str,
+    /// How it was answered, so the window says which answer was given.
+    status: Option<Decided>,
 }
 
-/// Shows the window on `request`.
-fn open<R: Runtime>(app: &AppHandle<R>, server: Uuid, request: Uuid) {
+/// Shows the window on `request` (locked: on the lock screen, which says a request waits).
+fn open<R: Runtime>(app: &AppHandle<R>, (server, request): RequestKey) {
     desktop::show_window(app);
     #[derive(Serialize, Clone, Copy)]
     struct Open {
@@ -280,6 +362,44 @@ fn open<R: Runtime>(app: &AppHandle<R>, server: Uuid, request: Uuid) {
     if let Err(err) = app.emit(APPROVAL_OPEN, Open { server, request }) {
         tracing::warn!(error = %err, "could not open the request in the window");
     }
+}
+
+/// Answers `request`: the one path of the window's buttons and the notification's actions,
+/// refused while the window is locked. A request the answer ended loses its notification.
+pub async fn decide(
+    state: &AppState,
+    approvals: &Approvals,
+    request: RequestKey,
+    answer: Answer,
+    number: Option<u32>,
+) -> Result<Outcome, ApiError> {
+    state.ensure_unlocked()?;
+    let device = approvals.device()?;
+    let decided = device.decide(request.0, request.1, answer, number).await;
+    // Answered here, or ended by the answer (a wrong number refuses the sign-in): the
+    // notification must not offer answers any more.
+    if !device.shown().iter().any(|view| (view.server, view.id) == request) {
+        approvals.close_notification(request);
+    }
+    decided.map_err(from_decide)
+}
+
+/// A request waiting while the window is locked, as the lock screen shows it: nothing else.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waiting {
+    /// The service being signed in to.
+    pub service: String,
+    /// When the request stops accepting answers, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// The requests waiting for an answer, as the lock screen shows them.
+pub fn waiting(approvals: &Approvals) -> Result<Vec<Waiting>, ApiError> {
+    let shown = approvals.device()?.shown();
+    Ok(shown
+        .into_iter()
+        .map(|view| Waiting { service: view.service, expires_at: view.expires_at })
+        .collect())
 }
 
 /// What unpairing did, as the page reads it.
@@ -318,12 +438,4 @@ pub fn number(typed: Option<&str>) -> Result<Option<u32>, ApiError> {
             "enter the number shown on the sign-in page (digits only)",
         )
     })
-}
-
-/// Why the window refuses answers while locked.
-pub fn refuse_while_locked(state: &AppState) -> Result<(), ApiError> {
-    if state.lock().is_locked() {
-        return Err(ApiError::new(ErrorCode::Locked, "Twofold is locked: unlock it to answer"));
-    }
-    Ok(())
 }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::accounts::{EditForm, Listing};
-use crate::approvals::{self, Approvals, Unpaired};
+use crate::approvals::{self, Approvals, Unpaired, Waiting};
 use crate::clipboard::ClipboardTimer;
 use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
@@ -269,6 +269,12 @@ pub fn set_desktop_settings(
     })
 }
 
+/// Whether this desktop has a tray to keep the app in: the tray settings are offered only then.
+#[tauri::command(async)]
+pub fn tray_available() -> bool {
+    desktop::tray_available()
+}
+
 /// Whether the app starts with the session (the desktop's autostart entry exists).
 #[tauri::command]
 pub fn autostart_enabled<R: Runtime>(app: AppHandle<R>) -> Result<bool, ApiError> {
@@ -277,8 +283,13 @@ pub fn autostart_enabled<R: Runtime>(app: AppHandle<R>) -> Result<bool, ApiError
 
 /// Adds or removes the autostart entry, which starts the app hidden in the tray.
 #[tauri::command]
-#[tracing::instrument(skip(app))]
-pub fn set_autostart<R: Runtime>(app: AppHandle<R>, enabled: bool) -> Result<bool, ApiError> {
+#[tracing::instrument(skip(app, state))]
+pub fn set_autostart<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    enabled: bool,
+) -> Result<bool, ApiError> {
+    state.ensure_unlocked()?;
     let autolaunch = app.autolaunch();
     let changed = if enabled { autolaunch.enable() } else { autolaunch.disable() };
     changed.and_then(|()| autolaunch.is_enabled()).map_err(|err| {
@@ -486,7 +497,11 @@ fn unix_now() -> u64 {
 
 /// What a pairing link would pair with (server, service, key fingerprint), before anything is sent.
 #[tauri::command]
-pub fn pairing_preview(link: String) -> Result<PairingPreview, ApiError> {
+pub fn pairing_preview(
+    state: State<'_, AppState>,
+    link: String,
+) -> Result<PairingPreview, ApiError> {
+    state.ensure_unlocked()?;
     twofold_device::pairing::preview(&link).map_err(|err| ApiError::new(ErrorCode::Approval, err))
 }
 
@@ -494,10 +509,12 @@ pub fn pairing_preview(link: String) -> Result<PairingPreview, ApiError> {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn pair(
+    state: State<'_, AppState>,
     approvals: State<'_, Approvals>,
     link: String,
     device_name: String,
 ) -> Result<PairedServer, ApiError> {
+    state.ensure_unlocked()?;
     let supervisor = approvals.supervisor()?;
     let record = supervisor.pair(&link, &device_name).await.map_err(approvals::from_device)?;
     let servers = supervisor.servers().map_err(approvals::from_device)?;
@@ -508,14 +525,23 @@ pub async fn pair(
 
 /// The paired servers with the state of their connections.
 #[tauri::command]
-pub fn paired_servers(approvals: State<'_, Approvals>) -> Result<Vec<PairedServer>, ApiError> {
+pub fn paired_servers(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+) -> Result<Vec<PairedServer>, ApiError> {
+    state.ensure_unlocked()?;
     approvals.supervisor()?.servers().map_err(approvals::from_device)
 }
 
 /// Unpairs server `id`: revoked on the server (best effort), the key deleted from the keyring.
 #[tauri::command]
-#[tracing::instrument(skip(approvals))]
-pub async fn unpair(approvals: State<'_, Approvals>, id: Uuid) -> Result<Unpaired, ApiError> {
+#[tracing::instrument(skip(state, approvals))]
+pub async fn unpair(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+    id: Uuid,
+) -> Result<Unpaired, ApiError> {
+    state.ensure_unlocked()?;
     let unpaired = approvals.supervisor()?.unpair(id).await.map_err(approvals::from_device)?;
     Ok(Unpaired { revoke_failed: unpaired.revoke_failed.map(|err| err.to_string()) })
 }
@@ -526,12 +552,18 @@ pub fn pending_requests(
     state: State<'_, AppState>,
     approvals: State<'_, Approvals>,
 ) -> Result<Vec<RequestView>, ApiError> {
-    approvals::refuse_while_locked(&state)?;
+    state.ensure_unlocked()?;
     Ok(approvals.device()?.shown())
 }
 
-/// Answers `request` ("allow", "deny" or "report"; the number typed in number mode), signed by
-/// this device's key over the request shown. `server` names the view; the request id suffices.
+/// What the lock screen may say of the requests waiting: service and expiry, nothing else.
+#[tauri::command]
+pub fn waiting_requests(approvals: State<'_, Approvals>) -> Result<Vec<Waiting>, ApiError> {
+    approvals::waiting(&approvals)
+}
+
+/// Answers `request` of paired server `server` ("allow", "deny" or "report"; the number typed
+/// in number mode), signed by this device's key over the request shown. Refused while locked.
 #[tauri::command]
 #[tracing::instrument(skip(state, approvals, number))]
 pub async fn decide(
@@ -542,17 +574,9 @@ pub async fn decide(
     decision: String,
     number: Option<String>,
 ) -> Result<Outcome, ApiError> {
-    approvals::refuse_while_locked(&state)?;
     let answer = approvals::answer(&decision)?;
     let number = approvals::number(number.as_deref())?;
-    let device = approvals.device()?;
-    let decided = device.decide(request, answer, number).await;
-    // Answered here, or ended by the answer (a wrong number refuses the sign-in): the
-    // notification must not offer answers any more.
-    if !device.shown().iter().any(|view| view.id == request) {
-        approvals.close_notification(request);
-    }
-    decided.map_err(approvals::from_decide)
+    approvals::decide(&state, &approvals, (server, request), answer, number).await
 }
 
 /// Past requests and their outcomes, newest first.
@@ -561,7 +585,7 @@ pub fn approval_history(
     state: State<'_, AppState>,
     approvals: State<'_, Approvals>,
 ) -> Result<Vec<HistoryEntry>, ApiError> {
-    approvals::refuse_while_locked(&state)?;
+    state.ensure_unlocked()?;
     approvals.device()?.history().map_err(approvals::from_device)
 }
 
@@ -572,6 +596,6 @@ pub async fn offline_code(
     approvals: State<'_, Approvals>,
     server: Uuid,
 ) -> Result<OfflineCode, ApiError> {
-    approvals::refuse_while_locked(&state)?;
+    state.ensure_unlocked()?;
     approvals.device()?.offline_code(server).await.map_err(approvals::from_device)
 }

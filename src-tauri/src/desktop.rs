@@ -29,6 +29,19 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
+/// Shows and raises the window and marks it urgent, without taking the focus from what the
+/// person types elsewhere: what a sign-in request does when no notification can be shown.
+pub fn demand_attention<R: Runtime>(app: &AppHandle<R>) {
+    let Some(window) = app.get_webview_window(MAIN_WINDOW) else { return };
+    let shown = window
+        .show()
+        .and_then(|()| window.unminimize())
+        .and_then(|()| window.request_user_attention(Some(tauri::UserAttentionType::Critical)));
+    if let Err(err) = shown {
+        tracing::warn!(error = %err, "could not raise the window for a sign-in request");
+    }
+}
+
 /// Hides the window into the tray, or closes it (which quits) when the person did not ask for the
 /// tray: the same path as the title bar's close button.
 pub fn close_window<R: Runtime>(app: &AppHandle<R>) {
@@ -69,28 +82,86 @@ pub fn on_menu<R: Runtime>(app: &AppHandle<R>, id: &str) {
     }
 }
 
-/// Closing the window keeps the app in the tray when the person chose that.
+/// The D-Bus name of a tray host's watcher: where StatusNotifierItems (our tray icon) register.
+const TRAY_WATCHER: &str = "org.kde.StatusNotifierWatcher";
+
+/// Whether this desktop has a tray to keep the app in (a StatusNotifierWatcher on the session
+/// bus): stock GNOME without the AppIndicator extension has none, and a window hidden there
+/// could not be found again.
+pub fn tray_available() -> bool {
+    let owned = zbus::blocking::Connection::session().and_then(|bus| {
+        let proxy = zbus::blocking::fdo::DBusProxy::new(&bus)?;
+        Ok(proxy.name_has_owner(zbus::names::BusName::try_from(TRAY_WATCHER)?)?)
+    });
+    owned.unwrap_or_else(|err| {
+        tracing::debug!(error = %err, "cannot tell whether a tray exists");
+        false
+    })
+}
+
+/// Closing the window keeps the app in the tray when the person chose that and a tray exists;
+/// without a tray it minimises (sign-in requests still reach a running app) and says so once.
 pub fn on_window_event<R: Runtime>(window: &Window<R>, event: &WindowEvent) {
     let WindowEvent::CloseRequested { api, .. } = event else { return };
+    if window.label() != MAIN_WINDOW {
+        return;
+    }
     let state = window.app_handle().state::<AppState>();
-    let to_tray =
+    let keep_running =
         state.accounts_even_locked().is_ok_and(|accounts| accounts.settings().get().close_to_tray);
-    if to_tray && window.label() == MAIN_WINDOW {
-        api.prevent_close();
+    if !keep_running {
+        return;
+    }
+    api.prevent_close();
+    if tray_available() {
         if let Err(err) = window.hide() {
             tracing::warn!(error = %err, "could not hide the window");
         }
+        return;
     }
+    if let Err(err) = window.minimize() {
+        tracing::warn!(error = %err, "could not minimise the window");
+    }
+    tell_minimised_once();
 }
 
+/// Tells the person, once per run, that closing minimised the window rather than quitting.
+fn tell_minimised_once() {
+    static TOLD: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if TOLD.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return;
+    }
+    std::thread::spawn(|| {
+        let shown = notify_rust::Notification::new()
+            .appname("Twofold")
+            .summary(MINIMISED_SUMMARY)
+            .body(MINIMISED_BODY)
+            .show();
+        if let Err(err) = shown {
+            tracing::info!(error = %err, "could not say that the window was minimised");
+        }
+    });
+}
+
+/// What the person reads the first time closing minimises the window.
+const MINIMISED_SUMMARY: &str = "Twofold is still running";
+/// Why, and how to quit.
+const MINIMISED_BODY: &str = "This desktop has no tray, so the window was minimised instead of \
+    closed: sign-in requests still reach you. Ctrl+Q quits.";
+
 /// Whether the window starts hidden in the tray: asked by argument (the autostart entry) or by
-/// the setting.
+/// the setting, and only where a tray exists to show it from.
 pub fn starts_hidden(state: &AppState, hidden_arg: bool) -> bool {
     let minimised = state.accounts_even_locked().is_ok_and(|a| a.settings().get().start_minimised);
-    if hidden_arg || minimised {
-        tracing::info!("starting in the tray");
+    if !(hidden_arg || minimised) {
+        return false;
     }
-    hidden_arg || minimised
+    if !tray_available() {
+        tracing::info!("no tray on this desktop: starting with the window shown");
+        return false;
+    }
+    tracing::info!("starting in the tray");
+    true
 }
 
 /// The D-Bus name that keeps one instance per data directory: two vaults can be open side by

@@ -99,13 +99,20 @@ impl AppState {
 
     /// The accounts, or why not: the vault is closed, or the window is locked.
     pub fn accounts(&self) -> Result<&Accounts<AppKeystore>, ApiError> {
+        self.ensure_unlocked()?;
+        self.accounts_even_locked()
+    }
+
+    /// Refuses while the window is locked: every command the page may not use behind the lock
+    /// (accounts, answers, pairing, autostart) asks this first.
+    pub fn ensure_unlocked(&self) -> Result<(), ApiError> {
         if self.lock.is_locked() {
             return Err(ApiError::new(
                 ErrorCode::Locked,
                 "Twofold is locked: unlock it with your passphrase",
             ));
         }
-        self.accounts_even_locked()
+        Ok(())
     }
 
     /// The accounts even while the window is locked, for the app's own work (finishing
@@ -168,6 +175,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::set_desktop_settings,
             commands::autostart_enabled,
             commands::set_autostart,
+            commands::tray_available,
             commands::close_window,
             commands::quit,
             commands::open_import,
@@ -184,6 +192,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::paired_servers,
             commands::unpair,
             commands::pending_requests,
+            commands::waiting_requests,
             commands::decide,
             commands::approval_history,
             commands::offline_code

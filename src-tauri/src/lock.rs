@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 
-use crate::{AppState, desktop};
+use crate::{AppState, approvals, desktop};
 
 /// The event telling the page the lock changed; its payload is the [`LockStatus`].
 pub const LOCK_CHANGED: &str = "lock-changed";
@@ -102,10 +102,14 @@ pub fn lock_now<R: Runtime>(app: &AppHandle<R>) {
     }
 }
 
-/// Tells the page the lock changed.
+/// Tells the page the lock changed; locked, the sign-in requests' notifications stop offering
+/// answers.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, status: LockStatus) {
     if let Err(err) = app.emit(LOCK_CHANGED, status) {
         tracing::warn!(error = %err, "could not tell the window the lock changed");
+    }
+    if status.locked {
+        approvals::on_lock(app);
     }
 }
 

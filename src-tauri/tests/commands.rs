@@ -227,6 +227,16 @@ fn the_lock_refuses_account_commands_until_the_passphrase_is_given() {
         ("account_qr", json!({"id": id})),
         ("search_accounts", json!({"query": "ex"})),
         ("get_settings", json!({})),
+        // The trusted device's commands too: no answer, pairing or listing through the lock.
+        ("decide", json!({"server": id, "request": id, "decision": "allow", "number": null})),
+        ("pending_requests", json!({})),
+        ("pairing_preview", json!({"link": "twofold+pair://pair?v=1"})),
+        ("pair", json!({"link": "twofold+pair://pair?v=1", "deviceName": "Intruder"})),
+        ("paired_servers", json!({})),
+        ("unpair", json!({"id": id})),
+        ("approval_history", json!({})),
+        ("offline_code", json!({"server": id})),
+        ("set_autostart", json!({"enabled": true})),
     ] {
         let err = h.invoke(command, args).unwrap_err();
         assert_eq!(err["code"], "locked", "{command}: {err}");

@@ -72,7 +72,7 @@ async fn main() {
         services[0].create_signin(&signin("alice", Mode::Push)).await.unwrap();
         let view = device.next_request().await;
         times.push(start.elapsed());
-        device.device().decide(view.id, Answer::Allow, None).await.unwrap();
+        device.device().decide(view.server, view.id, Answer::Allow, None).await.unwrap();
     }
     times.sort();
     println!(

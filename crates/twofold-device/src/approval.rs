@@ -48,7 +48,10 @@ pub enum DecideError {
     #[error("this request was already answered on another device")]
     AlreadyAnswered,
     /// Number mode: the number entered is not the one on the sign-in page.
-    #[error("that is not the number shown on the sign-in page: the sign-in was refused")]
+    #[error(
+        "that is not the number shown on the sign-in page: the sign-in was refused (a few \
+         refusals in a row make the service lock the account for a while)"
+    )]
     WrongNumber,
     /// Number mode: no number was entered.
     #[error("enter the number shown on the sign-in page")]
@@ -82,15 +85,16 @@ fn from_client(error: ClientError) -> DecideError {
 }
 
 impl<K: Keystore + Send + Sync + 'static> Device<K> {
-    /// Answers request `request` (one on screen) with `answer`; `number` is what the person
-    /// entered in number mode.
+    /// Answers request `request` of paired server `server` (one on screen) with `answer`;
+    /// `number` is what the person entered in number mode.
     pub async fn decide(
         &self,
+        server: Uuid,
         request: Uuid,
         answer: Answer,
         number: Option<u32>,
     ) -> Result<Outcome, DecideError> {
-        let shown = self.shown_request(request).ok_or(DecideError::NotShown)?;
+        let shown = self.shown_request(server, request).ok_or(DecideError::NotShown)?;
         if shown.request.mode == twofold_protocol::Mode::Number
             && answer == Answer::Allow
             && number.is_none()
@@ -111,7 +115,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
             Err(DecideError::AlreadyAnswered) => self.finish(&shown, HistoryOutcome::Withdrawn),
             Err(DecideError::WrongNumber) => self.finish(&shown, HistoryOutcome::Denied),
             Err(DecideError::Revoked) => {
-                self.unshow(shown.request.id);
+                self.unshow(shown.server, shown.request.id);
             }
             // Worth another try: the request stays on screen.
             Err(_) => {}
@@ -120,7 +124,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
     }
 
     fn finish(&self, shown: &Shown, outcome: HistoryOutcome) {
-        if self.unshow(shown.request.id).is_some() {
+        if self.unshow(shown.server, shown.request.id).is_some() {
             self.remember(shown, outcome);
         }
     }

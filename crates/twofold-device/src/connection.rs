@@ -13,6 +13,7 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use twofold_core::keystore::Keystore;
 use twofold_protocol::SigninRequest;
+use twofold_protocol::api::WithdrawnReason;
 use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent};
 use uuid::Uuid;
 
@@ -342,7 +343,11 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
             match event {
                 Ok(DeviceEvent::Request(request)) => self.deliver(*request),
                 Ok(DeviceEvent::Withdrawn(withdrawn)) => {
-                    self.withdraw(withdrawn.id, WithdrawReason::Answered);
+                    let reason = match withdrawn.reason {
+                        WithdrawnReason::Expired => WithdrawReason::Expired,
+                        WithdrawnReason::DecidedElsewhere => WithdrawReason::Answered,
+                    };
+                    self.withdraw(withdrawn.id, reason);
                 }
                 Ok(_) => {}
                 // A forgery (or a server whose key changed) must never reach the screen; the
@@ -376,7 +381,7 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
             if !still.contains(&id) {
                 let expired = self
                     .device
-                    .shown_request(id)
+                    .shown_request(self.record.id, id)
                     .is_some_and(|shown| shown.request.expires_at <= now);
                 let reason =
                     if expired { WithdrawReason::Expired } else { WithdrawReason::Answered };
@@ -388,8 +393,17 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
         }
     }
 
-    /// Shows a verified request once, and takes it off the screen when it expires.
+    /// Shows a verified request once, and takes it off the screen when it expires. A request
+    /// for another service or user than this pairing's is dropped: the server's key signs for
+    /// every service it hosts, and this device answers for one user of one.
     fn deliver(&self, request: SigninRequest) {
+        if !self.record.is_for(&request) {
+            tracing::warn!(
+                server = %self.record.id,
+                "dropped a sign-in request for another service or user than this pairing's"
+            );
+            return;
+        }
         let now = self.device.now();
         if request.expires_at <= now {
             return;
@@ -420,7 +434,7 @@ fn withdraw<K: Keystore + Send + Sync + 'static>(
     id: Uuid,
     reason: WithdrawReason,
 ) {
-    let Some(shown) = device.unshow(id) else { return };
+    let Some(shown) = device.unshow(server, id) else { return };
     let outcome = match reason {
         WithdrawReason::Answered => HistoryOutcome::Withdrawn,
         WithdrawReason::Expired => HistoryOutcome::Expired,

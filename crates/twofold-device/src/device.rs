@@ -105,6 +105,18 @@ pub struct OfflineCode {
     pub period: u64,
 }
 
+/// The fewest seconds an offline code is handed out with: under that, the next code is given.
+pub const MIN_CODE_SECONDS: u64 = 10;
+
+/// The offline code of `seed` to hand out at `now`.
+fn offline_code_at(seed: &[u8], now: u64) -> OfflineCode {
+    let period = twofold_protocol::offline::STEP;
+    let left = period - now % period;
+    let (at, seconds_left) =
+        if left < MIN_CODE_SECONDS { (now + period, left + period) } else { (now, left) };
+    OfflineCode { code: twofold_protocol::offline::code_at(seed, at), seconds_left, period }
+}
+
 /// What unpairing did.
 #[derive(Debug)]
 pub struct Unpaired {
@@ -112,6 +124,9 @@ pub struct Unpaired {
     /// and the service can still revoke it.
     pub revoke_failed: Option<DeviceError>,
 }
+
+/// A request as the device knows it: the paired server it came from, and its id there.
+pub type RequestKey = (Uuid, Uuid);
 
 /// How many requests taken off the screen are remembered: far more than can be pending within
 /// a request's lifetime.
@@ -124,10 +139,11 @@ pub struct Device<K> {
     servers: JsonFile,
     servers_lock: Mutex<()>,
     pub(crate) history: History,
-    shown: Mutex<HashMap<Uuid, Shown>>,
+    /// Keyed by paired server and request id: one server cannot name another's request.
+    shown: Mutex<HashMap<RequestKey, Shown>>,
     /// Requests taken off the screen lately (answered, withdrawn, expired): a stale copy, e.g.
     /// from a catch-up fetch that raced the answer, must not show them again.
-    gone: Mutex<std::collections::VecDeque<Uuid>>,
+    gone: Mutex<std::collections::VecDeque<RequestKey>>,
     pub(crate) clock: Clock,
     stream_silence: Duration,
 }
@@ -237,17 +253,13 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         Ok(client.with_clock(self.clock.clone()).with_stream_silence(self.stream_silence))
     }
 
-    /// The offline verification code of paired server `id` now.
+    /// The offline verification code of paired server `id` now; in a code's last
+    /// [`MIN_CODE_SECONDS`] the next one, which the server already accepts (one step ahead), so
+    /// nobody is handed a code with no time to type it.
     pub async fn offline_code(&self, id: Uuid) -> Result<OfflineCode, DeviceError> {
         self.server(id)?;
         let loaded = self.with_keystore(move |k| secret::load(k, id)).await?;
-        let now = self.now();
-        let period = twofold_protocol::offline::STEP;
-        Ok(OfflineCode {
-            code: twofold_protocol::offline::code_at(&loaded.offline_seed, now),
-            seconds_left: period - now % period,
-            period,
-        })
+        Ok(offline_code_at(&loaded.offline_seed, self.now()))
     }
 
     /// Past requests, oldest first.
@@ -271,30 +283,32 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         views
     }
 
-    /// Puts a verified request on screen; false when it already is.
+    /// Puts a verified request of paired server `server` on screen; false when it already is.
     pub(crate) fn show(&self, server: Uuid, request: SigninRequest) -> bool {
+        let key = (server, request.id);
         let mut shown = lock(&self.shown);
-        if shown.contains_key(&request.id) || lock(&self.gone).contains(&request.id) {
+        if shown.contains_key(&key) || lock(&self.gone).contains(&key) {
             return false;
         }
-        shown.insert(request.id, Shown { server, request });
+        shown.insert(key, Shown { server, request });
         true
     }
 
-    /// The request `id` on screen, if it is.
-    pub(crate) fn shown_request(&self, id: Uuid) -> Option<Shown> {
-        lock(&self.shown).get(&id).cloned()
+    /// The request `id` of paired server `server` on screen, if it is.
+    pub(crate) fn shown_request(&self, server: Uuid, id: Uuid) -> Option<Shown> {
+        lock(&self.shown).get(&(server, id)).cloned()
     }
 
-    /// Takes request `id` off the screen.
-    pub(crate) fn unshow(&self, id: Uuid) -> Option<Shown> {
+    /// Takes request `id` of paired server `server` off the screen; another server's request
+    /// with the same id stays.
+    pub(crate) fn unshow(&self, server: Uuid, id: Uuid) -> Option<Shown> {
         let mut shown = lock(&self.shown);
         let mut gone = lock(&self.gone);
         if gone.len() >= GONE_KEPT {
             gone.pop_front();
         }
-        gone.push_back(id);
-        shown.remove(&id)
+        gone.push_back((server, id));
+        shown.remove(&(server, id))
     }
 
     /// The ids of the requests of `server` on screen.
@@ -319,16 +333,46 @@ mod tests {
         let server = Uuid::from_u128(99);
         assert!(device.show(server, request(1)));
         assert!(!device.show(server, request(1)), "already on screen");
-        assert!(device.unshow(Uuid::from_u128(1)).is_some());
+        assert!(device.unshow(server, Uuid::from_u128(1)).is_some());
         assert!(!device.show(server, request(1)), "a stale copy came back");
         assert!(device.shown().is_empty());
 
         // Only the latest GONE_KEPT are remembered: memory stays bounded.
         for n in 2..=GONE_KEPT as u128 + 1 {
             assert!(device.show(server, request(n)));
-            device.unshow(Uuid::from_u128(n));
+            device.unshow(server, Uuid::from_u128(n));
         }
         assert!(device.show(server, request(1)), "the oldest gone id was forgotten");
         assert!(!device.show(server, request(GONE_KEPT as u128 + 1)), "the newest is remembered");
+    }
+
+    #[test]
+    fn an_offline_code_is_never_handed_out_with_too_little_time_left() {
+        let seed = b"12345678901234567890";
+        let code = |at| twofold_protocol::offline::code_at(seed, at);
+        let early = offline_code_at(seed, 60);
+        assert_eq!((early.code.as_str(), early.seconds_left), (code(60).as_str(), 30));
+        let last_ten = offline_code_at(seed, 60 + 20);
+        assert_eq!(last_ten.seconds_left, 10);
+        assert_eq!(last_ten.code, code(60));
+        let three_left = offline_code_at(seed, 60 + 27);
+        assert_eq!(three_left.code, code(90), "the next code");
+        assert_eq!(three_left.seconds_left, 33, "valid through the next step");
+    }
+
+    #[test]
+    fn one_server_cannot_take_another_servers_request_off_the_screen() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::open(dir.path(), MemoryKeystore::default()).unwrap();
+        let (honest, other) = (Uuid::from_u128(1), Uuid::from_u128(2));
+        assert!(device.show(honest, request(7)));
+        assert!(device.unshow(other, Uuid::from_u128(7)).is_none(), "withdrawn by another");
+        assert!(device.shown_request(other, Uuid::from_u128(7)).is_none());
+        assert!(device.shown_request(honest, Uuid::from_u128(7)).is_some());
+        assert_eq!(device.shown().len(), 1);
+        // The same id from the other server is its own request, shown beside the first.
+        assert!(device.show(other, request(8)));
+        assert!(device.show(honest, request(8)));
+        assert_eq!(device.shown().len(), 3);
     }
 }

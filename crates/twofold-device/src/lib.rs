@@ -14,6 +14,7 @@
 
 pub mod approval;
 pub mod connection;
+mod countries;
 mod device;
 mod files;
 pub mod history;
@@ -24,7 +25,7 @@ pub mod view;
 
 pub use approval::{DecideError, Outcome};
 pub use connection::{ConnectionState, Supervisor, Update};
-pub use device::{Device, DeviceError, OfflineCode, Unpaired};
+pub use device::{Device, DeviceError, OfflineCode, RequestKey, Unpaired};
 pub use pairing::PairingPreview;
 pub use servers::{PairedServer, ServerRecord};
 pub use view::RequestView;

@@ -119,7 +119,7 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         self.change_servers(|servers| servers.retain(|s| s.id != id))?;
         self.with_keystore(move |k| Ok(k.delete(id)?)).await?;
         for request in self.shown_ids(id) {
-            self.unshow(request);
+            self.unshow(id, request);
         }
         Ok(Unpaired { revoke_failed })
     }

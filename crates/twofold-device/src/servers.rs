@@ -2,7 +2,8 @@
 //! keyring), and how the UI lists them.
 
 use serde::{Deserialize, Serialize};
-use twofold_protocol::PublicKey;
+use twofold_protocol::text::neutralise;
+use twofold_protocol::{PublicKey, SigninRequest};
 use uuid::Uuid;
 
 use crate::connection::ConnectionState;
@@ -26,6 +27,13 @@ pub struct ServerRecord {
     pub paired_at: u64,
 }
 
+impl ServerRecord {
+    /// Whether `request` is for this pairing's service and user: nothing else may be shown.
+    pub fn is_for(&self, request: &SigninRequest) -> bool {
+        request.service == self.service && request.user == self.user
+    }
+}
+
 /// The body of `servers.json`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct ServersFile {
@@ -41,6 +49,8 @@ pub struct PairedServer {
     pub server_url: String,
     /// The service.
     pub service: String,
+    /// The user this device answers for: two pairings with one service differ by it.
+    pub user: String,
     /// The pinned server key's fingerprint in groups of four.
     pub fingerprint: String,
     /// When the pairing was made, Unix seconds.
@@ -64,7 +74,8 @@ impl PairedServer {
         Self {
             id: record.id,
             server_url: record.server_url.clone(),
-            service: record.service.clone(),
+            service: neutralise(&record.service),
+            user: neutralise(&record.user),
             fingerprint: record.server_key.fingerprint().to_string(),
             paired_at: record.paired_at,
             state: state.name(),
@@ -101,6 +112,7 @@ mod tests {
                 "id": "00000000-0000-0000-0000-000000000001",
                 "server_url": "https://approve.example/",
                 "service": "Example Mail",
+                "user": "alice",
                 "fingerprint": fingerprint,
                 "paired_at": 100,
                 "state": "reconnecting",
@@ -111,5 +123,25 @@ mod tests {
         let json = serde_json::to_value(connected).unwrap();
         assert_eq!(json["state"], "connected");
         assert!(json.get("retry_in").is_none());
+    }
+
+    #[test]
+    fn a_pairing_answers_only_for_its_service_and_user() {
+        let record = ServerRecord {
+            id: Uuid::from_u128(1),
+            server_url: "https://approve.example/".into(),
+            service: "Example".into(),
+            user: "alice".into(),
+            device_id: Uuid::from_u128(2),
+            server_key: twofold_protocol::KeyPair::from_seed(&[1; 32]).public(),
+            paired_at: 100,
+        };
+        let mut request = crate::view::sample_request(1);
+        assert!(record.is_for(&request));
+        request.user = "mallory".into();
+        assert!(!record.is_for(&request), "another user of the same service");
+        request.user = "alice".into();
+        request.service = "Other Service".into();
+        assert!(!record.is_for(&request), "the same user name at another service");
     }
 }

@@ -1,6 +1,7 @@
 //! What the UI shows of a sign-in request, in the JSON shape the web UI reads.
 
 use serde::{Deserialize, Serialize};
+use twofold_protocol::text::neutralise;
 use twofold_protocol::{Coordinates, Location, Mode, SigninRequest};
 use uuid::Uuid;
 
@@ -34,6 +35,8 @@ pub struct RequestView {
     pub ip: String,
     /// "Firefox on Windows".
     pub device: String,
+    /// What the service says the sign-in is for ("Sign in to webmail"), signed like the rest.
+    pub context: Option<String>,
     /// When the request was made, Unix seconds.
     pub created_at: u64,
     /// When it stops accepting decisions, Unix seconds.
@@ -43,7 +46,8 @@ pub struct RequestView {
 }
 
 impl RequestView {
-    /// The view of `request`, received from paired server `server`.
+    /// The view of `request`, received from paired server `server`; every text made safe to
+    /// show (a bidirectional or invisible character shows as U+FFFD).
     pub fn new(server: Uuid, request: &SigninRequest) -> Self {
         let (point, credit) = match &request.location {
             Location::Place { coordinates, credit, .. } => (*coordinates, credit.clone()),
@@ -52,16 +56,17 @@ impl RequestView {
         Self {
             server,
             id: request.id,
-            service: request.service.clone(),
-            user: request.user.clone(),
+            service: neutralise(&request.service),
+            user: neutralise(&request.user),
             mode: request.mode,
             location: LocationView {
-                text: location_text(&request.location),
+                text: neutralise(&location_text(&request.location)),
                 lat: point.map(Coordinates::lat),
                 lon: point.map(Coordinates::lon),
             },
             ip: request.ip.to_string(),
-            device: request.device_description.clone(),
+            device: neutralise(&request.device_description),
+            context: request.context.as_deref().map(neutralise),
             created_at: request.created_at,
             expires_at: request.expires_at,
             attribution: credit,
@@ -69,20 +74,23 @@ impl RequestView {
     }
 }
 
-/// "near City, Region, Country" with the parts known, "private network" or "unknown location".
+/// "near City, Country" (the country's name, from its code when the database gives only that;
+/// the region only when the city is unknown), "private network" or "unknown location".
 fn location_text(location: &Location) -> String {
+    let known = |part: &Option<String>| {
+        part.as_deref().map(str::trim).filter(|p| !p.is_empty()).map(str::to_owned)
+    };
     match location {
         Location::PrivateNetwork => "private network".into(),
         Location::Place { city, region, country, country_code, .. } => {
-            let mut parts: Vec<&str> = Vec::new();
-            for part in [city.as_ref(), region.as_ref(), country.as_ref().or(country_code.as_ref())]
-            {
-                // The region often repeats the city ("Berlin, Berlin"): that is how the UI
-                // shows it, so only empty parts are skipped.
-                if let Some(part) = part.map(|p| p.trim()).filter(|p| !p.is_empty()) {
-                    parts.push(part);
-                }
-            }
+            let code = known(country_code);
+            let country = known(country)
+                .or_else(|| code.as_deref().and_then(crate::countries::name).map(str::to_owned))
+                .or(code);
+            let mut parts: Vec<String> =
+                known(city).or_else(|| known(region)).into_iter().collect();
+            // "Singapore, Singapore" says nothing more than "Singapore".
+            parts.extend(country.filter(|c| !parts.contains(c)));
             if parts.is_empty() {
                 "unknown location".into()
             } else {
@@ -130,11 +138,30 @@ mod tests {
     }
 
     #[test]
-    fn locations_read_as_the_ui_words_them() {
+    fn locations_read_city_and_country_name() {
         let text = location_text(&place(Some("Berlin"), Some("Berlin"), Some("Germany")));
-        assert_eq!(text, "near Berlin, Berlin, Germany");
+        assert_eq!(text, "near Berlin, Germany");
         assert_eq!(location_text(&place(None, Some(" "), Some("Germany"))), "near Germany");
-        assert_eq!(location_text(&place(None, None, None)), "near DE");
+        assert_eq!(location_text(&place(None, Some("Bavaria"), None)), "near Bavaria, Germany");
+        // DB-IP gives the code only: the country's name comes from it.
+        let lisbon = Location::Place {
+            city: Some("Lisbon".into()),
+            region: Some("Lisbon".into()),
+            country: None,
+            country_code: Some("PT".into()),
+            coordinates: None,
+            credit: None,
+        };
+        assert_eq!(location_text(&lisbon), "near Lisbon, Portugal");
+        let singapore = Location::Place {
+            city: Some("Singapore".into()),
+            region: None,
+            country: None,
+            country_code: Some("SG".into()),
+            coordinates: None,
+            credit: None,
+        };
+        assert_eq!(location_text(&singapore), "near Singapore");
         assert_eq!(location_text(&Location::PrivateNetwork), "private network");
         assert_eq!(location_text(&Location::Unknown), "unknown location");
     }
@@ -153,7 +180,7 @@ mod tests {
             user_agent: "Mozilla/5.0".into(),
             device_description: "Firefox on Windows".into(),
             mode: Mode::Number,
-            context: None,
+            context: Some("Sign in to webmail".into()),
         };
         let json = serde_json::to_value(RequestView::new(Uuid::from_u128(1), &request)).unwrap();
         assert_eq!(
@@ -164,13 +191,28 @@ mod tests {
                 "service": "Example Mail",
                 "user": "alice",
                 "mode": "number",
-                "location": {"text": "near Berlin, Berlin, Germany", "lat": null, "lon": null},
+                "location": {"text": "near Berlin, Germany", "lat": null, "lon": null},
                 "ip": "203.0.113.9",
                 "device": "Firefox on Windows",
+                "context": "Sign in to webmail",
                 "created_at": 1000,
                 "expires_at": 1120,
                 "attribution": null,
             })
         );
+    }
+
+    #[test]
+    fn bidirectional_and_invisible_characters_show_as_replacement_marks() {
+        let mut request = sample_request(1);
+        request.service = "Bank\u{202E}moc.evil".into();
+        request.user = "ali\u{200B}ce".into();
+        request.device_description = "Firefox\u{2066} on Linux".into();
+        request.context = Some("Pay\u{FEFF}ment".into());
+        let view = RequestView::new(Uuid::from_u128(1), &request);
+        assert_eq!(view.service, "Bank\u{FFFD}moc.evil");
+        assert_eq!(view.user, "ali\u{FFFD}ce");
+        assert_eq!(view.device, "Firefox\u{FFFD} on Linux");
+        assert_eq!(view.context.as_deref(), Some("Pay\u{FFFD}ment"));
     }
 }

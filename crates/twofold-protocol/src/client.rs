@@ -54,6 +54,9 @@ pub enum ClientError {
     /// The operating system gave no random bytes.
     #[error("the operating system could not provide random bytes")]
     Randomness,
+    /// The HTTP client could not start (its TLS backend failed).
+    #[error("could not start the HTTP client: {0}")]
+    HttpClient(String),
 }
 
 /// The current time in Unix seconds; replaceable so tests can move time.
@@ -64,19 +67,100 @@ fn system_clock() -> Clock {
 }
 
 /// One HTTP client for the process: it pools connections, and building one loads the system's
-/// TLS roots, too costly to repeat per device or service.
-fn shared_http() -> reqwest::Client {
-    static HTTP: OnceLock<reqwest::Client> = OnceLock::new();
-    HTTP.get_or_init(reqwest::Client::new).clone()
+/// TLS roots, too costly to repeat per device or service. It follows no redirect: the pinned
+/// server answers itself, and a redirect could send the device's signed requests elsewhere.
+fn shared_http() -> Result<reqwest::Client, ClientError> {
+    static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    HTTP.get_or_init(|| {
+        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        builder.build().map_err(|error| error.to_string())
+    })
+    .clone()
+    .map_err(ClientError::HttpClient)
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, ClientError> {
     base.join(path).map_err(|e| ClientError::Protocol(format!("bad URL path {path:?}: {e}")))
 }
 
+/// The most a response body may hold: a list of pending requests is a few kilobytes.
+pub const MAX_BODY: usize = 1024 * 1024;
+/// The most one event of the stream may hold (a signed request is about 1 KiB).
+pub const MAX_EVENT: usize = 64 * 1024;
+
+/// The chunks of `body` together, refused once they pass `max` bytes: a server cannot make the
+/// device hold more than that.
+async fn collect_capped<B: AsRef<[u8]>, E>(
+    body: impl Stream<Item = Result<B, E>>,
+    max: usize,
+) -> Result<Vec<u8>, CapError<E>> {
+    let mut body = std::pin::pin!(body);
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(CapError::Read)?;
+        if bytes.len() + chunk.as_ref().len() > max {
+            return Err(CapError::TooLarge);
+        }
+        bytes.extend_from_slice(chunk.as_ref());
+    }
+    Ok(bytes)
+}
+
+/// Why a capped read stopped.
+#[derive(Debug)]
+enum CapError<E> {
+    /// The transport failed.
+    Read(E),
+    /// The body passed its cap.
+    TooLarge,
+}
+
+/// A response's body, at most [`MAX_BODY`] bytes.
+async fn body_of(response: Response) -> Result<Vec<u8>, ClientError> {
+    collect_capped(response.bytes_stream(), MAX_BODY).await.map_err(|error| match error {
+        CapError::Read(error) => ClientError::Network(error),
+        CapError::TooLarge => {
+            ClientError::Protocol(format!("the answer is larger than {MAX_BODY} bytes"))
+        }
+    })
+}
+
+/// The event stream's chunks, ending with an error once one event (the bytes since the last
+/// blank line) passes `max`: a server cannot grow the device's memory with an endless event.
+fn capped_events<B: AsRef<[u8]> + Send + 'static>(
+    body: impl Stream<Item = std::io::Result<B>> + Send + 'static,
+    max: usize,
+) -> impl Stream<Item = std::io::Result<B>> + Send + 'static {
+    let mut event = 0usize;
+    let mut after_newline = false;
+    let mut failed = false;
+    body.map(move |chunk| {
+        let chunk = chunk?;
+        for &byte in chunk.as_ref() {
+            match byte {
+                b'\n' if after_newline => event = 0,
+                b'\n' => after_newline = true,
+                b'\r' => {}
+                _ => {
+                    after_newline = false;
+                    event += 1;
+                }
+            }
+        }
+        if event > max {
+            failed = true;
+        }
+        if failed {
+            let message = format!("an event of the stream is larger than {max} bytes");
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message));
+        }
+        Ok(chunk)
+    })
+}
+
 async fn read<T: DeserializeOwned>(response: Response) -> Result<T, ClientError> {
     let status = response.status();
-    let bytes = response.bytes().await.map_err(ClientError::Network)?;
+    let bytes = body_of(response).await?;
     if status.is_success() {
         serde_json::from_slice(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))
     } else {
@@ -118,7 +202,7 @@ async fn send_expecting_no_body(request: RequestBuilder) -> Result<(), ClientErr
     if status.is_success() {
         return Ok(());
     }
-    let bytes = response.bytes().await.map_err(ClientError::Network)?;
+    let bytes = body_of(response).await?;
     Err(refusal(status, &bytes))
 }
 
@@ -137,7 +221,7 @@ pub struct ServiceClient {
 impl ServiceClient {
     /// A client of the server at `server` (https, or http to loopback) using `api_key`.
     pub fn new(server: &str, api_key: &str) -> Result<Self, ClientError> {
-        Ok(Self { http: shared_http(), base: link::server_url(server)?, api_key: api_key.into() })
+        Ok(Self { http: shared_http()?, base: link::server_url(server)?, api_key: api_key.into() })
     }
 
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ClientError> {
@@ -259,7 +343,7 @@ impl DeviceClient {
             name: name.into(),
         };
         let body = Signed::sign(completion, &key);
-        let http = shared_http();
+        let http = shared_http()?;
         let completed: PairingCompleted =
             send(http.post(join(&link.server, "v1/pairings/complete")?).json(&body)).await?;
         if completed.server_key.fingerprint() != link.fingerprint {
@@ -279,7 +363,7 @@ impl DeviceClient {
     /// A device already paired: its server URL, key and the server key pinned at pairing.
     pub fn new(server: &str, key: KeyPair, server_key: PublicKey) -> Result<Self, ClientError> {
         Ok(Self {
-            http: shared_http(),
+            http: shared_http()?,
             base: link::server_url(server)?,
             key: Arc::new(key),
             server_key,
@@ -342,19 +426,18 @@ impl DeviceClient {
             .map_err(ClientError::Network)?;
         let status = response.status();
         if !status.is_success() {
-            let bytes = response.bytes().await.map_err(ClientError::Network)?;
+            let bytes = body_of(response).await?;
             return Err(refusal(status, &bytes));
         }
         let me = self.clone();
-        Ok(until_silent(response.bytes_stream(), self.silence).eventsource().filter_map(
-            move |event| {
-                let result = match event {
-                    Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
-                    Ok(event) => me.event(&event.event, &event.data).transpose(),
-                };
-                std::future::ready(result)
-            },
-        ))
+        let body = capped_events(until_silent(response.bytes_stream(), self.silence), MAX_EVENT);
+        Ok(body.eventsource().filter_map(move |event| {
+            let result = match event {
+                Err(e) => Some(Err(ClientError::Protocol(format!("event stream broke: {e}")))),
+                Ok(event) => me.event(&event.event, &event.data).transpose(),
+            };
+            std::future::ready(result)
+        }))
     }
 
     fn event(&self, name: &str, data: &str) -> Result<Option<DeviceEvent>, ClientError> {
@@ -427,5 +510,41 @@ impl DeviceClient {
         number: Option<u32>,
     ) -> Result<DecisionAccepted, ClientError> {
         self.send_decision(&self.decision(request, answer, number)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunks(parts: Vec<Vec<u8>>) -> impl Stream<Item = std::io::Result<Vec<u8>>> + Send {
+        futures_util::stream::iter(parts.into_iter().map(Ok))
+    }
+
+    #[tokio::test]
+    async fn a_body_past_its_cap_is_refused() {
+        let fits = collect_capped(chunks(vec![b"abc".to_vec(), b"def".to_vec()]), 6).await;
+        assert_eq!(fits.ok(), Some(b"abcdef".to_vec()));
+        let past = collect_capped(chunks(vec![b"abc".to_vec(), b"defg".to_vec()]), 6).await;
+        assert!(matches!(past, Err(CapError::TooLarge)));
+    }
+
+    #[tokio::test]
+    async fn an_endless_event_ends_the_stream_while_many_small_ones_pass() {
+        let small = vec![b"event: request\ndata: 12345\n\n".to_vec(); 100];
+        let passed: Vec<_> = capped_events(chunks(small), 32).collect().await;
+        assert_eq!(passed.len(), 100);
+        assert!(passed.iter().all(Result::is_ok));
+
+        let mut endless = vec![b"data: ".to_vec()];
+        endless.extend(std::iter::repeat_n(vec![b'x'; 10], 10));
+        let read: Vec<_> = capped_events(chunks(endless), 32).collect().await;
+        let first_error = read.iter().position(Result::is_err);
+        assert_eq!(first_error, Some(3), "the chunk that passes 32 bytes fails");
+
+        // Line endings as CRLF count the same way.
+        let crlf = vec![b"data: 1\r\n\r\n".to_vec(); 10];
+        let passed: Vec<_> = capped_events(chunks(crlf), 8).collect().await;
+        assert!(passed.iter().all(Result::is_ok));
     }
 }

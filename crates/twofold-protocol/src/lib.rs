@@ -9,6 +9,8 @@
 //!   (format documented there).
 //! - [`api`]: request and response bodies of the HTTP API and the device event stream.
 //! - [`offline`]: the TOTP code a device shows when push cannot reach it.
+//! - [`text`]: characters that make one name look like another (bidi, zero-width), refused or
+//!   made visible.
 //! - `client` (feature `client`): an async client for devices and relying parties.
 //!
 //! # Flow
@@ -29,6 +31,7 @@ pub mod keys;
 pub mod link;
 pub mod messages;
 pub mod offline;
+pub mod text;
 
 pub use keys::{Fingerprint, KeyError, KeyPair, PublicKey, Signature, VerifyError};
 pub use link::{LinkError, PairingLink};

@@ -81,8 +81,10 @@ pub enum LinkError {
     /// The fingerprint is not 32 base32 characters.
     #[error("the pairing link's fingerprint is malformed: {0}")]
     BadFingerprint(crate::keys::KeyError),
-    /// The service name is too long or has control characters.
-    #[error("the pairing link's service name is too long or contains control characters")]
+    /// The service name is too long or has control, bidirectional or invisible characters.
+    #[error(
+        "the pairing link's service name is too long or contains control, bidirectional or invisible characters"
+    )]
     BadService,
 }
 
@@ -147,7 +149,7 @@ fn valid_token(token: &str) -> bool {
 }
 
 fn valid_service(service: &str) -> bool {
-    service.chars().count() <= MAX_SERVICE_CHARS && !service.chars().any(char::is_control)
+    service.chars().count() <= MAX_SERVICE_CHARS && !crate::text::has_deceptive(service)
 }
 
 impl PairingLink {

@@ -18,7 +18,9 @@ pub enum AdminError {
     #[error("{0:?} is not a lifetime: use never, or a number followed by m, h or d (30m, 1h, 30d)")]
     BadLifetime(String),
     /// The name is empty, too long or has control characters.
-    #[error("a service name is 1 to 100 characters without control characters")]
+    #[error(
+        "a service name is 1 to 100 characters without control, bidirectional or invisible characters"
+    )]
     BadName,
     /// No service of that name.
     #[error("there is no service named {0:?}")]
@@ -58,7 +60,8 @@ pub async fn add_service<S: Store>(
     entropy: &dyn Entropy,
 ) -> Result<Zeroizing<String>, AdminError> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 || name.chars().any(char::is_control) {
+    if name.is_empty() || name.chars().count() > 100 || twofold_protocol::text::has_deceptive(name)
+    {
         return Err(AdminError::BadName);
     }
     let key = Zeroizing::new(format!(

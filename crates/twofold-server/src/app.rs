@@ -333,12 +333,13 @@ impl<S: Store> FromRequestParts<AppState<S>> for ServiceAuth {
     }
 }
 
-/// Checks a user name from a service: 1 to 256 characters, no control characters.
+/// Checks a user name from a service: 1 to 256 characters, no control, bidirectional or invisible characters.
 pub(crate) fn check_user(user: &str) -> Result<(), AppError> {
-    if user.is_empty() || user.chars().count() > 256 || user.chars().any(char::is_control) {
+    if user.is_empty() || user.chars().count() > 256 || twofold_protocol::text::has_deceptive(user)
+    {
         return Err(AppError::bad_request(
             "invalid_user",
-            "the user must be 1 to 256 characters without control characters",
+            "the user must be 1 to 256 characters without control, bidirectional or invisible characters",
         ));
     }
     Ok(())

@@ -142,11 +142,11 @@ pub(crate) async fn complete<S: Store>(
     let name = completion.name.trim();
     if name.is_empty()
         || name.chars().count() > MAX_DEVICE_NAME_CHARS
-        || name.chars().any(char::is_control)
+        || twofold_protocol::text::has_deceptive(name)
     {
         return Err(AppError::bad_request(
             "invalid_device_name",
-            "the device name must be 1 to 64 characters without control characters",
+            "the device name must be 1 to 64 characters without control, bidirectional or invisible characters",
         ));
     }
     Signed::verify(&body, &completion.device)

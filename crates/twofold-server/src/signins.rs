@@ -43,11 +43,12 @@ pub(crate) async fn create<S: Store>(
 ) -> Result<(StatusCode, Json<SigninCreated>), AppError> {
     check_user(&body.user)?;
     if let Some(context) = &body.context
-        && (context.chars().count() > MAX_CONTEXT_CHARS || context.chars().any(char::is_control))
+        && (context.chars().count() > MAX_CONTEXT_CHARS
+            || twofold_protocol::text::has_deceptive(context))
     {
         return Err(AppError::bad_request(
             "invalid_context",
-            "the context must be at most 200 characters without control characters",
+            "the context must be at most 200 characters without control, bidirectional or invisible characters",
         ));
     }
     let user_agent: String =

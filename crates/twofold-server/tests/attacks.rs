@@ -386,6 +386,16 @@ async fn oversized_and_malformed_bodies_get_4xx_json() {
     for (body, code) in [
         (r#"{"user":"","ip":"1.2.3.4","user_agent":"x","mode":"push"}"#, "invalid_user"),
         (r#"{"user":"a\nb","ip":"1.2.3.4","user_agent":"x","mode":"push"}"#, "invalid_user"),
+        // Names that look like others: a bidirectional override, a zero-width space.
+        (
+            r#"{"user":"moc.\u202eexample","ip":"1.2.3.4","user_agent":"x","mode":"push"}"#,
+            "invalid_user",
+        ),
+        (r#"{"user":"ali\u200bce","ip":"1.2.3.4","user_agent":"x","mode":"push"}"#, "invalid_user"),
+        (
+            r#"{"user":"alice","ip":"1.2.3.4","user_agent":"x","mode":"push","context":"Pay \u2067100"}"#,
+            "invalid_context",
+        ),
     ] {
         let response = post(body.as_bytes().to_vec(), "application/json").await.unwrap();
         assert_eq!(error_code(response).await, (400, code.into()), "{body}");
