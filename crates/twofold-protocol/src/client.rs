@@ -127,11 +127,21 @@ async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientE
 }
 
 /// A relying party: a service that pairs its users' devices and asks them to confirm sign-ins.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServiceClient {
     http: reqwest::Client,
     base: Url,
     api_key: String,
+}
+
+impl std::fmt::Debug for ServiceClient {
+    /// The server's URL only: the API key is a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceClient")
+            .field("base", &self.base.as_str())
+            .field("api_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServiceClient {
@@ -427,5 +437,16 @@ impl DeviceClient {
         number: Option<u32>,
     ) -> Result<DecisionAccepted, ClientError> {
         self.send_decision(&self.decision(request, answer, number)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_service_clients_debug_hides_its_api_key() {
+        let client = super::ServiceClient::new("http://127.0.0.1:8470/", "tfk_secret").unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("tfk_secret"), "{shown}");
+        assert!(shown.contains("127.0.0.1:8470"), "{shown}");
     }
 }
