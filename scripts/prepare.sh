@@ -24,8 +24,9 @@ SERVICE_PACKAGES=(
   haskell-status-notifier-item-utils
   # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
   xclip imagemagick
-  # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster.
-  postgresql
+  # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster, with
+  # TLS from a throwaway CA made by the openssl command.
+  postgresql openssl
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

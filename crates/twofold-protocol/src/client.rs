@@ -211,11 +211,21 @@ async fn send<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ClientE
 }
 
 /// A relying party: a service that pairs its users' devices and asks them to confirm sign-ins.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServiceClient {
     http: reqwest::Client,
     base: Url,
     api_key: String,
+}
+
+impl std::fmt::Debug for ServiceClient {
+    /// The server's URL only: the API key is a secret.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServiceClient")
+            .field("base", &self.base.as_str())
+            .field("api_key", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServiceClient {
@@ -546,5 +556,13 @@ mod tests {
         let crlf = vec![b"data: 1\r\n\r\n".to_vec(); 10];
         let passed: Vec<_> = capped_events(chunks(crlf), 8).collect().await;
         assert!(passed.iter().all(Result::is_ok));
+    }
+
+    #[test]
+    fn a_service_clients_debug_hides_its_api_key() {
+        let client = super::ServiceClient::new("http://127.0.0.1:8470/", "tfk_secret").unwrap();
+        let shown = format!("{client:?}");
+        assert!(!shown.contains("tfk_secret"), "{shown}");
+        assert!(shown.contains("127.0.0.1:8470"), "{shown}");
     }
 }

@@ -183,6 +183,8 @@ async fn main() {
         // limits.
         config.limits =
             Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
+        // Every client is on 127.0.0.1, as behind a reverse proxy.
+        config.connections.max_per_address = 1 << 30;
         let config_path = dir.path().join(format!("twofold-server-{k}.toml"));
         config.create(&config_path).unwrap();
         urls.push(url);

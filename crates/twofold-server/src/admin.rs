@@ -1,10 +1,12 @@
-//! What the operator does from the command line: add and revoke services (relying parties).
+//! What the operator does from the command line: add and revoke services (relying parties),
+//! verify the audit log's hash chain.
 
 use data_encoding::BASE64URL_NOPAD;
 use zeroize::Zeroizing;
 
 use crate::app::secret_hash;
 use crate::clock::{Entropy, EntropyError, random, random_uuid};
+use crate::store::chain::{ChainBreak, ChainReport, ChainVerifier};
 use crate::store::{NewService, Store, StoreError};
 
 /// Prefix of API keys, so a leaked one is recognisable (and secret scanners can find it).
@@ -34,6 +36,28 @@ pub enum AdminError {
     /// No randomness.
     #[error(transparent)]
     Entropy(#[from] EntropyError),
+    /// The audit log's hash chain does not hold.
+    #[error(transparent)]
+    AuditChanged(#[from] ChainBreak),
+}
+
+/// Audit entries read per statement while verifying.
+const VERIFY_PAGE: u32 = 1000;
+
+/// Checks the whole audit log's hash chain, oldest entry first.
+pub async fn verify_audit<S: Store>(store: &S) -> Result<ChainReport, AdminError> {
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let page = store.audit_records(after, VERIFY_PAGE).await.map_err(AdminError::Store)?;
+        for record in &page {
+            verifier.check(record)?;
+        }
+        match page.last() {
+            Some(last) => after = last.seq,
+            None => return Ok(verifier.report()),
+        }
+    }
 }
 
 /// Reads `never`, `30m`, `1h`, `30d`: seconds, or `None` for never.

@@ -8,20 +8,27 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::response::{IntoResponse as _, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use futures_util::StreamExt as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
+use tower_http::limit::RequestBodyLimitLayer;
 use twofold_protocol::api::{About, Status};
 use twofold_protocol::{Fingerprint, KeyPair};
 use url::Url;
+use uuid::Uuid;
 
 use crate::clock::{Clock, Entropy};
 use crate::enrich::Enricher;
 use crate::error::AppError;
 use crate::hub::{Hub, HubEvent, HubKind};
+use crate::policy;
+use crate::rate::WindowCounter;
+use crate::seal::SeedSealer;
+use crate::slots::Slots;
 use crate::store::{Notice, NoticeKind, Service, Store};
 use crate::{audit, delivery, offline, pairing, signins};
 
@@ -107,6 +114,12 @@ pub(crate) struct Inner<S> {
     pub entropy: Arc<dyn Entropy>,
     pub enricher: Enricher,
     pub hub: Hub,
+    /// Seals offline-code seeds with a key derived from `key`.
+    pub sealer: SeedSealer,
+    /// Open event streams per device.
+    pub streams: Arc<Slots<Uuid>>,
+    /// Device authentications per device per minute.
+    pub device_auths: WindowCounter<Uuid>,
 }
 
 impl<S: Store> Inner<S> {
@@ -160,8 +173,12 @@ impl<S: Store> AppState<S> {
         enricher: Enricher,
     ) -> Self {
         let fingerprint = key.public().fingerprint();
+        let sealer = SeedSealer::new(&key);
         Self {
             inner: Arc::new(Inner {
+                sealer,
+                streams: Arc::default(),
+                device_auths: WindowCounter::new(60, policy::DEVICE_AUTHS_PER_MINUTE),
                 store,
                 key,
                 fingerprint,
@@ -244,8 +261,34 @@ pub fn app<S: Store>(state: AppState<S>) -> Router {
                 "this API route does not take that method",
             )
         })
-        .layer(DefaultBodyLimit::max(body_limit))
+        // tower-http's limit answers 413 at once when the declared Content-Length is over it
+        // (axum's own counts only the bytes received, so it waited for a body never sent), and
+        // still counts the bytes of a body without one; its bare 413 becomes our JSON error.
+        .layer(DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(axum::middleware::map_response(json_payload_too_large))
         .with_state(state)
+}
+
+/// tower-http's plain-text 413 as the API's JSON error.
+async fn json_payload_too_large(response: Response) -> Response {
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE && !is_json {
+        return body_too_large().into_response();
+    }
+    response
+}
+
+/// The answer to a body over the size limit.
+fn body_too_large() -> AppError {
+    AppError::client(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "body_too_large",
+        "the request body is too large",
+    )
 }
 
 /// `GET /v1/about`: the server's fingerprint and the credits its data needs; no authentication.
@@ -271,7 +314,7 @@ impl<T: DeserializeOwned, St: Send + Sync> FromRequest<St> for Body<T> {
 fn body_rejection(rejection: &JsonRejection) -> AppError {
     let status = rejection.status();
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        return AppError::client(status, "body_too_large", "the request body is too large");
+        return body_too_large();
     }
     let code = match rejection {
         JsonRejection::MissingJsonContentType(_) => "not_json",

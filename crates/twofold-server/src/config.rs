@@ -13,6 +13,7 @@ use url::Url;
 use zeroize::Zeroizing;
 
 use crate::app::{Limits, Settings};
+use crate::connections::ConnectionLimits;
 
 /// Why the configuration or key file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -61,8 +62,8 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ConfigError + '_ {
     move |source| ConfigError::Io { path: path.to_owned(), source }
 }
 
-/// The configuration file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The configuration file. Its `Debug` hides the database password.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address and port to listen on.
@@ -92,6 +93,9 @@ pub struct Config {
     /// Rate limits and lockout.
     #[serde(default)]
     pub limits: Limits,
+    /// Connection caps and timeouts.
+    #[serde(default)]
+    pub connections: ConnectionLimits,
 }
 
 mod defaults {
@@ -123,6 +127,7 @@ impl Config {
             max_body_bytes: defaults::max_body(),
             max_wait_secs: defaults::max_wait(),
             limits: Limits::default(),
+            connections: ConnectionLimits::default(),
         }
     }
 
@@ -139,7 +144,8 @@ impl Config {
     pub fn create(&self, path: &Path) -> Result<(), ConfigError> {
         let text = toml::to_string(self)
             .map_err(|e| ConfigError::Syntax { path: path.to_owned(), message: e.to_string() })?;
-        let mut file = new_file(path, 0o644)?;
+        // It may hold the PostgreSQL password.
+        let mut file = new_file(path, 0o600)?;
         file.write_all(text.as_bytes()).map_err(io(path))
     }
 
@@ -153,6 +159,37 @@ impl Config {
         settings.max_wait = self.max_wait_secs;
         settings.limits = self.limits.clone();
         Ok(settings)
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("public_url", &self.public_url)
+            .field("database_url", &redact_password(&self.database_url))
+            .field("key_file", &self.key_file)
+            .field("geoip", &self.geoip)
+            .field("limits", &self.limits)
+            .field("connections", &self.connections)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `url` with its password, if any, replaced by `***`, for messages and logs. A URL that does
+/// not parse is shown as its scheme only: it may still hold a password.
+pub fn redact_password(url: &str) -> String {
+    match Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            // Only a URL that cannot have a password refuses one.
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        Ok(_) => url.to_owned(),
+        Err(_) => match url.split_once(':') {
+            Some((scheme, _)) => format!("{scheme}:<unreadable URL>"),
+            None => "<unreadable URL>".to_owned(),
+        },
     }
 }
 
@@ -223,6 +260,22 @@ mod tests {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
             assert!(matches!(read_key_file(&path), Err(ConfigError::KeyExposed { .. })));
         }
+    }
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        let url = "postgres://twofold:hunter2@db.internal:5432/twofold?sslmode=verify-full";
+        let shown = redact_password(url);
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("twofold:***@db.internal"), "{shown}");
+        assert_eq!(
+            redact_password("sqlite:///var/lib/twofold/twofold.db"),
+            "sqlite:///var/lib/twofold/twofold.db"
+        );
+        assert!(!redact_password("postgres://u:hunter2@[bad").contains("hunter2"));
+        let mut config = Config::in_dir(Path::new("/tmp"), "127.0.0.1:1", "http://127.0.0.1:1");
+        config.database_url = url.into();
+        assert!(!format!("{config:?}").contains("hunter2"));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use crate::app::{AppState, Body, Param};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
+use crate::policy;
 use crate::store::{Device, NewAuditEntry, Store};
 
 /// The paired, unrevoked device behind a request's key.
@@ -83,6 +84,14 @@ async fn authenticate<S: Store>(
     signed
         .verify(&auth.device)
         .map_err(|e| AppError::unauthorized("bad_signature", e.to_string()))?;
+    // After the signature: only the device's own key can use up its allowance.
+    if !inner.device_auths.allow(device.id, now) {
+        return Err(AppError::client(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "this device authenticated too often lately: try again in a minute",
+        ));
+    }
     // Kept past the last moment the freshness check could pass, so a replay always meets it.
     let keep_until = auth.time + inner.settings.clock_skew + 1;
     if !inner.store.use_nonce(device.id, &auth.nonce.0, keep_until, now).await? {
@@ -141,26 +150,58 @@ pub(crate) async fn stream<S: Store>(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, AppError> {
     let device = authenticate(&state, &headers, AuthPurpose::Stream).await?;
     let inner = state.get();
+    let Some(slot) = inner.streams.take(device.id, policy::MAX_STREAMS_PER_DEVICE) else {
+        return Err(AppError::client(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "too_many_streams",
+            "this device holds as many event streams as it may: close one first",
+        ));
+    };
     // Subscribed before reading what is pending, so nothing falls between the two.
     let events = inner.hub.subscribe(device.service_id, &device.user);
     let pending =
         inner.store.pending_signins(device.service_id, &device.user, inner.clock.now()).await?;
     let first = stream::iter(pending.into_iter().map(|s| Ok(request_event(&s.request_json))));
-    let live = stream::unfold((events, device), |(mut events, device)| async move {
-        loop {
-            match events.recv().await {
-                Ok(event) => match step(&device, &event) {
-                    Step::Send(sse) => return Some((Ok(sse), (events, device))),
-                    Step::Skip => {}
-                    Step::End => return None,
-                },
-                // A lagging device re-reads pending requests when it reconnects; keep going.
-                Err(RecvError::Lagged(_)) => {}
-                Err(RecvError::Closed) => return None,
+    // The slot lives as long as the stream: it is given back when the device disconnects.
+    let live = stream::unfold(
+        (events, device, state, slot),
+        |(mut events, device, state, slot)| async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => match step(&device, &event) {
+                        // The revocation notice from another instance may have been lost: a request
+                        // goes out only to a device the database still has unrevoked.
+                        Step::Send(sse) if matches!(event.kind, HubKind::Request { .. }) => {
+                            if !still_paired(&state, &device).await {
+                                return None;
+                            }
+                            return Some((Ok(sse), (events, device, state, slot)));
+                        }
+                        Step::Send(sse) => return Some((Ok(sse), (events, device, state, slot))),
+                        Step::Skip => {}
+                        Step::End => return None,
+                    },
+                    // A lagging device re-reads pending requests when it reconnects; keep going.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return None,
+                }
             }
-        }
-    });
+        },
+    );
     Ok(Sse::new(first.chain(live)).keep_alive(KeepAlive::default()))
+}
+
+/// Whether `device` is still paired and unrevoked, as the database says; a failed read ends the
+/// stream too (the device reconnects and is checked afresh).
+async fn still_paired<S: Store>(state: &AppState<S>, device: &Device) -> bool {
+    match state.get().store.device_by_key(&device.public_key).await {
+        Ok(Some(now)) => !now.revoked,
+        Ok(None) => false,
+        Err(error) => {
+            tracing::warn!(%error, "re-checking a device before sending failed; ending its stream");
+            false
+        }
+    }
 }
 
 /// `GET /v1/device/requests`: pending requests, for devices that cannot hold a stream.

@@ -21,10 +21,11 @@
 //!   with `Authorization: Twofold <signed device authentication>`
 //! - `POST /v1/signins/{id}/decision` (signed decision)
 //!
-//! Against push fatigue: one pending request per user, rate limits per user and per address,
-//! lockout after repeated denials or a report (new sign-ins come back `locked`), a reported
-//! address stays blocked for that user, and a push from a country new for the user becomes number
-//! matching (the service shows `number` whenever the answer has one).
+//! Against push fatigue ([`policy`]): one pending request per user and address, rate limits per
+//! user and per address, lockout after repeated denials or a report (new sign-ins come back
+//! `locked`), a reported address stays blocked for that user, and a push from a country new for
+//! the user becomes number matching (the service shows `number` whenever the answer has one).
+//! Addresses count by [`address::limit_key`]: IPv4-mapped IPv6 as IPv4, IPv6 by its /64.
 //!
 //! Requests that expire unanswered are marked by [`AppState::background`], which the caller
 //! runs beside the router: devices get a `withdrawn` event and long polls return `expired`.
@@ -32,11 +33,13 @@
 //! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
 //! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
 
+pub mod address;
 pub mod admin;
 pub mod app;
 mod audit;
 pub mod clock;
 pub mod config;
+pub mod connections;
 pub mod dbip;
 mod delivery;
 pub mod demo;
@@ -46,7 +49,11 @@ mod expiry;
 mod hub;
 mod offline;
 mod pairing;
+pub mod policy;
+mod rate;
+mod seal;
 mod signins;
+mod slots;
 pub mod store;
 
 pub use app::{AppState, Limits, Settings, app};

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
-use twofold_server::{AppState, SqliteStore, Store, admin, app, dbip, demo};
+use twofold_server::{AppState, SqliteStore, Store, admin, app, connections, dbip, demo};
 
 #[derive(Parser)]
 #[command(version, about = "Twofold approval server")]
@@ -46,6 +46,11 @@ enum Command {
         #[command(subcommand)]
         command: ServiceCommand,
     },
+    /// Checks the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Runs the server.
     Serve,
     /// Runs the server with the sign-in page of a made-up service at /demo/.
@@ -69,12 +74,22 @@ enum ServiceCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Checks every entry's hash against the one before: fails naming the first entry changed,
+    /// removed or inserted in the database; prints the last entry's hash (keep it elsewhere to
+    /// detect a log cut short or recomputed).
+    Verify,
+}
+
 /// What to do once the database is open.
 enum Action {
     /// `init`: the database is created by opening it.
     Create,
     /// `service ...`.
     Service(ServiceCommand),
+    /// `audit verify`.
+    VerifyAudit,
     /// `serve` (with the demo pages when true).
     Serve(bool),
 }
@@ -83,7 +98,7 @@ enum Action {
 /// does `action` on it.
 async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
     let url = &config.database_url;
-    let context = || format!("opening the database {url}");
+    let context = || format!("opening the database {}", config::redact_password(url));
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         #[cfg(feature = "postgres")]
         return act(
@@ -99,7 +114,7 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
     }
     let store = match action {
         Action::Serve(_) => SqliteStore::open_to_serve(url).await,
-        Action::Create | Action::Service(_) => SqliteStore::open(url).await,
+        Action::Create | Action::Service(_) | Action::VerifyAudit => SqliteStore::open(url).await,
     };
     act(store.with_context(context)?, config, action).await
 }
@@ -108,6 +123,23 @@ async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Res
     match action {
         Action::Create => Ok(()),
         Action::Service(command) => service(&store, command).await,
+        Action::VerifyAudit => {
+            let report = admin::verify_audit(&store).await?;
+            eprintln!(
+                "The audit log holds: {} entries chained{}.",
+                report.chained,
+                if report.unchained > 0 {
+                    format!(" after {} from before the chain", report.unchained)
+                } else {
+                    String::new()
+                }
+            );
+            #[expect(clippy::print_stdout, reason = "the head hash is the command's output")]
+            {
+                println!("{}", data_encoding::HEXLOWER.encode(&report.head));
+            }
+            Ok(())
+        }
         Action::Serve(with_demo) => serve(store, config, with_demo).await,
     }
 }
@@ -140,11 +172,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    // Everything this process creates (the database, its WAL, the configuration, keys) is its
+    // owner's only: the database holds offline-code seeds, the configuration may hold the
+    // PostgreSQL password.
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     match cli.command {
         Command::Init { data_dir, listen, public_url, fetch_geoip, npm_registry } => {
-            std::fs::create_dir_all(&data_dir)
-                .with_context(|| format!("creating {}", data_dir.display()))?;
+            private_data_dir(&data_dir)?;
             let data_dir = data_dir.canonicalize()?;
             let mut config = Config::in_dir(&data_dir, &listen, &public_url);
             config.settings()?;
@@ -173,10 +208,35 @@ async fn main() -> anyhow::Result<()> {
         Command::Service { command } => {
             on_store(&Config::load(&cli.config)?, Action::Service(command)).await?;
         }
+        Command::Audit { command: AuditCommand::Verify } => {
+            on_store(&Config::load(&cli.config)?, Action::VerifyAudit).await?;
+        }
         Command::Serve => on_store(&Config::load(&cli.config)?, Action::Serve(false)).await?,
         Command::Demo => on_store(&Config::load(&cli.config)?, Action::Serve(true)).await?,
     }
     Ok(())
+}
+
+/// Creates the data directory accessible to its owner only (0700); an existing one is left as
+/// it is, with a warning if others may enter it.
+fn private_data_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+    if dir.is_dir() {
+        let mode = std::fs::metadata(dir)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            tracing::warn!(
+                "{} can be entered by other users (mode {:o}); consider chmod 700",
+                dir.display(),
+                mode & 0o777
+            );
+        }
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("creating {}", dir.display()))
 }
 
 /// The demo service's API key: made once, kept beside the server key (only its hash is in the
@@ -213,10 +273,9 @@ async fn serve<S: Store>(store: S, config: &Config, demo: bool) -> anyhow::Resul
         eprintln!("Demo service: {}demo/", config.settings()?.public_url);
     }
     tracing::info!(listen = %config.listen, %fingerprint, "serving");
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    connections::serve(listener, router, &config.connections, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await;
     Ok(())
 }

@@ -1,18 +1,17 @@
 //! `POST /v1/users/{user}/offline-code`: the service checks a code the user read off one of
-//! their devices when push could not reach it. Each code works once; wrong codes are limited.
+//! their devices when push could not reach it. Each code works once; wrong codes are limited
+//! ([`policy::MAX_WRONG_OFFLINE_CODES`] per window), in the store's transaction.
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use twofold_protocol::api::{AuditEvent, OfflineCodeVerified, VerifyOfflineCode};
+use twofold_protocol::api::{OfflineCodeVerified, VerifyOfflineCode};
 use twofold_protocol::offline;
 
 use crate::app::{AppState, Body, Param, ServiceAuth, check_user, same_code};
 use crate::error::AppError;
-use crate::store::{NewAuditEntry, Store};
-
-/// Wrong offline codes per user per rate window.
-const MAX_WRONG_CODES: u32 = 5;
+use crate::policy;
+use crate::store::{OfflineAttempt, OfflineKey, OfflineOutcome, Store};
 
 /// `POST /v1/users/{user}/offline-code`.
 pub(crate) async fn verify<S: Store>(
@@ -28,40 +27,39 @@ pub(crate) async fn verify<S: Store>(
     }
     let state = state.get();
     let now = state.clock.now();
-    let since = now.saturating_sub(state.settings.limits.window_secs);
-    let wrong =
-        state.store.count_audit(service.id, &user, AuditEvent::OfflineCodeRejected, since).await?;
-    if wrong >= MAX_WRONG_CODES {
-        return Err(AppError::client(
+    let attempt = OfflineAttempt {
+        service_id: service.id,
+        user,
+        at: now,
+        since: now.saturating_sub(state.settings.limits.window_secs),
+        max_wrong: policy::MAX_WRONG_OFFLINE_CODES,
+    };
+    let current = offline::step_at(now);
+    let matches = |key: &OfflineKey| {
+        let seed = match state.sealer.open(key.device_id, &key.sealed_seed) {
+            Ok(seed) => seed,
+            Err(error) => {
+                tracing::warn!(device = %key.device_id, %error, "skipping a device's offline codes");
+                return None;
+            }
+        };
+        // One step either side: the device's clock and the typing take time.
+        (current.saturating_sub(1)..=current + 1).find(|&step| {
+            key.last_step.is_none_or(|last| step > last)
+                && same_code(&offline::code_at_step(seed.0.as_slice(), step), code)
+        })
+    };
+    match state.store.verify_offline_code(&attempt, matches).await? {
+        OfflineOutcome::Verified { device_id } => {
+            Ok(Json(OfflineCodeVerified { verified: true, device_id: Some(device_id) }))
+        }
+        OfflineOutcome::Rejected => {
+            Ok(Json(OfflineCodeVerified { verified: false, device_id: None }))
+        }
+        OfflineOutcome::RateLimited => Err(AppError::client(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many wrong codes for this user lately: try again in a few minutes",
-        ));
+        )),
     }
-    let current = offline::step_at(now);
-    let audit = |event, device_id| NewAuditEntry {
-        service_id: service.id,
-        at: now,
-        user: user.clone(),
-        event,
-        signin_id: None,
-        device_id,
-        ip: None,
-    };
-    for key in state.store.offline_keys(service.id, &user).await? {
-        // One step either side: the device's clock and the typing take time.
-        for step in current.saturating_sub(1)..=current + 1 {
-            let unused = key.last_step.is_none_or(|last| step > last);
-            let verified = audit(AuditEvent::OfflineCodeVerified, Some(key.device_id));
-            if unused
-                && same_code(&offline::code_at_step(key.seed.0.as_slice(), step), code)
-                && state.store.use_offline_step(key.device_id, step, &verified).await?
-            {
-                let device_id = Some(key.device_id);
-                return Ok(Json(OfflineCodeVerified { verified: true, device_id }));
-            }
-        }
-    }
-    state.store.append_audit(&audit(AuditEvent::OfflineCodeRejected, None)).await?;
-    Ok(Json(OfflineCodeVerified { verified: false, device_id: None }))
 }

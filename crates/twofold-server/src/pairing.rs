@@ -152,11 +152,13 @@ pub(crate) async fn complete<S: Store>(
     Signed::verify(&body, &completion.device)
         .map_err(|e| AppError::unauthorized("bad_signature", e.to_string()))?;
     let now = state.clock.now();
+    let id = random_uuid(state.entropy.as_ref())?;
+    let offline_seed = OfflineSeed(Zeroizing::new(random::<SEED_LEN>(state.entropy.as_ref())?));
     let device = NewDevice {
-        id: random_uuid(state.entropy.as_ref())?,
+        id,
         public_key: completion.device,
         name: name.to_owned(),
-        offline_seed: OfflineSeed(Zeroizing::new(random::<SEED_LEN>(state.entropy.as_ref())?)),
+        sealed_offline_seed: state.sealer.seal(id, &offline_seed, state.entropy.as_ref())?,
     };
     let pairing =
         match state.store.complete_pairing(&secret_hash(&completion.token), &device, now).await {
@@ -188,7 +190,7 @@ pub(crate) async fn complete<S: Store>(
         user: pairing.user,
         service: service.name,
         server_key: state.key.public(),
-        offline_seed: SecretText::new(BASE32_NOPAD.encode(device.offline_seed.0.as_slice())),
+        offline_seed: SecretText::new(BASE32_NOPAD.encode(offline_seed.0.as_slice())),
     };
     Ok((StatusCode::CREATED, Json(completed)))
 }

@@ -1,5 +1,6 @@
 //! The relying party's sign-in routes: create a request, wait for its outcome, verify a code.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use axum::Json;
@@ -14,25 +15,52 @@ use twofold_protocol::api::{
 use twofold_protocol::{Location, Mode, Signed, SigninRequest};
 use uuid::Uuid;
 
-use crate::app::{AppState, Body, Param, ServiceAuth, check_user, same_code};
+use crate::app::{AppState, Body, Inner, Param, ServiceAuth, check_user, same_code};
 use crate::clock::{below, random_uuid};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
-use crate::store::{NewAuditEntry, Service, Signin, Store};
+use crate::policy::{self, Admission, MAX_CODE_ATTEMPTS, Refusal, SigninQuota};
+use crate::store::{Activity, NewAuditEntry, Service, Signin, Store, StoreError};
 
-/// Codes a service may try per sign-in before it must start over.
-const MAX_CODE_ATTEMPTS: u32 = 5;
 /// Longest user agent kept, in characters; longer ones are cut.
 const MAX_USER_AGENT_CHARS: usize = 512;
 /// Longest context, in characters.
 const MAX_CONTEXT_CHARS: usize = 200;
 
-/// The answer while the user has a pending request.
-fn pending_conflict() -> AppError {
-    AppError::conflict(
-        "signin_pending",
-        "a sign-in is already waiting for this user's answer: wait for it to finish or expire",
-    )
+/// The answer to a sign-in the policy refuses.
+fn refused(refusal: Refusal) -> AppError {
+    let too_many = |message: &str| {
+        AppError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message.to_owned())
+    };
+    match refusal {
+        Refusal::UserRateLimited => {
+            too_many("too many sign-ins for this user lately: try again in a few minutes")
+        }
+        Refusal::AddressRateLimited => {
+            too_many("too many sign-ins from this address lately: try again in a few minutes")
+        }
+        Refusal::Pending => AppError::conflict(
+            "signin_pending",
+            "a sign-in from this address is already waiting for this user's answer: wait for \
+             it to finish or expire",
+        ),
+    }
+}
+
+/// What the policy weighs about a sign-in of `user` from `ip` placed in `country`, at `now`.
+async fn recent_activity<S: Store>(
+    state: &Inner<S>,
+    service_id: Uuid,
+    user: &str,
+    ip: IpAddr,
+    country: Option<&str>,
+    now: u64,
+) -> Result<Activity, StoreError> {
+    let limits = &state.settings.limits;
+    let since = SigninQuota::at(limits, now).since;
+    let denials_since = policy::lockout_since(limits, now);
+    let ip_limit = limits.signins_per_ip;
+    state.store.activity(service_id, user, ip, country, now, since, denials_since, ip_limit).await
 }
 
 /// `POST /v1/signins`: asks every device of the user to confirm.
@@ -67,41 +95,13 @@ pub(crate) async fn create<S: Store>(
         Location::Place { country_code, .. } => country_code.clone(),
         Location::Unknown | Location::PrivateNetwork => None,
     };
-    let activity = state
-        .store
-        .activity(
-            service.id,
-            &body.user,
-            body.ip,
-            country.as_deref(),
-            now,
-            now.saturating_sub(limits.window_secs),
-            now.saturating_sub(limits.lockout_secs),
-            limits.signins_per_ip,
-        )
-        .await?;
-    let too_many = |message: &str| {
-        AppError::client(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message.to_owned())
-    };
-    if activity.recent_for_user >= limits.signins_per_user {
-        return Err(too_many("too many sign-ins for this user lately: try again in a few minutes"));
-    }
-    if activity.recent_for_ip >= limits.signins_per_ip {
-        return Err(too_many(
-            "too many sign-ins from this address lately: try again in a few minutes",
-        ));
-    }
-    let locked = activity.ip_reported
-        || activity.recent_reports > 0
-        || activity.recent_denials >= limits.lockout_denials;
-    // Checked again, atomically, when the request is stored: this early answer saves the work.
-    if !locked && activity.pending > 0 {
-        return Err(pending_conflict());
-    }
-    // A sign-in from a country the user never signed in from needs more than a tap.
-    let new_country =
-        country.is_some() && activity.allowed > 0 && activity.allowed_from_country == 0;
-    let mode = if new_country && body.mode == Mode::Push { Mode::Number } else { body.mode };
+    let quota = SigninQuota::at(limits, now);
+    let activity =
+        recent_activity(state, service.id, &body.user, body.ip, country.as_deref(), now).await?;
+    // The store checks the counted limits again, atomically, when the request is stored: this
+    // early answer saves the work.
+    let Admission { locked, mode } =
+        policy::admit(&activity, limits, body.mode, country.is_some()).map_err(refused)?;
     let entropy = state.entropy.as_ref();
     let number = match mode {
         Mode::Number if !locked => Some(10 + below(entropy, 90)?),
@@ -157,8 +157,12 @@ pub(crate) async fn create<S: Store>(
         device_id: None,
         ip: Some(signin.ip),
     };
-    if !state.store.add_signin(&signin, &audit).await? {
-        return Err(pending_conflict());
+    if !state.store.add_signin(&signin, &audit, &quota).await? {
+        // A parallel sign-in took the last place: say which limit, as the early check would.
+        let (user, ip, country) = (&signin.user, signin.ip, signin.country.as_deref());
+        let activity = recent_activity(state, service.id, user, ip, country, now).await?;
+        let refusal = policy::refusal(&activity, limits, locked);
+        return Err(refused(refusal.unwrap_or(Refusal::UserRateLimited)));
     }
     if !locked {
         state

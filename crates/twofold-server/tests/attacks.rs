@@ -430,3 +430,41 @@ async fn only_an_unpair_authentication_unpairs_and_then_the_device_is_refused() 
     let (status, code) = refusal(device.unpair().await.unwrap_err());
     assert_eq!((status, code.as_str()), (403, "device_revoked"));
 }
+
+#[tokio::test]
+async fn a_device_cannot_hold_unlimited_streams() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let mut held = Vec::new();
+    for _ in 0..twofold_server::policy::MAX_STREAMS_PER_DEVICE {
+        held.push(Box::pin(device.events().await.unwrap()));
+    }
+    let (status, error) = refusal(device.events().await.err().unwrap());
+    assert_eq!((status, error.as_str()), (429, "too_many_streams"));
+    // Another device of the same user is not held up.
+    let other = server.device(&service, "alice", "Desktop").await;
+    let _held = other.events().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_device_authenticating_in_a_loop_is_rate_limited() {
+    use twofold_server::policy::DEVICE_AUTHS_PER_MINUTE;
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let other = server.device(&service, "alice", "Desktop").await;
+    // Each poll is an authentication and a nonce row: a minute's allowance, then refusals.
+    server.clock.advance(60 - server.clock_now() % 60);
+    for _ in 0..DEVICE_AUTHS_PER_MINUTE {
+        device.pending().await.unwrap();
+    }
+    let (status, error) = refusal(device.pending().await.unwrap_err());
+    assert_eq!((status, error.as_str()), (429, "rate_limited"));
+    let nonces = server.store.bytes("SELECT nonce FROM device_nonces").await.len();
+    assert_eq!(nonces, DEVICE_AUTHS_PER_MINUTE as usize, "a refused authentication wrote a nonce");
+    // Others' allowance is their own, and the next minute brings a new one.
+    other.pending().await.unwrap();
+    server.clock.advance(60);
+    device.pending().await.unwrap();
+}

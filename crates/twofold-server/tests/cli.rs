@@ -26,6 +26,12 @@ fn run(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// The permission bits of `path`.
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -44,12 +50,12 @@ async fn init_service_add_and_serve() {
         run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
     assert!(init.status.success(), "{}", text(&init.stderr));
     assert!(text(&init.stderr).contains("fingerprint"), "{}", text(&init.stderr));
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        let key = dir.path().join("data/server.key");
-        assert_eq!(std::fs::metadata(key).unwrap().permissions().mode() & 0o777, 0o600);
-    }
+    // The key, the configuration (it may hold the PostgreSQL password) and the database
+    // (offline-code seeds) are private, in a private directory.
+    assert_eq!(mode(&dir.path().join("data/server.key")), 0o600);
+    assert_eq!(mode(&config), 0o600);
+    assert_eq!(mode(&dir.path().join("data/twofold.db")), 0o600);
+    assert_eq!(mode(&dir.path().join("data")), 0o700);
     let again = run(&config, &["init", "--data-dir", data]);
     assert!(!again.status.success());
     assert!(text(&again.stderr).contains("already exists"), "{}", text(&again.stderr));
@@ -83,6 +89,7 @@ async fn init_service_add_and_serve() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let created = created.expect("the server answers within 10 s");
+    assert_eq!(mode(&dir.path().join("data/twofold.db-wal")), 0o600);
     assert!(created.link.starts_with("twofold+pair://"), "{}", created.link);
     // One serving process per SQLite file: it keeps devices and sign-ins in memory.
     let second = run(&config, &["serve"]);
@@ -92,6 +99,10 @@ async fn init_service_add_and_serve() {
         "{}",
         text(&second.stderr)
     );
+
+    let verify = run(&config, &["audit", "verify"]);
+    assert!(verify.status.success(), "{}", text(&verify.stderr));
+    assert_eq!(text(&verify.stdout).trim().len(), 64, "{}", text(&verify.stdout));
 
     let revoke = run(&config, &["service", "revoke", "Example"]);
     assert!(revoke.status.success(), "{}", text(&revoke.stderr));

@@ -299,7 +299,7 @@ async fn private_addresses_read_private_network() {
 }
 
 #[tokio::test]
-async fn one_pending_request_per_user() {
+async fn one_pending_request_per_user_and_address() {
     let server = Server::start().await;
     let service = server.service("Example").await;
     let device = server.device(&service, "alice", "Laptop").await;
@@ -308,12 +308,41 @@ async fn one_pending_request_per_user() {
     let (status, error) =
         refusal(service.create_signin(&signin("alice", Mode::Push)).await.unwrap_err());
     assert_eq!((status, error.as_str()), (409, "signin_pending"));
+    // The same address written as IPv4-mapped IPv6 is the same address.
+    let mut mapped = signin("alice", Mode::Push);
+    mapped.ip = "::ffff:203.0.113.7".parse().unwrap();
+    let (status, error) = refusal(service.create_signin(&mapped).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (409, "signin_pending"));
     // Other users are not held up.
     service.create_signin(&signin("bob", Mode::Push)).await.unwrap();
     // Once answered, the next sign-in may come.
     let request = device.pending().await.unwrap().remove(0);
     device.decide(&request, Answer::Allow, None).await.unwrap();
     service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_pending_sign_in_from_elsewhere_does_not_hold_up_the_users_own() {
+    // Someone with alice's password starts a sign-in every two minutes from their address: her
+    // own sign-in from home still reaches her device, beside theirs, each with its place.
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let mut squatter = signin("alice", Mode::Push);
+    squatter.ip = "198.51.100.66".parse().unwrap();
+    service.create_signin(&squatter).await.unwrap();
+    let own = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    assert_eq!(own.status, Status::Pending);
+    let pending = device.pending().await.unwrap();
+    let addresses: Vec<String> = pending.iter().map(|r| r.ip.to_string()).collect();
+    assert_eq!(addresses, ["198.51.100.66", "203.0.113.7"]);
+    // The squatter's next one, from another host of the same IPv6 /64, is still theirs.
+    let mut v6 = signin("alice", Mode::Push);
+    v6.ip = "2001:db8:7:7::1".parse().unwrap();
+    service.create_signin(&v6).await.unwrap();
+    v6.ip = "2001:db8:7:7:ffff::2".parse().unwrap();
+    let (status, error) = refusal(service.create_signin(&v6).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (409, "signin_pending"));
 }
 
 /// Creates a sign-in for `user` and has `device` answer it.
@@ -357,8 +386,11 @@ async fn a_report_locks_the_user_out_and_blocks_the_address_for_good() {
     elsewhere.ip = "198.51.100.4".parse().unwrap();
     assert_eq!(service.create_signin(&elsewhere).await.unwrap().status, Status::Locked);
     server.clock.advance(901);
-    // The lockout is over for other addresses, never for the reported one.
+    // The lockout is over for other addresses, never for the reported one, however written.
     assert_eq!(service.create_signin(&body).await.unwrap().status, Status::Locked);
+    let mut mapped = body.clone();
+    mapped.ip = "::ffff:203.0.113.7".parse().unwrap();
+    assert_eq!(service.create_signin(&mapped).await.unwrap().status, Status::Locked);
     assert_eq!(answered(&service, &device, &elsewhere, Answer::Allow).await, Status::Allowed);
 }
 
@@ -385,6 +417,11 @@ async fn sign_ins_are_rate_limited_per_user_and_per_address() {
     server.device(&service, "carol", "Laptop").await;
     let (status, error) =
         refusal(service.create_signin(&signin("carol", Mode::Push)).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (429, "rate_limited"));
+    // The same address, written as IPv4-mapped IPv6, is at its limit too.
+    let mut mapped = signin("carol", Mode::Push);
+    mapped.ip = "::ffff:203.0.113.7".parse().unwrap();
+    let (status, error) = refusal(service.create_signin(&mapped).await.unwrap_err());
     assert_eq!((status, error.as_str()), (429, "rate_limited"));
     server.clock.advance(601);
     service.create_signin(&signin("carol", Mode::Push)).await.unwrap();
@@ -438,6 +475,54 @@ async fn the_audit_log_cannot_be_changed() {
     assert_eq!(service.audit(0, 10).await.unwrap().entries.len(), 2);
 }
 
+/// A server whose log holds four entries (two pairings and their devices).
+async fn four_audit_entries() -> Server {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    server.device(&service, "alice", "Laptop").await;
+    server.device(&service, "bob", "Laptop").await;
+    let report = server.store.verify_audit().await.unwrap();
+    assert_eq!((report.unchained, report.chained), (0, 4));
+    server
+}
+
+/// The chain break `verify_audit` reports.
+async fn chain_break(server: &Server) -> u64 {
+    match server.store.verify_audit().await {
+        Err(twofold_server::admin::AdminError::AuditChanged(broken)) => broken.seq,
+        other => panic!("expected a broken chain, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_audit_entry_edited_past_the_triggers_breaks_the_chain() {
+    let server = four_audit_entries().await;
+    server
+        .store
+        .execute(
+            "DROP TRIGGER audit_no_update; UPDATE audit SET user = 'mallory' WHERE seq = 2",
+            "DROP TRIGGER audit_no_change ON audit; \
+             UPDATE audit SET \"user\" = 'mallory' WHERE seq = 2",
+        )
+        .await
+        .unwrap();
+    assert_eq!(chain_break(&server).await, 2);
+}
+
+#[tokio::test]
+async fn an_audit_entry_deleted_past_the_triggers_breaks_the_chain() {
+    let server = four_audit_entries().await;
+    server
+        .store
+        .execute(
+            "DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 3",
+            "DROP TRIGGER audit_no_change ON audit; DELETE FROM audit WHERE seq = 3",
+        )
+        .await
+        .unwrap();
+    assert_eq!(chain_break(&server).await, 4);
+}
+
 #[tokio::test]
 async fn offline_codes_from_a_device_verify_once_and_wrong_ones_are_limited() {
     use twofold_protocol::offline;
@@ -451,6 +536,11 @@ async fn offline_codes_from_a_device_verify_once_and_wrong_ones_are_limited() {
     let seed =
         data_encoding::BASE32_NOPAD.decode(completed.offline_seed.expose().as_bytes()).unwrap();
     assert_eq!(seed.len(), offline::SEED_LEN);
+    // The database holds it sealed: a copy of it does not give the codes.
+    let stored = server.store.bytes("SELECT offline_seed FROM devices").await;
+    assert_eq!(stored.len(), 1);
+    assert!(!stored[0].windows(seed.len()).any(|w| w == seed.as_slice()), "the seed is stored");
+    assert!(stored[0].len() > seed.len());
 
     let code = offline::code_at(&seed, server.clock_now());
     let verified = service.verify_offline_code("alice", &code).await.unwrap();

@@ -123,3 +123,21 @@ async fn limits_and_lockouts_hold_across_instances() {
     let locked = service_b.create_signin(&signin("alice", Mode::Push)).await.unwrap();
     assert_eq!(locked.status, Status::Locked);
 }
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL: run under scripts/with-postgres"]
+async fn a_device_revoked_while_its_notice_was_lost_gets_no_more_requests() {
+    let (a, b) = two_instances().await;
+    let (service_a, _service_b) = service_on_both(&a, &b).await;
+    let device = a.device(&service_a, "alice", "Laptop").await;
+    a.device(&service_a, "alice", "Desktop").await;
+    let mut events = Box::pin(device.events().await.unwrap());
+    // Revoked by another instance whose notice never came: only the database knows.
+    a.store.execute("", "UPDATE devices SET revoked_at = 1 WHERE name = 'Laptop'").await.unwrap();
+    service_a.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let ended =
+        tokio::time::timeout(Duration::from_secs(10), futures_util::StreamExt::next(&mut events))
+            .await
+            .expect("the stream ends");
+    assert!(ended.is_none(), "the revoked device got {ended:?}");
+}

@@ -5,6 +5,7 @@
 //! action it records, so several server instances can share one database and a crash never
 //! leaves an action without its entry or the reverse.
 
+pub mod chain;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod remembered;
@@ -22,6 +23,8 @@ use twofold_protocol::offline::SEED_LEN;
 use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
 use zeroize::Zeroizing;
+
+use crate::policy::SigninQuota;
 
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
@@ -61,6 +64,15 @@ pub enum StoreError {
     InUse {
         /// The lock file the other process holds.
         path: std::path::PathBuf,
+    },
+    /// A database file could not be made private to its owner.
+    #[error("making {} readable by its owner only: {source}", path.display())]
+    Permissions {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why it failed.
+        #[source]
+        source: std::io::Error,
     },
     /// The lock file that marks a served SQLite database could not be opened.
     #[error("opening the lock file {}: {source}", path.display())]
@@ -150,8 +162,8 @@ pub struct NewDevice {
     pub public_key: PublicKey,
     /// The name it was given.
     pub name: String,
-    /// The seed of its offline codes.
-    pub offline_seed: OfflineSeed,
+    /// The seed of its offline codes, sealed ([`crate::seal`]): the store never sees it plain.
+    pub sealed_offline_seed: Vec<u8>,
 }
 
 /// What verifying a device's offline codes needs.
@@ -159,10 +171,56 @@ pub struct NewDevice {
 pub struct OfflineKey {
     /// The device.
     pub device_id: Uuid,
-    /// Its seed.
-    pub seed: OfflineSeed,
+    /// Its seed, sealed ([`crate::seal`]).
+    pub sealed_seed: Vec<u8>,
     /// The last time step whose code was accepted.
     pub last_step: Option<u64>,
+}
+
+/// An offline code to check for a user, within the wrong-code limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfflineAttempt {
+    /// The service asking.
+    pub service_id: Uuid,
+    /// The user whose devices' codes are tried.
+    pub user: String,
+    /// Now.
+    pub at: u64,
+    /// Wrong codes since this time count.
+    pub since: u64,
+    /// Wrong codes allowed since `since`.
+    pub max_wrong: u32,
+}
+
+/// What became of an [`OfflineAttempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OfflineOutcome {
+    /// The code was the device's, for a step not used before.
+    Verified {
+        /// The device.
+        device_id: Uuid,
+    },
+    /// The code was wrong (or used).
+    Rejected,
+    /// Too many wrong codes lately: the code was not checked.
+    RateLimited,
+}
+
+/// The audit entry of an offline code attempt.
+fn offline_audit(
+    attempt: &OfflineAttempt,
+    event: AuditEvent,
+    device_id: Option<Uuid>,
+) -> NewAuditEntry {
+    NewAuditEntry {
+        service_id: attempt.service_id,
+        at: attempt.at,
+        user: attempt.user.clone(),
+        event,
+        signin_id: None,
+        device_id,
+        ip: None,
+    }
 }
 
 /// A paired device.
@@ -236,18 +294,18 @@ impl Signin {
 /// A user's recent sign-ins, as the abuse rules weigh them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Activity {
-    /// Pending, unexpired requests of the user.
-    pub pending: u32,
+    /// Pending, unexpired requests of the user from the address (by its limit key).
+    pub pending_from_address: u32,
     /// Sign-ins of the user created since `since`.
     pub recent_for_user: u32,
-    /// Sign-ins of the service from the address created since `since`, at most the `ip_limit`
-    /// asked for.
+    /// Sign-ins of the service from the address (by its limit key) created since `since`, at
+    /// most the `ip_limit` asked for.
     pub recent_for_ip: u32,
     /// Denials of the user's sign-ins since `denials_since`.
     pub recent_denials: u32,
     /// Reports of the user's sign-ins since `denials_since`.
     pub recent_reports: u32,
-    /// Whether a sign-in of the user from this address was ever reported.
+    /// Whether a sign-in of the user from this address (by its limit key) was ever reported.
     pub ip_reported: bool,
     /// Allowed sign-ins of the user, ever.
     pub allowed: u32,
@@ -272,6 +330,50 @@ pub struct NewAuditEntry {
     pub device_id: Option<Uuid>,
     /// The sign-in's address.
     pub ip: Option<IpAddr>,
+}
+
+/// A new audit entry's columns as stored, and its hash after the entry whose hash is
+/// `previous` (the genesis hash after none, or after entries from before the chain): both
+/// stores write exactly what the hash covers.
+struct StoredAudit {
+    service_id: String,
+    user: String,
+    event: &'static str,
+    signin_id: Option<String>,
+    device_id: Option<String>,
+    ip: Option<String>,
+    at: i64,
+    hash: [u8; 32],
+}
+
+impl StoredAudit {
+    fn new(entry: &NewAuditEntry, previous: Option<&[u8]>) -> Self {
+        let mut stored = Self {
+            service_id: entry.service_id.to_string(),
+            user: entry.user.clone(),
+            event: entry.event.as_str(),
+            signin_id: entry.signin_id.map(|id| id.to_string()),
+            device_id: entry.device_id.map(|id| id.to_string()),
+            ip: entry.ip.map(|ip| ip.to_string()),
+            at: rows::int(entry.at),
+            hash: chain::GENESIS,
+        };
+        let previous =
+            previous.and_then(|p| <[u8; 32]>::try_from(p).ok()).unwrap_or(chain::GENESIS);
+        stored.hash = chain::link_hash(
+            &previous,
+            &chain::ChainFields {
+                service_id: &stored.service_id,
+                at: stored.at,
+                user: &stored.user,
+                event: stored.event,
+                signin_id: stored.signin_id.as_deref(),
+                device_id: stored.device_id.as_deref(),
+                ip: stored.ip.as_deref(),
+            },
+        );
+        stored
+    }
 }
 
 /// A migrator over a store's schema files, in order.
@@ -445,14 +547,16 @@ pub trait Store: Send + Sync + 'static {
         now: u64,
     ) -> impl Future<Output = Result<Option<Device>, StoreError>> + Send;
 
-    /// Records a new sign-in request, and `audit` in the same transaction. A pending request is
-    /// recorded only if the user has no other pending, unexpired one, checked in the same
-    /// transaction (so concurrent sign-ins, on one instance or several, cannot both pass): false,
-    /// and nothing written, if one exists.
+    /// Records a new sign-in request, and `audit` in the same transaction, if the user and the
+    /// address (by its limit key) are within `quota` and, for a pending request, the user has
+    /// no other pending, unexpired one from that address: all checked in the same write (so
+    /// concurrent sign-ins, on one instance or several, cannot both pass). False, and nothing
+    /// written, if a limit was reached.
     fn add_signin(
         &self,
         signin: &Signin,
         audit: &NewAuditEntry,
+        quota: &SigninQuota,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The sign-in with this id.
@@ -521,6 +625,14 @@ pub trait Store: Send + Sync + 'static {
         entry: &NewAuditEntry,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// Every service's audit entries after `after`, as stored with their hashes, oldest first,
+    /// at most `limit`: what [`chain::ChainVerifier`] checks.
+    fn audit_records(
+        &self,
+        after: u64,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<chain::AuditRecord>, StoreError>> + Send;
+
     /// A service's audit entries after `after`, oldest first, at most `limit`.
     fn audit(
         &self,
@@ -529,30 +641,18 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<AuditEntry>, StoreError>> + Send;
 
-    /// Offline-code seeds of a user's unrevoked devices.
-    fn offline_keys(
+    /// Checks an offline code against the user's unrevoked devices, in one transaction with
+    /// the wrong-code limit: if fewer than `attempt.max_wrong` wrong codes were recorded since
+    /// `attempt.since`, `matches` is asked for each device's key which of its steps the code is
+    /// (one not used yet), the first match marks that step used and audits
+    /// [`AuditEvent::OfflineCodeVerified`], and no match audits
+    /// [`AuditEvent::OfflineCodeRejected`]. Parallel attempts for one user take turns, so the
+    /// limit holds whatever their number.
+    fn verify_offline_code(
         &self,
-        service_id: Uuid,
-        user: &str,
-    ) -> impl Future<Output = Result<Vec<OfflineKey>, StoreError>> + Send;
-
-    /// Marks `step` used for the device's offline codes and appends `audit`, in one transaction;
-    /// false (and nothing written) if it or a later step was used.
-    fn use_offline_step(
-        &self,
-        device_id: Uuid,
-        step: u64,
-        audit: &NewAuditEntry,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    /// How many `event` entries the user has in the audit log since `since`.
-    fn count_audit(
-        &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
-        since: u64,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+        attempt: &OfflineAttempt,
+        matches: impl Fn(&OfflineKey) -> Option<u64> + Send + Sync,
+    ) -> impl Future<Output = Result<OfflineOutcome, StoreError>> + Send;
 
     /// Tells the other server instances sharing the database about `notice`; nothing to do
     /// where none can exist (SQLite).

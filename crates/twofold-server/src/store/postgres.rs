@@ -12,20 +12,27 @@ use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+use super::chain::AuditRecord;
 use super::rows::{
-    audit_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of, service_of,
-    signin_of,
+    audit_of, audit_record_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of,
+    service_of, signin_of,
 };
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
-    PairingClaim, Service, Signin, Store, StoreError,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineAttempt,
+    OfflineKey, OfflineOutcome, Pairing, PairingClaim, Service, Signin, Store, StoreError,
+    StoredAudit,
 };
+use crate::address::limit_key;
+use crate::policy::SigninQuota;
 
 fields!(PgRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
+    (1801, "address keys", include_str!("../../migrations/postgres/0018_01_address_keys.sql")),
+    (1802, "audit chain", include_str!("../../migrations/postgres/0018_02_audit_chain.sql")),
+];
 
 /// Connections per instance: the database, not the pool, is what several instances share.
 const MAX_CONNECTIONS: u32 = 16;
@@ -49,24 +56,43 @@ struct Envelope {
     notice: Notice,
 }
 
-/// Appends `entry` on `conn`, inside the transaction of the change it records. Audit writers
-/// take turns (a transaction-scoped lock) so sequence numbers become visible in order: a
-/// service paging with `after` never skips an entry that committed late.
+/// Appends `entry` on `conn`, inside the transaction of the change it records, chained to the
+/// last entry. Audit writers take turns (a transaction-scoped lock) so sequence numbers become
+/// visible in order (a service paging with `after` never skips an entry that committed late)
+/// and each entry's hash follows the one committed before it.
 async fn insert_audit(conn: &mut PgConnection, entry: &NewAuditEntry) -> Result<(), StoreError> {
     sqlx::query("SELECT pg_advisory_xact_lock(7020)").execute(&mut *conn).await?;
+    let previous: Option<Option<Vec<u8>>> =
+        sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let stored = StoredAudit::new(entry, previous.flatten().as_deref());
     sqlx::query(
-        "INSERT INTO audit (service_id, at, \"user\", event, signin_id, device_id, ip) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO audit (service_id, at, \"user\", event, signin_id, device_id, ip, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
-    .bind(entry.service_id.to_string())
-    .bind(int(entry.at))
-    .bind(&entry.user)
-    .bind(entry.event.as_str())
-    .bind(entry.signin_id.map(|id| id.to_string()))
-    .bind(entry.device_id.map(|id| id.to_string()))
-    .bind(entry.ip.map(|ip| ip.to_string()))
+    .bind(&stored.service_id)
+    .bind(stored.at)
+    .bind(&stored.user)
+    .bind(stored.event)
+    .bind(&stored.signin_id)
+    .bind(&stored.device_id)
+    .bind(&stored.ip)
+    .bind(stored.hash.as_slice())
     .execute(conn)
     .await?;
+    Ok(())
+}
+
+/// Makes transactions that take the same `key` (within `scope`) take turns until they end, so
+/// that what one counts includes what the other wrote. Scopes are taken in a fixed order
+/// (user, then address, then the audit log's lock) so that no two transactions wait on each
+/// other.
+async fn take_turns(conn: &mut PgConnection, scope: &str, key: &str) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("{scope}/{key}"))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -199,7 +225,7 @@ impl Store for PgStore {
         .bind(device.public_key.to_bytes().as_slice())
         .bind(&device.name)
         .bind(int(now))
-        .bind(device.offline_seed.0.as_slice())
+        .bind(device.sealed_offline_seed.as_slice())
         .execute(&mut *tx)
         .await
         .map_err(|e| conflict(e, "a device with this key"))?;
@@ -258,19 +284,29 @@ impl Store for PgStore {
         Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
+    async fn add_signin(
+        &self,
+        signin: &Signin,
+        audit: &NewAuditEntry,
+        quota: &SigninQuota,
+    ) -> Result<bool, StoreError> {
+        let ip_key = limit_key(signin.ip).to_string();
         let mut tx = self.pool.begin().await?;
-        // Sign-ins of one user take turns until commit, so the check below sees the other's.
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(format!("{}/{}", signin.service_id, signin.user))
-            .execute(&mut *tx)
-            .await?;
+        // Sign-ins of one user, and from one address, take turns until commit, so the counts
+        // below see the others'.
+        take_turns(&mut tx, "user", &format!("{}/{}", signin.service_id, signin.user)).await?;
+        take_turns(&mut tx, "address", &format!("{}/{ip_key}", signin.service_id)).await?;
         let added = sqlx::query(
             "INSERT INTO signins (id, service_id, \"user\", ip, country, request, digest, mode, \
-             number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16 \
-             WHERE $13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = $2 \
-             AND \"user\" = $3 AND status = 'pending' AND expires_at > $11)",
+             number, code, created_at, expires_at, status, decided_at, verified, code_attempts, \
+             ip_key) \
+             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
+             WHERE (SELECT COUNT(*) FROM signins WHERE service_id = $2 AND \"user\" = $3 \
+               AND created_at > $18) < $19 \
+             AND (SELECT COUNT(*) FROM (SELECT 1 FROM signins WHERE service_id = $2 \
+               AND ip_key = $17 AND created_at > $18 LIMIT $20) AS capped) < $20 \
+             AND ($13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = $2 \
+               AND \"user\" = $3 AND ip_key = $17 AND status = 'pending' AND expires_at > $11))",
         )
         .bind(signin.id.to_string())
         .bind(signin.service_id.to_string())
@@ -288,6 +324,10 @@ impl Store for PgStore {
         .bind(signin.decided_at.map(int))
         .bind(signin.verified)
         .bind(i64::from(signin.code_attempts))
+        .bind(&ip_key)
+        .bind(int(quota.since))
+        .bind(i64::from(quota.per_user))
+        .bind(i64::from(quota.per_address))
         .execute(&mut *tx)
         .await?;
         if added.rows_affected() != 1 {
@@ -412,14 +452,15 @@ impl Store for PgStore {
         denials_since: u64,
         ip_limit: u32,
     ) -> Result<Activity, StoreError> {
-        let ip = ip.to_string();
+        let ip = limit_key(ip).to_string();
         let row = sqlx::query(
             "SELECT \
-               COUNT(*) FILTER (WHERE status = 'pending' AND expires_at > $1) AS pending, \
+               COUNT(*) FILTER (WHERE status = 'pending' AND expires_at > $1 AND ip_key = $4) \
+                 AS pending, \
                COUNT(*) FILTER (WHERE created_at > $2) AS recent, \
                COUNT(*) FILTER (WHERE status = 'denied' AND decided_at > $3) AS denials, \
                COUNT(*) FILTER (WHERE status = 'reported' AND decided_at > $3) AS reports, \
-               COUNT(*) FILTER (WHERE status = 'reported' AND ip = $4) AS ip_reports, \
+               COUNT(*) FILTER (WHERE status = 'reported' AND ip_key = $4) AS ip_reports, \
                COUNT(*) FILTER (WHERE status = 'allowed') AS allowed, \
                COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here \
              FROM signins WHERE service_id = $5 AND \"user\" = $6",
@@ -436,7 +477,7 @@ impl Store for PgStore {
         // Apart: an address shared by many users must not widen the per-user scan above.
         let from_ip: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM (SELECT 1 FROM signins \
-             WHERE service_id = $1 AND ip = $2 AND created_at > $3 LIMIT $4) AS capped",
+             WHERE service_id = $1 AND ip_key = $2 AND created_at > $3 LIMIT $4) AS capped",
         )
         .bind(service_id.to_string())
         .bind(&ip)
@@ -448,7 +489,7 @@ impl Store for PgStore {
             Ok(count(Some(sqlx::Row::try_get::<i64, _>(&row, column)?)))
         };
         Ok(Activity {
-            pending: counted("pending")?,
+            pending_from_address: counted("pending")?,
             recent_for_user: counted("recent")?,
             recent_for_ip: count(Some(from_ip)),
             recent_denials: counted("denials")?,
@@ -464,6 +505,17 @@ impl Store for PgStore {
         insert_audit(&mut tx, entry).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn audit_records(&self, after: u64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        sqlx::query("SELECT * FROM audit WHERE seq > $1 ORDER BY seq LIMIT $2")
+            .bind(int(after))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(audit_record_of)
+            .collect()
     }
 
     async fn audit(
@@ -483,66 +535,65 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn offline_keys(
+    async fn verify_offline_code(
         &self,
-        service_id: Uuid,
-        user: &str,
-    ) -> Result<Vec<OfflineKey>, StoreError> {
-        sqlx::query(
+        attempt: &OfflineAttempt,
+        matches: impl Fn(&OfflineKey) -> Option<u64> + Send + Sync,
+    ) -> Result<OfflineOutcome, StoreError> {
+        let service_id = attempt.service_id.to_string();
+        let mut tx = self.pool.begin().await?;
+        // The user's attempts take turns: each counts the wrong codes of those before it.
+        take_turns(&mut tx, "user", &format!("{service_id}/{}", attempt.user)).await?;
+        let wrong: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit \
+             WHERE service_id = $1 AND \"user\" = $2 AND event = $3 AND at > $4",
+        )
+        .bind(&service_id)
+        .bind(&attempt.user)
+        .bind(AuditEvent::OfflineCodeRejected.as_str())
+        .bind(int(attempt.since))
+        .fetch_one(&mut *tx)
+        .await?;
+        if count(Some(wrong)) >= attempt.max_wrong {
+            return Ok(OfflineOutcome::RateLimited);
+        }
+        let keys = sqlx::query(
             "SELECT id, offline_seed, offline_step FROM devices \
              WHERE service_id = $1 AND \"user\" = $2 AND revoked_at IS NULL \
              ORDER BY paired_at, seq",
         )
-        .bind(service_id.to_string())
-        .bind(user)
-        .fetch_all(&self.pool)
+        .bind(&service_id)
+        .bind(&attempt.user)
+        .fetch_all(&mut *tx)
         .await?
         .iter()
         .map(offline_key_of)
-        .collect()
-    }
-
-    async fn use_offline_step(
-        &self,
-        device_id: Uuid,
-        step: u64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE devices SET offline_step = $1 WHERE id = $2 AND revoked_at IS NULL \
-             AND (offline_step IS NULL OR offline_step < $1)",
-        )
-        .bind(int(step))
-        .bind(device_id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
+        .collect::<Result<Vec<_>, _>>()?;
+        for key in &keys {
+            let Some(step) = matches(key) else { continue };
+            let used = sqlx::query(
+                "UPDATE devices SET offline_step = $1 WHERE id = $2 \
+                 AND (offline_step IS NULL OR offline_step < $1)",
+            )
+            .bind(int(step))
+            .bind(key.device_id.to_string())
+            .execute(&mut *tx)
+            .await?;
+            if used.rows_affected() == 1 {
+                let event = AuditEvent::OfflineCodeVerified;
+                insert_audit(&mut tx, &super::offline_audit(attempt, event, Some(key.device_id)))
+                    .await?;
+                tx.commit().await?;
+                return Ok(OfflineOutcome::Verified { device_id: key.device_id });
+            }
         }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
-    }
-
-    async fn count_audit(
-        &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
-        since: u64,
-    ) -> Result<u32, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit \
-             WHERE service_id = $1 AND \"user\" = $2 AND event = $3 AND at > $4",
+        insert_audit(
+            &mut tx,
+            &super::offline_audit(attempt, AuditEvent::OfflineCodeRejected, None),
         )
-        .bind(service_id.to_string())
-        .bind(user)
-        .bind(event.as_str())
-        .bind(int(since))
-        .fetch_one(&self.pool)
         .await?;
-        Ok(count(Some(n)))
+        tx.commit().await?;
+        Ok(OfflineOutcome::Rejected)
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {

@@ -4,12 +4,11 @@
 use std::net::IpAddr;
 
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
-use twofold_protocol::offline::SEED_LEN;
 use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
-use zeroize::Zeroizing;
 
-use super::{Device, OfflineKey, OfflineSeed, Pairing, Service, Signin, StoreError};
+use super::chain::AuditRecord;
+use super::{Device, OfflineKey, Pairing, Service, Signin, StoreError};
 
 /// Typed column reads of one row, whatever the database.
 pub(super) trait Fields {
@@ -23,6 +22,8 @@ pub(super) trait Fields {
     fn opt_int(&self, column: &str) -> Result<Option<i64>, StoreError>;
     /// A byte column.
     fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError>;
+    /// A nullable byte column.
+    fn opt_bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError>;
     /// A boolean column.
     fn flag(&self, column: &str) -> Result<bool, StoreError>;
 }
@@ -45,6 +46,9 @@ macro_rules! fields {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
             fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+                Ok(sqlx::Row::try_get(self, column)?)
+            }
+            fn opt_bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
                 Ok(sqlx::Row::try_get(self, column)?)
             }
             fn flag(&self, column: &str) -> Result<bool, StoreError> {
@@ -97,6 +101,20 @@ pub(super) fn audit_of(row: &impl Fields) -> Result<AuditEntry, StoreError> {
         signin_id: optional_id("signin_id")?,
         device_id: optional_id("device_id")?,
         ip: row.opt_text("ip")?.as_deref().map(ip).transpose()?,
+    })
+}
+
+pub(super) fn audit_record_of(row: &impl Fields) -> Result<AuditRecord, StoreError> {
+    Ok(AuditRecord {
+        seq: uint(row.int("seq")?),
+        service_id: row.text("service_id")?,
+        at: row.int("at")?,
+        user: row.text("user")?,
+        event: row.text("event")?,
+        signin_id: row.opt_text("signin_id")?,
+        device_id: row.opt_text("device_id")?,
+        ip: row.opt_text("ip")?,
+        hash: row.opt_bytes("hash")?,
     })
 }
 
@@ -190,12 +208,9 @@ pub(super) fn signin_of(row: &impl Fields) -> Result<Signin, StoreError> {
 
 /// The offline-code key of a device row (`id`, `offline_seed`, `offline_step`).
 pub(super) fn offline_key_of(row: &impl Fields) -> Result<OfflineKey, StoreError> {
-    let seed = Zeroizing::new(row.bytes("offline_seed")?);
-    let seed = <[u8; SEED_LEN]>::try_from(seed.as_slice())
-        .map_err(|_| StoreError::Corrupt { what: "offline seed" })?;
     Ok(OfflineKey {
         device_id: uuid(row, "id")?,
-        seed: OfflineSeed(Zeroizing::new(seed)),
+        sealed_seed: row.bytes("offline_seed")?,
         last_step: row.opt_int("offline_step")?.map(uint),
     })
 }

@@ -21,19 +21,26 @@ use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+use super::chain::AuditRecord;
 use super::remembered::Remembered;
 use super::rows::{
-    Fields, audit_of, count, device_of, int, offline_key_of, pairing_of, service_of, signin_of,
+    Fields, audit_of, audit_record_of, count, device_of, int, offline_key_of, pairing_of,
+    service_of, signin_of,
 };
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineKey, Pairing,
-    PairingClaim, Service, Signin, Store, StoreError,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineAttempt,
+    OfflineKey, OfflineOutcome, Pairing, PairingClaim, Service, Signin, Store, StoreError,
+    StoredAudit,
 };
+use crate::address::limit_key;
+use crate::policy::SigninQuota;
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/0001_initial.sql")),
     (2, "pending index", include_str!("../../migrations/0002_pending_index.sql")),
+    (1801, "address keys", include_str!("../../migrations/0018_01_address_keys.sql")),
+    (1802, "audit chain", include_str!("../../migrations/0018_02_audit_chain.sql")),
 ];
 
 /// How long a statement waits for another process's write lock (the command line adding or
@@ -60,6 +67,9 @@ impl Fields for Row<'_> {
         Ok(self.get(column)?)
     }
     fn bytes(&self, column: &str) -> Result<Vec<u8>, StoreError> {
+        Ok(self.get(column)?)
+    }
+    fn opt_bytes(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.get(column)?)
     }
     fn flag(&self, column: &str) -> Result<bool, StoreError> {
@@ -122,20 +132,27 @@ fn change(conn: &Connection, sql: &str, params: impl Params) -> Result<usize, St
     Ok(conn.prepare_cached(sql)?.execute(params)?)
 }
 
-/// Appends `entry` on `conn`: inside the transaction of the change it records.
+/// Appends `entry` on `conn`: inside the transaction of the change it records, chained to the
+/// last entry (the one writer makes entries take turns).
 fn insert_audit(conn: &Connection, entry: &NewAuditEntry) -> Result<(), StoreError> {
+    let previous = one(conn, "SELECT hash FROM audit ORDER BY seq DESC LIMIT 1", [], |row| {
+        row.opt_bytes("hash")
+    })?
+    .flatten();
+    let stored = StoredAudit::new(entry, previous.as_deref());
     change(
         conn,
-        "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip, hash) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            entry.service_id.to_string(),
-            int(entry.at),
-            &entry.user,
-            entry.event.as_str(),
-            entry.signin_id.map(|id| id.to_string()),
-            entry.device_id.map(|id| id.to_string()),
-            entry.ip.map(|ip| ip.to_string()),
+            &stored.service_id,
+            stored.at,
+            &stored.user,
+            stored.event,
+            &stored.signin_id,
+            &stored.device_id,
+            &stored.ip,
+            stored.hash.as_slice(),
         ),
     )?;
     Ok(())
@@ -161,6 +178,24 @@ fn connect(path: &Path, flags: OpenFlags) -> Result<Connection, StoreError> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
     conn.execute_batch("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")?;
     Ok(conn)
+}
+
+/// Makes the database at `path` and its WAL and shared-memory files readable by their owner
+/// only (0600): the database holds offline-code seeds and the audit log. Files made by earlier
+/// versions were readable by all.
+fn make_private(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let file = PathBuf::from(name);
+        let Ok(metadata) = std::fs::metadata(&file) else { continue };
+        if metadata.permissions().mode() & 0o077 != 0 {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                .map_err(|source| StoreError::Permissions { path: file, source })?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes the lock that marks the database at `path` served by this process (released when the
@@ -236,6 +271,9 @@ impl SqliteStore {
         // this future not `Send` (sqlx's `Acquire` is not general enough for it).
         let migrating = SqlitePoolOptions::new().max_connections(1).connect_with(options).await?;
         let writer = connect(&path, flags)?;
+        if !in_memory {
+            make_private(&path)?;
+        }
         super::migrator(MIGRATIONS).run(&migrating).await?;
         migrating.close().await;
         let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
@@ -422,7 +460,7 @@ impl Store for SqliteStore {
                     key.as_slice(),
                     &device.name,
                     int(now),
-                    device.offline_seed.0.as_slice(),
+                    device.sealed_offline_seed.as_slice(),
                 ),
             )
             .map_err(|error| conflict(error, "a device with this key"))?;
@@ -499,14 +537,24 @@ impl Store for SqliteStore {
         Ok(device)
     }
 
-    async fn add_signin(&self, signin: &Signin, audit: &NewAuditEntry) -> Result<bool, StoreError> {
-        // One immediate transaction: the check for a pending request and the insert are one.
+    async fn add_signin(
+        &self,
+        signin: &Signin,
+        audit: &NewAuditEntry,
+        quota: &SigninQuota,
+    ) -> Result<bool, StoreError> {
+        // One statement in one immediate transaction: the limits and the insert are one.
         let added = self.change_with_audit(
             "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, \
-             number, code, created_at, expires_at, status, decided_at, verified, code_attempts) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16 \
-             WHERE ?13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ?2 \
-             AND user = ?3 AND status = 'pending' AND expires_at > ?11)",
+             number, code, created_at, expires_at, status, decided_at, verified, code_attempts, \
+             ip_key) \
+             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 \
+             WHERE (SELECT COUNT(*) FROM signins WHERE service_id = ?2 AND user = ?3 \
+               AND created_at > ?18) < ?19 \
+             AND (SELECT COUNT(*) FROM (SELECT 1 FROM signins WHERE service_id = ?2 \
+               AND ip_key = ?17 AND created_at > ?18 LIMIT ?20)) < ?20 \
+             AND (?13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ?2 \
+               AND user = ?3 AND ip_key = ?17 AND status = 'pending' AND expires_at > ?11))",
             rusqlite::params![
                 signin.id.to_string(),
                 signin.service_id.to_string(),
@@ -524,6 +572,10 @@ impl Store for SqliteStore {
                 signin.decided_at.map(int),
                 signin.verified,
                 signin.code_attempts,
+                limit_key(signin.ip).to_string(),
+                int(quota.since),
+                quota.per_user,
+                quota.per_address,
             ],
             audit,
         )?;
@@ -643,21 +695,21 @@ impl Store for SqliteStore {
             one(
                 conn,
                 "SELECT \
-                   SUM(status = 'pending' AND expires_at > ?1) AS pending, \
+                   SUM(status = 'pending' AND expires_at > ?1 AND ip_key = ?4) AS pending, \
                    SUM(created_at > ?2) AS recent, \
                    SUM(status = 'denied' AND decided_at > ?3) AS denials, \
                    SUM(status = 'reported' AND decided_at > ?3) AS reports, \
-                   SUM(status = 'reported' AND ip = ?4) AS ip_reports, \
+                   SUM(status = 'reported' AND ip_key = ?4) AS ip_reports, \
                    SUM(status = 'allowed') AS allowed, \
                    SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
                    (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
-                    WHERE service_id = ?5 AND ip = ?4 AND created_at > ?2 LIMIT ?8)) AS from_ip \
+                    WHERE service_id = ?5 AND ip_key = ?4 AND created_at > ?2 LIMIT ?8)) AS from_ip \
                  FROM signins WHERE service_id = ?5 AND user = ?6",
                 (
                     int(now),
                     int(since),
                     int(denials_since),
-                    ip.to_string(),
+                    limit_key(ip).to_string(),
                     service_id.to_string(),
                     user,
                     country,
@@ -668,7 +720,7 @@ impl Store for SqliteStore {
                         Ok(count(row.opt_int(column)?))
                     };
                     Ok(Activity {
-                        pending: counted("pending")?,
+                        pending_from_address: counted("pending")?,
                         recent_for_user: counted("recent")?,
                         recent_for_ip: counted("from_ip")?,
                         recent_denials: counted("denials")?,
@@ -688,6 +740,17 @@ impl Store for SqliteStore {
         self.write(|conn| insert_audit(conn, entry))
     }
 
+    async fn audit_records(&self, after: u64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                (int(after), limit),
+                |row| audit_record_of(row),
+            )
+        })
+    }
+
     async fn audit(
         &self,
         service_id: Uuid,
@@ -704,53 +767,54 @@ impl Store for SqliteStore {
         })
     }
 
-    async fn offline_keys(
+    async fn verify_offline_code(
         &self,
-        service_id: Uuid,
-        user: &str,
-    ) -> Result<Vec<OfflineKey>, StoreError> {
-        self.read(|conn| {
-            all(
-                conn,
-                "SELECT id, offline_seed, offline_step FROM devices WHERE service_id = ? \
-                 AND user = ? AND revoked_at IS NULL ORDER BY paired_at, rowid",
-                (service_id.to_string(), user),
-                |row| offline_key_of(row),
-            )
-        })
-    }
-
-    async fn use_offline_step(
-        &self,
-        device_id: Uuid,
-        step: u64,
-        audit: &NewAuditEntry,
-    ) -> Result<bool, StoreError> {
-        self.change_with_audit(
-            "UPDATE devices SET offline_step = ?1 WHERE id = ?2 AND revoked_at IS NULL \
-             AND (offline_step IS NULL OR offline_step < ?1)",
-            (int(step), device_id.to_string()),
-            audit,
-        )
-    }
-
-    async fn count_audit(
-        &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
-        since: u64,
-    ) -> Result<u32, StoreError> {
-        let n = self.read(|conn| {
-            one(
+        attempt: &OfflineAttempt,
+        matches: impl Fn(&OfflineKey) -> Option<u64> + Send + Sync,
+    ) -> Result<OfflineOutcome, StoreError> {
+        // On the writer, in one immediate transaction: parallel attempts take turns.
+        self.write(|conn| {
+            let service_id = attempt.service_id.to_string();
+            let wrong = one(
                 conn,
                 "SELECT COUNT(*) AS n FROM audit \
                  WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
-                (service_id.to_string(), user, event.as_str(), int(since)),
+                (
+                    &service_id,
+                    &attempt.user,
+                    AuditEvent::OfflineCodeRejected.as_str(),
+                    int(attempt.since),
+                ),
                 |row| row.opt_int("n"),
-            )
-        })?;
-        Ok(count(n.flatten()))
+            )?;
+            if count(wrong.flatten()) >= attempt.max_wrong {
+                return Ok(OfflineOutcome::RateLimited);
+            }
+            let keys = all(
+                conn,
+                "SELECT id, offline_seed, offline_step FROM devices WHERE service_id = ? \
+                 AND user = ? AND revoked_at IS NULL ORDER BY paired_at, rowid",
+                (&service_id, &attempt.user),
+                |row| offline_key_of(row),
+            )?;
+            for key in &keys {
+                let Some(step) = matches(key) else { continue };
+                let used = change(
+                    conn,
+                    "UPDATE devices SET offline_step = ?1 WHERE id = ?2 \
+                     AND (offline_step IS NULL OR offline_step < ?1)",
+                    (int(step), key.device_id.to_string()),
+                )?;
+                if used == 1 {
+                    let event = AuditEvent::OfflineCodeVerified;
+                    insert_audit(conn, &super::offline_audit(attempt, event, Some(key.device_id)))?;
+                    return Ok(OfflineOutcome::Verified { device_id: key.device_id });
+                }
+            }
+            let event = AuditEvent::OfflineCodeRejected;
+            insert_audit(conn, &super::offline_audit(attempt, event, None))?;
+            Ok(OfflineOutcome::Rejected)
+        })
     }
 
     async fn publish(&self, _notice: &Notice) -> Result<(), StoreError> {
@@ -792,5 +856,17 @@ mod tests {
     fn opening_can_happen_in_a_spawned_task() {
         fn spawnable<T: Send>(_: &T) {}
         spawnable(&SqliteStore::open("sqlite::memory:"));
+    }
+
+    #[tokio::test]
+    async fn a_database_others_could_read_is_made_private_when_opened() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let url = format!("sqlite://{}", path.display());
+        drop(SqliteStore::open(&url).await.unwrap());
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(SqliteStore::open(&url).await.unwrap());
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
 }

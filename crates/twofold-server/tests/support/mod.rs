@@ -12,6 +12,7 @@ use futures_util::{Stream, StreamExt as _};
 use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceClient};
 use twofold_protocol::{KeyPair, PairingLink};
 use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, random_seed};
+use twofold_server::connections::{self, ConnectionLimits};
 use twofold_server::enrich::Enricher;
 use twofold_server::{AppState, PgStore, Settings, SqliteStore, Store, admin, app};
 
@@ -79,11 +80,36 @@ impl TestStore {
         }
     }
 
+    /// The first column of every row `sql` returns, as bytes, read directly from the database.
+    pub async fn bytes(&self, sql: &'static str) -> Vec<Vec<u8>> {
+        match self {
+            Self::Sqlite(_, url) => {
+                let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                rows
+            }
+            Self::Postgres(_, url) => {
+                let pool = sqlx::PgPool::connect(url).await.unwrap();
+                let rows = sqlx::query_scalar(sql).fetch_all(&pool).await.unwrap();
+                pool.close().await;
+                rows
+            }
+        }
+    }
+
     /// Adds a service; its API key.
     pub async fn add_service(&self, name: &str, now: u64) -> String {
         on_store!(self, s => admin::add_service(s, name, None, now, &OsEntropy).await)
             .unwrap()
             .to_string()
+    }
+
+    /// Checks the audit log's hash chain.
+    pub async fn verify_audit(
+        &self,
+    ) -> Result<twofold_server::store::chain::ChainReport, admin::AdminError> {
+        on_store!(self, s => admin::verify_audit(s).await)
     }
 
     /// Revokes a service's API key.
@@ -113,7 +139,10 @@ async fn serve<S: Store>(
     let settings = Settings::new(url.parse().unwrap());
     let state = AppState::new(store, key, settings, clock, Arc::new(OsEntropy), enricher);
     tokio::spawn(state.background());
-    tokio::spawn(async move { axum::serve(listener, app(state)).await });
+    let limits = ConnectionLimits::default();
+    tokio::spawn(async move {
+        connections::serve(listener, app(state), &limits, std::future::pending()).await;
+    });
     url
 }
 

@@ -1,0 +1,176 @@
+//! The accept loop: HTTP/1 connections served with bounds, so that slow or idle clients cannot
+//! hold the server. A request head must arrive within `header_timeout_secs` of the connection
+//! opening or going idle (hyper's header-read timeout, which is also the idle timeout between
+//! requests); a request body may pause at most `body_timeout_secs` between chunks (tower-http);
+//! at most `max_connections` are open (below the process's open-file limit, so `accept` never
+//! fails for want of descriptors) and at most `max_per_address` from one address (its /64 for
+//! IPv6), so one client flooding the server with unfinished requests leaves room for everyone
+//! else. Connections over the per-address cap are closed at once.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use serde::{Deserialize, Serialize};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::ServiceExt as _;
+use tower_http::timeout::RequestBodyTimeoutLayer;
+
+use crate::address::limit_key;
+use crate::slots::Slots;
+
+/// How connections are bounded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConnectionLimits {
+    /// Open connections at most; 0: as many as the open-file limit leaves room for.
+    pub max_connections: usize,
+    /// Open connections from one address (IPv6: one /64) at most. Services' long polls each
+    /// hold one, so this is well above what a browser opens.
+    pub max_per_address: usize,
+    /// Seconds a client has to send a request head, after connecting or after the previous
+    /// response (an idle connection is closed after this long).
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may pause between chunks.
+    pub body_timeout_secs: u64,
+}
+
+impl Default for ConnectionLimits {
+    /// Connections up to the open-file limit, 256 per address, 10 s for a request head, 10 s
+    /// of silence in a body.
+    fn default() -> Self {
+        Self {
+            max_connections: 0,
+            max_per_address: 256,
+            header_timeout_secs: 10,
+            body_timeout_secs: 10,
+        }
+    }
+}
+
+/// Descriptors left for the database, the GeoIP files and the listener when the connection cap
+/// comes from the open-file limit.
+const RESERVED_FILES: u64 = 64;
+
+/// The fewest connections a derived cap allows, however low the open-file limit.
+const MIN_CONNECTIONS: u64 = 16;
+
+/// How long to wait before accepting again after `accept` failed for want of resources.
+const ACCEPT_RETRY: Duration = Duration::from_millis(100);
+
+/// How long open connections get to finish once shutdown begins (device streams never would).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+impl ConnectionLimits {
+    /// The connection cap: the configured one, or what the open-file limit leaves room for.
+    pub fn connection_cap(&self) -> usize {
+        if self.max_connections > 0 {
+            return self.max_connections;
+        }
+        let files = rustix::process::getrlimit(rustix::process::Resource::Nofile)
+            .current
+            .unwrap_or(u64::MAX);
+        let cap = files.saturating_sub(RESERVED_FILES).clamp(MIN_CONNECTIONS, 1 << 20);
+        usize::try_from(cap).unwrap_or(usize::MAX)
+    }
+}
+
+/// Whether an `accept` error concerns only the connection being accepted.
+fn is_connection_error(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::ConnectionRefused
+            | std::io::ErrorKind::ConnectionAborted
+            | std::io::ErrorKind::ConnectionReset
+    )
+}
+
+/// Serves `router` on `listener` within `limits` until `shutdown` completes, then gives open
+/// connections a few seconds to finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: &ConnectionLimits,
+    shutdown: impl Future<Output = ()>,
+) {
+    let router =
+        router.layer(RequestBodyTimeoutLayer::new(Duration::from_secs(limits.body_timeout_secs)));
+    let permits = Arc::new(Semaphore::new(limits.connection_cap()));
+    let per_address: Arc<Slots<IpAddr>> = Arc::default();
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(limits.header_timeout_secs));
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            () = &mut shutdown => break,
+            accepted = accept(&listener, &permits) => accepted,
+        };
+        let Some((stream, peer, permit)) = accepted else { continue };
+        let Some(slot) = per_address.take(limit_key(peer.ip()), limits.max_per_address) else {
+            // Closed at once: its descriptor is back before the next accept.
+            drop(stream);
+            continue;
+        };
+        let service = router
+            .clone()
+            .map_request(|request: hyper::Request<Incoming>| request.map(axum::body::Body::new));
+        let connection =
+            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A client that went away or timed out: nothing to report.
+            let _ = connection.await;
+            drop((permit, slot));
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+        tracing::info!("closing connections still open after {SHUTDOWN_GRACE:?}");
+    }
+}
+
+/// Waits for a free connection slot, then accepts a connection; `None` if accepting failed (after
+/// a pause, when the failure was not the client's).
+async fn accept(
+    listener: &TcpListener,
+    permits: &Arc<Semaphore>,
+) -> Option<(TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    // The semaphore is never closed.
+    let permit = Arc::clone(permits).acquire_owned().await.ok()?;
+    match listener.accept().await {
+        Ok((stream, peer)) => Some((stream, peer, permit)),
+        Err(error) if is_connection_error(&error) => None,
+        Err(error) => {
+            // Out of descriptors or memory despite the cap (another part of the process holds
+            // more than reserved): wait for some to be released rather than spin.
+            tracing::warn!(%error, "accepting a connection failed");
+            tokio::time::sleep(ACCEPT_RETRY).await;
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_cap_stays_under_the_open_file_limit() {
+        let limits = ConnectionLimits::default();
+        let files = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        if let Some(files) = files {
+            let cap = u64::try_from(limits.connection_cap()).unwrap();
+            assert!(cap < files || cap == MIN_CONNECTIONS, "{cap} of {files}");
+        }
+        let fixed = ConnectionLimits { max_connections: 7, ..ConnectionLimits::default() };
+        assert_eq!(fixed.connection_cap(), 7);
+    }
+}
