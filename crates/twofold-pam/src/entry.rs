@@ -61,9 +61,9 @@ fn authenticate(pamh: &mut PamHandle, args: &[&CStr], flags: PamFlag) -> PamResu
         }
     };
     let login = Login {
-        service: item::<Service>(pamh).unwrap_or_else(|| "unknown".to_owned()),
-        tty: item::<Tty>(pamh),
-        rhost: item::<RHost>(pamh),
+        service: item::<Service<'_>>(pamh).unwrap_or_else(|| "unknown".to_owned()),
+        tty: item::<Tty<'_>>(pamh),
+        rhost: item::<RHost<'_>>(pamh),
         host: config.host.clone().unwrap_or_else(login::hostname),
         user,
     };
@@ -92,6 +92,9 @@ fn authenticate(pamh: &mut PamHandle, args: &[&CStr], flags: PamFlag) -> PamResu
     match verdict.outcome {
         outcome if outcome.allows() => PamResultCode::PAM_SUCCESS,
         Outcome::Unreachable => PamResultCode::PAM_AUTHINFO_UNAVAIL,
+        // The person said no (or is locked out): sshd and sudo must not ask again at once, as
+        // they do after PAM_AUTH_ERR (ssh tries keyboard-interactive three times).
+        Outcome::Denied | Outcome::Reported | Outcome::Locked => PamResultCode::PAM_MAXTRIES,
         _ => PamResultCode::PAM_AUTH_ERR,
     }
 }

@@ -93,6 +93,15 @@ impl ApprovalServer {
         Ok(url)
     }
 
+    /// The request with the API key, given `timeout` for the whole call.
+    fn prepare<B>(&self, request: ureq::RequestBuilder<B>, timeout: Duration) -> ureq::RequestBuilder<B> {
+        request
+            .header("Authorization", self.authorization.expose())
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+    }
+
     /// Sends `body` (or nothing) and reads the JSON answer, all within `timeout`.
     fn call<T: DeserializeOwned>(
         &self,
@@ -101,16 +110,9 @@ impl ApprovalServer {
         timeout: Duration,
     ) -> Result<T, ServerError> {
         let unreachable = |e: ureq::Error| ServerError::Unreachable(e.to_string());
-        let request = |builder: ureq::RequestBuilder<_>| {
-            builder
-                .header("Authorization", self.authorization.expose())
-                .config()
-                .timeout_global(Some(timeout))
-                .build()
-        };
         let mut response = match body {
-            Some(body) => request(self.agent.post(url.as_str())).send_json(body),
-            None => request(self.agent.get(url.as_str())).call(),
+            Some(body) => self.prepare(self.agent.post(url.as_str()), timeout).send_json(body),
+            None => self.prepare(self.agent.get(url.as_str()), timeout).call(),
         }
         .map_err(unreachable)?;
         let status = response.status().as_u16();

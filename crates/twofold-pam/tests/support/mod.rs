@@ -81,16 +81,19 @@ impl Server {
             (client, seed)
         });
         let seen = Arc::new(Mutex::new(Vec::new()));
+        let arrived = Arc::new(Mutex::new(Vec::new()));
+        let task_arrived = Arc::clone(&arrived);
         let (numbers, number_rx) = mpsc::channel::<u32>();
         let number_rx = Arc::new(Mutex::new(number_rx));
         let (ready_tx, ready_rx) = mpsc::channel();
         let task_seen = Arc::clone(&seen);
         let answering = client.clone();
         self.runtime.spawn(async move {
-            let mut events = answering.events().await.unwrap();
+            let mut events = std::pin::pin!(answering.events().await.unwrap());
             ready_tx.send(()).unwrap();
             while let Some(event) = events.next().await {
                 let Ok(DeviceEvent::Request(request)) = event else { continue };
+                task_arrived.lock().unwrap().push(Instant::now());
                 task_seen.lock().unwrap().push((*request).clone());
                 let decision = match answer {
                     Answering::Never => continue,
@@ -118,7 +121,7 @@ impl Server {
         // The stream is open once the server has sent its first bytes; give it a moment more to
         // register the device's subscription.
         std::thread::sleep(Duration::from_millis(200));
-        Device { seen, numbers, seed }
+        Device { seen, arrived, numbers, seed }
     }
 
     /// A configuration file for this server, root's and private, with `extra` lines.
@@ -142,6 +145,7 @@ pub enum Answering {
 /// A paired device: what it saw, and where the number shown at the terminal is passed to it.
 pub struct Device {
     seen: Arc<Mutex<Vec<SigninRequest>>>,
+    arrived: Arc<Mutex<Vec<Instant>>>,
     /// Numbers the terminal showed, for number mode.
     pub numbers: mpsc::Sender<u32>,
     /// The seed of its offline codes.
@@ -164,6 +168,18 @@ impl Device {
                 return seen;
             }
             std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// When request number `index` (from 0) arrived, verified; waits up to 20 s for it.
+    pub fn seen_at(&self, index: usize) -> Instant {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(at) = self.arrived.lock().unwrap().get(index) {
+                return *at;
+            }
+            assert!(Instant::now() < deadline, "request {index} never reached the device");
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
