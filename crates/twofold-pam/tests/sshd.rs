@@ -209,3 +209,20 @@ fn ssh_to_a_server_that_answers_slowly_is_refused_in_bounded_time() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", sshd.port)).is_ok());
     drop(listener);
 }
+
+#[test]
+fn two_ssh_logins_at_once_ask_the_device_once_and_both_end() {
+    let server = Server::start(|_| {});
+    let device = server.pair("dave", Answering::Never);
+    let config = config_for(&server, "dave", "timeout = 3\noffline_codes = false\n");
+    let sshd = Sshd::start(&config.path, "");
+    let (first, second) = std::thread::scope(|scope| {
+        let first = scope.spawn(|| sshd.login());
+        let second = scope.spawn(|| sshd.login());
+        (first.join().unwrap(), second.join().unwrap())
+    });
+    assert!(!first.0, "{}", first.1);
+    assert!(!second.0, "{}", second.1);
+    // One request waits for the person; every other attempt was refused without reaching them.
+    assert_eq!(device.seen().len(), 1, "{:?}", device.seen());
+}
