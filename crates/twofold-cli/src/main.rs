@@ -283,7 +283,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command {
         // A scan opens (and so creates) the vault only when it adds what it found.
         Command::Scan(args) => return scan(&args, &mut out),
-        Command::Device { command } => return device::run(command, &mut out).map(|()| ExitCode::SUCCESS),
+        Command::Device { command } => {
+            return device::run(command, &mut out).map(|()| ExitCode::SUCCESS);
+        }
         Command::Vault(command) => command,
     };
     let vault = Vault::open_default()?;

@@ -83,7 +83,9 @@ fn main() {
         let seen_at = device.seen_at(round);
         to_device.push(seen_at.saturating_duration_since(started));
     }
-    println!("pam_twofold, {ROUNDS} authentications (debug or release as built; shared, busy 2-core machine)");
+    println!(
+        "pam_twofold, {ROUNDS} authentications (debug or release as built; shared, busy 2-core machine)"
+    );
     summary("authenticate → request verified on the device", to_device);
     summary("module CPU time per authentication", cpu);
     summary("authenticate → allowed (device answers at once)", whole);

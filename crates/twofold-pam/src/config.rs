@@ -262,8 +262,10 @@ fn yes_no(value: &str) -> Option<bool> {
 /// The file's text, once its owner and mode show only root can read or change it.
 fn read_private(path: &Path) -> Result<String, ConfigError> {
     use std::io::Read as _;
-    let unreadable =
-        |e: std::io::Error| ConfigError::Unreadable { path: path.to_owned(), reason: e.to_string() };
+    let unreadable = |e: std::io::Error| ConfigError::Unreadable {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
     let file = std::fs::File::open(path).map_err(unreadable)?;
     // The open file's metadata, not the path's: the file checked is the file read.
     let meta = file.metadata().map_err(unreadable)?;
@@ -311,9 +313,11 @@ mod tests {
     #[test]
     fn module_arguments_override_the_file() {
         let text = format!("{MINIMAL}mode = \"code\"\ntimeout = 90\n");
-        let config =
-            parse(&text, &["mode=number", "timeout=20", "offline_codes=no", "host=b1", "prompt=yes"])
-                .unwrap();
+        let config = parse(
+            &text,
+            &["mode=number", "timeout=20", "offline_codes=no", "host=b1", "prompt=yes"],
+        )
+        .unwrap();
         assert_eq!(config.mode, Mode::Number);
         assert_eq!(config.timeout, Duration::from_secs(20));
         assert!(!config.offline_codes);
@@ -331,7 +335,14 @@ mod tests {
 
     #[test]
     fn bad_arguments_and_values_are_named() {
-        for args in [["mode=sms"], ["timeout=soon"], ["failmode=maybe"], ["verbose"], ["x=1"], ["prompt=maybe"]] {
+        for args in [
+            ["mode=sms"],
+            ["timeout=soon"],
+            ["failmode=maybe"],
+            ["verbose"],
+            ["x=1"],
+            ["prompt=maybe"],
+        ] {
             let error = parse(MINIMAL, &args).unwrap_err().to_string();
             assert!(error.contains(args[0]), "{error}");
         }

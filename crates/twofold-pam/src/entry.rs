@@ -107,7 +107,11 @@ struct PamConversation<'a> {
 }
 
 impl PamConversation<'_> {
-    fn send(&self, style: i32, text: &str) -> Result<Option<pam::secret::SecretBytes>, ConversationError> {
+    fn send(
+        &self,
+        style: i32,
+        text: &str,
+    ) -> Result<Option<pam::secret::SecretBytes>, ConversationError> {
         let conv = self.pamh.get_item::<Conv<'_>>().ok().flatten().ok_or(ConversationError)?;
         conv.send(style, text).map_err(|_| ConversationError)
     }

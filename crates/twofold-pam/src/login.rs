@@ -152,7 +152,10 @@ mod tests {
         let request = login("sshd", None, Some("127.0.0.1")).signin("bob", Mode::Number);
         assert_eq!(request.user, "bob");
         assert_eq!(request.mode, Mode::Number);
-        assert_eq!(request.context.as_deref(), Some("SSH login as alice to build-01 from 127.0.0.1"));
+        assert_eq!(
+            request.context.as_deref(),
+            Some("SSH login as alice to build-01 from 127.0.0.1")
+        );
         assert!(request.user_agent.starts_with("pam_twofold/"));
         assert!(request.user_agent.ends_with("(sshd on build-01)"));
     }

@@ -94,7 +94,11 @@ impl ApprovalServer {
     }
 
     /// The request with the API key, given `timeout` for the whole call.
-    fn prepare<B>(&self, request: ureq::RequestBuilder<B>, timeout: Duration) -> ureq::RequestBuilder<B> {
+    fn prepare<B>(
+        &self,
+        request: ureq::RequestBuilder<B>,
+        timeout: Duration,
+    ) -> ureq::RequestBuilder<B> {
         request
             .header("Authorization", self.authorization.expose())
             .config()

@@ -22,7 +22,8 @@ pub fn log(severity: Severity, line: &str) {
     let line: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
     let priority = (AUTHPRIV << 3) | severity as u8;
     let message = format!("<{priority}>pam_twofold[{}]: {line}", std::process::id());
-    let sent = UnixDatagram::unbound().and_then(|socket| socket.send_to(message.as_bytes(), "/dev/log"));
+    let sent =
+        UnixDatagram::unbound().and_then(|socket| socket.send_to(message.as_bytes(), "/dev/log"));
     if sent.is_err() {
         eprintln!("pam_twofold: {line}");
     }

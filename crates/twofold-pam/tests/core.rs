@@ -73,10 +73,7 @@ fn a_conversation_that_cannot_show_text_still_gets_the_device_asked() {
     let verdict = authenticate(&config, &login("alice"), &approval, &mut Mute);
     assert_eq!(verdict.outcome, Outcome::Allowed);
     let seen = device.wait_seen(1);
-    assert_eq!(
-        seen[0].context.as_deref(),
-        Some("SSH login as alice to build-01 from 127.0.0.1")
-    );
+    assert_eq!(seen[0].context.as_deref(), Some("SSH login as alice to build-01 from 127.0.0.1"));
 }
 
 #[test]
@@ -117,7 +114,10 @@ fn users_are_mapped_to_their_twofold_names() {
 #[test]
 fn a_wrong_api_key_is_a_configuration_error_even_with_failmode_open() {
     let server = Server::start(|_| {});
-    let text = format!("server = \"{}\"\napi_key = \"tfk_not_a_key_xyz\"\nfailmode = \"open\"\n", server.url);
+    let text = format!(
+        "server = \"{}\"\napi_key = \"tfk_not_a_key_xyz\"\nfailmode = \"open\"\n",
+        server.url
+    );
     let config = Config::parse(Path::new("test.toml"), &text, &[]).unwrap();
     let approval = ApprovalServer::new(&config).unwrap();
     let verdict = authenticate(&config, &login("dave"), &approval, &mut Mute);

@@ -3,9 +3,9 @@
 use data_encoding::BASE64URL_NOPAD;
 use zeroize::Zeroizing;
 
+use crate::Settings;
 use crate::app::secret_hash;
 use crate::clock::{Entropy, EntropyError, random, random_uuid};
-use crate::Settings;
 use crate::store::{NewService, Store, StoreError};
 use twofold_protocol::Fingerprint;
 

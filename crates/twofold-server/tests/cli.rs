@@ -226,7 +226,11 @@ async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device()
 
     let unknown = run(&config, &["pairing", "alice", "--service", "nope"]);
     assert!(!unknown.status.success());
-    assert!(text(&unknown.stderr).contains("no service named \"nope\""), "{}", text(&unknown.stderr));
+    assert!(
+        text(&unknown.stderr).contains("no service named \"nope\""),
+        "{}",
+        text(&unknown.stderr)
+    );
 
     let pairing = run(&config, &["pairing", "alice", "--service", "build-01"]);
     assert!(pairing.status.success(), "{}", text(&pairing.stderr));

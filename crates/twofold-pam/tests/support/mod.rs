@@ -300,7 +300,9 @@ impl Pamtester {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("pamtester (Debian package pamtester) and stdbuf (coreutils) must be installed");
+            .expect(
+                "pamtester (Debian package pamtester) and stdbuf (coreutils) must be installed",
+            );
         let (tx, lines) = mpsc::channel();
         let stdout = Arc::new(Mutex::new(String::new()));
         let stderr = Arc::new(Mutex::new(String::new()));
