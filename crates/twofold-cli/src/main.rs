@@ -16,8 +16,6 @@ use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{Vault, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
 
-mod device;
-
 const EXIT_CODES: &str = "\
 Exit codes:
   0  success
@@ -46,11 +44,6 @@ struct Cli {
 enum Command {
     /// Find the QR codes in image files, on the screen or on the clipboard; --add adds their accounts.
     Scan(ScanArgs),
-    /// The trusted device in the terminal: pair with a Twofold server, list, answer sign-ins.
-    Device {
-        #[command(subcommand)]
-        command: device::DeviceCommand,
-    },
     #[command(flatten)]
     Vault(VaultCommand),
 }
@@ -283,9 +276,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command {
         // A scan opens (and so creates) the vault only when it adds what it found.
         Command::Scan(args) => return scan(&args, &mut out),
-        Command::Device { command } => {
-            return device::run(command, &mut out).map(|()| ExitCode::SUCCESS);
-        }
         Command::Vault(command) => command,
     };
     let vault = Vault::open_default()?;
