@@ -11,6 +11,8 @@ BUILD_PACKAGES=(
   libayatana-appindicator3-dev
   # Screen capture (xcap): PipeWire headers read by bindgen (libclang), GBM, XCB RandR.
   libpipewire-0.3-dev libclang-dev libgbm-dev libxcb-randr0-dev
+  # pam_twofold.so links libpam.
+  libpam0g-dev
 )
 
 # What scripts/with-services starts. xauth is only "recommended" by xvfb, so it is named. at-spi2-core
@@ -27,6 +29,8 @@ SERVICE_PACKAGES=(
   # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster, with
   # TLS from a throwaway CA made by the openssl command.
   postgresql openssl
+  # pam_twofold's tests: Linux-PAM driven by pamtester, and a real sshd and ssh client on loopback.
+  pamtester openssh-server openssh-client
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

@@ -4,10 +4,12 @@
 use data_encoding::BASE64URL_NOPAD;
 use zeroize::Zeroizing;
 
+use crate::Settings;
 use crate::app::secret_hash;
 use crate::clock::{Entropy, EntropyError, random, random_uuid};
 use crate::store::chain::{ChainBreak, ChainReport, ChainVerifier};
 use crate::store::{NewService, Store, StoreError};
+use twofold_protocol::Fingerprint;
 
 /// Prefix of API keys, so a leaked one is recognisable (and secret scanners can find it).
 const API_KEY_PREFIX: &str = "tfk_";
@@ -39,6 +41,12 @@ pub enum AdminError {
     /// The audit log's hash chain does not hold.
     #[error(transparent)]
     AuditChanged(#[from] ChainBreak),
+    /// The service's API key was revoked: it pairs no more devices.
+    #[error("the service {0:?} is revoked")]
+    Revoked(String),
+    /// The pairing link could not be made (a bad user name, the database).
+    #[error(transparent)]
+    Pairing(crate::AppError),
 }
 
 /// Audit entries read per statement while verifying.
@@ -113,6 +121,46 @@ pub async fn revoke_service<S: Store>(store: &S, name: &str, now: u64) -> Result
         Ok(false) => Err(AdminError::UnknownService(name.to_owned())),
         Err(e) => Err(AdminError::Store(e)),
     }
+}
+
+/// A pairing link for `user` of the service named `service`, made on the database without the
+/// running server (`twofold-server pairing`): the same single-use, short-lived token as
+/// `POST /v1/pairings`. Returns the link and when it expires (Unix seconds).
+pub async fn pairing_link<S: Store>(
+    store: &S,
+    service: &str,
+    user: &str,
+    settings: &Settings,
+    fingerprint: Fingerprint,
+    now: u64,
+    entropy: &dyn Entropy,
+) -> Result<(String, u64), AdminError> {
+    let service = match store.service_by_name(service.trim()).await {
+        Ok(Some(found)) if found.revoked => return Err(AdminError::Revoked(found.name)),
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(AdminError::UnknownService(service.to_owned())),
+        Err(e) => return Err(AdminError::Store(e)),
+    };
+    let base = &settings.public_url;
+    let lifetime = settings.pairing_lifetime;
+    let created =
+        crate::pairing::new_link(store, &service, user, base, fingerprint, lifetime, now, entropy)
+            .await
+            .map_err(AdminError::Pairing)?;
+    Ok((created.link.to_string(), created.expires_at))
+}
+
+/// A QR code of `text` drawn with Unicode half blocks, two rows of modules per line of text (so
+/// it shows about square), with its quiet zone. Modules are drawn in the terminal's light text
+/// colour on its dark background, the usual terminal; the desktop's scan reads inverted codes too.
+pub fn terminal_qr(text: &str) -> Option<String> {
+    let code = qrcode::QrCode::new(text.as_bytes()).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .build(),
+    )
 }
 
 #[cfg(test)]

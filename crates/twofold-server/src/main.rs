@@ -51,6 +51,15 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Prints a pairing link for USER of a service, and its QR code drawn in the terminal, for
+    /// pairing without a browser (the desktop scans the screen or pastes the link).
+    Pairing {
+        /// The user, as the service names them.
+        user: String,
+        /// The service's name (as `service add` gave it).
+        #[arg(long)]
+        service: String,
+    },
     /// Runs the server.
     Serve,
     /// Runs the server with the sign-in page of a made-up service at /demo/.
@@ -90,6 +99,13 @@ enum Action {
     Service(ServiceCommand),
     /// `audit verify`.
     VerifyAudit,
+    /// `pairing USER --service NAME`.
+    Pairing {
+        /// The user.
+        user: String,
+        /// The service's name.
+        service: String,
+    },
     /// `serve` (with the demo pages when true).
     Serve(bool),
 }
@@ -114,7 +130,9 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
     }
     let store = match action {
         Action::Serve(_) => SqliteStore::open_to_serve(url).await,
-        Action::Create | Action::Service(_) | Action::VerifyAudit => SqliteStore::open(url).await,
+        Action::Create | Action::Service(_) | Action::VerifyAudit | Action::Pairing { .. } => {
+            SqliteStore::open(url).await
+        }
     };
     act(store.with_context(context)?, config, action).await
 }
@@ -140,6 +158,7 @@ async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Res
             }
             Ok(())
         }
+        Action::Pairing { user, service } => pairing(&store, config, &user, &service).await,
         Action::Serve(with_demo) => serve(store, config, with_demo).await,
     }
 }
@@ -160,6 +179,32 @@ async fn service<S: Store>(store: &S, command: ServiceCommand) -> anyhow::Result
             admin::revoke_service(store, &name, now).await?;
             eprintln!("Service {name:?} revoked: its API key no longer works.");
         }
+    }
+    Ok(())
+}
+
+async fn pairing<S: Store>(
+    store: &S,
+    config: &Config,
+    user: &str,
+    service: &str,
+) -> anyhow::Result<()> {
+    let settings = config.settings()?;
+    let fingerprint = config::read_key_file(&config.key_file)?.public().fingerprint();
+    let now = SystemClock.now();
+    let (link, expires_at) =
+        admin::pairing_link(store, service, user, &settings, fingerprint, now, &OsEntropy).await?;
+    let minutes = expires_at.saturating_sub(now) / 60;
+    let qr = admin::terminal_qr(&link).unwrap_or_default();
+    eprintln!(
+        "Pairing link for {user} of {service}, single use, for {minutes} minutes. Scan the code \
+         with Twofold (Pair → scan the screen), or paste the link; check the key fingerprint \
+         {fingerprint}."
+    );
+    #[expect(clippy::print_stdout, reason = "the link and its code are the command's output")]
+    {
+        println!("{qr}");
+        println!("{link}");
     }
     Ok(())
 }
@@ -210,6 +255,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Audit { command: AuditCommand::Verify } => {
             on_store(&Config::load(&cli.config)?, Action::VerifyAudit).await?;
+        }
+        Command::Pairing { user, service } => {
+            on_store(&Config::load(&cli.config)?, Action::Pairing { user, service }).await?;
         }
         Command::Serve => on_store(&Config::load(&cli.config)?, Action::Serve(false)).await?,
         Command::Demo => on_store(&Config::load(&cli.config)?, Action::Serve(true)).await?,

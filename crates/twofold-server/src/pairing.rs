@@ -13,16 +13,16 @@ use twofold_protocol::api::{
     PairingCreated, SecretText,
 };
 use twofold_protocol::offline::SEED_LEN;
-use twofold_protocol::{PairingLink, Signed};
+use twofold_protocol::{Fingerprint, PairingLink, Signed};
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use crate::app::{AppState, Body, Param, ServiceAuth, check_user, secret_hash};
-use crate::clock::{random, random_uuid};
+use crate::clock::{Entropy, random, random_uuid};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
 use crate::store::{
-    NewAuditEntry, NewDevice, OfflineSeed, Pairing, PairingClaim, Store, StoreError,
+    NewAuditEntry, NewDevice, OfflineSeed, Pairing, PairingClaim, Service, Store, StoreError,
 };
 
 /// Longest device name, in characters.
@@ -34,16 +34,60 @@ pub(crate) async fn create<S: Store>(
     ServiceAuth(service): ServiceAuth,
     Body(body): Body<CreatePairing>,
 ) -> Result<(StatusCode, Json<PairingCreated>), AppError> {
-    check_user(&body.user)?;
     let state = state.get();
-    let token = BASE64URL_NOPAD.encode(&random::<32>(state.entropy.as_ref())?);
-    let now = state.clock.now();
+    let base = &state.settings.public_url;
+    let created = new_link(
+        &state.store,
+        &service,
+        &body.user,
+        base,
+        state.fingerprint,
+        state.settings.pairing_lifetime,
+        state.clock.now(),
+        state.entropy.as_ref(),
+    )
+    .await?;
+    let qr = |format: &str| format!("{base}v1/pairings/{}/qr.{format}", created.token.as_str());
+    let created = PairingCreated {
+        link: created.link.to_string(),
+        expires_at: created.expires_at,
+        qr_png: qr("png"),
+        qr_svg: qr("svg"),
+    };
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A pairing link just made.
+pub(crate) struct NewLink {
+    /// The link, holding the token: show it to the user only.
+    pub link: PairingLink,
+    /// The token alone (the QR routes name it).
+    pub token: Zeroizing<String>,
+    /// When it stops working, Unix seconds.
+    pub expires_at: u64,
+}
+
+/// Makes a single-use pairing link for `user` of `service`, valid `lifetime` seconds: only the
+/// token's hash is stored, with its audit entry. The API route and `twofold-server pairing` share it.
+#[allow(clippy::too_many_arguments, reason = "the server's parts, passed apart for the CLI")]
+pub(crate) async fn new_link<S: Store>(
+    store: &S,
+    service: &Service,
+    user: &str,
+    public_url: &url::Url,
+    fingerprint: Fingerprint,
+    lifetime: u64,
+    now: u64,
+    entropy: &dyn Entropy,
+) -> Result<NewLink, AppError> {
+    check_user(user)?;
+    let token = Zeroizing::new(BASE64URL_NOPAD.encode(&random::<32>(entropy)?));
     let pairing = Pairing {
         token_hash: secret_hash(&token),
         service_id: service.id,
-        user: body.user,
+        user: user.to_owned(),
         created_at: now,
-        expires_at: now + state.settings.pairing_lifetime,
+        expires_at: now + lifetime,
         used_at: None,
     };
     let audit = NewAuditEntry {
@@ -55,18 +99,10 @@ pub(crate) async fn create<S: Store>(
         device_id: None,
         ip: None,
     };
-    state.store.add_pairing(&pairing, &audit).await?;
-    let base = &state.settings.public_url;
-    let link = PairingLink::new(base.as_str(), &token, state.fingerprint, Some(&service.name))
+    store.add_pairing(&pairing, &audit).await?;
+    let link = PairingLink::new(public_url.as_str(), &token, fingerprint, Some(&service.name))
         .map_err(|e| AppError::bad_request("unusable_service_name", e.to_string()))?;
-    let qr = |format: &str| format!("{base}v1/pairings/{token}/qr.{format}");
-    let created = PairingCreated {
-        link: link.to_string(),
-        expires_at: pairing.expires_at,
-        qr_png: qr("png"),
-        qr_svg: qr("svg"),
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(NewLink { link, token, expires_at: pairing.expires_at })
 }
 
 /// The link of a token that can still pair. Anyone holding the token could pair with it anyway,

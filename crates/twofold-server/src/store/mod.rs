@@ -498,6 +498,12 @@ pub trait Store: Send + Sync + 'static {
         key_hash: &[u8; 32],
     ) -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;
 
+    /// The service of this name (revoked or not).
+    fn service_by_name(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;
+
     /// The service with this id.
     fn service(&self, id: Uuid)
     -> impl Future<Output = Result<Option<Service>, StoreError>> + Send;

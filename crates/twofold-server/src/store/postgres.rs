@@ -143,6 +143,16 @@ impl Store for PgStore {
             .transpose()
     }
 
+    async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
+        sqlx::query("SELECT * FROM services WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(service_of)
+            .transpose()
+    }
+
     async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
         sqlx::query("SELECT * FROM services WHERE id = $1")
             .bind(id.to_string())

@@ -379,6 +379,12 @@ impl Store for SqliteStore {
         })
     }
 
+    async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
+        self.read(|conn| {
+            one(conn, "SELECT * FROM services WHERE name = ?", [name], |row| service_of(row))
+        })
+    }
+
     async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
         self.read(|conn| {
             one(conn, "SELECT * FROM services WHERE id = ?", [id.to_string()], |row| {
