@@ -22,7 +22,7 @@ use crate::clock::{random, random_uuid};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
 use crate::store::{
-    NewAuditEntry, NewDevice, OfflineSeed, Pairing, PairingClaim, Store, StoreError,
+    NewAuditEntry, NewDevice, OfflineSeed, Pairing, PairingClaim, Service, Store, StoreError,
 };
 
 /// Longest device name, in characters.
@@ -35,13 +35,22 @@ pub(crate) async fn create<S: Store>(
     Body(body): Body<CreatePairing>,
 ) -> Result<(StatusCode, Json<PairingCreated>), AppError> {
     check_user(&body.user)?;
+    Ok((StatusCode::CREATED, Json(issue(&state, &service, body.user).await?)))
+}
+
+/// A single-use pairing link for `user` of `service` (the API and the portal's enrolment).
+pub(crate) async fn issue<S: Store>(
+    state: &AppState<S>,
+    service: &Service,
+    user: String,
+) -> Result<PairingCreated, AppError> {
     let state = state.get();
     let token = BASE64URL_NOPAD.encode(&random::<32>(state.entropy.as_ref())?);
     let now = state.clock.now();
     let pairing = Pairing {
         token_hash: secret_hash(&token),
         service_id: service.id,
-        user: body.user,
+        user,
         created_at: now,
         expires_at: now + state.settings.pairing_lifetime,
         used_at: None,
@@ -60,13 +69,12 @@ pub(crate) async fn create<S: Store>(
     let link = PairingLink::new(base.as_str(), &token, state.fingerprint, Some(&service.name))
         .map_err(|e| AppError::bad_request("unusable_service_name", e.to_string()))?;
     let qr = |format: &str| format!("{base}v1/pairings/{token}/qr.{format}");
-    let created = PairingCreated {
+    Ok(PairingCreated {
         link: link.to_string(),
         expires_at: pairing.expires_at,
         qr_png: qr("png"),
         qr_svg: qr("svg"),
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    })
 }
 
 /// The link of a token that can still pair. Anyone holding the token could pair with it anyway,
@@ -95,7 +103,7 @@ async fn usable_link<S: Store>(state: &AppState<S>, token: &str) -> Result<Strin
     Ok(link.to_string())
 }
 
-fn qr_code(link: &str) -> Result<QrCode, AppError> {
+pub(crate) fn qr_code(link: &str) -> Result<QrCode, AppError> {
     // A link is a few hundred bytes: always within QR capacity; refuse rather than panic anyway.
     QrCode::new(link.as_bytes()).map_err(|_| {
         AppError::bad_request("link_too_long", "the pairing link is too long for a QR code")

@@ -7,6 +7,7 @@
 
 #[cfg(feature = "postgres")]
 mod postgres;
+pub mod portal;
 mod remembered;
 mod rows;
 mod sqlite;

@@ -21,11 +21,15 @@ use super::{
     PairingClaim, Service, Signin, Store, StoreError,
 };
 
+mod portal;
+
 fields!(PgRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../../migrations/postgres/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
+    (21, "portal", include_str!("../../migrations/postgres/0021_portal.sql")),
+];
 
 /// Connections per instance: the database, not the pool, is what several instances share.
 const MAX_CONNECTIONS: u32 = 16;

@@ -21,6 +21,8 @@ use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+mod portal;
+
 use super::remembered::Remembered;
 use super::rows::{
     Fields, audit_of, count, device_of, int, offline_key_of, pairing_of, service_of, signin_of,
@@ -34,6 +36,7 @@ use super::{
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/0001_initial.sql")),
     (2, "pending index", include_str!("../../migrations/0002_pending_index.sql")),
+    (21, "portal", include_str!("../../migrations/0021_portal.sql")),
 ];
 
 /// How long a statement waits for another process's write lock (the command line adding or

@@ -218,6 +218,7 @@ impl Server {
 }
 
 pub mod mmdb;
+pub mod portal;
 
 /// The next event of a stream, failing the test rather than hanging.
 pub async fn next_event(
