@@ -23,6 +23,10 @@ SERVICE_PACKAGES=(
   xclip imagemagick
   # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster.
   postgresql
+  # The sign-in portal's tests: real reverse proxies (nginx's auth_request is in nginx-light, as
+  # in every Debian nginx flavour; Caddy's forward_auth), curl with an app password, openssl for
+  # the proxies' test certificate, and a real browser over WebDriver.
+  nginx-light caddy curl openssl chromium chromium-driver
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

@@ -21,7 +21,6 @@ use crate::app::secret_hash;
 use crate::clock::{below, random_uuid};
 use crate::error::AppError;
 use crate::signins;
-use crate::store::Store as _;
 use crate::store::portal::{Attempt, PortalStore};
 
 /// Wrong recovery codes per user name within the window before all are refused.

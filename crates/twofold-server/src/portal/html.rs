@@ -100,7 +100,7 @@ pub(super) fn recover_form(csrf: &str, return_url: &str, error: Option<&str>) ->
     page(
         "Sign in with a recovery code",
         &format!(
-            "{error}<p>Each recovery code works once. Your devices are told it was used.</p>\
+            "{error}<p>Each recovery code works once.</p>\
              <form method=post action=/twofold/recover>{csrf}\
              <input type=hidden name=rd value=\"{rd}\">\
              <p><label>User name<br><input name=user autocomplete=username required></label></p>\

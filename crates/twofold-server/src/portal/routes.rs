@@ -26,7 +26,6 @@ use super::{Inner, Portal};
 use crate::app::AppState;
 use crate::clock::random;
 use crate::error::AppError;
-use crate::store::Store as _;
 use crate::store::portal::{PortalStore, Session};
 
 /// The portal's routes over the server's state; adds the portal's service if it is missing.
@@ -442,26 +441,17 @@ async fn auth<S: PortalStore>(
     let Some(site) = portal.config().site(&host) else {
         return (StatusCode::FORBIDDEN, "not a site this sign-in protects").into_response();
     };
-    let user = if let Some((user, password)) = basic_credentials(&headers) {
-        match portal.app_password_user(&user, &password, browser.ip).await {
-            Ok(Some(user)) => Some(user),
-            Ok(None) => {
-                let realm = format!("Basic realm=\"{}\", charset=\"UTF-8\"", site.domain);
-                let mut response = StatusCode::UNAUTHORIZED.into_response();
-                if let Ok(value) = HeaderValue::from_str(&realm) {
-                    response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
-                }
-                return response;
-            }
-            Err(e) => return failure(&e),
-        }
+    let basic = basic_credentials(&headers);
+    let user = if let Some((user, password)) = &basic {
+        portal.app_password_user(user, password, browser.ip).await
     } else if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        match portal.live_session(id, &host).await {
-            Ok(session) => session.map(|s| s.user),
-            Err(e) => return failure(&e),
-        }
+        portal.live_session(id, &host).await.map(|session| session.map(|s| s.user))
     } else {
-        None
+        Ok(None)
+    };
+    let user = match user {
+        Ok(user) => user,
+        Err(e) => return failure(&e),
     };
     if let Some(user) = user {
         return match portal.app().get().store.portal_user(&user).await {
@@ -479,24 +469,29 @@ async fn auth<S: PortalStore>(
             Err(e) => failure(&e.into()),
         };
     }
-    if headers.contains_key("x-original-url") {
-        // nginx: its error_page sends the browser to sign in.
-        return StatusCode::UNAUTHORIZED.into_response();
-    }
     let authority = url.port().map_or_else(|| host.clone(), |port| format!("{host}:{port}"));
     let location = format!(
         "{}://{authority}/twofold/signin?rd={}",
         url.scheme(),
         url_encode(url.as_str())
     );
-    see_other_found(&location)
-}
-
-/// A 302 (what forward-auth proxies pass on to the browser).
-fn see_other_found(location: &str) -> Response {
-    let mut response = StatusCode::FOUND.into_response();
-    if let Ok(location) = HeaderValue::from_str(location) {
-        response.headers_mut().insert(header::LOCATION, location);
+    // nginx wants 401 (its error_page redirects to the Location given), and so does a client
+    // that sent a wrong app password; Caddy and Traefik pass a 302 on to the browser.
+    let status = if basic.is_some() || headers.contains_key("x-original-url") {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::FOUND
+    };
+    let mut response = status.into_response();
+    let answer = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&location) {
+        answer.insert(header::LOCATION, location);
+    }
+    if basic.is_some()
+        && let Ok(realm) =
+            HeaderValue::from_str(&format!("Basic realm=\"{}\", charset=\"UTF-8\"", site.domain))
+    {
+        answer.insert(header::WWW_AUTHENTICATE, realm);
     }
     response
 }

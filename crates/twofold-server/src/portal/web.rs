@@ -72,7 +72,7 @@ pub fn host_of(authority: &str) -> String {
 impl<St: Send + Sync> FromRequestParts<St> for Browser {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Infallible> {
+    async fn from_request_parts(parts: &mut Parts, _: &St) -> Result<Self, Self::Rejection> {
         let headers = &parts.headers;
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
         let forwarded = || {
