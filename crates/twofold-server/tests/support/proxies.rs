@@ -316,7 +316,7 @@ impl Proxy {
         // ACME), no admin endpoint. The site block is the documented one.
         let file = format!(
             "{{\n\tadmin off\n\tlocal_certs\n\tskip_install_trust\n\thttp_port {http_port}\n\
-             \thttps_port {port}\n\tpersist_config off\n}}\n\n{}",
+             \thttps_port {port}\n}}\n\n{}",
             documented("Caddyfile", server, upstream)
         );
         let conf = dir.path().join("Caddyfile");
