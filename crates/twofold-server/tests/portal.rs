@@ -492,12 +492,20 @@ async fn signing_in_an_unknown_user_takes_as_long_as_a_known_one() {
     for t in &mut timings {
         t.sort();
     }
-    let (known, unknown) = (timings[0][timings[0].len() / 2], timings[1][timings[1].len() / 2]);
-    eprintln!("median sign-in POST: known user {known:?}, unknown user {unknown:?}");
-    // Coarse on purpose (a shared, busy machine): a skipped signature or database write would
-    // still show as a constant gap, which this catches only when large; the figures are printed.
-    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
-    assert!((0.33..3.0).contains(&ratio), "known {known:?} vs unknown {unknown:?}");
+    let (known, unknown) = (&timings[0], &timings[1]);
+    eprintln!(
+        "sign-in POST through nginx: known user median {:?} (fastest {:?}), unknown user median \
+         {:?} (fastest {:?})",
+        known[known.len() / 2],
+        known[0],
+        unknown[unknown.len() / 2],
+        unknown[0]
+    );
+    // The fastest of each is the work itself with the least noise from the rest of this busy,
+    // shared machine. Coarse on purpose: a skipped signature or database round trip would show
+    // as a constant gap only when large; the figures are printed.
+    let ratio = known[0].as_secs_f64() / unknown[0].as_secs_f64();
+    assert!((0.33..3.0).contains(&ratio), "known {:?} vs unknown {:?}", known[0], unknown[0]);
 }
 
 #[tokio::test]

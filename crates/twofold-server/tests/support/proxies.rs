@@ -333,6 +333,15 @@ impl Proxy {
             .spawn()
             .unwrap();
         listening(port, &mut child, &log).await;
+        // Caddy listens before its local CA has issued the site's certificate.
+        let browser = WebBrowser::at(SITE, port);
+        for _ in 0..100 {
+            let url = format!("https://{SITE}:{port}/twofold/portal.css");
+            if browser.http.get(&url).send().await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         Self { child, port, _dir: dir }
     }
 }
