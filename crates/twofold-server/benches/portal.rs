@@ -37,8 +37,7 @@ fn own_cpu_seconds() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
     let fields: Vec<&str> =
         stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum())
-        / 100.0
+    fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum()) / 100.0
 }
 
 /// Requests per second of `connections` keep-alive clients sending `request` for `seconds`;
@@ -79,14 +78,16 @@ async fn main() {
     let connections = env_number("TWOFOLD_PORTAL_CONNECTIONS", 32);
     let signins = env_number("TWOFOLD_PORTAL_SIGNINS", 200);
     let dir = tempfile::tempdir().unwrap();
-    let store =
-        SqliteStore::open(&format!("sqlite://{}", dir.path().join("bench.db").display())).await.unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("bench.db").display()))
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr: SocketAddr = listener.local_addr().unwrap();
     let url = format!("http://{addr}/");
     let mut settings = Settings::new(url.parse().unwrap());
     // The bench signs one user in hundreds of times: lift the anti-fatigue limits.
-    settings.limits = Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
+    settings.limits =
+        Limits { signins_per_user: u32::MAX, signins_per_ip: u32::MAX, ..Limits::default() };
     let key = KeyPair::from_seed(&random_seed(&OsEntropy).unwrap());
     let state = AppState::new(
         store.clone(),
@@ -106,9 +107,16 @@ async fn main() {
     });
 
     // Enrol "alice" as a person would.
-    let link = users::add_user(&store, &url.parse().unwrap(), "alice", None, SystemClock.now(), &OsEntropy)
-        .await
-        .unwrap();
+    let link = users::add_user(
+        &store,
+        &url.parse().unwrap(),
+        "alice",
+        None,
+        SystemClock.now(),
+        &OsEntropy,
+    )
+    .await
+    .unwrap();
     let direct = WebBrowser::direct(&url);
     let page = direct.get(&link).await;
     let pairing: PairingLink =
@@ -143,7 +151,9 @@ async fn main() {
         let browser = WebBrowser::at(SITE, proxy.port);
         let form = browser.get("/twofold/signin").await;
         let start = Instant::now();
-        browser.post("/twofold/signin", &[("csrf", &form.csrf()), ("user", "alice"), ("rd", "")]).await;
+        browser
+            .post("/twofold/signin", &[("csrf", &form.csrf()), ("user", "alice"), ("rd", "")])
+            .await;
         loop {
             let status = browser.get("/twofold/signin/status?wait=10").await;
             if !status.body.contains("waiting") {
@@ -192,7 +202,14 @@ async fn main() {
         .unwrap();
     let site = format!("https://{SITE}:{}/", proxy.port);
     let (c, s) = (cookie.clone(), site.clone());
-    let with_auth = rate(connections, seconds, 200, move |client| client.get(&s).header("cookie", &c), through.clone()).await;
+    let with_auth = rate(
+        connections,
+        seconds,
+        200,
+        move |client| client.get(&s).header("cookie", &c),
+        through.clone(),
+    )
+    .await;
     let bare = format!("http://127.0.0.1:{upstream_port}/");
     let app_only = rate(connections, seconds, 200, move |client| client.get(&bare), plain).await;
     println!(

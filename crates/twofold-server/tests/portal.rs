@@ -47,7 +47,13 @@ impl Bench {
 
     /// Opens `path` unauthenticated, follows to the sign-in page and submits `user`: the
     /// waiting page.
-    async fn start_signin(&self, browser: &WebBrowser, path: &str, user: &str, trust: bool) -> Page {
+    async fn start_signin(
+        &self,
+        browser: &WebBrowser,
+        path: &str,
+        user: &str,
+        trust: bool,
+    ) -> Page {
         let page = browser.get(path).await;
         assert_eq!(page.status, 302, "{page:?}");
         let signin = page.location.unwrap();
@@ -220,7 +226,10 @@ async fn app_passwords_through(kind: ProxyKind) {
     bench.sign_in(&browser, "/", false).await;
     let account = browser.get("/twofold/account").await;
     let page = browser
-        .post("/twofold/account/app-passwords", &[("csrf", &account.csrf()), ("name", "Phone calendar")])
+        .post(
+            "/twofold/account/app-passwords",
+            &[("csrf", &account.csrf()), ("name", "Phone calendar")],
+        )
         .await;
     let password = between(&page.body, "<b class=password>", "</b>");
     let port = bench.proxy.port;
@@ -272,7 +281,10 @@ async fn app_password_guessing_is_cut_off() {
 async fn recover(browser: &WebBrowser, user: &str, code: &str) -> Page {
     let form = browser.get("/twofold/recover").await;
     browser
-        .post("/twofold/recover", &[("csrf", &form.csrf()), ("user", user), ("code", code), ("rd", "")])
+        .post(
+            "/twofold/recover",
+            &[("csrf", &form.csrf()), ("user", user), ("code", code), ("rd", "")],
+        )
         .await
 }
 
@@ -379,9 +391,8 @@ async fn a_cookie_stolen_from_one_site_is_refused_on_another() {
     let session = browser.cookie("twofold_session").unwrap();
     let direct = WebBrowser::direct(&bench.server.url);
     direct.plant("twofold_session", &session);
-    let here = direct
-        .get_with("/twofold/auth", &[("x-original-url", &format!("https://{SITE}/"))])
-        .await;
+    let here =
+        direct.get_with("/twofold/auth", &[("x-original-url", &format!("https://{SITE}/"))]).await;
     assert_eq!(here.status, 200);
     let there = direct
         .get_with("/twofold/auth", &[("x-original-url", &format!("https://{OTHER_SITE}/"))])
@@ -524,7 +535,11 @@ async fn no_cookie_is_set_over_plain_http_off_loopback() {
     // Every cookie set for a site off loopback is Secure, even the CSRF one.
     assert!(form.cookie("twofold_csrf").unwrap().contains("Secure"));
     let page = browser
-        .post_with("/twofold/recover", &[("csrf", &form.csrf()), ("user", "alice"), ("code", "x")], &host)
+        .post_with(
+            "/twofold/recover",
+            &[("csrf", &form.csrf()), ("user", "alice"), ("code", "x")],
+            &host,
+        )
         .await;
     assert!(page.body.contains("Use HTTPS"), "{}", page.body);
 }

@@ -210,14 +210,18 @@ impl<S: PortalStore> Portal<S> {
                 }
             }
             Status::Allowed => Ok(Progress::Allowed),
-            Status::Denied => Ok(Progress::Over { reason: "The sign-in was refused on your device." }),
+            Status::Denied => {
+                Ok(Progress::Over { reason: "The sign-in was refused on your device." })
+            }
             Status::Reported => {
                 Ok(Progress::Over { reason: "The sign-in was reported and refused." })
             }
             Status::Locked => Ok(Progress::Over {
                 reason: "Sign-ins are locked for a while after refused or reported ones.",
             }),
-            Status::Expired => Ok(Progress::Over { reason: "No answer in time: the sign-in expired." }),
+            Status::Expired => {
+                Ok(Progress::Over { reason: "No answer in time: the sign-in expired." })
+            }
         }
     }
 
@@ -262,7 +266,8 @@ impl<S: PortalStore> Portal<S> {
             .await?;
         let used = self.audit(user, AuditEvent::RecoveryCodeUsed, None, Some(browser.ip));
         let hash = recovery_code_hash(code);
-        if wrong < MAX_WRONG_RECOVERY_CODES && app.store.use_recovery_code(user, &hash, &used).await?
+        if wrong < MAX_WRONG_RECOVERY_CODES
+            && app.store.use_recovery_code(user, &hash, &used).await?
         {
             let new = NewSession {
                 user,

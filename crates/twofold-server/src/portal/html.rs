@@ -230,7 +230,8 @@ pub(super) fn account(view: &AccountView<'_>) -> Response {
             format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
                 escape(&p.name),
-                p.last_used_at.map_or_else(|| "never used".into(), |at| format!("last used {}", when(at))),
+                p.last_used_at
+                    .map_or_else(|| "never used".into(), |at| format!("last used {}", when(at))),
                 post("/twofold/account/app-passwords/revoke", "id", &p.id.to_string(), "Revoke")
             )
         })

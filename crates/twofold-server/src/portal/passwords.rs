@@ -111,7 +111,9 @@ impl<S: PortalStore> Portal<S> {
         name: &str,
     ) -> Result<Zeroizing<String>, AppError> {
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control)
+        if name.is_empty()
+            || name.chars().count() > MAX_NAME_CHARS
+            || name.chars().any(char::is_control)
         {
             return Err(AppError::bad_request(
                 "invalid_name",
@@ -120,9 +122,10 @@ impl<S: PortalStore> Portal<S> {
         }
         let app = self.app().get();
         let entropy = std::sync::Arc::clone(&app.entropy);
-        let (password, phc) = tokio::task::spawn_blocking(move || new_app_password(entropy.as_ref()))
-            .await
-            .map_err(|_| AppError::Entropy(crate::clock::EntropyError))??;
+        let (password, phc) =
+            tokio::task::spawn_blocking(move || new_app_password(entropy.as_ref()))
+                .await
+                .map_err(|_| AppError::Entropy(crate::clock::EntropyError))??;
         let record = AppPassword {
             id: random_uuid(app.entropy.as_ref())?,
             user: user.to_owned(),

@@ -105,22 +105,17 @@ fn with_cookies(mut response: Response, cookies: &[HeaderValue]) -> Response {
 }
 
 impl<S: PortalStore> Portal<S> {
-    /// The site the browser is on, or the page saying it is none.
-    fn site_of(&self, browser: &Browser) -> Result<Site, Response> {
-        self.config().site(&browser.host).cloned().ok_or_else(|| {
-            let mut response = html::message(
-                "Not a protected site",
-                "This address is not one of the sites this sign-in protects.",
-            );
-            *response.status_mut() = StatusCode::NOT_FOUND;
-            response
-        })
+    /// The site the browser is on.
+    fn site_of(&self, browser: &Browser) -> Option<Site> {
+        self.config().site(&browser.host).cloned()
     }
 
     /// `rd` if it is a URL on the browser's own site, else the site's root.
     fn return_url(&self, browser: &Browser, rd: Option<&str>) -> String {
         rd.and_then(|rd| self.config().return_url(rd))
-            .filter(|(url, _)| url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&browser.host)))
+            .filter(|(url, _)| {
+                url.host_str().is_some_and(|h| h.eq_ignore_ascii_case(&browser.host))
+            })
             .map_or_else(
                 || format!("{}://{}/", browser.scheme(), browser.authority),
                 |(url, _)| url.to_string(),
@@ -140,6 +135,16 @@ fn pre_session_csrf(
     let token = data_encoding::BASE64URL_NOPAD.encode(&random::<32>(&crate::clock::OsEntropy)?);
     let set = set_cookie(CSRF_COOKIE, &token, site, None);
     Ok((token, Some(set)))
+}
+
+/// The page for a host that is not a protected site.
+fn not_a_site() -> Response {
+    let mut response = html::message(
+        "Not a protected site",
+        "This address is not one of the sites this sign-in protects.",
+    );
+    *response.status_mut() = StatusCode::NOT_FOUND;
+    response
 }
 
 /// A refused form: its CSRF token is missing or wrong.
@@ -164,10 +169,7 @@ async fn signin_page<S: PortalStore>(
     headers: HeaderMap,
     Query(query): Query<ReturnQuery>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let rd = portal.return_url(&browser, query.rd.as_deref());
     // Already signed in here: straight on.
     if let Some(id) = cookie(&headers, SESSION_COOKIE) {
@@ -178,9 +180,7 @@ async fn signin_page<S: PortalStore>(
         }
     }
     match pre_session_csrf(&headers, &site) {
-        Ok((token, set)) => {
-            with_cookies(html::signin_form(&token, &rd, None), set.as_slice())
-        }
+        Ok((token, set)) => with_cookies(html::signin_form(&token, &rd, None), set.as_slice()),
         Err(e) => failure(&e),
     }
 }
@@ -200,10 +200,7 @@ async fn signin<S: PortalStore>(
     headers: HeaderMap,
     Form(form): Form<SigninForm>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     if !csrf_matches(cookie(&headers, CSRF_COOKIE).unwrap_or_default(), form.csrf.as_deref()) {
         return csrf_refused();
     }
@@ -221,7 +218,8 @@ async fn signin<S: PortalStore>(
     }
     match portal.begin(user, &site, &browser, form.trust.is_some(), &rd).await {
         Ok(begun) => {
-            let attempt = set_cookie(ATTEMPT_COOKIE, &begun.attempt_id, &site, Some(begun.lifetime));
+            let attempt =
+                set_cookie(ATTEMPT_COOKIE, &begun.attempt_id, &site, Some(begun.lifetime));
             see_other("/twofold/signin/pending", &[attempt])
         }
         Err(e) => failure(&e),
@@ -245,10 +243,7 @@ async fn pending<S: PortalStore>(
     browser: Browser,
     headers: HeaderMap,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let attempt = match browser_attempt(&portal, &browser, &headers).await {
         Ok(Some(attempt)) => attempt,
         Ok(None) => return see_other("/twofold/signin", &[]),
@@ -308,10 +303,7 @@ async fn proceed<S: PortalStore>(
     headers: HeaderMap,
     Form(form): Form<ContinueForm>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
     if !csrf_matches(csrf, form.csrf.as_deref()) {
         return csrf_refused();
@@ -351,10 +343,7 @@ async fn recover_page<S: PortalStore>(
     headers: HeaderMap,
     Query(query): Query<ReturnQuery>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let rd = portal.return_url(&browser, query.rd.as_deref());
     match pre_session_csrf(&headers, &site) {
         Ok((token, set)) => with_cookies(html::recover_form(&token, &rd, None), set.as_slice()),
@@ -378,10 +367,7 @@ async fn recover<S: PortalStore>(
     headers: HeaderMap,
     Form(form): Form<RecoverForm>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let csrf = cookie(&headers, CSRF_COOKIE).unwrap_or_default();
     if !csrf_matches(csrf, form.csrf.as_deref()) {
         return csrf_refused();
@@ -397,7 +383,9 @@ async fn recover<S: PortalStore>(
         Ok(None) => html::recover_form(
             csrf,
             &rd,
-            Some("That user name and recovery code do not sign in (or too many were tried: wait 15 minutes)."),
+            Some(
+                "That user name and recovery code do not sign in (or too many were tried: wait 15 minutes).",
+            ),
         ),
         Err(e) => failure(&e),
     }
@@ -418,7 +406,8 @@ fn original_url(headers: &HeaderMap) -> Option<Url> {
 /// `user:password` of an HTTP Basic `Authorization` header.
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, zeroize::Zeroizing<String>)> {
     let encoded = header_text(headers, "authorization")?.strip_prefix("Basic ")?;
-    let decoded = zeroize::Zeroizing::new(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?);
+    let decoded =
+        zeroize::Zeroizing::new(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?);
     let text = std::str::from_utf8(&decoded).ok()?;
     let (user, password) = text.split_once(':')?;
     Some((user.to_owned(), zeroize::Zeroizing::new(password.to_owned())))
@@ -470,11 +459,8 @@ async fn auth<S: PortalStore>(
         };
     }
     let authority = url.port().map_or_else(|| host.clone(), |port| format!("{host}:{port}"));
-    let location = format!(
-        "{}://{authority}/twofold/signin?rd={}",
-        url.scheme(),
-        url_encode(url.as_str())
-    );
+    let location =
+        format!("{}://{authority}/twofold/signin?rd={}", url.scheme(), url_encode(url.as_str()));
     // nginx wants 401 (its error_page redirects to the Location given), and so does a client
     // that sent a wrong app password; Caddy and Traefik pass a 302 on to the browser.
     let status = if basic.is_some() || headers.contains_key("x-original-url") {
@@ -511,8 +497,8 @@ async fn account<S: PortalStore>(
     browser: Browser,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(page) = portal.site_of(&browser) {
-        return page;
+    if portal.site_of(&browser).is_none() {
+        return not_a_site();
     }
     match browser_session(&portal, &browser, &headers).await {
         Ok(Some((session, csrf))) => account_view(&portal, &session, &csrf, "").await,
@@ -578,10 +564,7 @@ async fn signout<S: PortalStore>(
     headers: HeaderMap,
     Form(form): Form<AccountForm>,
 ) -> Response {
-    let site = match portal.site_of(&browser) {
-        Ok(site) => site,
-        Err(page) => return page,
-    };
+    let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let clear = set_cookie(SESSION_COOKIE, "", &site, Some(0));
     match browser_session(&portal, &browser, &headers).await {
         Ok(Some((session, csrf))) => {
@@ -626,8 +609,8 @@ async fn account_do<S: PortalStore>(
     action: &str,
     form: AccountForm,
 ) -> Response {
-    if let Err(page) = portal.site_of(browser) {
-        return page;
+    if portal.site_of(browser).is_none() {
+        return not_a_site();
     }
     let (session, csrf) = match browser_session(portal, browser, headers).await {
         Ok(Some(found)) => found,
@@ -746,7 +729,8 @@ async fn enrol_page<S: PortalStore>(
         }
         Err(e) => return failure(&e.into()),
     };
-    let site = portal.config().site(&browser.host).cloned().unwrap_or_else(|| Site::new(&browser.host));
+    let site =
+        portal.config().site(&browser.host).cloned().unwrap_or_else(|| Site::new(&browser.host));
     let (csrf, set) = match pre_session_csrf(&headers, &site) {
         Ok(pair) => pair,
         Err(e) => return failure(&e),
@@ -788,7 +772,9 @@ async fn enrol<S: PortalStore>(
     let now = app.clock.now();
     let user = match users::enrolling(&app.store, &token, now).await {
         Ok(Some(user)) => user,
-        Ok(None) => return html::message("Link not valid", "This enrolment link was used or has expired."),
+        Ok(None) => {
+            return html::message("Link not valid", "This enrolment link was used or has expired.");
+        }
         Err(e) => return failure(&e.into()),
     };
     match app.store.devices(portal.service().id, &user.name).await {

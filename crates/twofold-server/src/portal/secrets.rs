@@ -22,10 +22,16 @@ pub fn new_token(entropy: &dyn Entropy) -> Result<(Zeroizing<String>, [u8; 32]),
     Ok((token, hash))
 }
 
-/// Ten recovery codes as shown (`ABCD-EFGH-IJKL`, 60 bits each) and their hashes.
-pub fn new_recovery_codes(
-    entropy: &dyn Entropy,
-) -> Result<(Vec<Zeroizing<String>>, Vec<[u8; 32]>), EntropyError> {
+/// New recovery codes: as shown once, and as stored.
+pub struct RecoveryCodes {
+    /// As shown (`ABCD-EFGH-IJKL`, 60 bits each).
+    pub shown: Vec<Zeroizing<String>>,
+    /// Their hashes.
+    pub hashes: Vec<[u8; 32]>,
+}
+
+/// Ten recovery codes.
+pub fn new_recovery_codes(entropy: &dyn Entropy) -> Result<RecoveryCodes, EntropyError> {
     let mut shown = Vec::with_capacity(RECOVERY_CODES);
     let mut hashes = Vec::with_capacity(RECOVERY_CODES);
     for _ in 0..RECOVERY_CODES {
@@ -35,7 +41,7 @@ pub fn new_recovery_codes(
         hashes.push(recovery_code_hash(&code));
         shown.push(code);
     }
-    Ok((shown, hashes))
+    Ok(RecoveryCodes { shown, hashes })
 }
 
 /// The hash of a recovery code as a person may type it: any case, with or without dashes and
@@ -97,7 +103,7 @@ mod tests {
 
     #[test]
     fn recovery_codes_match_however_typed() {
-        let (shown, hashes) = new_recovery_codes(&OsEntropy).unwrap();
+        let RecoveryCodes { shown, hashes } = new_recovery_codes(&OsEntropy).unwrap();
         assert_eq!(shown.len(), RECOVERY_CODES);
         assert_eq!(shown[0].len(), 14);
         assert_eq!(recovery_code_hash(&shown[0]), hashes[0]);

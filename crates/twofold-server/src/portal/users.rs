@@ -4,7 +4,7 @@
 use url::Url;
 use zeroize::Zeroizing;
 
-use super::secrets::{new_recovery_codes, new_token};
+use super::secrets::{RecoveryCodes, new_recovery_codes, new_token};
 use crate::app::secret_hash;
 use crate::clock::{Entropy, EntropyError, random};
 use crate::store::portal::{NewPortalUser, PortalStore, PortalUser};
@@ -70,9 +70,10 @@ pub async fn portal_service<S: PortalStore>(
         Ok(()) | Err(StoreError::Conflict { .. }) => {}
         Err(e) => return Err(e.into()),
     }
-    store.service_by_name(name).await?.ok_or(UserError::Store(StoreError::Corrupt {
-        what: "portal service just added",
-    }))
+    store
+        .service_by_name(name)
+        .await?
+        .ok_or(UserError::Store(StoreError::Corrupt { what: "portal service just added" }))
 }
 
 /// Adds a user; the enrolment link (under `public_url`), which exists nowhere else.
@@ -129,7 +130,7 @@ pub(super) async fn finish_enrolment<S: PortalStore>(
     now: u64,
     entropy: &dyn Entropy,
 ) -> Result<Option<Vec<Zeroizing<String>>>, UserError> {
-    let (shown, hashes) = new_recovery_codes(entropy)?;
+    let RecoveryCodes { shown, hashes } = new_recovery_codes(entropy)?;
     Ok(store.finish_enrolment(&secret_hash(token), &hashes, now).await?.then_some(shown))
 }
 
@@ -140,7 +141,7 @@ pub(super) async fn regenerate_codes<S: PortalStore>(
     now: u64,
     entropy: &dyn Entropy,
 ) -> Result<Vec<Zeroizing<String>>, UserError> {
-    let (shown, hashes) = new_recovery_codes(entropy)?;
+    let RecoveryCodes { shown, hashes } = new_recovery_codes(entropy)?;
     store.replace_recovery_codes(user, &hashes, now).await?;
     Ok(shown)
 }

@@ -5,9 +5,9 @@
 //! action it records, so several server instances can share one database and a crash never
 //! leaves an action without its entry or the reverse.
 
+pub mod portal;
 #[cfg(feature = "postgres")]
 mod postgres;
-pub mod portal;
 mod remembered;
 mod rows;
 mod sqlite;

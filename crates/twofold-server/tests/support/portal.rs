@@ -89,7 +89,11 @@ impl PortalServer {
 
     /// Adds a user and enrols them as a person would: opens the link, pairs a device with the
     /// pairing link the page shows, continues; the device and the recovery codes shown.
-    pub async fn enrolled_user(&self, name: &str, display_name: &str) -> (DeviceClient, Vec<String>) {
+    pub async fn enrolled_user(
+        &self,
+        name: &str,
+        display_name: &str,
+    ) -> (DeviceClient, Vec<String>) {
         let link = self.add_user(name, display_name).await;
         let browser = WebBrowser::direct(&self.url);
         let page = browser.get(&link).await;
@@ -111,4 +115,3 @@ impl PortalServer {
         (device, codes)
     }
 }
-

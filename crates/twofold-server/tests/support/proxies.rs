@@ -46,7 +46,9 @@ impl Page {
 
     /// The number shown for number matching.
     pub fn number(&self) -> Option<u32> {
-        self.body.contains("id=number>").then(|| between(&self.body, "id=number>", "<").parse().unwrap())
+        self.body
+            .contains("id=number>")
+            .then(|| between(&self.body, "id=number>", "<").parse().unwrap())
     }
 
     /// The `Set-Cookie` of cookie `name`.
@@ -107,8 +109,7 @@ impl WebBrowser {
         let request = if cookies.is_empty() { request } else { request.header("cookie", cookies) };
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
-        let location =
-            response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
+        let location = response.headers().get("location").map(|v| v.to_str().unwrap().to_owned());
         let set_cookies: Vec<String> = response
             .headers()
             .get_all("set-cookie")
@@ -151,8 +152,14 @@ impl WebBrowser {
     }
 
     /// `POST` a form with extra headers.
-    pub async fn post_with(&self, path: &str, form: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
-        let body: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
+    pub async fn post_with(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        headers: &[(&str, &str)],
+    ) -> Page {
+        let body: String =
+            url::form_urlencoded::Serializer::new(String::new()).extend_pairs(form).finish();
         let mut request = self
             .http
             .post(self.url(path))
@@ -182,7 +189,11 @@ pub async fn upstream() -> u16 {
     let port = listener.local_addr().unwrap().port();
     let app = axum::Router::new().fallback(|headers: HeaderMap| async move {
         let read = |name: &str| {
-            headers.get(name).and_then(|v| std::str::from_utf8(v.as_bytes()).ok()).unwrap_or("").to_owned()
+            headers
+                .get(name)
+                .and_then(|v| std::str::from_utf8(v.as_bytes()).ok())
+                .unwrap_or("")
+                .to_owned()
         };
         format!("hello {} ({})", read("remote-user"), read("remote-name"))
     });
@@ -228,11 +239,17 @@ async fn listening(port: u16, child: &mut Child, log: &Path) {
             return;
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!("the proxy ended ({status}): {}", std::fs::read_to_string(log).unwrap_or_default());
+            panic!(
+                "the proxy ended ({status}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("the proxy did not listen within 10 s: {}", std::fs::read_to_string(log).unwrap_or_default());
+    panic!(
+        "the proxy did not listen within 10 s: {}",
+        std::fs::read_to_string(log).unwrap_or_default()
+    );
 }
 
 /// Whether `program` is installed; when not, the test says so and is skipped.

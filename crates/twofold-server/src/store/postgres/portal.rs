@@ -320,7 +320,12 @@ impl PortalStore for PgStore {
         .collect()
     }
 
-    async fn revoke_app_password(&self, user: &str, id: Uuid, now: u64) -> Result<bool, StoreError> {
+    async fn revoke_app_password(
+        &self,
+        user: &str,
+        id: Uuid,
+        now: u64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE portal_app_passwords SET revoked_at = $1 \
              WHERE \"user\" = $2 AND id = $3 AND revoked_at IS NULL",

@@ -10,7 +10,12 @@ use crate::store::rows::{count, int, service_of};
 use crate::store::{NewAuditEntry, Service, StoreError};
 
 /// Gives `user` exactly these recovery codes.
-fn set_codes(conn: &Connection, user: &str, codes: &[[u8; 32]], now: u64) -> Result<(), StoreError> {
+fn set_codes(
+    conn: &Connection,
+    user: &str,
+    codes: &[[u8; 32]],
+    now: u64,
+) -> Result<(), StoreError> {
     change(conn, "DELETE FROM portal_recovery_codes WHERE user = ?", [user])?;
     for code in codes {
         change(
@@ -285,7 +290,12 @@ impl PortalStore for SqliteStore {
         })
     }
 
-    async fn revoke_app_password(&self, user: &str, id: Uuid, now: u64) -> Result<bool, StoreError> {
+    async fn revoke_app_password(
+        &self,
+        user: &str,
+        id: Uuid,
+        now: u64,
+    ) -> Result<bool, StoreError> {
         self.write(|conn| {
             change(
                 conn,
