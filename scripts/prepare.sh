@@ -31,6 +31,10 @@ SERVICE_PACKAGES=(
   postgresql openssl
   # pam_twofold's tests: Linux-PAM driven by pamtester, and a real sshd and ssh client on loopback.
   pamtester openssh-server openssh-client
+  # The sign-in portal's tests: real reverse proxies (nginx's auth_request is in nginx-light, as
+  # in every Debian nginx flavour; Caddy's forward_auth), curl with an app password, openssl for
+  # the proxies' test certificate, and a real browser over WebDriver.
+  nginx-light caddy curl chromium chromium-driver
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

@@ -345,11 +345,23 @@ pub enum AuditEvent {
     OfflineCodeVerified,
     /// A wrong offline code was tried.
     OfflineCodeRejected,
+    /// A browser signed in to the portal: a session started.
+    SessionStarted,
+    /// A portal session was signed out.
+    SessionEnded,
+    /// An app password let a request through (at most once a minute per password).
+    AppPasswordUsed,
+    /// A wrong app password was tried.
+    AppPasswordRejected,
+    /// A recovery code signed a browser in.
+    RecoveryCodeUsed,
+    /// A wrong recovery code was tried.
+    RecoveryCodeRejected,
 }
 
 impl AuditEvent {
     /// Every event, for reading stored names back.
-    pub const ALL: [Self; 14] = [
+    pub const ALL: [Self; 20] = [
         Self::PairingCreated,
         Self::DevicePaired,
         Self::DeviceRevoked,
@@ -364,6 +376,12 @@ impl AuditEvent {
         Self::CodeRejected,
         Self::OfflineCodeVerified,
         Self::OfflineCodeRejected,
+        Self::SessionStarted,
+        Self::SessionEnded,
+        Self::AppPasswordUsed,
+        Self::AppPasswordRejected,
+        Self::RecoveryCodeUsed,
+        Self::RecoveryCodeRejected,
     ];
 
     /// The wire name.
@@ -383,6 +401,12 @@ impl AuditEvent {
             Self::CodeRejected => "code_rejected",
             Self::OfflineCodeVerified => "offline_code_verified",
             Self::OfflineCodeRejected => "offline_code_rejected",
+            Self::SessionStarted => "session_started",
+            Self::SessionEnded => "session_ended",
+            Self::AppPasswordUsed => "app_password_used",
+            Self::AppPasswordRejected => "app_password_rejected",
+            Self::RecoveryCodeUsed => "recovery_code_used",
+            Self::RecoveryCodeRejected => "recovery_code_rejected",
         }
     }
 

@@ -50,6 +50,9 @@ pub enum ConfigError {
         /// The file.
         path: PathBuf,
     },
+    /// The `[portal]` section is unusable.
+    #[error(transparent)]
+    Portal(#[from] crate::portal::SiteError),
     /// A file `init` would write already exists.
     #[error("{path} already exists; remove it or choose another directory")]
     Exists {
@@ -96,6 +99,9 @@ pub struct Config {
     /// Connection caps and timeouts.
     #[serde(default)]
     pub connections: ConnectionLimits,
+    /// The sign-in portal in front of self-hosted web apps; none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub portal: Option<crate::portal::PortalConfig>,
 }
 
 mod defaults {
@@ -128,6 +134,7 @@ impl Config {
             max_wait_secs: defaults::max_wait(),
             limits: Limits::default(),
             connections: ConnectionLimits::default(),
+            portal: None,
         }
     }
 
@@ -152,6 +159,9 @@ impl Config {
     /// The routes' settings.
     pub fn settings(&self) -> Result<Settings, ConfigError> {
         let public_url: Url = twofold_protocol::link::server_url(&self.public_url)?;
+        if let Some(portal) = &self.portal {
+            portal.check()?;
+        }
         let mut settings = Settings::new(public_url);
         settings.request_lifetime = self.request_lifetime_secs;
         settings.pairing_lifetime = self.pairing_lifetime_secs;

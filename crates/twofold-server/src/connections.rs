@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -119,9 +120,12 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let service = router
-            .clone()
-            .map_request(|request: hyper::Request<Incoming>| request.map(axum::body::Body::new));
+        // The peer, as axum's `ConnectInfo`: the portal trusts X-Forwarded-For only from this machine.
+        let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
+            let mut request = request.map(axum::body::Body::new);
+            request.extensions_mut().insert(ConnectInfo(peer));
+            request
+        });
         let connection =
             http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
         let connection = graceful.watch(connection);

@@ -30,6 +30,9 @@
 //! Requests that expire unanswered are marked by [`AppState::background`], which the caller
 //! runs beside the router: devices get a `withdrawn` event and long polls return `expired`.
 //!
+//! The sign-in portal (users, sessions, forward auth for reverse proxies) is [`portal`], served
+//! beside the API when the configuration has a `[portal]` section.
+//!
 //! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
 //! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
 
@@ -52,6 +55,7 @@ mod pairing;
 pub mod policy;
 mod rate;
 mod seal;
+pub mod portal;
 mod signins;
 mod slots;
 pub mod store;

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
+use twofold_server::portal::users;
+use twofold_server::store::portal::PortalStore;
 use twofold_server::{AppState, SqliteStore, Store, admin, app, connections, dbip, demo};
 
 #[derive(Parser)]
@@ -60,6 +62,11 @@ enum Command {
         #[arg(long)]
         service: String,
     },
+    /// Manages the users of the sign-in portal.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Runs the server.
     Serve,
     /// Runs the server with the sign-in page of a made-up service at /demo/.
@@ -91,6 +98,19 @@ enum AuditCommand {
     Verify,
 }
 
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user and prints a one-time enrolment link (valid 7 days): opened in a browser, it
+    /// pairs the user's device and shows their recovery codes.
+    Add {
+        /// The user name typed on the sign-in page (passed to apps as Remote-User).
+        name: String,
+        /// The name shown (passed to apps as Remote-Name); the user name when absent.
+        #[arg(long)]
+        display_name: Option<String>,
+    },
+}
+
 /// What to do once the database is open.
 enum Action {
     /// `init`: the database is created by opening it.
@@ -106,6 +126,8 @@ enum Action {
         /// The service's name.
         service: String,
     },
+    /// `user ...`.
+    User(UserCommand),
     /// `serve` (with the demo pages when true).
     Serve(bool),
 }
@@ -130,14 +152,16 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
     }
     let store = match action {
         Action::Serve(_) => SqliteStore::open_to_serve(url).await,
-        Action::Create | Action::Service(_) | Action::VerifyAudit | Action::Pairing { .. } => {
-            SqliteStore::open(url).await
-        }
+        Action::Create
+        | Action::Service(_)
+        | Action::VerifyAudit
+        | Action::Pairing { .. }
+        | Action::User(_) => SqliteStore::open(url).await,
     };
     act(store.with_context(context)?, config, action).await
 }
 
-async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
+async fn act<S: PortalStore>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
     match action {
         Action::Create => Ok(()),
         Action::Service(command) => service(&store, command).await,
@@ -159,6 +183,7 @@ async fn act<S: Store>(store: S, config: &Config, action: Action) -> anyhow::Res
             Ok(())
         }
         Action::Pairing { user, service } => pairing(&store, config, &user, &service).await,
+        Action::User(command) => user(&store, config, command).await,
         Action::Serve(with_demo) => serve(store, config, with_demo).await,
     }
 }
@@ -205,6 +230,41 @@ async fn pairing<S: Store>(
     {
         println!("{qr}");
         println!("{link}");
+    }
+    Ok(())
+}
+
+async fn user<S: PortalStore>(
+    store: &S,
+    config: &Config,
+    command: UserCommand,
+) -> anyhow::Result<()> {
+    let portal = config
+        .portal
+        .as_ref()
+        .context("the configuration has no [portal] section: add one (see the README) first")?;
+    let settings = config.settings()?;
+    let now = SystemClock.now();
+    match command {
+        UserCommand::Add { name, display_name } => {
+            users::portal_service(store, &portal.name, now, &OsEntropy).await?;
+            let link = users::add_user(
+                store,
+                &settings.public_url,
+                &name,
+                display_name.as_deref(),
+                now,
+                &OsEntropy,
+            )
+            .await?;
+            eprintln!(
+                "User {name:?} added. Their enrolment link (works once, for 7 days; give it only to them):"
+            );
+            #[expect(clippy::print_stdout, reason = "the link is the command's output")]
+            {
+                println!("{}", link.as_str());
+            }
+        }
     }
     Ok(())
 }
@@ -259,6 +319,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Pairing { user, service } => {
             on_store(&Config::load(&cli.config)?, Action::Pairing { user, service }).await?;
         }
+        Command::User { command } => {
+            on_store(&Config::load(&cli.config)?, Action::User(command)).await?;
+        }
         Command::Serve => on_store(&Config::load(&cli.config)?, Action::Serve(false)).await?,
         Command::Demo => on_store(&Config::load(&cli.config)?, Action::Serve(true)).await?,
     }
@@ -303,7 +366,7 @@ async fn demo_key<S: Store>(config: &Config, store: &S) -> anyhow::Result<String
     Ok(key.to_string())
 }
 
-async fn serve<S: Store>(store: S, config: &Config, demo: bool) -> anyhow::Result<()> {
+async fn serve<S: PortalStore>(store: S, config: &Config, demo: bool) -> anyhow::Result<()> {
     let settings = config.settings()?;
     let key = config::read_key_file(&config.key_file)?;
     let demo_key = if demo { Some(demo_key(config, &store).await?) } else { None };
@@ -315,7 +378,14 @@ async fn serve<S: Store>(store: S, config: &Config, demo: bool) -> anyhow::Resul
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tokio::spawn(state.background());
+    let portal = match &config.portal {
+        Some(portal) => Some(twofold_server::portal::router(state.clone(), portal.clone()).await?),
+        None => None,
+    };
     let mut router = app(state);
+    if let Some(portal) = portal {
+        router = router.merge(portal);
+    }
     if let Some(key) = demo_key {
         router = router.clone().merge(demo::router(router, key));
         eprintln!("Demo service: {}demo/", config.settings()?.public_url);

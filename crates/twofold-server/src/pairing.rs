@@ -34,12 +34,21 @@ pub(crate) async fn create<S: Store>(
     ServiceAuth(service): ServiceAuth,
     Body(body): Body<CreatePairing>,
 ) -> Result<(StatusCode, Json<PairingCreated>), AppError> {
+    Ok((StatusCode::CREATED, Json(issue(&state, &service, &body.user).await?)))
+}
+
+/// A single-use pairing link for `user` of `service` (the API and the portal's enrolment).
+pub(crate) async fn issue<S: Store>(
+    state: &AppState<S>,
+    service: &Service,
+    user: &str,
+) -> Result<PairingCreated, AppError> {
     let state = state.get();
     let base = &state.settings.public_url;
     let created = new_link(
         &state.store,
-        &service,
-        &body.user,
+        service,
+        user,
         base,
         state.fingerprint,
         state.settings.pairing_lifetime,
@@ -48,13 +57,12 @@ pub(crate) async fn create<S: Store>(
     )
     .await?;
     let qr = |format: &str| format!("{base}v1/pairings/{}/qr.{format}", created.token.as_str());
-    let created = PairingCreated {
+    Ok(PairingCreated {
         link: created.link.to_string(),
         expires_at: created.expires_at,
         qr_png: qr("png"),
         qr_svg: qr("svg"),
-    };
-    Ok((StatusCode::CREATED, Json(created)))
+    })
 }
 
 /// A pairing link just made.
@@ -131,7 +139,7 @@ async fn usable_link<S: Store>(state: &AppState<S>, token: &str) -> Result<Strin
     Ok(link.to_string())
 }
 
-fn qr_code(link: &str) -> Result<QrCode, AppError> {
+pub(crate) fn qr_code(link: &str) -> Result<QrCode, AppError> {
     // A link is a few hundred bytes: always within QR capacity; refuse rather than panic anyway.
     QrCode::new(link.as_bytes()).map_err(|_| {
         AppError::bad_request("link_too_long", "the pairing link is too long for a QR code")

@@ -69,6 +69,16 @@ pub(crate) async fn create<S: Store>(
     ServiceAuth(service): ServiceAuth,
     Body(body): Body<CreateSignin>,
 ) -> Result<(StatusCode, Json<SigninCreated>), AppError> {
+    Ok((StatusCode::CREATED, Json(start(&state, &service, body).await?)))
+}
+
+/// Asks every device of the user to confirm a sign-in to `service` (the relying-party API and
+/// the portal both start sign-ins here).
+pub(crate) async fn start<S: Store>(
+    state: &AppState<S>,
+    service: &Service,
+    body: CreateSignin,
+) -> Result<SigninCreated, AppError> {
     check_user(&body.user)?;
     if let Some(context) = &body.context
         && (context.chars().count() > MAX_CONTEXT_CHARS
@@ -173,8 +183,7 @@ pub(crate) async fn create<S: Store>(
             })
             .await;
     }
-    let created = SigninCreated { id, status: signin.stored_status, expires_at, number };
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(SigninCreated { id, status: signin.stored_status, expires_at, number })
 }
 
 /// The sign-in `id` if it is the service's: another service's looks like none at all.
@@ -209,12 +218,34 @@ pub(crate) async fn state<S: Store>(
 ) -> Result<Json<SigninState>, AppError> {
     let Query(query) = query.map_err(|e| AppError::bad_request("bad_query", e.body_text()))?;
     let inner = state.get();
-    let mut signin = own_signin(&state, &service, id).await?;
+    let signin = own_signin(&state, &service, id).await?;
     let wait = query.wait.unwrap_or(0).min(inner.settings.max_wait);
+    let signin = settled(&state, signin, wait).await?;
+    Ok(Json(SigninState {
+        id,
+        status: signin.status(inner.clock.now()),
+        expires_at: signin.expires_at,
+        decided_at: signin.decided_at,
+        verified: signin.verified,
+    }))
+}
+
+/// `signin` once it is no longer pending, or after `wait` seconds, whichever comes first.
+pub(crate) async fn settled<S: Store>(
+    state: &AppState<S>,
+    mut signin: Signin,
+    wait: u64,
+) -> Result<Signin, AppError> {
+    let inner = state.get();
+    let id = signin.id;
+    let reread = || async {
+        let gone = crate::store::StoreError::Corrupt { what: "sign-in that was there" };
+        inner.store.signin(id).await?.ok_or(AppError::Store(gone))
+    };
     if wait > 0 && signin.status(inner.clock.now()) == Status::Pending {
         // Subscribed, then read again: a decision landing between the two reads is seen.
-        let mut events = inner.hub.subscribe(service.id, &signin.user);
-        signin = own_signin(&state, &service, id).await?;
+        let mut events = inner.hub.subscribe(signin.service_id, &signin.user);
+        signin = reread().await?;
         let now = inner.clock.now();
         if signin.status(now) == Status::Pending {
             let wait = wait.min(signin.expires_at.saturating_sub(now));
@@ -230,16 +261,10 @@ pub(crate) async fn state<S: Store>(
                     Err(_) | Ok(Err(RecvError::Lagged(_) | RecvError::Closed)) => break,
                 }
             }
-            signin = own_signin(&state, &service, id).await?;
+            signin = reread().await?;
         }
     }
-    Ok(Json(SigninState {
-        id,
-        status: signin.status(inner.clock.now()),
-        expires_at: signin.expires_at,
-        decided_at: signin.decided_at,
-        verified: signin.verified,
-    }))
+    Ok(signin)
 }
 
 /// `POST /v1/signins/{id}/verify`: checks the code the person typed (code mode, once allowed).
@@ -250,6 +275,16 @@ pub(crate) async fn verify<S: Store>(
     Body(body): Body<VerifyCode>,
 ) -> Result<Json<CodeVerified>, AppError> {
     let signin = own_signin(&state, &service, id).await?;
+    Ok(Json(check_code(&state, &signin, &body.code).await?))
+}
+
+/// Checks a code typed for `signin` (code mode, once allowed), counting the attempt.
+pub(crate) async fn check_code<S: Store>(
+    state: &AppState<S>,
+    signin: &Signin,
+    typed: &str,
+) -> Result<CodeVerified, AppError> {
+    let id = signin.id;
     let inner = state.get();
     let Some(code) = &signin.code else {
         return Err(AppError::bad_request("not_code_mode", "this sign-in is not in code mode"));
@@ -278,10 +313,10 @@ pub(crate) async fn verify<S: Store>(
     if signin.code_attempts >= MAX_CODE_ATTEMPTS {
         return Err(too_many());
     }
-    let typed = body.code.trim();
+    let typed = typed.trim();
     let correct = same_code(typed, code);
     let audit = NewAuditEntry {
-        service_id: service.id,
+        service_id: signin.service_id,
         at: inner.clock.now(),
         user: signin.user.clone(),
         event: if correct { AuditEvent::CodeVerified } else { AuditEvent::CodeRejected },
@@ -292,8 +327,8 @@ pub(crate) async fn verify<S: Store>(
     if !inner.store.record_code_attempt(id, correct, MAX_CODE_ATTEMPTS, &audit).await? {
         return Err(too_many());
     }
-    Ok(Json(CodeVerified {
+    Ok(CodeVerified {
         verified: correct,
         attempts_left: MAX_CODE_ATTEMPTS.saturating_sub(signin.code_attempts + 1),
-    }))
+    })
 }

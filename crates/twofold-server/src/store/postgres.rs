@@ -25,6 +25,8 @@ use super::{
 use crate::address::limit_key;
 use crate::policy::SigninQuota;
 
+mod portal;
+
 fields!(PgRow);
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
@@ -32,6 +34,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "initial", include_str!("../../migrations/postgres/0001_initial.sql")),
     (1801, "address keys", include_str!("../../migrations/postgres/0018_01_address_keys.sql")),
     (1802, "audit chain", include_str!("../../migrations/postgres/0018_02_audit_chain.sql")),
+    (2100, "portal", include_str!("../../migrations/postgres/0021_portal.sql")),
 ];
 
 /// Connections per instance: the database, not the pool, is what several instances share.

@@ -247,6 +247,8 @@ impl Server {
 }
 
 pub mod mmdb;
+pub mod portal;
+pub mod proxies;
 
 /// The next event of a stream, failing the test rather than hanging.
 pub async fn next_event(

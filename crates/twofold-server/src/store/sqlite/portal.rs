@@ -1,0 +1,317 @@
+//! [`PortalStore`] on SQLite.
+
+use rusqlite::Connection;
+use uuid::Uuid;
+
+use super::{SqliteStore, all, change, conflict, insert_audit, one};
+use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
+use crate::store::portal::{AppPassword, Attempt, NewPortalUser, PortalStore, PortalUser, Session};
+use crate::store::rows::{count, int, service_of};
+use crate::store::{NewAuditEntry, Service, StoreError};
+
+/// Gives `user` exactly these recovery codes.
+fn set_codes(
+    conn: &Connection,
+    user: &str,
+    codes: &[[u8; 32]],
+    now: u64,
+) -> Result<(), StoreError> {
+    change(conn, "DELETE FROM portal_recovery_codes WHERE user = ?", [user])?;
+    for code in codes {
+        change(
+            conn,
+            "INSERT INTO portal_recovery_codes (user, code_hash, created_at) VALUES (?, ?, ?)",
+            (user, code.as_slice(), int(now)),
+        )?;
+    }
+    Ok(())
+}
+
+impl PortalStore for SqliteStore {
+    async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
+        self.read(|conn| {
+            one(conn, "SELECT * FROM services WHERE name = ?", [name], |row| service_of(row))
+        })
+    }
+
+    async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {
+        let user = &new.user;
+        self.write(|conn| {
+            change(
+                conn,
+                "INSERT INTO portal_users \
+                 (name, display_name, created_at, enrol_hash, enrol_expires_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+                (
+                    &user.name,
+                    &user.display_name,
+                    int(user.created_at),
+                    new.enrol_hash.as_slice(),
+                    user.enrol_expires_at.map(int),
+                ),
+            )
+        })
+        .map_err(|error| conflict(error, "a user with this name"))?;
+        Ok(())
+    }
+
+    async fn portal_user(&self, name: &str) -> Result<Option<PortalUser>, StoreError> {
+        self.read(|conn| {
+            one(conn, "SELECT * FROM portal_users WHERE name = ?", [name], |row| user_of(row))
+        })
+    }
+
+    async fn user_by_enrolment(
+        &self,
+        enrol_hash: &[u8; 32],
+    ) -> Result<Option<PortalUser>, StoreError> {
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT * FROM portal_users WHERE enrol_hash = ?",
+                [enrol_hash.as_slice()],
+                |row| user_of(row),
+            )
+        })
+    }
+
+    async fn finish_enrolment(
+        &self,
+        enrol_hash: &[u8; 32],
+        codes: &[[u8; 32]],
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            let Some(name) = one(
+                conn,
+                "SELECT name FROM portal_users WHERE enrol_hash = ? AND enrol_expires_at > ?",
+                (enrol_hash.as_slice(), int(now)),
+                |row| Ok(row.get::<_, String>(0)?),
+            )?
+            else {
+                return Ok(false);
+            };
+            change(
+                conn,
+                "UPDATE portal_users SET enrol_hash = NULL, enrol_expires_at = NULL WHERE name = ?",
+                [&name],
+            )?;
+            set_codes(conn, &name, codes, now)?;
+            Ok(true)
+        })
+    }
+
+    async fn replace_recovery_codes(
+        &self,
+        user: &str,
+        codes: &[[u8; 32]],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.write(|conn| set_codes(conn, user, codes, now))
+    }
+
+    async fn recovery_codes_left(&self, user: &str) -> Result<u32, StoreError> {
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT count(*) FROM portal_recovery_codes WHERE user = ? AND used_at IS NULL",
+                [user],
+                |row| Ok(count(row.get(0)?)),
+            )
+        })
+        .map(Option::unwrap_or_default)
+    }
+
+    async fn use_recovery_code(
+        &self,
+        user: &str,
+        code_hash: &[u8; 32],
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.change_with_audit(
+            "UPDATE portal_recovery_codes SET used_at = ? \
+             WHERE user = ? AND code_hash = ? AND used_at IS NULL",
+            (int(audit.at), user, code_hash.as_slice()),
+            audit,
+        )
+    }
+
+    async fn add_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
+        self.write(|conn| {
+            change(
+                conn,
+                "INSERT INTO portal_attempts (id_hash, user, domain, return_url, trust, \
+                 signin_id, number, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attempt.id_hash.as_slice(),
+                    &attempt.user,
+                    &attempt.domain,
+                    &attempt.return_url,
+                    attempt.trust,
+                    attempt.signin_id.map(|id| id.to_string()),
+                    attempt.number,
+                    int(attempt.created_at),
+                    int(attempt.expires_at),
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn attempt(&self, id_hash: &[u8; 32]) -> Result<Option<Attempt>, StoreError> {
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT * FROM portal_attempts WHERE id_hash = ?",
+                [id_hash.as_slice()],
+                |row| attempt_of(row),
+            )
+        })
+    }
+
+    async fn start_session(
+        &self,
+        attempt_hash: Option<&[u8; 32]>,
+        session: &Session,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            if let Some(hash) = attempt_hash
+                && change(
+                    conn,
+                    "UPDATE portal_attempts SET used_at = ?1 \
+                     WHERE id_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+                    (int(session.created_at), hash.as_slice()),
+                )? != 1
+            {
+                return Ok(false);
+            }
+            change(
+                conn,
+                "INSERT INTO portal_sessions (id_hash, handle, user, domain, trusted, ip, \
+                 user_agent, created_at, last_seen_at, idle_secs, expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    session.id_hash.as_slice(),
+                    session.handle.to_string(),
+                    &session.user,
+                    &session.domain,
+                    session.trusted,
+                    session.ip.to_string(),
+                    &session.user_agent,
+                    int(session.created_at),
+                    int(session.last_seen_at),
+                    session.idle_secs.map(int),
+                    int(session.expires_at),
+                ),
+            )?;
+            insert_audit(conn, audit)?;
+            Ok(true)
+        })
+    }
+
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
+        self.read(|conn| {
+            one(
+                conn,
+                "SELECT * FROM portal_sessions WHERE id_hash = ?",
+                [id_hash.as_slice()],
+                |row| session_of(row),
+            )
+        })
+    }
+
+    async fn touch_session(&self, id_hash: &[u8; 32], now: u64) -> Result<(), StoreError> {
+        self.write(|conn| {
+            change(
+                conn,
+                "UPDATE portal_sessions SET last_seen_at = ?1 \
+                 WHERE id_hash = ?2 AND last_seen_at < ?1",
+                (int(now), id_hash.as_slice()),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn sessions(&self, user: &str, now: u64) -> Result<Vec<Session>, StoreError> {
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM portal_sessions \
+                 WHERE user = ? AND expires_at > ? AND ended_at IS NULL \
+                 ORDER BY created_at DESC",
+                (user, int(now)),
+                |row| session_of(row),
+            )
+        })
+    }
+
+    async fn end_session(
+        &self,
+        user: &str,
+        handle: Uuid,
+        audit: &NewAuditEntry,
+    ) -> Result<bool, StoreError> {
+        self.change_with_audit(
+            "UPDATE portal_sessions SET ended_at = ? \
+             WHERE user = ? AND handle = ? AND ended_at IS NULL",
+            (int(audit.at), user, handle.to_string()),
+            audit,
+        )
+    }
+
+    async fn add_app_password(&self, password: &AppPassword) -> Result<(), StoreError> {
+        self.write(|conn| {
+            change(
+                conn,
+                "INSERT INTO portal_app_passwords (id, user, name, phc, created_at) \
+                 VALUES (?, ?, ?, ?, ?)",
+                (
+                    password.id.to_string(),
+                    &password.user,
+                    &password.name,
+                    &password.phc,
+                    int(password.created_at),
+                ),
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn app_passwords(&self, user: &str) -> Result<Vec<AppPassword>, StoreError> {
+        self.read(|conn| {
+            all(
+                conn,
+                "SELECT * FROM portal_app_passwords WHERE user = ? AND revoked_at IS NULL \
+                 ORDER BY created_at, id",
+                [user],
+                |row| app_password_of(row),
+            )
+        })
+    }
+
+    async fn revoke_app_password(
+        &self,
+        user: &str,
+        id: Uuid,
+        now: u64,
+    ) -> Result<bool, StoreError> {
+        self.write(|conn| {
+            change(
+                conn,
+                "UPDATE portal_app_passwords SET revoked_at = ? \
+                 WHERE user = ? AND id = ? AND revoked_at IS NULL",
+                (int(now), user, id.to_string()),
+            )
+        })
+        .map(|changed| changed == 1)
+    }
+
+    async fn use_app_password(&self, id: Uuid, audit: &NewAuditEntry) -> Result<bool, StoreError> {
+        self.change_with_audit(
+            "UPDATE portal_app_passwords SET last_used_at = ? WHERE id = ? AND revoked_at IS NULL",
+            (int(audit.at), id.to_string()),
+            audit,
+        )
+    }
+}
