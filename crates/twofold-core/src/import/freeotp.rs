@@ -234,10 +234,13 @@ impl Sealed {
     }
 }
 
-/// The nonce in DER-encoded GCM parameters: `SEQUENCE { OCTET STRING nonce, INTEGER tagLength }`.
+/// The nonce in DER-encoded GCM parameters: `SEQUENCE { OCTET STRING nonce, INTEGER tagLength }`,
+/// or (Android 6) the bare `OCTET STRING`.
 fn gcm_nonce(der: &[u8]) -> Option<Vec<u8>> {
-    let [0x30, length, rest @ ..] = der else { return None };
-    let body = rest.get(..usize::from(*length))?;
+    let body = match der {
+        [0x30, length, rest @ ..] => rest.get(..usize::from(*length))?,
+        _ => der,
+    };
     let [0x04, nonce_length, rest @ ..] = body else { return None };
     Some(rest.get(..usize::from(*nonce_length))?.to_vec())
 }

@@ -25,8 +25,14 @@ impl Database {
             Connection::open_with_flags(":memory:", OpenFlags::SQLITE_OPEN_READ_WRITE).ok()?;
         // A hostile file may carry triggers, views or schema functions: run none of them.
         connection.pragma_update(None, "trusted_schema", false).ok()?;
+        // Apps often keep their database in WAL mode (header bytes 18 and 19 are 2), which an
+        // in-memory copy cannot open; set to 1 (rollback journal) they read the same pages.
+        let mut copy = Zeroizing::new(bytes.to_vec());
+        if let Some(versions) = copy.get_mut(18..20) {
+            versions.fill(1);
+        }
         connection
-            .deserialize_read_exact(rusqlite::MAIN_DB, bytes, bytes.len(), true)
+            .deserialize_read_exact(rusqlite::MAIN_DB, copy.as_slice(), copy.len(), true)
             .ok()?;
         let tables = {
             let mut statement = connection

@@ -5,7 +5,9 @@
 //! The backup is standard base64 of AES-256-CBC (PKCS#7, IV of 16 zero bytes) under the SHA-256
 //! of the password; decrypted, it is a JSON object whose first key is the JSON text of the list of
 //! accounts. The preferences file holds that list in `STATIC_TOTP_CODES_LIST`. An account is
-//! `{issuer, name, key, base (16, 32 or 64: how `key` is written), digits, period}`, TOTP, SHA1.
+//! `{issuer, name, key, base (16, 32 or 64: how `key` is written), digits, period}`. The app
+//! makes 6-digit, 30 s, SHA1 codes whatever `digits` and `period` say (Aegis's importer and its
+//! tests read them so), and so does the import.
 //!
 //! What the import loses: icons, favourites and widgets.
 
@@ -109,12 +111,5 @@ fn entry(account: Fields<'_>, issuer: String, name: String) -> Result<crate::Cre
             ));
         }
     };
-    Entry {
-        issuer,
-        name,
-        digits: account.number("digits")?,
-        period: account.number("period")?,
-        ..Entry::new(Kind::Totp)
-    }
-    .credential(secret)
+    Entry { issuer, name, ..Entry::new(Kind::Totp) }.credential(secret)
 }
