@@ -664,7 +664,7 @@ mod tests {
             assert_eq!(format.id().parse::<Format>(), Ok(format));
         }
         assert_eq!(" AEGIS ".parse::<Format>(), Ok(Format::Aegis));
-        let err = "authy".parse::<Format>().unwrap_err();
+        let err = "lastpass".parse::<Format>().unwrap_err();
         assert!(err.to_string().contains("aegis, 2fas, andotp"), "{err}");
     }
 
