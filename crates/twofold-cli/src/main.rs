@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use twofold_core::account::find;
 use twofold_core::backup::{self, BackupError, KdfCost, Sealing, auto};
-use twofold_core::export::{self, AegisKeys};
+use twofold_core::export::{self, AegisKeys, EnteKeys, TwoFasKeys};
 use twofold_core::import::{self, Format, ImportError, Imported, Password, Place};
 use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{Vault, VaultError};
@@ -135,13 +135,14 @@ enum VaultCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Print every account with its secret: otpauth URIs, Google Authenticator migration URIs or
-    /// an Aegis export (--encrypt protects it with a password).
+    /// Print every account with its secret: otpauth URIs, Google Authenticator migration URIs, or
+    /// an Aegis, 2FAS or Ente Auth export (--encrypt protects those with a password).
     Export {
         /// Output format.
         #[arg(long, value_enum, default_value_t = ExportFormat::Uris)]
         format: ExportFormat,
-        /// Encrypt the Aegis export with a password (asked on a terminal, or --password-stdin).
+        /// Encrypt the Aegis, 2FAS or Ente export with a password (asked on a terminal, or
+        /// --password-stdin).
         #[arg(long)]
         encrypt: bool,
         /// Read the export's password from the first line of stdin.
@@ -226,6 +227,11 @@ enum ExportFormat {
     Migration,
     /// Aegis's JSON export (plain, or with --encrypt as Aegis encrypts it).
     Aegis,
+    /// 2FAS Authenticator's .2fas backup (plain, or with --encrypt as 2FAS encrypts it).
+    #[value(name = "2fas")]
+    TwoFas,
+    /// Ente Auth's export (plain text, or with --encrypt Ente's encrypted JSON).
+    Ente,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -386,8 +392,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import_file(&vault, &file, format, password_stdin, &mut out)
         }
         VaultCommand::Export { format, encrypt, password_stdin } => {
-            if encrypt && !matches!(format, ExportFormat::Aegis) {
-                bail!(RequestFailed("--encrypt works with --format aegis".into()));
+            if encrypt && !matches!(format, ExportFormat::Aegis | ExportFormat::TwoFas | ExportFormat::Ente) {
+                bail!(RequestFailed("--encrypt works with --format aegis, 2fas or ente".into()));
             }
             let password = encrypt.then(|| new_passphrase(password_stdin, "export")).transpose()?;
             if password.is_none() {
@@ -423,6 +429,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         writeln!(out, "{text}")?;
                     }
                     None => writeln!(out, "{}", export::aegis_plain(&credentials).as_str())?,
+                },
+                ExportFormat::TwoFas => match &password {
+                    Some(password) => {
+                        let keys = TwoFasKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
+                        let text = export::twofas_encrypted(&credentials, password, &keys, now_ms())
+                            .map_err(|e| RequestFailed(e.to_string()))?;
+                        writeln!(out, "{text}")?;
+                    }
+                    None => {
+                        writeln!(out, "{}", export::twofas_plain(&credentials, now_ms()).as_str())?
+                    }
+                },
+                ExportFormat::Ente => match &password {
+                    Some(password) => {
+                        let keys = EnteKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
+                        let text = export::ente_encrypted(&credentials, password, &keys)
+                            .map_err(|e| RequestFailed(e.to_string()))?;
+                        writeln!(out, "{text}")?;
+                    }
+                    None => write!(out, "{}", export::ente_plain(&credentials).as_str())?,
                 },
             }
             Ok(ExitCode::SUCCESS)

@@ -1,7 +1,12 @@
 //! Importing a 10 000-entry encrypted Aegis vault at Aegis's default scrypt cost (N = 2^15, r = 8,
 //! p = 1): key derivation, decryption, JSON and every entry's conversion. Goal: under 2 s. And a
 //! 1 000-entry password-protected Bitwarden export at Bitwarden's default cost (PBKDF2-SHA256,
-//! 600 000 rounds). `cargo bench -p twofold-core --bench import`.
+//! 600 000 rounds). And one import of each real encrypted export of the formats added in issue 23,
+//! from the shared fixtures folder (skipped when absent), at the cost each app writes: Stratum
+//! (Argon2id, 64 MiB, 3 passes, 4 lanes; and its older PBKDF2-SHA1, 64 000 rounds), FreeOTP 2
+//! (PBKDF2-SHA512, 100 000 rounds), Authy (PBKDF2-SHA1, 1 000 rounds per entry), TOTP
+//! Authenticator (SHA-256) and Authenticator Plus (ZipCrypto).
+//! `cargo bench -p twofold-core --bench import`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
 #![allow(clippy::print_stdout)] // a benchmark prints its figures
@@ -122,9 +127,43 @@ fn protected_bitwarden(c: &mut Criterion) {
     });
 }
 
+/// The real encrypted exports of the formats added in issue 23, with their passwords.
+const FIXTURES: [(&str, Format, &str); 7] = [
+    ("aegis-stratum_encrypted.bin", Format::Stratum, "test"),
+    ("aegis-stratum_encrypted_legacy.bin", Format::Stratum, "test"),
+    ("aegis-freeotp_v2_api34.xml", Format::FreeOtp, "test"),
+    ("aegis-authy_encrypted.xml", Format::Authy, "testtest"),
+    ("aegis-totp_authenticator.bin", Format::TotpAuthenticator, "Testtest1"),
+    ("aegis-authenticator_plus.zip", Format::AuthenticatorPlus, "testtesttest"),
+    ("proton-ente-encrypted.nominalcomplexity.txt", Format::Ente, "password"),
+];
+
+fn encrypted_fixtures(c: &mut Criterion) {
+    let Some(dir) = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared/import-fixtures/files"))
+        .find(|dir| dir.is_dir())
+    else {
+        println!("skipped: no shared/import-fixtures/files beside or above this checkout");
+        return;
+    };
+    for (file, format, password) in FIXTURES {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let password = Password::new(password.to_owned());
+        let started = Instant::now();
+        let imported = format.read(&bytes, Some(&password)).unwrap();
+        println!(
+            "one import of {file} ({} entries): {:.0} ms",
+            imported.credentials.len(),
+            started.elapsed().as_secs_f64() * 1000.0
+        );
+        c.bench_function(file, |b| b.iter(|| format.read(black_box(&bytes), Some(&password)).unwrap()));
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(10));
-    targets = encrypted_aegis, protected_bitwarden
+    targets = encrypted_aegis, protected_bitwarden, encrypted_fixtures
 }
 criterion_main!(benches);

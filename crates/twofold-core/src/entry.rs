@@ -57,7 +57,7 @@ impl ManualEntry {
         let secret = Secret::from_base32(&self.secret)?;
         let otp = match self.kind {
             // Steam fixes its own parameters; whatever the form held is not used.
-            Kind::Steam => OtpParams { kind: Kind::Steam, ..OtpParams::default() },
+            Kind::Steam => OtpParams::STEAM,
             kind => OtpParams {
                 kind,
                 algorithm: self.algorithm,

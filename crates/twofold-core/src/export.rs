@@ -1,6 +1,7 @@
-//! Exports for moving to another app: Aegis JSON, plain or password-encrypted. (The otpauth URI list
-//! is [`crate::uri::format`] per account; Google Authenticator batches are
-//! [`crate::migration::encode`].)
+//! Exports for moving to another app: Aegis JSON, 2FAS's `.2fas` ([`twofas_plain`],
+//! [`twofas_encrypted`]) and Ente Auth's ([`ente_plain`], [`ente_encrypted`]), each plain or
+//! password-encrypted. (The otpauth URI list is [`crate::uri::format`] per account; Google
+//! Authenticator batches are [`crate::migration::encode`].)
 //!
 //! Aegis format: <https://github.com/beemdevelopment/Aegis/blob/master/docs/vault.md>, written as
 //! Aegis writes it and as [`crate::import`]'s Aegis reader reads it: `{version: 1, header: {slots,
@@ -20,6 +21,12 @@ use zeroize::Zeroizing;
 use crate::backup::{fill_random, json_zeroizing};
 use crate::import::Password;
 use crate::{Algorithm, Credential, Kind};
+
+mod ente;
+mod twofas;
+
+pub use ente::{EnteKeys, ente_encrypted, ente_plain};
+pub use twofas::{TwoFasKeys, twofas_encrypted, twofas_plain};
 
 /// scrypt cost of the password slot, log2 of N: Aegis's default (N = 2^15, r = 8, p = 1).
 const SCRYPT_LOG_N: u8 = 15;
@@ -104,9 +111,6 @@ impl AegisKeys {
             slot_nonce: [0; 12],
             db_nonce: [0; 12],
             slot_uuid: Uuid::new_v4(),
-        };
-        let random = |bytes: &mut [u8]| {
-            fill_random(bytes).map_err(|e| ExportError::Random { reason: e.to_string() })
         };
         random(keys.master_key.as_mut_slice())?;
         random(&mut keys.salt)?;
@@ -275,6 +279,21 @@ pub fn aegis_encrypted(
         db: base64::engine::general_purpose::STANDARD.encode(db.as_slice()),
     };
     serde_json::to_string(&file).map_err(|_| failed("the file could not be written as JSON"))
+}
+
+/// Fills `bytes` from the operating system's random number generator.
+fn random(bytes: &mut [u8]) -> Result<(), ExportError> {
+    fill_random(bytes).map_err(|e| ExportError::Random { reason: e.to_string() })
+}
+
+/// AES-256-GCM of `plaintext` with the tag appended, as Java's and Web Crypto's GCM write it.
+fn seal_appended(key: &[u8], nonce: &[u8; 12], plaintext: &[u8]) -> Result<Vec<u8>, ExportError> {
+    let mut sealed = plaintext.to_vec();
+    let tag = seal(key, nonce, &mut sealed).ok_or_else(|| ExportError::Encryption {
+        reason: "AES-GCM refused its key".to_owned(),
+    })?;
+    sealed.extend_from_slice(&tag);
+    Ok(sealed)
 }
 
 /// AES-256-GCM in place; returns the tag (`None` only if the cipher refuses its key length).

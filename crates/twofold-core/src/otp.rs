@@ -94,6 +94,16 @@ pub struct Code {
 }
 
 impl OtpParams {
+    /// Steam Guard's parameters, fixed by Steam: SHA1, 30 s, 5 characters. Every reader that
+    /// makes a Steam account uses these, so what is stored and shown (digits 5) is what Steam makes.
+    pub const STEAM: OtpParams = OtpParams {
+        kind: Kind::Steam,
+        algorithm: Algorithm::Sha1,
+        digits: STEAM_DIGITS,
+        period: STEAM_PERIOD,
+        counter: 0,
+    };
+
     /// Checks the parameters can make codes (digits 5–10, period ≥ 1).
     ///
     /// Only what the kind uses is checked: HOTP ignores the period, and Steam ignores digits,

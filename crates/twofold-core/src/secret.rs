@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use zeroize::Zeroizing;
 
 /// Base32 as otpauth URIs use it, lenient on the unused trailing bits some generators leave set.
+/// Takes lengths that end on whole bytes; [`Secret::from_base32`] trims the others first.
 static BASE32: LazyLock<data_encoding::Encoding> = LazyLock::new(|| {
     let mut spec = data_encoding::Specification::new();
     spec.symbols.push_str("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567");
@@ -26,7 +27,7 @@ pub enum SecretError {
         /// 1-based position of the offending character, counted without spaces.
         position: usize,
     },
-    /// The length does not end on a whole number of bits (a truncated secret).
+    /// Too short to hold a single byte (one character).
     #[error("the secret is not base32: its length ({length} characters) cannot be a whole key")]
     BadLength {
         /// Number of base32 characters, without spaces and padding.
@@ -60,10 +61,16 @@ impl Secret {
         if let Some(i) = clean.chars().position(|c| !matches!(c, 'A'..='Z' | '2'..='7')) {
             return Err(SecretError::NotBase32 { position: i + 1 });
         }
-        BASE32
-            .decode(clean.as_bytes())
-            .map(Self::new)
-            .map_err(|_| SecretError::BadLength { length: clean.len() })
+        // Lengths of 1, 3 or 6 characters past a multiple of 8 end in bits that make no whole
+        // byte. Real services hand such secrets out, and Proton Authenticator, Ente Auth and 2FAS
+        // read them by dropping those bits as padding; the character before them holds the last
+        // whole byte's bits, so dropping the last character decodes the same bytes.
+        let length = clean.len();
+        let whole = if matches!(length % 8, 1 | 3 | 6) { length - 1 } else { length };
+        match BASE32.decode(&clean.as_bytes()[..whole]) {
+            Ok(bytes) if !bytes.is_empty() => Ok(Self::new(bytes)),
+            _ => Err(SecretError::BadLength { length }),
+        }
     }
 
     /// The canonical form: upper-case base32 without padding (what otpauth URIs carry).
@@ -114,6 +121,21 @@ mod tests {
         assert!(!err.to_string().contains("JBSW"));
         assert_eq!(Secret::from_base32("  ").unwrap_err(), SecretError::Empty);
         assert_eq!(Secret::from_base32("A").unwrap_err(), SecretError::BadLength { length: 1 });
+    }
+
+    #[test]
+    fn lengths_ending_in_part_of_a_byte_drop_those_bits() {
+        // 11, 14, 17 and 19 characters: 55, 70, 85 and 95 bits, so 6, 8, 10 and 11 whole bytes.
+        for (text, bytes) in [
+            ("JBSWY3DPEHP", 6),
+            ("JBSWY3DPEHPK3P", 8),
+            ("JDKSNDJJDNDJJDBXB", 10),
+            ("JBSWY3DPEHPK3PXPJBS", 11),
+        ] {
+            let secret = Secret::from_base32(text).unwrap();
+            assert_eq!(secret.len(), bytes, "{text}");
+        }
+        assert_eq!(Secret::from_base32("JBSWY3DPEHP").unwrap().expose(), b"Hello!");
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! - **Label.** `Issuer:name`, `Issuer%3Aname`, `Issuer: name` and plain `name` are read; spaces
 //!   before the name are dropped, as the spec's ABNF allows them there. When the `issuer`
 //!   parameter is present, a label that starts with it and a colon is split right after it, so an
-//!   issuer may itself contain a colon. `+` in the label is a literal plus (RFC 3986 paths).
+//!   issuer may itself contain a colon. A label that is exactly the `issuer` parameter names no
+//!   account (an empty name), and is how an account without a name is written, rather than with
+//!   a trailing colon. `+` in the label is a literal plus (RFC 3986 paths).
 //! - **Parameters.** `+` means a space in parameter values (what Android's query parser and most
 //!   generators do); names are matched in any case; unknown parameters are ignored; a known one
 //!   given twice is an error, since either reading could be wrong. An empty `image=` is no icon.
@@ -38,9 +40,6 @@ use crate::{Algorithm, Credential, Kind, OtpParams, Secret};
 pub const MAX_URI_LEN: usize = 4096;
 
 const SCHEME: &str = "otpauth://";
-
-/// Steam Guard codes are always five characters long.
-const STEAM_DIGITS: u8 = 5;
 
 /// How many characters of a rejected parameter value an error message shows.
 const SHOWN_CHARS: usize = 32;
@@ -231,9 +230,12 @@ pub fn format(credential: &Credential) -> String {
     };
     let mut uri = format!("{SCHEME}{kind}/");
     // With no issuer, a name holding a colon gets an empty prefix so its colon is not read as one.
-    if !issuer.is_empty() || name.contains(':') {
+    // With no name, the label is the issuer alone: a trailing colon would be an empty account.
+    if (!issuer.is_empty() && !name.is_empty()) || (issuer.is_empty() && name.contains(':')) {
         uri.extend(utf8_percent_encode(issuer, ENCODED));
         uri.push(':');
+    } else if name.is_empty() {
+        uri.extend(utf8_percent_encode(issuer, ENCODED));
     }
     uri.extend(utf8_percent_encode(name, ENCODED));
     uri.push_str("?secret=");
@@ -323,7 +325,7 @@ fn read_kind(kind: &str) -> Result<Kind, UriError> {
 fn read_params(kind: Kind, query: &Query<'_>) -> Result<OtpParams, UriError> {
     let defaults = OtpParams::default();
     if kind == Kind::Steam {
-        return Ok(OtpParams { kind, digits: STEAM_DIGITS, ..defaults });
+        return Ok(OtpParams::STEAM);
     }
     let algorithm = match query.algorithm {
         Some(raw) => read_algorithm(&decode(raw, true, UriPart::Parameter("algorithm"))?)?,
@@ -365,6 +367,8 @@ fn read_number<T: std::str::FromStr>(raw: &str, parameter: &'static str) -> Resu
 /// Splits a decoded label into issuer and account name; `issuer` is the non-empty parameter.
 fn split_label(label: &str, issuer: Option<String>) -> (String, String) {
     let (issuer, name) = match issuer {
+        // A label that is the issuer alone names no account (what `format` writes for one).
+        Some(issuer) if label == issuer => (issuer, ""),
         Some(issuer) => {
             let name = label
                 .strip_prefix(issuer.as_str())

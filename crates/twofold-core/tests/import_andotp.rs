@@ -69,9 +69,14 @@ fn both_key_derivations_decrypt_and_a_wrong_password_is_told() {
     let wrong = Password::new("s3cret pass ".to_owned());
     let new = new_derivation("s3cret pass", &plain());
     assert_eq!(import::detect(&new), Ok(Detected { format: Format::AndOtp, encrypted: true }));
-    // The old layout is random bytes from the first one: read when named, never guessed.
+    // The old layout is random bytes from the first one: what detection assumes last, for
+    // ciphertext-like bytes no other format claims, but not for a well-known file type.
     let old = old_derivation("s3cret pass", &plain());
-    assert_eq!(import::detect(&old), Err(ImportError::UnknownFormat));
+    assert_eq!(import::detect(&old), Ok(Detected { format: Format::AndOtp, encrypted: true }));
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend_from_slice(&old);
+    assert_eq!(import::detect(&png), Err(ImportError::UnknownFormat));
+    assert_eq!(import::detect(&[7u8; 400]), Err(ImportError::UnknownFormat), "not varied enough");
     for file in [new, old] {
         assert_eq!(Format::AndOtp.read(&file, None).unwrap_err(), ImportError::PasswordNeeded);
         assert_imports(&Format::AndOtp.read(&file, Some(&right)).unwrap(), &ACCOUNTS);

@@ -161,3 +161,23 @@ fn steam_guard() {
         assert_eq!(generate(&secret, &odd, time).unwrap(), expected, "at {time}, odd params");
     }
 }
+
+#[test]
+fn base32_secrets_of_partial_bytes_make_the_codes_proton_ente_and_2fas_make() {
+    let vectors = Vectors::load("base32_partial.txt");
+    assert_eq!(vectors.rows.len(), 4);
+    for row in &vectors.rows {
+        let [secret, key, at_59, at_1_700_000_000] = row.as_slice() else {
+            panic!("base32_partial.txt: expected 4 fields, got {row:?}");
+        };
+        let read = Secret::from_base32(secret).unwrap_or_else(|e| panic!("{secret}: {e}"));
+        assert_eq!(data_encoding::HEXLOWER.encode(read.expose()), *key, "{secret}");
+        let params = totp(Algorithm::Sha1, 6, 30);
+        assert_eq!(generate(&read, &params, 59).unwrap().current, *at_59, "{secret}");
+        assert_eq!(
+            generate(&read, &params, 1_700_000_000).unwrap().current,
+            *at_1_700_000_000,
+            "{secret}"
+        );
+    }
+}

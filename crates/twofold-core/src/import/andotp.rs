@@ -6,8 +6,9 @@
 //! put "Issuer:account" in `label`. Encrypted, new derivation: a 4-byte big-endian PBKDF2 iteration
 //! count (140 000–160 000), a 12-byte salt, a 12-byte IV, then AES-256-GCM ciphertext with its tag;
 //! the key is PBKDF2-HMAC-SHA1 of the password (256 bits). Old derivation: the 12-byte IV then the
-//! ciphertext, under the key SHA-256(password). Both are tried, new first. Only the new layout is
-//! recognised from the content (by its iteration count); an old one is read when named.
+//! ciphertext, under the key SHA-256(password). Both are tried, new first. The new layout is
+//! recognised by its iteration count; the old one is nothing but random-looking bytes, so it is
+//! what detection assumes last, for binary content no other format claims.
 //!
 //! What the import loses: tags, thumbnails and usage statistics.
 
@@ -47,6 +48,30 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
         }
         _ => None,
     }
+}
+
+/// Whether binary content no other format claimed may be an old-layout encrypted backup: long
+/// enough for an IV, a tag and a JSON list, not a well-known file type, and as varied as
+/// ciphertext is (random bytes of length n hold about 256·(1 − (255/256)^n) distinct values).
+pub(super) fn recognise_old(content: &Content<'_>) -> Option<bool> {
+    const KNOWN_MAGIC: [&[u8]; 7] = [
+        b"SQLite format 3\0",
+        b"\x89PNG",
+        b"\xff\xd8\xff",
+        b"GIF8",
+        b"%PDF",
+        b"\x1f\x8b",
+        b"PK",
+    ];
+    let Content::Binary(bytes) = content else { return None };
+    if bytes.len() < IV_LEN + GCM_TAG_LEN + 2 || KNOWN_MAGIC.iter().any(|m| bytes.starts_with(m)) {
+        return None;
+    }
+    let mut seen = [false; 256];
+    bytes.iter().for_each(|b| seen[usize::from(*b)] = true);
+    let distinct = seen.iter().filter(|s| **s).count() as f64;
+    let expected = 256.0 * (1.0 - (255.0f64 / 256.0).powi(i32::try_from(bytes.len()).ok()?));
+    (distinct >= 0.8 * expected).then_some(true)
 }
 
 pub(super) fn read(
@@ -109,10 +134,17 @@ fn entries(value: &Value) -> Result<Imported, ImportError> {
     }))
 }
 
-/// Issuer and account, from `issuer` and a `label` that may be "Issuer:account".
+/// Issuer and account, from `issuer` and a `label` that may be "Issuer:account", or in exports
+/// before 2020 (no `issuer`) "Issuer - Issuer:account".
 fn names(fields: Fields<'_>) -> (String, String) {
     let issuer = fields.text("issuer").ok().flatten().unwrap_or_default().trim().to_owned();
-    let label = fields.text("label").ok().flatten().unwrap_or_default().trim();
+    let mut label = fields.text("label").ok().flatten().unwrap_or_default().trim();
+    if let Some((prefix, rest)) = label.split_once(" - ")
+        && issuer.is_empty()
+        && rest.split_once(':').is_some_and(|(again, _)| again.trim() == prefix.trim())
+    {
+        label = rest.trim();
+    }
     match label.split_once(':') {
         Some((prefix, account)) if issuer.is_empty() || prefix.trim() == issuer => {
             (prefix.trim().to_owned(), account.trim().to_owned())

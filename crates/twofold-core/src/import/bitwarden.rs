@@ -3,7 +3,8 @@
 //! the same shape.
 //!
 //! Format: <https://bitwarden.com/help/condition-bitwarden-import/> (JSON: `{encrypted: false,
-//! folders, items: [{type, name, login: {username, totp, ...}}]}`; CSV: a header row naming
+//! folders, items: [{type, name, login: {username, totp, ...}}]}`, older versions without
+//! `encrypted`; CSV: a header row naming
 //! `name`, `login_username` and `login_totp` among other columns). A `totp` value is an
 //! `otpauth://` URI, `steam://` followed by a base32 secret, or a bare base32 secret (TOTP, SHA1,
 //! 6 digits, 30 s). Items without a `totp` are passwords, not accounts, and are passed over.
@@ -28,8 +29,8 @@ use sha2::{Digest as _, Sha256};
 use zeroize::Zeroizing;
 
 use super::json::{self, Fields};
-use super::{Content, EntryError, Format, ImportError, Imported, Password, Place};
-use crate::{Credential, Kind, OtpParams, uri};
+use super::{Content, EntryError, Format, ImportError, Imported, Password, Place, steam_uri};
+use crate::{Credential, OtpParams, uri};
 
 const FORMAT: Format = Format::Bitwarden;
 
@@ -54,7 +55,14 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
         Content::Json(document) => {
             let top = Fields::of(document.value())?;
             let protected = top.flag("passwordProtected") && top.has("data");
-            (top.has("encrypted") && (top.has("items") || protected)).then_some(protected)
+            // Older exports have no "encrypted" field: their items' logins mark them.
+            let logins = || {
+                top.array("items").ok().flatten().is_some_and(|items| {
+                    items.iter().any(|item| Fields::of(item).is_some_and(|i| i.has("login")))
+                })
+            };
+            let plain = top.has("items") && (top.has("encrypted") || logins());
+            (plain || (top.has("encrypted") && protected)).then_some(protected)
         }
         Content::Text(text) => text.lines().next()?.contains(TOTP_COLUMN).then_some(false),
         _ => None,
@@ -281,19 +289,12 @@ impl EncString {
     /// The plaintext, or `None` when the MAC does not verify under `keys` (or the padding is
     /// wrong, which a verified MAC rules out for anything Bitwarden wrote).
     fn open(&self, keys: &Keys) -> Option<Zeroizing<Vec<u8>>> {
-        use cbc::cipher::{BlockModeDecrypt as _, KeyIvInit as _, block_padding::Pkcs7};
         let mut mac = <hmac::Hmac<Sha256>>::new_from_slice(keys.mac.as_slice()).ok()?;
         mac.update(&self.iv);
         mac.update(&self.ciphertext);
         // Constant-time comparison, checked before anything is decrypted.
         mac.verify_slice(&self.mac).ok()?;
-        let mut buffer = Zeroizing::new(self.ciphertext.clone());
-        let decryptor =
-            cbc::Decryptor::<aes_gcm::aes::Aes256>::new_from_slices(keys.enc.as_slice(), &self.iv)
-                .ok()?;
-        let len = decryptor.decrypt_padded::<Pkcs7>(buffer.as_mut_slice()).ok()?.len();
-        buffer.truncate(len);
-        Some(buffer)
+        super::open_aes_cbc(keys.enc.as_slice(), &self.iv, &self.ciphertext)
     }
 }
 
@@ -363,19 +364,12 @@ fn code(totp: &str, item_name: &str, username: &str, place: Place, imported: &mu
     let result = if totp.get(..10).is_some_and(|s| s.eq_ignore_ascii_case("otpauth://")) {
         uri::parse(totp).map(named).map_err(|e| e.to_string())
     } else {
-        let steam = totp.get(..8).filter(|s| s.eq_ignore_ascii_case("steam://")).and(totp.get(8..));
-        let (kind, secret) = match steam {
-            Some(secret) => (Kind::Steam, secret),
-            None => (Kind::Totp, totp),
+        let (otp, secret) = match steam_uri(totp) {
+            Some(secret) => (OtpParams::STEAM, secret),
+            None => (OtpParams::default(), json::base32_secret(totp)),
         };
-        json::base32_secret(secret).map(|secret| {
-            named(Credential {
-                issuer: String::new(),
-                name: String::new(),
-                secret,
-                otp: OtpParams { kind, ..OtpParams::default() },
-                icon: None,
-            })
+        secret.map(|secret| {
+            named(Credential { issuer: String::new(), name: String::new(), secret, otp, icon: None })
         })
     };
     match result {

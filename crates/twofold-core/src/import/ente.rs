@@ -12,11 +12,7 @@
 
 use base64::Engine as _;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use chacha20::ChaCha20;
-use chacha20::cipher::{KeyIvInit, StreamCipher, StreamCipherSeek};
-use poly1305::Poly1305;
-use poly1305::universal_hash::KeyInit;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use super::json::Fields;
 use super::{Content, Format, ImportError, Imported, Password, uri_list};
@@ -33,11 +29,6 @@ const MAX_MEMORY: u64 = 1 << 30;
 /// trades for more passes over less memory on small phones.
 const MAX_WORK: u64 = 4 << 30;
 
-/// libsodium's secretstream header: 16 bytes for HChaCha20, 8 for the nonce.
-const HEADER_LEN: usize = 24;
-
-/// Poly1305 tag length.
-const MAC_LEN: usize = 16;
 
 /// Standard base64, as libsodium's `ORIGINAL` variant writes it; padding optional.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
@@ -84,14 +75,14 @@ pub(super) fn read(
         (bytes(kdf, "salt")?, bytes(top, "encryptedData")?, bytes(top, "encryptionNonce")?);
     let password = password.ok_or(ImportError::PasswordNeeded)?;
     let key = derive_key(kdf, &salt, password)?;
-    let header: &[u8; HEADER_LEN] = header
+    let header: &[u8; crate::secretstream::HEADER_LEN] = header
         .as_slice()
         .try_into()
         .map_err(|_| damaged("its \"encryptionNonce\" is not 24 bytes long"))?;
-    if ciphertext.len() < 1 + MAC_LEN {
+    if ciphertext.len() < 1 + crate::secretstream::MAC_LEN {
         return Err(damaged("its encrypted data is too short: the file is cut short"));
     }
-    let plaintext = open_secretstream(&key, header, &ciphertext)
+    let plaintext = crate::secretstream::open(&key, header, &ciphertext)
         .ok_or(ImportError::WrongPassword { format: FORMAT })?;
     let text = super::decrypted_text(FORMAT, &plaintext)?;
     Ok(uri_list(text))
@@ -131,58 +122,4 @@ fn derive_key(
         .hash_password_into(password.expose(), salt, key.as_mut_slice())
         .map_err(|_| damaged("its key salt is not valid"))?;
     Ok(key)
-}
-
-/// Decrypts the first message of a libsodium `crypto_secretstream_xchacha20poly1305` stream
-/// (`crypto_secretstream_xchacha20poly1305_pull`): `None` when its tag does not verify.
-///
-/// The stream key is HChaCha20(key, header[..16]); the ChaCha20 nonce is the 32-bit message counter
-/// (1 for the first message) then header[16..]. Block 0 of the keystream keys Poly1305; block 1
-/// encrypts the message tag byte (the message's first byte); the message itself starts at block 2.
-/// The MAC covers that whole tag block, the ciphertext, `len % 16` zero bytes, and the lengths of
-/// the (empty) associated data and of tag block plus ciphertext.
-fn open_secretstream(
-    key: &[u8; 32],
-    header: &[u8; HEADER_LEN],
-    message: &[u8],
-) -> Option<Zeroizing<Vec<u8>>> {
-    let (hchacha_input, nonce_tail) = header.split_first_chunk::<16>()?;
-    let mut derived = chacha20::hchacha::<chacha20::R20>(key.into(), hchacha_input.into());
-    let stream_key = Zeroizing::new(<[u8; 32]>::from(derived));
-    derived.as_mut_slice().zeroize();
-    let mut nonce = [0u8; 12];
-    nonce[..4].copy_from_slice(&1u32.to_le_bytes());
-    nonce[4..].copy_from_slice(nonce_tail);
-    let mut chacha = ChaCha20::new((&*stream_key).into(), (&nonce).into());
-
-    let mut block = Zeroizing::new([0u8; 64]);
-    chacha.apply_keystream(block.as_mut_slice());
-    let mac = Poly1305::new_from_slice(&block[..32]).ok()?;
-
-    let (tag_byte, rest) = message.split_first()?;
-    let (ciphertext, expected) = rest.split_at(rest.len().checked_sub(MAC_LEN)?);
-    block.fill(0);
-    chacha.seek(64u64);
-    chacha.apply_keystream(block.as_mut_slice());
-    block[0] = *tag_byte;
-    // libsodium pads the ciphertext with `(16 - 64 + len) & 15` zeros, that is `len % 16`, not
-    // up to a multiple of 16; the MAC runs over the bytes as one unpadded stream.
-    let mut covered = Vec::with_capacity(block.len() + ciphertext.len() + 2 * MAC_LEN);
-    covered.extend_from_slice(block.as_slice());
-    covered.extend_from_slice(ciphertext);
-    covered.resize(covered.len() + ciphertext.len() % 16, 0);
-    covered.extend_from_slice(&0u64.to_le_bytes());
-    let length = u64::try_from(block.len() + ciphertext.len()).ok()?;
-    covered.extend_from_slice(&length.to_le_bytes());
-    let computed = mac.compute_unpadded(&covered);
-    // Compared without an early exit, so timing does not tell how much of the tag matched.
-    let difference = computed.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b));
-    if difference != 0 {
-        return None;
-    }
-
-    let mut plaintext = Zeroizing::new(ciphertext.to_vec());
-    chacha.seek(128u64);
-    chacha.apply_keystream(plaintext.as_mut_slice());
-    Some(plaintext)
 }

@@ -108,6 +108,11 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// The object's values, in file order.
+    pub(super) fn values(&self) -> impl Iterator<Item = &'a Value> + use<'a> {
+        self.0.values()
+    }
+
     /// A nested array; absent and null are `None`.
     pub(super) fn array(&self, key: &str) -> Result<Option<&'a [Value]>, String> {
         match self.0.get(key) {
@@ -184,6 +189,11 @@ impl Entry {
         if secret.is_empty() {
             return Err("it has no secret".to_owned());
         }
+        if self.kind == Kind::Steam {
+            // Steam fixes its own parameters; an export's digits (often 6) are not what it shows.
+            let otp = OtpParams::STEAM;
+            return Ok(Credential { issuer: self.issuer, name: self.name, secret, otp, icon: None });
+        }
         let defaults = OtpParams::default();
         let digits = match self.digits {
             None => defaults.digits,
@@ -225,12 +235,12 @@ pub(super) fn label(issuer: &str, name: &str) -> Option<String> {
 
 /// Reads each item of an export's list of accounts with `read_one`, which returns the
 /// credential or the entry's name (when known) and what is wrong with it.
-pub(super) fn each_entry(
-    items: &[Value],
+pub(super) fn each_entry<'v>(
+    items: impl IntoIterator<Item = &'v Value>,
     mut read_one: impl FnMut(Fields<'_>) -> Result<Credential, (Option<String>, String)>,
 ) -> Imported {
     let mut imported = Imported::default();
-    for (index, item) in items.iter().enumerate() {
+    for (index, item) in items.into_iter().enumerate() {
         let place = Place::Entry(index + 1);
         let result = match Fields::of(item) {
             Some(fields) => read_one(fields),

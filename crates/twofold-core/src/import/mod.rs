@@ -14,13 +14,28 @@ use crate::{Credential, migration, uri};
 
 mod aegis;
 mod andotp;
+mod archive;
+mod authenticator_plus;
+mod authy;
+mod battle_net;
 mod bitwarden;
+mod duo;
 mod ente;
 mod freeotp;
+mod freeotp_plus;
+mod google_authenticator;
 mod json;
+mod microsoft_authenticator;
 mod plain;
+mod proton_authenticator;
+mod proton_pass;
 mod raivo;
 mod scanned;
+mod shared_prefs;
+mod sqlite;
+mod steam;
+mod stratum;
+mod totp_authenticator;
 mod twofas;
 mod uri_list;
 
@@ -34,6 +49,16 @@ pub struct Imported {
     pub credentials: Vec<Credential>,
     /// Entries that could not be read; the rest still import.
     pub errors: Vec<EntryError>,
+}
+
+impl Imported {
+    /// Adds one entry's outcome: its credential, or (by place and name) why it was skipped.
+    fn push(&mut self, place: Place, name: Option<String>, result: Result<Credential, String>) {
+        match result {
+            Ok(credential) => self.credentials.push(credential),
+            Err(message) => self.errors.push(EntryError { place, entry: None, name, message }),
+        }
+    }
 }
 
 /// Where an entry was found.
@@ -127,21 +152,57 @@ pub enum Format {
     Ente,
     /// Raivo OTP's ZIP archive (or the JSON file inside it).
     Raivo,
+    /// Proton Authenticator's JSON export.
+    ProtonAuthenticator,
+    /// Proton Pass's export (ZIP archive), its logins' one-time codes.
+    ProtonPass,
+    /// Stratum's (formerly Authenticator Pro) backup: JSON, encrypted, or its older encryption.
+    Stratum,
+    /// Steam's mobile authenticator file (`Steamguard-*`, or an SDA `.maFile`).
+    Steam,
+    /// FreeOTP's token file (`tokens.xml`, Android app data; FreeOTP+ keeps the same one).
+    FreeOtp,
+    /// Authy's token file (Android app data, shared preferences XML, plain or encrypted).
+    Authy,
+    /// The Battle.net Authenticator's preferences file (Android app data).
+    BattleNet,
+    /// Duo Mobile's `accounts.json` (Android app data).
+    Duo,
+    /// Google Authenticator's own database (Android app data, versions before 5.10).
+    GoogleAuthenticator,
+    /// Microsoft Authenticator's database (Android app data).
+    MicrosoftAuthenticator,
+    /// TOTP Authenticator's backup (encrypted) or its preferences file (Android app data).
+    TotpAuthenticator,
+    /// Authenticator Plus's export: a password-encrypted ZIP archive of `Accounts.txt`.
+    AuthenticatorPlus,
     /// Plain text or CSV holding `otpauth://` and `otpauth-migration://` URIs.
     Text,
 }
 
 impl Format {
     /// Every format, in the order they are listed to people.
-    pub const ALL: [Format; 9] = [
+    pub const ALL: [Format; 21] = [
         Format::Twofold,
         Format::Aegis,
         Format::TwoFas,
         Format::AndOtp,
+        Format::Authy,
+        Format::AuthenticatorPlus,
+        Format::BattleNet,
         Format::Bitwarden,
+        Format::Duo,
         Format::Ente,
+        Format::FreeOtp,
         Format::FreeOtpPlus,
+        Format::GoogleAuthenticator,
+        Format::MicrosoftAuthenticator,
+        Format::ProtonAuthenticator,
+        Format::ProtonPass,
         Format::Raivo,
+        Format::Steam,
+        Format::Stratum,
+        Format::TotpAuthenticator,
         Format::Text,
     ];
 
@@ -156,6 +217,18 @@ impl Format {
             Format::Bitwarden => "bitwarden",
             Format::Ente => "ente",
             Format::Raivo => "raivo",
+            Format::ProtonAuthenticator => "proton-authenticator",
+            Format::ProtonPass => "proton-pass",
+            Format::Stratum => "stratum",
+            Format::Steam => "steam",
+            Format::FreeOtp => "freeotp",
+            Format::Authy => "authy",
+            Format::BattleNet => "battle-net",
+            Format::Duo => "duo",
+            Format::GoogleAuthenticator => "google-authenticator",
+            Format::MicrosoftAuthenticator => "microsoft-authenticator",
+            Format::TotpAuthenticator => "totp-authenticator",
+            Format::AuthenticatorPlus => "authenticator-plus",
             Format::Text => "text",
         }
     }
@@ -171,6 +244,18 @@ impl Format {
             Format::Bitwarden => "Bitwarden",
             Format::Ente => "Ente Auth",
             Format::Raivo => "Raivo OTP",
+            Format::ProtonAuthenticator => "Proton Authenticator",
+            Format::ProtonPass => "Proton Pass",
+            Format::Stratum => "Stratum (Authenticator Pro)",
+            Format::Steam => "Steam",
+            Format::FreeOtp => "FreeOTP",
+            Format::Authy => "Authy",
+            Format::BattleNet => "Battle.net Authenticator",
+            Format::Duo => "Duo Mobile",
+            Format::GoogleAuthenticator => "Google Authenticator (app database)",
+            Format::MicrosoftAuthenticator => "Microsoft Authenticator",
+            Format::TotpAuthenticator => "TOTP Authenticator",
+            Format::AuthenticatorPlus => "Authenticator Plus",
             Format::Text => "otpauth URI list",
         }
     }
@@ -187,10 +272,22 @@ impl Format {
             Format::Aegis => aegis::read(&content, password),
             Format::TwoFas => twofas::read(&content, password),
             Format::AndOtp => andotp::read(&content, password),
-            Format::FreeOtpPlus => freeotp::read(&content),
+            Format::FreeOtpPlus => freeotp_plus::read(&content),
             Format::Bitwarden => bitwarden::read(&content, password),
             Format::Ente => ente::read(&content, password),
             Format::Raivo => raivo::read(&content, password),
+            Format::ProtonAuthenticator => proton_authenticator::read(&content),
+            Format::ProtonPass => proton_pass::read(&content),
+            Format::Stratum => stratum::read(&content, password),
+            Format::Steam => steam::read(&content),
+            Format::FreeOtp => freeotp::read(&content, password),
+            Format::Authy => authy::read(&content, password),
+            Format::BattleNet => battle_net::read(&content),
+            Format::Duo => duo::read(&content),
+            Format::GoogleAuthenticator => google_authenticator::read(&content),
+            Format::MicrosoftAuthenticator => microsoft_authenticator::read(&content),
+            Format::TotpAuthenticator => totp_authenticator::read(&content, password),
+            Format::AuthenticatorPlus => authenticator_plus::read(&content, password),
             Format::Text => plain::read(&content),
         }
     }
@@ -206,10 +303,22 @@ impl Format {
             Format::Aegis => aegis::recognise(content),
             Format::TwoFas => twofas::recognise(content),
             Format::AndOtp => andotp::recognise(content),
-            Format::FreeOtpPlus => freeotp::recognise(content),
+            Format::FreeOtpPlus => freeotp_plus::recognise(content),
             Format::Bitwarden => bitwarden::recognise(content),
             Format::Ente => ente::recognise(content),
             Format::Raivo => raivo::recognise(content),
+            Format::ProtonAuthenticator => proton_authenticator::recognise(content),
+            Format::ProtonPass => proton_pass::recognise(content),
+            Format::Stratum => stratum::recognise(content),
+            Format::Steam => steam::recognise(content),
+            Format::FreeOtp => freeotp::recognise(content),
+            Format::Authy => authy::recognise(content),
+            Format::BattleNet => battle_net::recognise(content),
+            Format::Duo => duo::recognise(content),
+            Format::GoogleAuthenticator => google_authenticator::recognise(content),
+            Format::MicrosoftAuthenticator => microsoft_authenticator::recognise(content),
+            Format::TotpAuthenticator => totp_authenticator::recognise(content),
+            Format::AuthenticatorPlus => authenticator_plus::recognise(content),
             Format::Text => plain::recognise(content),
         }
     }
@@ -262,12 +371,29 @@ pub fn detect(bytes: &[u8]) -> Result<Detected, ImportError> {
     if let Content::BrokenJson(error) = &content {
         return Err(ImportError::Damaged { format: None, problem: json::problem(error) });
     }
-    Format::ALL
+    claimants_of(&content).into_iter().next().ok_or(ImportError::UnknownFormat)
+}
+
+/// Every format that claims `bytes`, in [`Format::ALL`]'s order: [`detect`] takes the first. A
+/// file real apps write is claimed by one format only, which the import tests check.
+pub fn claimants(bytes: &[u8]) -> Vec<Detected> {
+    claimants_of(&Content::of(bytes))
+}
+
+fn claimants_of(content: &Content<'_>) -> Vec<Detected> {
+    let mut found: Vec<Detected> = Format::ALL
         .into_iter()
-        .find_map(|format| {
-            format.recognise(&content).map(|encrypted| Detected { format, encrypted })
+        .filter_map(|format| {
+            format.recognise(content).map(|encrypted| Detected { format, encrypted })
         })
-        .ok_or(ImportError::UnknownFormat)
+        .collect();
+    if found.is_empty() {
+        found.extend(
+            andotp::recognise_old(content)
+                .map(|encrypted| Detected { format: Format::AndOtp, encrypted }),
+        );
+    }
+    found
 }
 
 /// Why an export could not be read at all. Messages are for people and never hold a secret.
@@ -277,7 +403,9 @@ pub enum ImportError {
     /// The content is none of the formats Twofold reads.
     #[error(
         "Twofold does not recognise this file: it reads Twofold backups, exports of Aegis, 2FAS, andOTP, \
-         Bitwarden, Ente Auth, FreeOTP+, Raivo OTP and text files of otpauth:// URIs"
+         Authenticator Plus, Bitwarden, Ente Auth, FreeOTP+, Proton Authenticator, Proton Pass, Raivo OTP, \
+         Stratum and TOTP Authenticator, the app files of Authy, Battle.net, Duo, FreeOTP, \
+         Google Authenticator, Microsoft Authenticator and Steam, and text files of otpauth:// URIs"
     )]
     UnknownFormat,
     /// An encrypted export was given no password.
@@ -360,6 +488,10 @@ enum Content<'a> {
     BrokenJson(serde_json::Error),
     /// A ZIP archive.
     Zip(&'a [u8]),
+    /// An Android shared preferences file (XML), where apps without exports keep accounts.
+    Prefs(shared_prefs::Prefs),
+    /// An SQLite database (an Android app's own), opened in memory.
+    Sqlite(sqlite::Database),
     /// Other UTF-8 text.
     Text(&'a str),
     /// Anything else.
@@ -371,6 +503,9 @@ impl<'a> Content<'a> {
         if bytes.starts_with(b"PK\x03\x04") {
             return Content::Zip(bytes);
         }
+        if bytes.starts_with(sqlite::MAGIC) {
+            return sqlite::Database::open(bytes).map_or(Content::Binary(bytes), Content::Sqlite);
+        }
         let Ok(text) = std::str::from_utf8(bytes) else {
             return Content::Binary(bytes);
         };
@@ -381,7 +516,10 @@ impl<'a> Content<'a> {
                 Err(error) => Content::BrokenJson(error),
             };
         }
-        Content::Text(text)
+        match shared_prefs::Prefs::parse(text) {
+            Some(prefs) => Content::Prefs(prefs),
+            None => Content::Text(text),
+        }
     }
 
     /// The JSON document, or the error `format`'s reader reports when there is none.
@@ -390,6 +528,17 @@ impl<'a> Content<'a> {
             Content::Json(document) => Ok(document.value()),
             Content::BrokenJson(error) => Err(ImportError::damaged(format, json::problem(error))),
             _ => Err(ImportError::damaged(format, "it is not JSON, as this format's files are")),
+        }
+    }
+
+    /// The preferences file, or the error `format`'s reader reports when there is none.
+    fn prefs(&self, format: Format) -> Result<&shared_prefs::Prefs, ImportError> {
+        match self {
+            Content::Prefs(prefs) => Ok(prefs),
+            _ => Err(ImportError::damaged(
+                format,
+                "it is not an Android preferences file (XML), as this app's file is",
+            )),
         }
     }
 }
@@ -405,26 +554,77 @@ fn open_aes_gcm(
     ciphertext: &[u8],
     tag: &[u8],
 ) -> Option<Zeroizing<Vec<u8>>> {
+    open_aes_gcm_with_aad(key, nonce, ciphertext, tag, &[])
+}
+
+/// [`open_aes_gcm`] with associated data.
+fn open_aes_gcm_with_aad(
+    key: &[u8],
+    nonce: &[u8],
+    ciphertext: &[u8],
+    tag: &[u8],
+    aad: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     use aes_gcm::aead::{AeadInOut, KeyInit};
     let cipher = aes_gcm::Aes256Gcm::new_from_slice(key).ok()?;
     let nonce = aes_gcm::Nonce::try_from(nonce).ok()?;
     let tag = aes_gcm::Tag::try_from(tag).ok()?;
     let mut buffer = Zeroizing::new(ciphertext.to_vec());
-    cipher.decrypt_inout_detached(&nonce, &[], buffer.as_mut_slice().into(), &tag).ok()?;
+    cipher.decrypt_inout_detached(&nonce, aad, buffer.as_mut_slice().into(), &tag).ok()?;
     Some(buffer)
 }
 
 /// [`open_aes_gcm`] of a ciphertext with its tag appended, as Java's and Web Crypto's GCM write it.
 fn open_aes_gcm_appended(key: &[u8], nonce: &[u8], sealed: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    open_aes_gcm_appended_with_aad(key, nonce, sealed, &[])
+}
+
+/// [`open_aes_gcm_appended`] with associated data.
+fn open_aes_gcm_appended_with_aad(
+    key: &[u8],
+    nonce: &[u8],
+    sealed: &[u8],
+    aad: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
     let split = sealed.len().checked_sub(GCM_TAG_LEN)?;
     let (ciphertext, tag) = sealed.split_at(split);
-    open_aes_gcm(key, nonce, ciphertext, tag)
+    open_aes_gcm_with_aad(key, nonce, ciphertext, tag, aad)
+}
+
+/// AES-CBC decryption with PKCS#7 padding (AES-256, or AES-128 for a 16-byte key), as Java's
+/// `AES/CBC/PKCS5Padding` writes it; `None` when key or IV do not fit, the ciphertext is not whole
+/// blocks, or the padding is wrong (most often a wrong key).
+fn open_aes_cbc(key: &[u8], iv: &[u8], ciphertext: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
+    use cbc::cipher::{BlockModeDecrypt as _, KeyIvInit as _, block_padding::Pkcs7};
+    let mut buffer = Zeroizing::new(ciphertext.to_vec());
+    let len = match key.len() {
+        32 => cbc::Decryptor::<aes_gcm::aes::Aes256>::new_from_slices(key, iv)
+            .ok()?
+            .decrypt_padded::<Pkcs7>(buffer.as_mut_slice())
+            .ok()?
+            .len(),
+        16 => cbc::Decryptor::<aes_gcm::aes::Aes128>::new_from_slices(key, iv)
+            .ok()?
+            .decrypt_padded::<Pkcs7>(buffer.as_mut_slice())
+            .ok()?
+            .len(),
+        _ => return None,
+    };
+    buffer.truncate(len);
+    Some(buffer)
 }
 
 /// Decrypted bytes as text, or the damage to report.
 fn decrypted_text(format: Format, bytes: &[u8]) -> Result<&str, ImportError> {
     std::str::from_utf8(bytes)
         .map_err(|_| ImportError::damaged(format, "its decrypted contents are not text"))
+}
+
+/// The secret of a `steam://SECRET` value (base32), as Bitwarden and Proton write Steam accounts;
+/// `None` when the text is not one.
+fn steam_uri(text: &str) -> Option<Result<crate::Secret, String>> {
+    let secret = text.get(..8).filter(|s| s.eq_ignore_ascii_case("steam://")).and(text.get(8..))?;
+    Some(json::base32_secret(secret))
 }
 
 /// Reads one `otpauth://` or `otpauth-migration://` payload found at `place` into `imported`.
@@ -464,7 +664,7 @@ mod tests {
             assert_eq!(format.id().parse::<Format>(), Ok(format));
         }
         assert_eq!(" AEGIS ".parse::<Format>(), Ok(Format::Aegis));
-        let err = "authy".parse::<Format>().unwrap_err();
+        let err = "lastpass".parse::<Format>().unwrap_err();
         assert!(err.to_string().contains("aegis, 2fas, andotp"), "{err}");
     }
 

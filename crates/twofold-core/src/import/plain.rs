@@ -12,6 +12,10 @@ use super::{Content, EntryError, Format, ImportError, Imported, Place, read_payl
 
 pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
     let Content::Text(text) = content else { return None };
+    // Bitwarden's CSV export holds URIs in cells too; its header row marks it as Bitwarden's.
+    if super::bitwarden::recognise(content).is_some() {
+        return None;
+    }
     let lower = text.to_ascii_lowercase();
     (lower.contains("otpauth://") || lower.contains("otpauth-migration://")).then_some(false)
 }

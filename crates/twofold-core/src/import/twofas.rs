@@ -101,10 +101,13 @@ fn names(service: Fields<'_>, otp: Option<Fields<'_>>) -> (String, String) {
             .to_owned()
     };
     let mut issuer = text(otp, "issuer");
-    if issuer.is_empty() {
-        issuer = text(Some(service), "name");
+    let account = text(otp, "account");
+    let service_name = text(Some(service), "name");
+    // 2FAS shows the service's name as the issuer; an account without one is named after itself.
+    if issuer.is_empty() && service_name != account {
+        issuer = service_name;
     }
-    let mut name = text(otp, "account");
+    let mut name = account;
     if name.is_empty() {
         let label = text(otp, "label");
         // The label is often "Issuer:account", as in an otpauth URI.
