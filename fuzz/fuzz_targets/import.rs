@@ -1,5 +1,8 @@
-//! Arbitrary bytes as every import format's file (the first byte picks the format) and through
-//! format detection: reading never panics, and whatever it reads can make codes.
+//! Arbitrary bytes as every import format's file (the first byte picks the format, over all of
+//! `Format::ALL`, so the Android preferences XML, Java-serialized FreeOTP 2 backups, SQLite app
+//! databases, Stratum's and TOTP Authenticator's binary layouts and Proton Pass's ZIP are all
+//! reached) and through format detection: reading never panics, and whatever it reads can make
+//! codes.
 
 #![no_main]
 

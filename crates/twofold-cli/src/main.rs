@@ -392,7 +392,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             import_file(&vault, &file, format, password_stdin, &mut out)
         }
         VaultCommand::Export { format, encrypt, password_stdin } => {
-            if encrypt && !matches!(format, ExportFormat::Aegis | ExportFormat::TwoFas | ExportFormat::Ente) {
+            if encrypt
+                && !matches!(
+                    format,
+                    ExportFormat::Aegis | ExportFormat::TwoFas | ExportFormat::Ente
+                )
+            {
                 bail!(RequestFailed("--encrypt works with --format aegis, 2fas or ente".into()));
             }
             let password = encrypt.then(|| new_passphrase(password_stdin, "export")).transpose()?;
@@ -433,8 +438,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExportFormat::TwoFas => match &password {
                     Some(password) => {
                         let keys = TwoFasKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
-                        let text = export::twofas_encrypted(&credentials, password, &keys, now_ms())
-                            .map_err(|e| RequestFailed(e.to_string()))?;
+                        let text =
+                            export::twofas_encrypted(&credentials, password, &keys, now_ms())
+                                .map_err(|e| RequestFailed(e.to_string()))?;
                         writeln!(out, "{text}")?;
                     }
                     None => {

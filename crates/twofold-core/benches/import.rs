@@ -157,7 +157,9 @@ fn encrypted_fixtures(c: &mut Criterion) {
             imported.credentials.len(),
             started.elapsed().as_secs_f64() * 1000.0
         );
-        c.bench_function(file, |b| b.iter(|| format.read(black_box(&bytes), Some(&password)).unwrap()));
+        c.bench_function(file, |b| {
+            b.iter(|| format.read(black_box(&bytes), Some(&password)).unwrap())
+        });
     }
 }
 

@@ -289,9 +289,8 @@ fn random(bytes: &mut [u8]) -> Result<(), ExportError> {
 /// AES-256-GCM of `plaintext` with the tag appended, as Java's and Web Crypto's GCM write it.
 fn seal_appended(key: &[u8], nonce: &[u8; 12], plaintext: &[u8]) -> Result<Vec<u8>, ExportError> {
     let mut sealed = plaintext.to_vec();
-    let tag = seal(key, nonce, &mut sealed).ok_or_else(|| ExportError::Encryption {
-        reason: "AES-GCM refused its key".to_owned(),
-    })?;
+    let tag = seal(key, nonce, &mut sealed)
+        .ok_or_else(|| ExportError::Encryption { reason: "AES-GCM refused its key".to_owned() })?;
     sealed.extend_from_slice(&tag);
     Ok(sealed)
 }

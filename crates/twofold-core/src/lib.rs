@@ -11,8 +11,8 @@ pub mod lock;
 pub mod migration;
 pub mod otp;
 pub mod qr;
-mod secretstream;
 pub mod secret;
+mod secretstream;
 pub mod uri;
 pub mod vault;
 

@@ -109,7 +109,10 @@ mod tests {
     fn seal_opens_and_any_changed_byte_is_refused() {
         let (key, header) = ([7u8; 32], [9u8; HEADER_LEN]);
         let sealed = seal(&key, &header, b"otpauth://totp/a?secret=AAAA").unwrap();
-        assert_eq!(open(&key, &header, &sealed).unwrap().as_slice(), b"otpauth://totp/a?secret=AAAA");
+        assert_eq!(
+            open(&key, &header, &sealed).unwrap().as_slice(),
+            b"otpauth://totp/a?secret=AAAA"
+        );
         for i in 0..sealed.len() {
             let mut changed = sealed.clone();
             changed[i] ^= 1;

@@ -43,7 +43,9 @@ fn encrypted_2fas_export_imports_back_with_its_password_only() {
     let imported = Format::TwoFas.read(text.as_bytes(), Some(&password)).unwrap();
     assert_same(&imported.credentials, &without_icons(credentials()));
     assert_eq!(
-        Format::TwoFas.read(text.as_bytes(), Some(&Password::new("entre vous".into()))).unwrap_err(),
+        Format::TwoFas
+            .read(text.as_bytes(), Some(&Password::new("entre vous".into())))
+            .unwrap_err(),
         ImportError::WrongPassword { format: Format::TwoFas }
     );
     // The reference 2FAS checks a password with, and a 256-byte salt, as the apps write them.
@@ -72,7 +74,8 @@ fn plain_ente_export_imports_back_identically() {
 #[test]
 fn encrypted_ente_export_imports_back_with_its_password_only() {
     let password = Password::new("entre nous".into());
-    let text = export::ente_encrypted(&credentials(), &password, &EnteKeys::fresh().unwrap()).unwrap();
+    let text =
+        export::ente_encrypted(&credentials(), &password, &EnteKeys::fresh().unwrap()).unwrap();
     assert!(!text.contains("GitHub") && !text.contains("JBSWY3DP"), "nothing in clear");
     assert_eq!(
         import::detect(text.as_bytes()).unwrap(),

@@ -78,7 +78,8 @@ struct Vector {
 }
 
 fn vectors() -> Vec<Vector> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/aegis_importer_accounts.txt");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/aegis_importer_accounts.txt");
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
@@ -171,7 +172,12 @@ const fn plain(file: &'static str, format: Format, holds: Holds) -> Fixture {
     Fixture { file, format, encrypted: false, password: None, holds }
 }
 
-const fn locked(file: &'static str, format: Format, password: &'static str, holds: Holds) -> Fixture {
+const fn locked(
+    file: &'static str,
+    format: Format,
+    password: &'static str,
+    holds: Holds,
+) -> Fixture {
     Fixture { file, format, encrypted: true, password: Some(password), holds }
 }
 
@@ -193,25 +199,59 @@ fn table() -> Vec<Fixture> {
         locked("aegis-andotp_encrypted_old.bin", F::AndOtp, "test", Canonical(6, Adjust::None)),
         plain("aegis-2fas_authenticator.json", F::TwoFas, Canonical(6, Adjust::DefaultTotp)),
         plain("aegis-2fas_authenticator_plain.2fas", F::TwoFas, Canonical(4, Adjust::TotpOnly)),
-        locked("aegis-2fas_authenticator_encrypted.2fas", F::TwoFas, "test", Canonical(4, Adjust::TotpOnly)),
+        locked(
+            "aegis-2fas_authenticator_encrypted.2fas",
+            F::TwoFas,
+            "test",
+            Canonical(4, Adjust::TotpOnly),
+        ),
         plain("aegis-2fas_authenticator_plain_v3.2fas", F::TwoFas, Canonical(6, Adjust::None)),
-        locked("aegis-2fas_authenticator_encrypted_v3.2fas", F::TwoFas, "test", Canonical(6, Adjust::None)),
+        locked(
+            "aegis-2fas_authenticator_encrypted_v3.2fas",
+            F::TwoFas,
+            "test",
+            Canonical(6, Adjust::None),
+        ),
         plain("aegis-2fas_authenticator_plain_v4.2fas", F::TwoFas, Canonical(5, Adjust::None)),
-        locked("aegis-2fas_authenticator_encrypted_v4.2fas", F::TwoFas, "test", Canonical(5, Adjust::None)),
+        locked(
+            "aegis-2fas_authenticator_encrypted_v4.2fas",
+            F::TwoFas,
+            "test",
+            Canonical(5, Adjust::None),
+        ),
         plain("aegis-bitwarden.json", F::Bitwarden, Canonical(4, Adjust::SteamUnnamed)),
         plain("aegis-bitwarden.csv", F::Bitwarden, Canonical(4, Adjust::SteamUnnamed)),
         plain("aegis-ente_auth.txt", F::Text, Canonical(7, Adjust::None)),
         plain("aegis-freeotp_plus.json", F::FreeOtpPlus, Canonical(6, Adjust::CounterMinusOne)),
-        plain("aegis-proton_authenticator.json", F::ProtonAuthenticator, Canonical(3, Adjust::None)),
+        plain(
+            "aegis-proton_authenticator.json",
+            F::ProtonAuthenticator,
+            Canonical(3, Adjust::None),
+        ),
         plain("aegis-stratum_plain.json", F::Stratum, Canonical(7, Adjust::None)),
         locked("aegis-stratum_encrypted.bin", F::Stratum, "test", Canonical(7, Adjust::None)),
-        locked("aegis-stratum_encrypted_legacy.bin", F::Stratum, "test", Canonical(7, Adjust::None)),
+        locked(
+            "aegis-stratum_encrypted_legacy.bin",
+            F::Stratum,
+            "test",
+            Canonical(7, Adjust::None),
+        ),
         plain("aegis-stratum_internal.db", F::Stratum, Canonical(7, Adjust::None)),
         plain("aegis-steam.json", F::Steam, Canonical(1, Adjust::SteamIssuer)),
         plain("aegis-steam_old.json", F::Steam, Canonical(1, Adjust::SteamIssuer)),
-        locked("aegis-authenticator_plus.zip", F::AuthenticatorPlus, "testtesttest", Canonical(7, Adjust::None)),
+        locked(
+            "aegis-authenticator_plus.zip",
+            F::AuthenticatorPlus,
+            "testtesttest",
+            Canonical(7, Adjust::None),
+        ),
         plain("aegis-authy_plain.xml", F::Authy, Canonical(3, Adjust::Sha1Period30)),
-        locked("aegis-authy_encrypted.xml", F::Authy, "testtest", Canonical(3, Adjust::Sha1Period30)),
+        locked(
+            "aegis-authy_encrypted.xml",
+            F::Authy,
+            "testtest",
+            Canonical(3, Adjust::Sha1Period30),
+        ),
         plain("aegis-battle_net_authenticator.xml", F::BattleNet, Canonical(1, Adjust::None)),
         plain("aegis-duo.json", F::Duo, Canonical(2, Adjust::Duo)),
         plain("aegis-freeotp.xml", F::FreeOtp, Canonical(4, Adjust::CounterMinusOne)),
@@ -221,19 +261,44 @@ fn table() -> Vec<Fixture> {
         locked("aegis-freeotp_v2_api27.xml", F::FreeOtp, "test", Canonical(6, Adjust::None)),
         locked("aegis-freeotp_v2_api34.xml", F::FreeOtp, "test", Canonical(6, Adjust::None)),
         locked("aegis-freeotp_v2_null_algo.xml", F::FreeOtp, "test", Canonical(1, Adjust::None)),
-        plain("aegis-google_authenticator.sqlite", F::GoogleAuthenticator, Canonical(6, Adjust::GoogleDefaults)),
-        plain("aegis-microsoft_authenticator.sqlite", F::MicrosoftAuthenticator, Canonical(7, Adjust::DefaultTotp)),
-        locked("aegis-totp_authenticator.bin", F::TotpAuthenticator, "Testtest1", Canonical(3, Adjust::TotpAuthenticator)),
-        plain("aegis-totp_authenticator_internal.xml", F::TotpAuthenticator, Canonical(3, Adjust::TotpAuthenticator)),
+        plain(
+            "aegis-google_authenticator.sqlite",
+            F::GoogleAuthenticator,
+            Canonical(6, Adjust::GoogleDefaults),
+        ),
+        plain(
+            "aegis-microsoft_authenticator.sqlite",
+            F::MicrosoftAuthenticator,
+            Canonical(7, Adjust::DefaultTotp),
+        ),
+        locked(
+            "aegis-totp_authenticator.bin",
+            F::TotpAuthenticator,
+            "Testtest1",
+            Canonical(3, Adjust::TotpAuthenticator),
+        ),
+        plain(
+            "aegis-totp_authenticator_internal.xml",
+            F::TotpAuthenticator,
+            Canonical(3, Adjust::TotpAuthenticator),
+        ),
         // Proton (protonpass/proton-pass-common, proton-authenticator/src/parser/*): counts from
         // its tests; Proton refuses HOTP, which Twofold reads (noted per row).
         plain("proton-aegis-aegis-json-unencrypted.json", F::Aegis, Counts(3, 0)),
         locked("proton-aegis-aegis-json-encrypted-test.json", F::Aegis, "test", Counts(3, 0)),
-        plain("proton-aegis-aegis-json-unencrypted-with-missing-fields.json", F::Aegis, Counts(3, 0)),
+        plain(
+            "proton-aegis-aegis-json-unencrypted-with-missing-fields.json",
+            F::Aegis,
+            Counts(3, 0),
+        ),
         // Proton: 1 entry and the HOTP refused.
         plain("proton-aegis-aegis-json-unencrypted-hotp.json", F::Aegis, Counts(2, 0)),
         // Digits 0 and period 0: both refused, as in Proton's test.
-        plain("proton-aegis-aegis-json-unencrypted-with-bad-period-digits.json", F::Aegis, Counts(0, 2)),
+        plain(
+            "proton-aegis-aegis-json-unencrypted-with-bad-period-digits.json",
+            F::Aegis,
+            Counts(0, 2),
+        ),
         plain("proton-aegis-aegis-txt.txt", F::Text, Counts(3, 0)),
         plain("proton-bitwarden-bitwarden.csv", F::Bitwarden, Counts(4, 0)),
         plain("proton-bitwarden-bitwarden_sample.csv", F::Bitwarden, Counts(3, 0)),
@@ -245,7 +310,11 @@ fn table() -> Vec<Fixture> {
         // Proton: 1 entry and the HOTP refused.
         plain("proton-2fas-decrypted_with_hotp.2fas", F::TwoFas, Counts(2, 0)),
         // Proton refuses the HOTP and the SHA384 entry; Twofold only the SHA384 one.
-        plain("proton-2fas-decrypted_with_hotp_and_unsupported_algorithms.2fas", F::TwoFas, Counts(1, 1)),
+        plain(
+            "proton-2fas-decrypted_with_hotp_and_unsupported_algorithms.2fas",
+            F::TwoFas,
+            Counts(1, 1),
+        ),
         // Proton: 3 entries and the HOTP refused.
         plain("proton-2fas-decrypted_with_hotp_missing_period.2fas", F::TwoFas, Counts(4, 0)),
         // Proton: 11 entries and one "Unsupported" refusal (its HOTP entry).
@@ -271,8 +340,18 @@ fn table() -> Vec<Fixture> {
         plain("stratum-andotp.unencrypted.json", F::AndOtp, Counts(8, 1)),
         locked("stratum-andotp.encrypted.bin", F::AndOtp, "testtest", Counts(8, 1)),
         plain("stratum-bitwarden.unencrypted.json", F::Bitwarden, Counts(8, 0)),
-        locked("stratum-bitwarden.encrypted.pbkdf2.json", F::Bitwarden, "rud9^5S6$^Ewmr%d", Counts(8, 0)),
-        locked("stratum-bitwarden.encrypted.argon2id.json", F::Bitwarden, "rud9^5S6$^Ewmr%d", Counts(8, 0)),
+        locked(
+            "stratum-bitwarden.encrypted.pbkdf2.json",
+            F::Bitwarden,
+            "rud9^5S6$^Ewmr%d",
+            Counts(8, 0),
+        ),
+        locked(
+            "stratum-bitwarden.encrypted.argon2id.json",
+            F::Bitwarden,
+            "rud9^5S6$^Ewmr%d",
+            Counts(8, 0),
+        ),
         // Encrypted with the account's key: Stratum's test expects it refused.
         Fixture {
             file: "stratum-bitwarden.encrypted.accountrestricted.json",
@@ -383,7 +462,10 @@ fn counts(imported: &Imported, accounts: usize, refusals: usize) -> Vec<String> 
 /// What differs between an imported account and the canonical one of the same secret.
 fn canonical(vectors: &[Vector], credential: &Credential, adjust: Adjust) -> Vec<String> {
     let Some(vector) = vectors.iter().find(|v| v.secret == credential.secret) else {
-        return vec![format!("{}: a secret none of the canonical accounts has", credential.label())];
+        return vec![format!(
+            "{}: a secret none of the canonical accounts has",
+            credential.label()
+        )];
     };
     let (want, same_code) = vector.adjusted(adjust);
     let mut problems = Vec::new();
@@ -422,7 +504,9 @@ fn a_wrong_password_is_told_for_every_encrypted_fixture() {
         }
         match fixture.format.read(&bytes, Some(&wrong)) {
             Err(import::ImportError::WrongPassword { .. }) => {}
-            other => problems.push(format!("{}: {:?}", fixture.file, other.map(|i| i.credentials.len()))),
+            other => {
+                problems.push(format!("{}: {:?}", fixture.file, other.map(|i| i.credentials.len())))
+            }
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));

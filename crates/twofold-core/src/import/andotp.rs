@@ -54,15 +54,8 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
 /// enough for an IV, a tag and a JSON list, not a well-known file type, and as varied as
 /// ciphertext is (random bytes of length n hold about 256·(1 − (255/256)^n) distinct values).
 pub(super) fn recognise_old(content: &Content<'_>) -> Option<bool> {
-    const KNOWN_MAGIC: [&[u8]; 7] = [
-        b"SQLite format 3\0",
-        b"\x89PNG",
-        b"\xff\xd8\xff",
-        b"GIF8",
-        b"%PDF",
-        b"\x1f\x8b",
-        b"PK",
-    ];
+    const KNOWN_MAGIC: [&[u8]; 7] =
+        [b"SQLite format 3\0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"%PDF", b"\x1f\x8b", b"PK"];
     let Content::Binary(bytes) = content else { return None };
     if bytes.len() < IV_LEN + GCM_TAG_LEN + 2 || KNOWN_MAGIC.iter().any(|m| bytes.starts_with(m)) {
         return None;

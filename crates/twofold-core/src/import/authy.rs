@@ -57,20 +57,18 @@ pub(super) fn read(
         .find_map(|key| prefs.get(key))
         .ok_or_else(|| damaged("it holds no Authy tokens"))?;
     let document = json::Document::parse(tokens).map_err(|e| damaged(json::problem(&e)))?;
-    let items =
-        document.value().as_array().ok_or_else(|| damaged("its tokens are not a list"))?;
+    let items = document.value().as_array().ok_or_else(|| damaged("its tokens are not a list"))?;
     let password = match items.iter().any(is_encrypted) {
         true => Some(password.ok_or(ImportError::PasswordNeeded)?),
         false => None,
     };
-    if let Some(password) = password {
-        // One token checks the password for all: they share it, and a wrong one should not
-        // read as every entry being damaged.
-        if let Some(first) = items.iter().filter_map(Fields::of).find(|t| t.has("encryptedSecret")) {
-            if matches!(decrypt(first, password), Err(Failure::WrongPassword)) {
-                return Err(ImportError::WrongPassword { format: FORMAT });
-            }
-        }
+    // One token checks the password for all: they share it, and a wrong one should not read as
+    // every entry being damaged.
+    let first = items.iter().filter_map(Fields::of).find(|t| t.has("encryptedSecret"));
+    if let (Some(password), Some(first)) = (password, first)
+        && matches!(decrypt(first, password), Err(Failure::WrongPassword))
+    {
+        return Err(ImportError::WrongPassword { format: FORMAT });
     }
     Ok(json::each_entry(items, |token| {
         let (issuer, name) = names(token);
@@ -95,8 +93,14 @@ fn decrypt(token: Fields<'_>, password: &Password) -> Result<Zeroizing<String>, 
         .decode(text("encryptedSecret")?.trim())
         .map_err(|_| Failure::Damaged("its encrypted secret is not base64".to_owned()))?;
     let mut key = Zeroizing::new([0u8; 32]);
-    pbkdf2::pbkdf2_hmac::<Sha1>(password.expose(), text("salt")?.as_bytes(), ROUNDS, key.as_mut_slice());
-    let plain = super::open_aes_cbc(key.as_slice(), &[0; 16], &sealed).ok_or(Failure::WrongPassword)?;
+    pbkdf2::pbkdf2_hmac::<Sha1>(
+        password.expose(),
+        text("salt")?.as_bytes(),
+        ROUNDS,
+        key.as_mut_slice(),
+    );
+    let plain =
+        super::open_aes_cbc(key.as_slice(), &[0; 16], &sealed).ok_or(Failure::WrongPassword)?;
     let text = std::str::from_utf8(&plain).map_err(|_| Failure::WrongPassword)?;
     // A wrong key passes the padding check once in 256 tries; its "secret" is then not base32.
     Secret::from_base32(text).map_err(|_| Failure::WrongPassword)?;
@@ -142,7 +146,8 @@ fn entry(
         let key = data_encoding::HEXLOWER_PERMISSIVE
             .decode(seed.trim().as_bytes())
             .map_err(|_| "its secret seed is not hexadecimal".to_owned())?;
-        let entry = Entry { issuer, name, digits, period: Some(AUTHY_PERIOD), ..Entry::new(Kind::Totp) };
+        let entry =
+            Entry { issuer, name, digits, period: Some(AUTHY_PERIOD), ..Entry::new(Kind::Totp) };
         return entry.credential(Secret::new(key));
     }
     let secret = match (token.text("decryptedSecret")?, password) {

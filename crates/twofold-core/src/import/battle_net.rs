@@ -41,9 +41,10 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
         return Err(ImportError::damaged(FORMAT, "it holds no Battle.net settings"));
     }
     let mut imported = Imported::default();
-    let serial = prefs.get(SERIAL).and_then(|s| unmask(s).ok()).map(|s| {
-        String::from_utf8_lossy(&s).into_owned()
-    });
+    let serial = prefs
+        .get(SERIAL)
+        .and_then(|s| unmask(s).ok())
+        .map(|s| String::from_utf8_lossy(&s).into_owned());
     let result = prefs
         .get(SECRET)
         .ok_or_else(|| "it has no authenticator secret".to_owned())

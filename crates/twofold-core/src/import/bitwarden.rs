@@ -369,7 +369,13 @@ fn code(totp: &str, item_name: &str, username: &str, place: Place, imported: &mu
             None => (OtpParams::default(), json::base32_secret(totp)),
         };
         secret.map(|secret| {
-            named(Credential { issuer: String::new(), name: String::new(), secret, otp, icon: None })
+            named(Credential {
+                issuer: String::new(),
+                name: String::new(),
+                secret,
+                otp,
+                icon: None,
+            })
         })
     };
     match result {

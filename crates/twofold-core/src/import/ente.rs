@@ -29,7 +29,6 @@ const MAX_MEMORY: u64 = 1 << 30;
 /// trades for more passes over less memory on small phones.
 const MAX_WORK: u64 = 4 << 30;
 
-
 /// Standard base64, as libsodium's `ORIGINAL` variant writes it; padding optional.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
     &base64::alphabet::STANDARD,

@@ -83,7 +83,10 @@ pub(super) fn read(
 }
 
 /// A token's credential: its fields, and its secret (read from the token or decrypted).
-fn token_credential(token: Fields<'_>, secret: Result<Secret, String>) -> Result<Credential, String> {
+fn token_credential(
+    token: Fields<'_>,
+    secret: Result<Secret, String>,
+) -> Result<Credential, String> {
     let issuer = token.text("issuerExt")?.unwrap_or_default().trim().to_owned();
     let name = token.text("label")?.unwrap_or_default().trim().to_owned();
     let secret = secret?;
@@ -159,7 +162,9 @@ fn backup(bytes: &[u8], password: Option<&Password>) -> Result<Imported, ImportE
                         sealed
                             .open(&master_key)
                             .map(|bytes| Secret::new(bytes.to_vec()))
-                            .ok_or_else(|| "its secret does not decrypt with the master key".to_owned())
+                            .ok_or_else(|| {
+                                "its secret does not decrypt with the master key".to_owned()
+                            })
                     });
                 token_credential(token, secret).map_err(|m| (label, m))
             });
@@ -170,7 +175,10 @@ fn backup(bytes: &[u8], password: Option<&Password>) -> Result<Imported, ImportE
 }
 
 /// The master key, opened by the password's PBKDF2 key.
-fn master_key(master: &serde_json::Value, password: &Password) -> Result<Zeroizing<Vec<u8>>, ImportError> {
+fn master_key(
+    master: &serde_json::Value,
+    password: &Password,
+) -> Result<Zeroizing<Vec<u8>>, ImportError> {
     let master = Fields::of(master).ok_or_else(|| damaged("its master key is not an object"))?;
     let algorithm = master.required_text("mAlgorithm").map_err(damaged)?;
     let rounds = master
@@ -178,9 +186,15 @@ fn master_key(master: &serde_json::Value, password: &Password) -> Result<Zeroizi
         .map_err(damaged)?
         .ok_or_else(|| damaged("its master key has no \"mIterations\""))?;
     if rounds > MAX_ROUNDS {
-        return Err(ImportError::TooCostly { format: FORMAT, detail: format!("PBKDF2 with {rounds} rounds") });
+        return Err(ImportError::TooCostly {
+            format: FORMAT,
+            detail: format!("PBKDF2 with {rounds} rounds"),
+        });
     }
-    let rounds = u32::try_from(rounds).ok().filter(|r| *r > 0).ok_or_else(|| damaged("its PBKDF2 rounds are not valid"))?;
+    let rounds = u32::try_from(rounds)
+        .ok()
+        .filter(|r| *r > 0)
+        .ok_or_else(|| damaged("its PBKDF2 rounds are not valid"))?;
     let salt = master
         .array("mSalt")
         .map_err(damaged)?
@@ -193,12 +207,25 @@ fn master_key(master: &serde_json::Value, password: &Password) -> Result<Zeroizi
     let sealed = Sealed::of(encrypted_key).map_err(damaged)?;
     let mut key = Zeroizing::new([0u8; 32]);
     match algorithm {
-        "PBKDF2withHmacSHA1" => pbkdf2::pbkdf2_hmac::<Sha1>(password.expose(), salt.expose(), rounds, key.as_mut_slice()),
-        "PBKDF2withHmacSHA512" => pbkdf2::pbkdf2_hmac::<Sha512>(password.expose(), salt.expose(), rounds, key.as_mut_slice()),
+        "PBKDF2withHmacSHA1" => pbkdf2::pbkdf2_hmac::<Sha1>(
+            password.expose(),
+            salt.expose(),
+            rounds,
+            key.as_mut_slice(),
+        ),
+        "PBKDF2withHmacSHA512" => pbkdf2::pbkdf2_hmac::<Sha512>(
+            password.expose(),
+            salt.expose(),
+            rounds,
+            key.as_mut_slice(),
+        ),
         other => {
             return Err(ImportError::Unsupported {
                 format: FORMAT,
-                problem: format!("its master key uses {}, not PBKDF2 with SHA1 or SHA512", json::shown(other)),
+                problem: format!(
+                    "its master key uses {}, not PBKDF2 with SHA1 or SHA512",
+                    json::shown(other)
+                ),
             });
         }
     }
@@ -225,12 +252,22 @@ impl Sealed {
                 .and_then(super::freeotp_plus::signed_bytes)
         };
         let parameters = bytes("mParameters")?;
-        let nonce = gcm_nonce(parameters.expose()).ok_or("its encryption parameters are not valid")?;
-        Ok(Sealed { ciphertext: bytes("mCipherText")?, nonce, aad: fields.required_text("mToken")?.to_owned() })
+        let nonce =
+            gcm_nonce(parameters.expose()).ok_or("its encryption parameters are not valid")?;
+        Ok(Sealed {
+            ciphertext: bytes("mCipherText")?,
+            nonce,
+            aad: fields.required_text("mToken")?.to_owned(),
+        })
     }
 
     fn open(&self, key: &[u8]) -> Option<Zeroizing<Vec<u8>>> {
-        super::open_aes_gcm_appended_with_aad(key, &self.nonce, self.ciphertext.expose(), self.aad.as_bytes())
+        super::open_aes_gcm_appended_with_aad(
+            key,
+            &self.nonce,
+            self.ciphertext.expose(),
+            self.aad.as_bytes(),
+        )
     }
 }
 

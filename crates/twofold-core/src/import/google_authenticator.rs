@@ -25,7 +25,10 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
 
 pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
     let Content::Sqlite(database) = content else {
-        return Err(ImportError::damaged(FORMAT, "it is not an SQLite database, as the app's file is"));
+        return Err(ImportError::damaged(
+            FORMAT,
+            "it is not an SQLite database, as the app's file is",
+        ));
     };
     let rows = database.rows(TABLE, &COLUMNS).map_err(|_| {
         ImportError::damaged(FORMAT, "its accounts table cannot be read: the file is damaged")
@@ -46,11 +49,15 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
         let result = kind.and_then(|kind| {
             let secret = json::base32_secret(row.text(1))?;
             let counter = (kind == Kind::Hotp).then(|| row.number(2)).flatten();
-            json::Entry { issuer: issuer.clone(), name: name.clone(), counter, ..json::Entry::new(kind) }
-                .credential(secret)
+            json::Entry {
+                issuer: issuer.clone(),
+                name: name.clone(),
+                counter,
+                ..json::Entry::new(kind)
+            }
+            .credential(secret)
         });
         imported.push(Place::Entry(index + 1), json::label(&issuer, &name), result);
     }
     Ok(imported)
 }
-

@@ -192,7 +192,13 @@ impl Entry {
         if self.kind == Kind::Steam {
             // Steam fixes its own parameters; an export's digits (often 6) are not what it shows.
             let otp = OtpParams::STEAM;
-            return Ok(Credential { issuer: self.issuer, name: self.name, secret, otp, icon: None });
+            return Ok(Credential {
+                issuer: self.issuer,
+                name: self.name,
+                secret,
+                otp,
+                icon: None,
+            });
         }
         let defaults = OtpParams::default();
         let digits = match self.digits {

@@ -30,7 +30,10 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
 
 pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
     let Content::Sqlite(database) = content else {
-        return Err(ImportError::damaged(FORMAT, "it is not an SQLite database, as the app's file is"));
+        return Err(ImportError::damaged(
+            FORMAT,
+            "it is not an SQLite database, as the app's file is",
+        ));
     };
     let rows = database.rows(TABLE, &COLUMNS).map_err(|_| {
         ImportError::damaged(FORMAT, "its accounts table cannot be read: the file is damaged")
@@ -40,8 +43,12 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
         let (issuer, name) = (row.text(0).to_owned(), row.text(1).to_owned());
         let result = match row.number(3) {
             Some(TOTP) => json::base32_secret(row.text(2)).and_then(|secret| {
-                json::Entry { issuer: issuer.clone(), name: name.clone(), ..json::Entry::new(Kind::Totp) }
-                    .credential(secret)
+                json::Entry {
+                    issuer: issuer.clone(),
+                    name: name.clone(),
+                    ..json::Entry::new(Kind::Totp)
+                }
+                .credential(secret)
             }),
             Some(MICROSOFT) => base64::engine::general_purpose::STANDARD
                 .decode(row.text(2))

@@ -44,11 +44,8 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
         .ok_or_else(|| ImportError::damaged(FORMAT, "it has no list of entries"))?;
     Ok(json::each_entry(entries, |entry| {
         let inner = entry.object("content").ok().flatten();
-        let name = inner
-            .and_then(|c| c.text("name").ok().flatten())
-            .unwrap_or_default()
-            .trim()
-            .to_owned();
+        let name =
+            inner.and_then(|c| c.text("name").ok().flatten()).unwrap_or_default().trim().to_owned();
         credential(inner, &name).map_err(|message| (json::label("", &name), message))
     }))
 }
@@ -60,7 +57,13 @@ fn credential(content: Option<Fields<'_>>, name: &str) -> Result<Credential, Str
     if kind.eq_ignore_ascii_case("steam") {
         let secret = steam_uri(text).ok_or("its Steam entry has no steam:// URI")??;
         let issuer = "Steam".to_owned();
-        return Ok(Credential { issuer, name: name.to_owned(), secret, otp: OtpParams::STEAM, icon: None });
+        return Ok(Credential {
+            issuer,
+            name: name.to_owned(),
+            secret,
+            otp: OtpParams::STEAM,
+            icon: None,
+        });
     }
     if !kind.eq_ignore_ascii_case("totp") {
         return Err(format!("its type \"{}\" is not TOTP or Steam", json::shown(kind)));

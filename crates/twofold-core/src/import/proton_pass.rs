@@ -30,7 +30,9 @@ const PASS: &str = "Proton Pass";
 pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
     let Content::Zip(bytes) = content else { return None };
     let zip = zip::ZipArchive::new(std::io::Cursor::new(*bytes)).ok()?;
-    zip.file_names().any(|name| name.is_ok_and(|name| name.starts_with("Proton Pass/"))).then_some(())?;
+    zip.file_names()
+        .any(|name| name.is_ok_and(|name| name.starts_with("Proton Pass/")))
+        .then_some(())?;
     archive::recognise(bytes, MEMBER)
 }
 
@@ -40,16 +42,17 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
     };
     let text = archive::member(bytes, MEMBER, None, FORMAT)?;
     let text = super::decrypted_text(FORMAT, &text)?;
-    let document = super::json::Document::parse(text).map_err(|e| damaged(super::json::problem(&e)))?;
-    let top = Fields::of(document.value()).ok_or_else(|| damaged("its data is not a JSON object"))?;
-    let vaults = top
-        .object("vaults")
-        .map_err(damaged)?
-        .ok_or_else(|| damaged("its data has no vaults"))?;
+    let document =
+        super::json::Document::parse(text).map_err(|e| damaged(super::json::problem(&e)))?;
+    let top =
+        Fields::of(document.value()).ok_or_else(|| damaged("its data is not a JSON object"))?;
+    let vaults =
+        top.object("vaults").map_err(damaged)?.ok_or_else(|| damaged("its data has no vaults"))?;
     let mut imported = Imported::default();
     let mut position = 0;
     for vault in vaults.values() {
-        let items = Fields::of(vault).and_then(|v| v.array("items").ok().flatten()).unwrap_or_default();
+        let items =
+            Fields::of(vault).and_then(|v| v.array("items").ok().flatten()).unwrap_or_default();
         for item in items {
             position += 1;
             item_codes(item, Place::Entry(position), &mut imported);

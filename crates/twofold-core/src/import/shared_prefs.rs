@@ -6,8 +6,8 @@
 //! Format: `android.app.SharedPreferencesImpl` writes it with `com.android.internal.util.XmlUtils`
 //! (<https://android.googlesource.com/platform/frameworks/base/+/refs/heads/main/core/java/com/android/internal/util/XmlUtils.java>).
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::{BytesStart, Event};
+use quick_xml::{Reader, XmlVersion};
 use zeroize::Zeroize;
 
 /// Most entries read from one file: apps keep a few dozen; far more means it is not one.
@@ -41,7 +41,9 @@ impl Prefs {
                 Event::Empty(tag) if in_map && open.is_none() => {
                     let attribute = tag.try_get_attribute("value").ok()?;
                     let text = match attribute {
-                        Some(attribute) => attribute.normalized_value(XmlVersion::Implicit1_0).ok()?.into_owned(),
+                        Some(attribute) => {
+                            attribute.normalized_value(XmlVersion::Implicit1_0).ok()?.into_owned()
+                        }
                         None => String::new(),
                     };
                     prefs.push(name(&tag)?, text)?;
@@ -93,7 +95,13 @@ impl Drop for Prefs {
 
 /// An entry's `name` attribute.
 fn name(tag: &BytesStart<'_>) -> Option<String> {
-    Some(tag.try_get_attribute("name").ok()??.normalized_value(XmlVersion::Implicit1_0).ok()?.into_owned())
+    Some(
+        tag.try_get_attribute("name")
+            .ok()??
+            .normalized_value(XmlVersion::Implicit1_0)
+            .ok()?
+            .into_owned(),
+    )
 }
 
 #[cfg(test)]

@@ -60,11 +60,7 @@ impl Database {
 
     /// Each row of `SELECT <columns> FROM <table>` as text values (NULL as `None`), in row order.
     /// `table` and `columns` are the reader's own constants, never the file's.
-    pub(super) fn rows(
-        &self,
-        table: &str,
-        columns: &[&str],
-    ) -> Result<Vec<Row>, rusqlite::Error> {
+    pub(super) fn rows(&self, table: &str, columns: &[&str]) -> Result<Vec<Row>, rusqlite::Error> {
         let list = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
         let mut statement =
             self.connection.prepare(&format!("SELECT {list} FROM \"{table}\" ORDER BY rowid"))?;
@@ -105,7 +101,8 @@ impl Row {
 }
 
 fn columns(connection: &Connection, table: &str) -> Option<Vec<String>> {
-    let mut statement =
-        connection.prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.replace('\'', "''"))).ok()?;
+    let mut statement = connection
+        .prepare(&format!("SELECT name FROM pragma_table_info('{}')", table.replace('\'', "''")))
+        .ok()?;
     statement.query_map([], |row| row.get(0)).ok()?.collect::<Result<_, _>>().ok()
 }

@@ -12,10 +12,10 @@
 //! secret that confirms trades, and the device ID. SDA's encrypted `.maFile`s are not read:
 //! remove SDA's encryption first.
 
-use base64::Engine as _;
 use super::json::{self, Fields};
 use super::{Content, Format, ImportError, Imported};
 use crate::{Credential, OtpParams, Secret};
+use base64::Engine as _;
 
 const FORMAT: Format = Format::Steam;
 
@@ -31,9 +31,11 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
 
 pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
     let value = content.json(FORMAT)?;
-    let top = Fields::of(value).ok_or_else(|| ImportError::damaged(FORMAT, "it is not a JSON object"))?;
+    let top =
+        Fields::of(value).ok_or_else(|| ImportError::damaged(FORMAT, "it is not a JSON object"))?;
     let read_one = |account: Fields<'_>| {
-        let name = account.text("account_name").ok().flatten().unwrap_or_default().trim().to_owned();
+        let name =
+            account.text("account_name").ok().flatten().unwrap_or_default().trim().to_owned();
         credential(account, &name).map_err(|message| (json::label("Steam", &name), message))
     };
     Ok(match top.object("accounts").map_err(|e| ImportError::damaged(FORMAT, e))? {

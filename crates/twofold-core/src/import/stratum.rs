@@ -119,11 +119,7 @@ fn authenticators(value: &Value) -> Result<Imported, ImportError> {
     Ok(json::each_entry(items, |fields| {
         let text = |key| fields.text(key).ok().flatten().unwrap_or_default().trim().to_owned();
         let (issuer, name) = (text("Issuer"), text("Username"));
-        let entry = Entry {
-            issuer: issuer.clone(),
-            name: name.clone(),
-            ..Entry::new(Kind::Totp)
-        };
+        let entry = Entry { issuer: issuer.clone(), name: name.clone(), ..Entry::new(Kind::Totp) };
         let label = json::label(&issuer, &name);
         (|| {
             let secret = json::base32_secret(fields.required_text("Secret")?)?;
@@ -179,8 +175,12 @@ impl Numbers {
             Some(1) => Kind::Hotp,
             Some(2) | None => Kind::Totp,
             Some(4) => Kind::Steam,
-            Some(3) => return Err("it is an mOTP account, which Twofold makes no codes for".to_owned()),
-            Some(5) => return Err("it is a Yandex account, which Twofold makes no codes for".to_owned()),
+            Some(3) => {
+                return Err("it is an mOTP account, which Twofold makes no codes for".to_owned());
+            }
+            Some(5) => {
+                return Err("it is a Yandex account, which Twofold makes no codes for".to_owned());
+            }
             Some(other) => return Err(format!("its type {other} is not one Stratum writes")),
         };
         let algorithm = match self.algorithm {

@@ -41,7 +41,9 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
 /// The bytes of text that is standard base64 and nothing else.
 fn base64_bytes(text: &str) -> Option<Vec<u8>> {
     let text = text.trim();
-    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n".contains(&b)) {
+    if text.is_empty()
+        || !text.bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=\r\n".contains(&b))
+    {
         return None;
     }
     let joined: String = text.split_ascii_whitespace().collect();
@@ -59,9 +61,10 @@ pub(super) fn read(
     let Content::Text(text) = content else {
         return Err(damaged("it is not the base64 text of a TOTP Authenticator backup"));
     };
-    let sealed = base64_bytes(text)
-        .filter(|b| !b.is_empty() && b.len() % BLOCK == 0)
-        .ok_or_else(|| damaged("it is not whole encrypted blocks in base64: the file is cut short or changed"))?;
+    let sealed =
+        base64_bytes(text).filter(|b| !b.is_empty() && b.len() % BLOCK == 0).ok_or_else(|| {
+            damaged("it is not whole encrypted blocks in base64: the file is cut short or changed")
+        })?;
     let password = password.ok_or(ImportError::PasswordNeeded)?;
     let key = Zeroizing::new(<[u8; 32]>::from(Sha256::digest(password.expose())));
     let plaintext = super::open_aes_cbc(key.as_slice(), &[0; BLOCK], &sealed)
@@ -84,7 +87,8 @@ fn damaged(problem: impl Into<String>) -> ImportError {
 
 fn accounts(list: &str) -> Result<Imported, ImportError> {
     let document = json::Document::parse(list).map_err(|e| damaged(json::problem(&e)))?;
-    let items = document.value().as_array().ok_or_else(|| damaged("its accounts are not a list"))?;
+    let items =
+        document.value().as_array().ok_or_else(|| damaged("its accounts are not a list"))?;
     Ok(json::each_entry(items, |account| {
         let text = |key| account.text(key).ok().flatten().unwrap_or_default().trim().to_owned();
         let (issuer, name) = (text("issuer"), text("name"));
