@@ -100,7 +100,7 @@ pub struct Withdrawal {
 #[serde(tag = "event", content = "payload", rename_all = "snake_case")]
 pub enum Update {
     /// A verified request to show.
-    Request(RequestView),
+    Request(Box<RequestView>),
     /// A request to take off the screen.
     Withdrawn(Withdrawal),
     /// The paired servers or their states changed: the new list.
@@ -413,7 +413,7 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
         if !self.device.show(self.record.id, request) {
             return;
         }
-        self.shared.send(Update::Request(view));
+        self.shared.send(Update::Request(Box::new(view)));
         let (device, shared, server) = (self.device.clone(), self.shared.clone(), self.record.id);
         self.runtime.spawn(async move {
             tokio::time::sleep(Duration::from_secs(lifetime)).await;

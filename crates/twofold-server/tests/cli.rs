@@ -212,10 +212,7 @@ fn terminal_qr_image(text: &str) -> image::GrayImage {
     image::GrayImage::from_fn(width * 4, height * 4, |x, y| {
         let (column, row) = ((x / 4) as usize, (y / 4) as usize);
         let cell = lines[row / 2].get(column).copied().unwrap_or(' ');
-        let inked = match (cell, row % 2) {
-            ('█', _) | ('▀', 0) | ('▄', 1) => true,
-            _ => false,
-        };
+        let inked = matches!((cell, row % 2), ('█', _) | ('▀', 0) | ('▄', 1));
         image::Luma([if inked { 255 } else { 0 }])
     })
 }

@@ -161,7 +161,7 @@ impl TestDevice {
     /// The next request shown.
     pub async fn next_request(&mut self) -> twofold_device::RequestView {
         self.next(|u| match u {
-            Update::Request(view) => Some(view),
+            Update::Request(view) => Some(*view),
             _ => None,
         })
         .await

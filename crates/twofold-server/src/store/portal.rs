@@ -11,6 +11,7 @@ use std::net::IpAddr;
 use uuid::Uuid;
 
 use super::{NewAuditEntry, Store, StoreError};
+use twofold_protocol::api::AuditEvent;
 
 /// A user of the portal.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,11 +115,14 @@ pub struct AppPassword {
 
 /// The portal's storage, beside the [`Store`] it extends.
 pub trait PortalStore: Store {
-    /// The service of this name (the portal's own, which has no usable API key).
-    fn service_by_name(
+    /// How many `event` entries the user has in the audit log since `since`.
+    fn count_audit(
         &self,
-        name: &str,
-    ) -> impl Future<Output = Result<Option<super::Service>, StoreError>> + Send;
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
 
     /// Adds a user; [`StoreError::Conflict`] if the name is taken.
     fn add_portal_user(

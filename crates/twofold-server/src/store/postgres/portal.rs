@@ -1,13 +1,14 @@
 //! [`PortalStore`] on PostgreSQL.
 
 use sqlx::PgConnection;
+use twofold_protocol::api::AuditEvent;
 use uuid::Uuid;
 
 use super::{PgStore, insert_audit};
 use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
 use crate::store::portal::{AppPassword, Attempt, NewPortalUser, PortalStore, PortalUser, Session};
-use crate::store::rows::{conflict, count, int, service_of};
-use crate::store::{NewAuditEntry, Service, StoreError};
+use crate::store::rows::{conflict, count, int};
+use crate::store::{NewAuditEntry, StoreError};
 
 /// Gives `user` exactly these recovery codes.
 async fn set_codes(
@@ -52,14 +53,24 @@ impl PgStore {
 }
 
 impl PortalStore for PgStore {
-    async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
-        sqlx::query("SELECT * FROM services WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .as_ref()
-            .map(service_of)
-            .transpose()
+    async fn count_audit(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> Result<u32, StoreError> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit \
+             WHERE service_id = $1 AND \"user\" = $2 AND event = $3 AND at > $4",
+        )
+        .bind(service_id.to_string())
+        .bind(user)
+        .bind(event.as_str())
+        .bind(int(since))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(count(Some(n)))
     }
 
     async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {

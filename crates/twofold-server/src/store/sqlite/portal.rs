@@ -1,13 +1,14 @@
 //! [`PortalStore`] on SQLite.
 
 use rusqlite::Connection;
+use twofold_protocol::api::AuditEvent;
 use uuid::Uuid;
 
 use super::{SqliteStore, all, change, conflict, insert_audit, one};
 use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
 use crate::store::portal::{AppPassword, Attempt, NewPortalUser, PortalStore, PortalUser, Session};
-use crate::store::rows::{count, int, service_of};
-use crate::store::{NewAuditEntry, Service, StoreError};
+use crate::store::rows::{Fields as _, count, int};
+use crate::store::{NewAuditEntry, StoreError};
 
 /// Gives `user` exactly these recovery codes.
 fn set_codes(
@@ -28,10 +29,23 @@ fn set_codes(
 }
 
 impl PortalStore for SqliteStore {
-    async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
-        self.read(|conn| {
-            one(conn, "SELECT * FROM services WHERE name = ?", [name], |row| service_of(row))
-        })
+    async fn count_audit(
+        &self,
+        service_id: Uuid,
+        user: &str,
+        event: AuditEvent,
+        since: u64,
+    ) -> Result<u32, StoreError> {
+        let n = self.read(|conn| {
+            one(
+                conn,
+                "SELECT COUNT(*) AS n FROM audit \
+                 WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
+                (service_id.to_string(), user, event.as_str(), int(since)),
+                |row| row.opt_int("n"),
+            )
+        })?;
+        Ok(count(n.flatten()))
     }
 
     async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {
