@@ -637,6 +637,9 @@ async function refreshLockedWaiting() {
 export function lockApprovals() {
   waiting.clear();
   offline.clear();
+  // Paired servers and history name users and places: none stays in the page behind the lock.
+  $("paired-servers").replaceChildren();
+  $("approval-history").replaceChildren();
   refreshLockedWaiting();
 }
 

@@ -133,7 +133,7 @@ fn format_can_be_forced_and_unknown_files_are_named() {
     let out = env.run(&["import", &unknown], "");
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("does not recognise this file"), "{}", text(&out.stderr));
-    let bad_name = env.run(&["import", &file, "--format", "authy"], "");
+    let bad_name = env.run(&["import", &file, "--format", "nosuchapp"], "");
     assert_eq!(bad_name.status.code(), Some(2));
     assert!(env.accounts().is_empty());
 }

@@ -312,7 +312,11 @@ mod tests {
             path in "(/[a-zA-Z0-9._~-]{1,10}){0,3}/?",
             token in "[A-Za-z0-9_-]{16,128}",
             seed in any::<u8>(),
-            service in proptest::option::of("[^\\p{Cc}]{0,100}"),
+            service in proptest::option::of(
+                "[^\\p{Cc}]{0,100}".prop_filter("names refuse deceptive characters", |s| {
+                    !crate::text::has_deceptive(s)
+                }),
+            ),
         ) {
             let server = match port {
                 Some(port) => format!("https://{host}:{port}{path}"),
