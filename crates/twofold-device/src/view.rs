@@ -30,6 +30,8 @@ pub struct RequestView {
     /// "push", "number" or "code".
     pub mode: Mode,
     /// Number mode: the signed numbers to pick from, in the server's order; empty otherwise.
+    /// Defaulted: history files written before choices existed still read.
+    #[serde(default)]
     pub choices: Vec<u32>,
     /// Where the sign-in comes from.
     pub location: LocationView,
