@@ -284,8 +284,26 @@ async fn pair_and_answer(
     Ok(())
 }
 
-/// Number mode: the notification offers only Open, which shows the request; a wrong number
-/// refuses the sign-in, the right one (on a second sign-in) allows it.
+/// The numbers on the request view's three choice buttons, in their order, once shown.
+async fn choices_on_screen(client: &Client) -> TestResult<Vec<u32>> {
+    let read = "return [1, 2, 3].map((n) => document.getElementById(`approval-choice-${n}`)) \
+                .filter((b) => b.offsetParent !== null).map((b) => b.textContent);";
+    eventually(APPEAR, "the view never showed three choices", || async {
+        let texts = script(client, read).await?;
+        let numbers: Vec<u32> = texts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| t.as_str()?.parse().ok())
+            .collect();
+        Ok((numbers.len() == 3).then_some(numbers))
+    })
+    .await
+}
+
+/// Number mode: the notification offers only Open, which shows the request with three signed
+/// numbers to pick from and no Allow; clicking a decoy refuses the sign-in, clicking the right
+/// one (on a second sign-in) allows it, and so does its key (1, 2 or 3) on a third.
 async fn number_mode(client: &Client, service: &ServiceClient) -> TestResult {
     let before = last_notification().await?;
     let created = service.create_signin(&signin("alice", Mode::Number)).await?;
@@ -298,24 +316,46 @@ async fn number_mode(client: &Client, service: &ServiceClient) -> TestResult {
     );
     invoke_action(&format!("[{},open]", shown.id)).await?;
     shows(client, created.id).await?;
-    let wrong = if number == 10 { 11 } else { 10 };
-    client.find(Locator::Id("approval-number")).await?.send_keys(&wrong.to_string()).await?;
-    click(client, "#approval-allow").await?;
+    let choices = choices_on_screen(client).await?;
+    ensure!(choices.contains(&number), "{number} is not among the choices {choices:?}");
+    ensure!(!displayed(client, "#approval-allow").await?, "number mode still offers Allow");
+    ensure!(
+        client.find_all(Locator::Id("approval-number")).await?.is_empty(),
+        "number mode still has a field to type in"
+    );
+    let decoy = choices.iter().position(|&c| c != number).ok_or("no decoy")?;
+    click(client, &format!("#approval-choice-{}", decoy + 1)).await?;
     view_says(client, "not the number").await?;
     let answered = service.signin(created.id, None).await?;
-    ensure!(answered.status == Status::Denied, "a wrong number left {:?}", answered.status);
+    ensure!(answered.status == Status::Denied, "a decoy picked left {:?}", answered.status);
 
     let before = last_notification().await?;
     let created = service.create_signin(&signin("alice", Mode::Number)).await?;
     let number = created.number.ok_or("a number-mode sign-in without a number")?;
     let shown = notification_for("alice", before).await?;
     shows(client, created.id).await?;
-    client.find(Locator::Id("approval-number")).await?.send_keys(&number.to_string()).await?;
-    click(client, "#approval-allow").await?;
+    let right = choices_on_screen(client).await?.iter().position(|&c| c == number);
+    let right = right.ok_or("the right number is not among the choices")?;
+    click(client, &format!("#approval-choice-{}", right + 1)).await?;
     view_says(client, "Allowed").await?;
     let answered = service.signin(created.id, None).await?;
     ensure!(answered.status == Status::Allowed, "the right number left {:?}", answered.status);
-    gone_from_dunst(shown.id).await
+    gone_from_dunst(shown.id).await?;
+
+    // The keyboard: the focus is on Don't Allow (never on a choice), and the right number's
+    // place picks it.
+    let created = service.create_signin(&signin("alice", Mode::Number)).await?;
+    let number = created.number.ok_or("a number-mode sign-in without a number")?;
+    shows(client, created.id).await?;
+    let right = choices_on_screen(client).await?.iter().position(|&c| c == number);
+    let right = right.ok_or("the right number is not among the choices")?;
+    let focused = script(client, "return document.activeElement.id;").await?;
+    ensure!(focused == "approval-deny", "the view opened with the focus on {focused}");
+    client.active_element().await?.send_keys(&(right + 1).to_string()).await?;
+    view_says(client, "Allowed").await?;
+    let answered = service.signin(created.id, None).await?;
+    ensure!(answered.status == Status::Allowed, "the key picked and left {:?}", answered.status);
+    Ok(())
 }
 
 /// The server dies and comes back on the same port and database while the app runs. The app
@@ -783,6 +823,7 @@ async fn forged_request_is_dropped(client: &Client, server: &mut Server) -> Test
         device_description: DEVICE.into(),
         mode: Mode::Push,
         context: None,
+        choices: Vec::new(),
     };
     let forged = Signed::sign(request(forged_id, "mallory"), &KeyPair::from_seed(&[66; 32]));
     let genuine = Signed::sign(request(genuine_id, "bob"), &server.key);

@@ -198,7 +198,8 @@ export function onVaultChanged(handler) {
 }
 
 // Trusted device (approvals). A RequestView is `{server, id, service, user, mode ("push", "number",
-// "code"), location: {text, lat, lon}, ip, device, context, created_at, expires_at, attribution}`
+// "code"), choices (number mode: the three signed numbers to pick from, else []), location: {text,
+// lat, lon}, ip, device, context, created_at, expires_at, attribution}`
 // (times in Unix seconds, lat/lon and context null when unknown); a PairedServer is `{id, server_url,
 // service, user, fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
 
@@ -242,7 +243,7 @@ export function onApprovalWaiting(handler) {
 
 /**
  * Answers request `request` of server `server`: `decision` "allow", "deny" or "report"; `number` the
- * number typed in number mode, else null. Resolves to `{status, code, code_expires_at}` (`code`, the
+ * choice picked in number mode (one of the request's choices), else null. Resolves to `{status, code, code_expires_at}` (`code`, the
  * six digits to type on the new device in code mode, else null).
  */
 export function decide(server, request, decision, number) {

@@ -1,6 +1,7 @@
 // The trusted device's screens. The request view: who signs in to what, "near …" with a small offline
-// map, IP, device, time and the time left; Allow, Don't Allow and "This wasn't me"; number mode asks
-// for the number the sign-in page shows, code mode shows a six-digit code after Allow. The Trusted
+// map, IP, device, time and the time left; Allow, Don't Allow and "This wasn't me"; number mode offers
+// three signed numbers instead of Allow (picking the one the sign-in page shows is the Allow; keys 1, 2
+// and 3 pick too), code mode shows a six-digit code after Allow. The Trusted
 // device dialog: paired servers with their state, pairing by link (or QR, through startPairing),
 // removing, offline verification codes and the history. Countdowns move with main.js's one timer.
 //
@@ -11,7 +12,7 @@
 //   #approval-location #approval-ip #approval-device #approval-time
 //   #approval-map             holds svg.world-map with circle.map-pin (empty and hidden without coordinates)
 //   #approval-expires         "Expires in 1:23"
-//   #approval-number          number mode's field (digits only); #approval-allow is disabled while it is empty
+//   #approval-choices         number mode's group: #approval-choice-1 .. -3 (data-number; #approval-allow is hidden)
 //   #approval-allow #approval-deny #approval-report (then #confirm-yes / #confirm-no) #approval-close
 //   #approval-code            code mode's code after Allow, "123 456"; #approval-code-expires its countdown
 //   #approval-message         how the request ended: "Answered on another device", "This request expired", ...
@@ -50,8 +51,10 @@ import {
   FROM_NOTIFICATION,
   LOCK_WAITING,
   OUTCOME_NAMES,
+  PICK_NUMBER,
   STATE_NAMES,
   WITHDRAWN_MESSAGES,
+  choiceLabel,
   waitingLine,
 } from "./wording.js";
 
@@ -65,7 +68,8 @@ const MAP_SPAN = 60;
 const view = $("approval-view");
 const devices = $("devices");
 const allowButton = $("approval-allow");
-const numberInput = $("approval-number");
+/** Number mode's choice buttons, in the order keys 1, 2 and 3 pick them. */
+const choiceButtons = [1, 2, 3].map((n) => $(`approval-choice-${n}`));
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 /** Requests waiting for an answer by key, in the order they came. */
@@ -109,7 +113,12 @@ function button(className, text, label) {
 
 // The request view.
 
-/** Shows the buttons a phase offers; the number field only while asking in number mode. */
+/** Whether the request on screen is answered by picking one of its numbers. */
+function picking() {
+  return shown?.request.mode === "number";
+}
+
+/** Shows the buttons a phase offers; in number mode the choices take Allow's place. */
 function setPhase(phase) {
   shown.phase = phase;
   const asking = phase === "asking" || phase === "busy";
@@ -117,16 +126,23 @@ function setPhase(phase) {
     $(id).hidden = !asking;
     $(id).disabled = phase === "busy";
   }
-  $("approval-number-field").hidden = !asking || shown.request.mode !== "number";
-  numberInput.disabled = phase === "busy";
+  allowButton.hidden = !asking || picking();
+  $("approval-choices").hidden = !asking || !picking();
+  for (const choice of choiceButtons) choice.disabled = phase === "busy";
   $("approval-close").hidden = asking;
   $("approval-expires").hidden = !asking;
-  if (phase === "asking") updateAllow();
   if (!asking) $("approval-close").focus();
 }
 
-function updateAllow() {
-  allowButton.disabled = shown.request.mode === "number" && numberInput.value === "";
+/** Puts number mode's signed choices on their buttons (none outside number mode). */
+function showChoices(choices) {
+  $("approval-choices-title").textContent = PICK_NUMBER;
+  choiceButtons.forEach((choice, index) => {
+    const number = choices[index];
+    choice.textContent = number == null ? "" : String(number);
+    choice.dataset.number = number == null ? "" : String(number);
+    choice.setAttribute("aria-label", number == null ? "" : choiceLabel(number, index + 1));
+  });
 }
 
 function showRequest(request) {
@@ -148,7 +164,7 @@ function showRequest(request) {
   $("approval-time").textContent = formatTime(request.created_at);
   $("approval-attribution").textContent = request.attribution ?? "";
   $("approval-attribution").hidden = !request.attribution;
-  numberInput.value = "";
+  showChoices(request.mode === "number" ? (request.choices ?? []) : []);
   $("approval-code-box").hidden = true;
   $("approval-code").textContent = "";
   $("approval-message").textContent = "";
@@ -159,10 +175,12 @@ function showRequest(request) {
   focusView();
 }
 
-/** Focuses what the view asks for: never Allow, so that an Enter pressed by habit lets no stranger in. */
+/**
+ * Focuses what the view asks for: never Allow nor a number choice (which allows), so that an Enter
+ * pressed by habit lets no stranger in.
+ */
 function focusView() {
   if (shown.phase !== "asking" && shown.phase !== "busy") $("approval-close").focus();
-  else if (shown.request.mode === "number") numberInput.focus();
   else $("approval-deny").focus();
 }
 
@@ -197,7 +215,8 @@ async function stillWaiting(request) {
   }
 }
 
-async function answer(decision) {
+/** Answers with `decision`; `number` is the choice picked (number mode's Allow), else null. */
+async function answer(decision, number = null) {
   const current = shown;
   if (!current || current.phase !== "asking") return;
   const { request } = current;
@@ -209,7 +228,7 @@ async function answer(decision) {
     );
     if (!sure || shown !== current || current.phase !== "asking") return;
   }
-  const number = request.mode === "number" && decision === "allow" ? numberInput.value : null;
+  if (request.mode === "number" && decision === "allow" && number == null) return;
   showError($("approval-error"), null);
   setPhase("busy");
   try {
@@ -236,7 +255,7 @@ async function answer(decision) {
         showError($("approval-error"), err);
       }
     } else {
-      // The answer ended the request (a wrong number refuses the sign-in): the view says why and
+      // The answer ended the request (a decoy picked refuses the sign-in): the view says why and
       // closes instead of offering answers the server would refuse.
       waiting.delete(current.key);
       if (shown === current) finish(err.message);
@@ -325,16 +344,20 @@ function setUpView() {
   $("approval-deny").addEventListener("click", () => answer("deny"));
   $("approval-report").addEventListener("click", () => answer("report"));
   $("approval-close").addEventListener("click", () => view.close());
-  numberInput.addEventListener("input", () => {
-    const digits = numberInput.value.replace(/\D/g, "");
-    if (digits !== numberInput.value) numberInput.value = digits;
-    updateAllow();
-  });
-  numberInput.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && !allowButton.disabled) {
-      event.preventDefault();
-      answer("allow");
-    }
+  for (const choice of choiceButtons) {
+    choice.addEventListener("click", () => {
+      if (choice.dataset.number) answer("allow", choice.dataset.number);
+    });
+  }
+  view.addEventListener("keydown", (event) => {
+    // 1, 2 and 3 pick the choice at that place, as clicking it would; not with a modifier held.
+    if (!picking() || shown.phase !== "asking" || !view.open) return;
+    if (event.ctrlKey || event.altKey || event.metaKey || event.repeat) return;
+    const choice = choiceButtons[["1", "2", "3"].indexOf(event.key)];
+    if (!choice || !choice.dataset.number) return;
+    event.preventDefault();
+    choice.focus();
+    answer("allow", choice.dataset.number);
   });
   // Escape may close the view, but not while an answer is on its way (its code would be lost).
   view.addEventListener("cancel", (event) => {

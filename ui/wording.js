@@ -1,5 +1,6 @@
 // What the trusted device's screens say, in one place: connection states, history outcomes, how a
-// request ended, and the lock screen's note. approvals.js picks from here; nothing else words these.
+// request ended, number mode's choices, and the lock screen's note. approvals.js picks from here;
+// nothing else words these.
 
 /** A paired server's connection state. */
 export const STATE_NAMES = Object.freeze({
@@ -25,6 +26,14 @@ export const DECISION_MESSAGES = Object.freeze({
   reported:
     "Reported: the sign-in was stopped and the service was told it was not you; it may refuse new sign-ins to this account for a while",
 });
+
+/** Number mode: above the signed choices; picking one is the Allow. */
+export const PICK_NUMBER = "Pick the number shown on the sign-in page to allow (or press 1, 2 or 3)";
+
+/** Number mode: what a screen reader says of choice `number`, picked with key `key`. */
+export function choiceLabel(number, key) {
+  return `Allow with ${number} (key ${key})`;
+}
 
 /** Code mode after Allow: the sign-in waits for the code. */
 export const CODE_TO_TYPE = "Allowed: type this code on the device that is signing in to finish";

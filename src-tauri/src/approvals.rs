@@ -376,7 +376,7 @@ pub async fn decide(
     state.ensure_unlocked()?;
     let device = approvals.device()?;
     let decided = device.decide(request.0, request.1, answer, number).await;
-    // Answered here, or ended by the answer (a wrong number refuses the sign-in): the
+    // Answered here, or ended by the answer (a decoy picked refuses the sign-in): the
     // notification must not offer answers any more.
     if !device.shown().iter().any(|view| (view.server, view.id) == request) {
         approvals.close_notification(request);
@@ -429,13 +429,10 @@ pub fn answer(decision: &str) -> Result<Answer, ApiError> {
     }
 }
 
-/// The number typed in number mode, if any.
-pub fn number(typed: Option<&str>) -> Result<Option<u32>, ApiError> {
-    let Some(typed) = typed.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
-    typed.parse().map(Some).map_err(|_| {
-        ApiError::new(
-            ErrorCode::Approval,
-            "enter the number shown on the sign-in page (digits only)",
-        )
+/// The choice picked in number mode, if any (the device checks it is one of the signed choices).
+pub fn number(picked: Option<&str>) -> Result<Option<u32>, ApiError> {
+    let Some(picked) = picked.map(str::trim).filter(|t| !t.is_empty()) else { return Ok(None) };
+    picked.parse().map(Some).map_err(|_| {
+        ApiError::new(ErrorCode::Approval, "pick one of the numbers offered for this sign-in")
     })
 }

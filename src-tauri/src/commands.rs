@@ -562,7 +562,7 @@ pub fn waiting_requests(approvals: State<'_, Approvals>) -> Result<Vec<Waiting>,
     approvals::waiting(&approvals)
 }
 
-/// Answers `request` of paired server `server` ("allow", "deny" or "report"; the number typed
+/// Answers `request` of paired server `server` ("allow", "deny" or "report"; the choice picked
 /// in number mode), signed by this device's key over the request shown. Refused while locked.
 #[tauri::command]
 #[tracing::instrument(skip(state, approvals, number))]

@@ -53,9 +53,12 @@ pub enum DecideError {
          refusals in a row make the service lock the account for a while)"
     )]
     WrongNumber,
-    /// Number mode: no number was entered.
-    #[error("enter the number shown on the sign-in page")]
+    /// Number mode: no number was picked.
+    #[error("pick the number shown on the sign-in page")]
     NumberNeeded,
+    /// Number mode: the number is not one of the request's signed choices; nothing was sent.
+    #[error("{0} is not one of the numbers offered: pick one of them")]
+    NotAChoice(u32),
     /// The server no longer knows this device.
     #[error("this device is no longer paired with the server: pair it again")]
     Revoked,
@@ -86,7 +89,8 @@ fn from_client(error: ClientError) -> DecideError {
 
 impl<K: Keystore + Send + Sync + 'static> Device<K> {
     /// Answers request `request` of paired server `server` (one on screen) with `answer`;
-    /// `number` is what the person entered in number mode.
+    /// `number` is the choice the person picked in number mode, refused here (before anything
+    /// is signed or sent) unless it is one of the request's signed choices.
     pub async fn decide(
         &self,
         server: Uuid,
@@ -95,11 +99,14 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
         number: Option<u32>,
     ) -> Result<Outcome, DecideError> {
         let shown = self.shown_request(server, request).ok_or(DecideError::NotShown)?;
-        if shown.request.mode == twofold_protocol::Mode::Number
-            && answer == Answer::Allow
-            && number.is_none()
-        {
-            return Err(DecideError::NumberNeeded);
+        if shown.request.mode == twofold_protocol::Mode::Number && answer == Answer::Allow {
+            // Only what the signed list offers: a number from anywhere else (a stale page, a
+            // tampered caller) would cost the person a refusal they never chose.
+            match number {
+                None => return Err(DecideError::NumberNeeded),
+                Some(n) if !shown.request.offers(n) => return Err(DecideError::NotAChoice(n)),
+                Some(_) => {}
+            }
         }
         let result = self.send_decision(&shown, answer, number).await;
         match &result {
@@ -159,7 +166,37 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use twofold_core::keystore::MemoryKeystore;
+    use twofold_protocol::Mode;
+
     use super::*;
+    use crate::view::sample_request;
+
+    #[tokio::test]
+    async fn a_number_outside_the_signed_choices_is_refused_before_anything_is_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::open(dir.path(), MemoryKeystore::default()).unwrap();
+        // No paired server behind it: a refusal that reached the network would be another error.
+        let server = Uuid::from_u128(5);
+        let mut request = sample_request(1);
+        request.mode = Mode::Number;
+        request.choices = vec![23, 71, 48];
+        device.show(server, request.clone());
+        for outside in [24, 0, 100] {
+            let err = device.decide(server, request.id, Answer::Allow, Some(outside)).await;
+            assert!(matches!(err, Err(DecideError::NotAChoice(n)) if n == outside), "{err:?}");
+        }
+        let err = device.decide(server, request.id, Answer::Allow, None).await;
+        assert!(matches!(err, Err(DecideError::NumberNeeded)), "{err:?}");
+        // Still on screen, nothing in the history: the person can pick again.
+        assert!(device.shown_request(server, request.id).is_some());
+        assert!(device.history().unwrap().is_empty());
+        // A signed choice goes on to the server (here: none paired).
+        let err = device.decide(server, request.id, Answer::Allow, Some(71)).await;
+        assert!(matches!(err, Err(DecideError::Device(_))), "{err:?}");
+    }
 
     fn refused(code: &str) -> DecideError {
         from_client(ClientError::Refused {

@@ -395,12 +395,21 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
 
     /// Shows a verified request once, and takes it off the screen when it expires. A request
     /// for another service or user than this pairing's is dropped: the server's key signs for
-    /// every service it hosts, and this device answers for one user of one.
+    /// every service it hosts, and this device answers for one user of one. So is a request
+    /// whose number choices do not fit its mode.
     fn deliver(&self, request: SigninRequest) {
         if !self.record.is_for(&request) {
             tracing::warn!(
                 server = %self.record.id,
                 "dropped a sign-in request for another service or user than this pairing's"
+            );
+            return;
+        }
+        if !request.choices_fit_mode() {
+            // Number mode without three distinct signed choices cannot be answered as asked.
+            tracing::warn!(
+                server = %self.record.id,
+                "dropped a sign-in request whose number choices do not fit its mode"
             );
             return;
         }

@@ -102,4 +102,17 @@ mod tests {
         assert_eq!(json["decided_at"], 1000);
         assert_eq!(json["request"]["location"]["text"], "private network");
     }
+
+    #[test]
+    fn an_entry_written_before_number_choices_still_reads() {
+        let mut json = serde_json::to_value(HistoryEntry {
+            request: view(1),
+            outcome: HistoryOutcome::Denied,
+            decided_at: 5,
+        })
+        .unwrap();
+        json["request"].as_object_mut().unwrap().remove("choices");
+        let entry: HistoryEntry = serde_json::from_value(json).unwrap();
+        assert_eq!(entry.request, view(1));
+    }
 }

@@ -29,6 +29,10 @@ pub struct RequestView {
     pub user: String,
     /// "push", "number" or "code".
     pub mode: Mode,
+    /// Number mode: the signed numbers to pick from, in the server's order; empty otherwise.
+    /// Defaulted: history files written before choices existed still read.
+    #[serde(default)]
+    pub choices: Vec<u32>,
     /// Where the sign-in comes from.
     pub location: LocationView,
     /// The sign-in's address.
@@ -59,6 +63,7 @@ impl RequestView {
             service: neutralise(&request.service),
             user: neutralise(&request.user),
             mode: request.mode,
+            choices: request.choices.clone(),
             location: LocationView {
                 text: neutralise(&location_text(&request.location)),
                 lat: point.map(Coordinates::lat),
@@ -117,6 +122,7 @@ pub(crate) fn sample_request(n: u128) -> SigninRequest {
         device_description: "Firefox on Linux".into(),
         mode: Mode::Push,
         context: None,
+        choices: Vec::new(),
     }
 }
 
@@ -181,6 +187,7 @@ mod tests {
             device_description: "Firefox on Windows".into(),
             mode: Mode::Number,
             context: Some("Sign in to webmail".into()),
+            choices: vec![31, 64, 17],
         };
         let json = serde_json::to_value(RequestView::new(Uuid::from_u128(1), &request)).unwrap();
         assert_eq!(
@@ -191,6 +198,7 @@ mod tests {
                 "service": "Example Mail",
                 "user": "alice",
                 "mode": "number",
+                "choices": [31, 64, 17],
                 "location": {"text": "near Berlin, Germany", "lat": null, "lon": null},
                 "ip": "203.0.113.9",
                 "device": "Firefox on Windows",

@@ -175,8 +175,20 @@ async fn number_mode_allows_with_the_right_number_only() {
     assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Allowed);
 
     let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
-    let wrong = if created.number == Some(10) { 11 } else { 10 };
     let view = device.next_request().await;
+    assert_eq!(view.choices.len(), 3, "{:?}", view.choices);
+    assert!(view.choices.contains(&created.number.unwrap()), "{:?}", view.choices);
+    // Not offered: refused here, the request stays.
+    let outside = (10..=99).find(|n| !view.choices.contains(n)).unwrap();
+    let err = device
+        .device()
+        .decide(view.server, view.id, Answer::Allow, Some(outside))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, DecideError::NotAChoice(_)), "{err}");
+    assert_eq!(device.device().shown().len(), 1);
+    // A decoy from the signed list is sent, and the server refuses the sign-in.
+    let wrong = *view.choices.iter().find(|&&c| Some(c) != created.number).unwrap();
     let err =
         device.device().decide(view.server, view.id, Answer::Allow, Some(wrong)).await.unwrap_err();
     assert!(matches!(err, DecideError::WrongNumber), "{err}");
@@ -305,6 +317,7 @@ fn standing_request(server: &Server, n: u128) -> twofold_protocol::SigninRequest
         device_description: "Firefox on Windows".into(),
         mode: Mode::Push,
         context: None,
+        choices: Vec::new(),
     }
 }
 

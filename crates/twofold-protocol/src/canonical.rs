@@ -4,12 +4,15 @@
 //! Layout: the domain `"twofold"`, the format version (u16), the message kind, then each field in a
 //! fixed order. Strings and byte strings are length-prefixed (u32, big-endian), integers are
 //! big-endian u64, an optional value is a 0 byte or a 1 byte then the value, an enum is its name.
-//! Length prefixes make the encoding injective: no two different messages share bytes, and the
+//! A sign-in request's number choices, when it has any, come last: `"choices"`, their count, each
+//! number. Length prefixes make the encoding injective: no two different messages share bytes, and the
 //! kind keeps a signature over one message kind from passing as another.
 
 use crate::messages::{Decision, DeviceAuth, Location, PairingCompletion, SigninRequest};
 
-/// The version of this layout; a change to any function below bumps it.
+/// The version of this layout; a change to any function below that alters the bytes of a message
+/// it could already encode bumps it (number choices were added as a tail that only requests
+/// carrying them have, so they did not).
 pub const VERSION: u16 = 1;
 
 /// Builds canonical bytes field by field.
@@ -99,6 +102,15 @@ pub fn signin_request(request: &SigninRequest) -> Vec<u8> {
                     .u64(i64::from(point.lon_e4) as u64),
             };
             w.opt_str(credit.as_deref());
+        }
+    }
+    // Last and only when present: every field before is self-delimiting, so bytes after the
+    // location can only be the choices, and push and code requests keep the bytes (and digests)
+    // they had before number choices existed.
+    if !request.choices.is_empty() {
+        w.str("choices").u64(u64::try_from(request.choices.len()).unwrap_or(u64::MAX));
+        for &choice in &request.choices {
+            w.u64(u64::from(choice));
         }
     }
     w.finish()

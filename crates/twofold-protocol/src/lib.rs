@@ -36,6 +36,6 @@ pub mod text;
 pub use keys::{Fingerprint, KeyError, KeyPair, PublicKey, Signature, VerifyError};
 pub use link::{LinkError, PairingLink};
 pub use messages::{
-    Answer, AuthPurpose, Coordinates, Decision, DeviceAuth, Location, Mode, Nonce,
+    Answer, AuthPurpose, Coordinates, Decision, DeviceAuth, Location, Mode, NUMBER_CHOICES, Nonce,
     PairingCompletion, RequestDigest, Signed, SigninRequest,
 };

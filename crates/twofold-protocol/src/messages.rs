@@ -19,7 +19,8 @@ use crate::keys::{Fingerprint, KeyError, KeyPair, PublicKey, Signature, VerifyEr
 pub enum Mode {
     /// Allow is enough.
     Push,
-    /// The sign-in page shows a number; the person enters it on the device (number matching).
+    /// The sign-in page shows a number; the person picks it on the device among
+    /// [`NUMBER_CHOICES`] signed numbers (number matching).
     Number,
     /// Allow reveals a six-digit code on the device, typed into the new device and verified by
     /// the service.
@@ -97,6 +98,11 @@ impl Coordinates {
     }
 }
 
+/// How many numbers a number-mode request offers: the one on the sign-in page and decoys. Picking
+/// among a few (as Okta does) leaves no typo to deny a real sign-in, while a guess still fails
+/// two times in three.
+pub const NUMBER_CHOICES: usize = 3;
+
 /// A sign-in request as the server signs it and the device shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigninRequest {
@@ -124,9 +130,32 @@ pub struct SigninRequest {
     pub mode: Mode,
     /// What the service says the sign-in is for, if anything.
     pub context: Option<String>,
+    /// Number mode: the [`NUMBER_CHOICES`] distinct numbers the device offers, the one on the
+    /// sign-in page among them in a random place; empty in the other modes (and then absent from
+    /// the JSON and the canonical bytes, which stay as they were before number choices).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<u32>,
 }
 
 impl SigninRequest {
+    /// Whether the choices fit the mode: [`NUMBER_CHOICES`] distinct numbers in number mode,
+    /// none in the others. A request that does not fit cannot be answered as its mode asks.
+    pub fn choices_fit_mode(&self) -> bool {
+        match self.mode {
+            Mode::Number => {
+                let distinct: std::collections::BTreeSet<u32> =
+                    self.choices.iter().copied().collect();
+                self.choices.len() == NUMBER_CHOICES && distinct.len() == NUMBER_CHOICES
+            }
+            Mode::Push | Mode::Code => self.choices.is_empty(),
+        }
+    }
+
+    /// Whether `number` is one of the signed choices (number mode).
+    pub fn offers(&self, number: u32) -> bool {
+        self.choices.contains(&number)
+    }
+
     /// The digest a decision binds: SHA-256 of the canonical bytes.
     pub fn digest(&self) -> RequestDigest {
         RequestDigest(Sha256::digest(canonical::signin_request(self)).into())
@@ -380,6 +409,7 @@ mod tests {
             device_description: "Firefox on Windows".into(),
             mode: Mode::Number,
             context: Some("Sign in to webmail".into()),
+            choices: vec![57, 42, 18],
         }
     }
 
@@ -431,6 +461,10 @@ mod tests {
             ("device_description", |r| r.device_description = "Safari on macOS".into()),
             ("mode", |r| r.mode = Mode::Push),
             ("context", |r| r.context = None),
+            ("a choice", |r| r.choices[2] = 19),
+            ("choices order", |r| r.choices.swap(0, 1)),
+            ("a choice added", |r| r.choices.push(77)),
+            ("choices removed", |r| r.choices.clear()),
         ]
     }
 
@@ -551,6 +585,89 @@ mod tests {
         };
         let forged = Signed { message: auth, signature: signed.signature };
         assert!(forged.verify(&device().public()).is_err());
+    }
+
+    #[test]
+    fn choices_fit_only_number_mode_three_distinct() {
+        assert!(request().choices_fit_mode());
+        let mut r = request();
+        r.choices = vec![57, 42, 57];
+        assert!(!r.choices_fit_mode(), "a repeated number");
+        r.choices = vec![57, 42];
+        assert!(!r.choices_fit_mode(), "two choices");
+        r.choices.clear();
+        assert!(!r.choices_fit_mode(), "number mode without choices");
+        r.mode = Mode::Push;
+        assert!(r.choices_fit_mode());
+        r.choices = vec![1, 2, 3];
+        assert!(!r.choices_fit_mode(), "push mode with choices");
+        assert!(request().offers(42));
+        assert!(!request().offers(43));
+    }
+
+    #[test]
+    fn a_request_without_choices_keeps_the_canonical_bytes_it_had_before_choices() {
+        // The layout before choices existed, written out by hand: push and code requests, and
+        // signatures made over them, are unchanged by the choices tail.
+        let mut r = request();
+        r.mode = Mode::Push;
+        r.choices.clear();
+        r.location = Location::Unknown;
+        let prefixed = |bytes: &[u8]| {
+            let mut out = u32::try_from(bytes.len()).unwrap().to_be_bytes().to_vec();
+            out.extend_from_slice(bytes);
+            out
+        };
+        let expected = [
+            prefixed(b"twofold"),
+            1u16.to_be_bytes().to_vec(),
+            prefixed(b"signin-request"),
+            prefixed(r.id.as_bytes()),
+            prefixed(r.server.as_bytes()),
+            prefixed(b"Example Mail"),
+            prefixed(b"alice"),
+            r.created_at.to_be_bytes().to_vec(),
+            r.expires_at.to_be_bytes().to_vec(),
+            prefixed(b"203.0.113.9"),
+            prefixed(r.user_agent.as_bytes()),
+            prefixed(b"Firefox on Windows"),
+            prefixed(b"push"),
+            vec![1],
+            prefixed(b"Sign in to webmail"),
+            prefixed(b"unknown"),
+        ]
+        .concat();
+        assert_eq!(canonical::signin_request(&r), expected);
+        // With choices, the same bytes and then the tail.
+        let tail =
+            [prefixed(b"choices"), 3u64.to_be_bytes().to_vec(), 57u64.to_be_bytes().to_vec()]
+                .concat();
+        r.mode = Mode::Number;
+        r.choices = vec![57, 42, 18];
+        let with = canonical::signin_request(&r);
+        let number_bytes = prefixed(b"number");
+        assert!(with.windows(number_bytes.len()).any(|w| w == number_bytes));
+        assert!(with.ends_with(
+            &[tail, 42u64.to_be_bytes().to_vec(), 18u64.to_be_bytes().to_vec()].concat()
+        ));
+    }
+
+    #[test]
+    fn number_choices_survive_json_and_verify() {
+        let signed = Signed::sign(request(), &server());
+        let json = serde_json::to_value(&signed).unwrap();
+        assert_eq!(json["message"]["choices"], serde_json::json!([57, 42, 18]));
+        let back: Signed<SigninRequest> = serde_json::from_value(json).unwrap();
+        assert_eq!(back.message.choices, vec![57, 42, 18]);
+        assert!(back.verify_request(&server().public()).is_ok());
+        // A push request has no "choices" key at all: what older devices read is unchanged.
+        let mut push = request();
+        push.mode = Mode::Push;
+        push.choices.clear();
+        let json = serde_json::to_value(Signed::sign(push.clone(), &server())).unwrap();
+        assert!(json["message"].get("choices").is_none(), "{json}");
+        let back: Signed<SigninRequest> = serde_json::from_value(json).unwrap();
+        assert_eq!(back.message, push);
     }
 
     #[test]

@@ -149,7 +149,7 @@ async fn signin(State(demo): State<Demo>, Form(form): Form<SigninForm>) -> Html<
     }
     let number = created
         .number
-        .map(|n| format!("<p>Enter this number on your device:</p><p class=number>{n}</p>"))
+        .map(|n| format!("<p>Choose this number on your device:</p><p class=number>{n}</p>"))
         .unwrap_or_default();
     let code_form = if mode == Mode::Code {
         format!(

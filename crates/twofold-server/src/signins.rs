@@ -12,11 +12,11 @@ use tokio::sync::broadcast::error::RecvError;
 use twofold_protocol::api::{
     AuditEvent, CodeVerified, CreateSignin, SigninCreated, SigninState, Status, VerifyCode,
 };
-use twofold_protocol::{Location, Mode, Signed, SigninRequest};
+use twofold_protocol::{Location, Mode, NUMBER_CHOICES, Signed, SigninRequest};
 use uuid::Uuid;
 
 use crate::app::{AppState, Body, Inner, Param, ServiceAuth, check_user, same_code};
-use crate::clock::{below, random_uuid};
+use crate::clock::{Entropy, EntropyError, below, random_uuid};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
 use crate::policy::{self, Admission, MAX_CODE_ATTEMPTS, Refusal, SigninQuota};
@@ -26,6 +26,37 @@ use crate::store::{Activity, NewAuditEntry, Service, Signin, Store, StoreError};
 const MAX_USER_AGENT_CHARS: usize = 512;
 /// Longest context, in characters.
 const MAX_CONTEXT_CHARS: usize = 200;
+
+/// The smallest number shown in number mode; numbers have two digits, 10 to 99.
+const FIRST_NUMBER: u32 = 10;
+/// How many numbers there are to draw from.
+const NUMBERS: u32 = 90;
+
+/// Number mode's draw: the number the sign-in page shows and the choices the device offers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NumberDraw {
+    /// The number on the sign-in page, the only right pick.
+    pub(crate) number: u32,
+    /// [`NUMBER_CHOICES`] distinct numbers: `number` at a random place among decoys drawn
+    /// uniformly from the same two-digit range, so neither the place nor the value gives it away.
+    pub(crate) choices: Vec<u32>,
+}
+
+/// Draws number mode's number and its choices.
+pub(crate) fn draw_number(entropy: &dyn Entropy) -> Result<NumberDraw, EntropyError> {
+    let number = FIRST_NUMBER + below(entropy, NUMBERS)?;
+    let mut choices = Vec::with_capacity(NUMBER_CHOICES);
+    while choices.len() < NUMBER_CHOICES - 1 {
+        let decoy = FIRST_NUMBER + below(entropy, NUMBERS)?;
+        if decoy != number && !choices.contains(&decoy) {
+            choices.push(decoy);
+        }
+    }
+    // NUMBER_CHOICES is a small constant: the place fits a u32 and the vector.
+    let place = below(entropy, NUMBER_CHOICES as u32)? as usize;
+    choices.insert(place, number);
+    Ok(NumberDraw { number, choices })
+}
 
 /// The answer to a sign-in the policy refuses.
 fn refused(refusal: Refusal) -> AppError {
@@ -113,10 +144,11 @@ pub(crate) async fn start<S: Store>(
     let Admission { locked, mode } =
         policy::admit(&activity, limits, body.mode, country.is_some()).map_err(refused)?;
     let entropy = state.entropy.as_ref();
-    let number = match mode {
-        Mode::Number if !locked => Some(10 + below(entropy, 90)?),
+    let draw = match mode {
+        Mode::Number if !locked => Some(draw_number(entropy)?),
         _ => None,
     };
+    let number = draw.as_ref().map(|d| d.number);
     let code = match mode {
         Mode::Code if !locked => Some(format!("{:06}", below(entropy, 1_000_000)?)),
         _ => None,
@@ -134,6 +166,7 @@ pub(crate) async fn start<S: Store>(
         user_agent,
         mode,
         context: body.context,
+        choices: draw.map(|d| d.choices).unwrap_or_default(),
     };
     let digest = request.digest();
     let (id, expires_at) = (request.id, request.expires_at);
@@ -331,4 +364,30 @@ pub(crate) async fn check_code<S: Store>(
         verified: correct,
         attempts_left: MAX_CODE_ATTEMPTS.saturating_sub(signin.code_attempts + 1),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::clock::OsEntropy;
+
+    #[test]
+    fn the_number_is_among_distinct_two_digit_choices_at_any_place() {
+        let mut places = [0u32; NUMBER_CHOICES];
+        for _ in 0..600 {
+            let NumberDraw { number, choices } = draw_number(&OsEntropy).unwrap();
+            assert_eq!(choices.len(), NUMBER_CHOICES);
+            assert!(choices.iter().all(|c| (10..=99).contains(c)), "{choices:?}");
+            let mut sorted = choices.clone();
+            sorted.sort_unstable();
+            sorted.dedup();
+            assert_eq!(sorted.len(), NUMBER_CHOICES, "repeated: {choices:?}");
+            let place = choices.iter().position(|&c| c == number).unwrap();
+            places[place] += 1;
+        }
+        // 200 expected at each place; fewer than 100 is about 12 standard deviations off.
+        assert!(places.iter().all(|&n| n > 100), "the right number's places: {places:?}");
+    }
 }

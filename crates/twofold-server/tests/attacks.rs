@@ -185,6 +185,21 @@ async fn a_wrong_number_refuses_the_sign_in() {
 }
 
 #[tokio::test]
+async fn picking_a_decoy_choice_refuses_the_sign_in() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
+    let number = created.number.unwrap();
+    let request = device.pending().await.unwrap().remove(0);
+    let decoy = *request.choices.iter().find(|&&c| c != number).expect("a decoy among the choices");
+    let (status, error) =
+        refusal(device.decide(&request, Answer::Allow, Some(decoy)).await.unwrap_err());
+    assert_eq!((status, error.as_str()), (403, "wrong_number"));
+    assert_eq!(service.signin(created.id, None).await.unwrap().status, Status::Denied);
+}
+
+#[tokio::test]
 async fn a_replayed_stale_or_misdirected_stream_authentication_is_refused() {
     let server = Server::start().await;
     let service = server.service("Example").await;

@@ -61,6 +61,33 @@ async fn number_mode_needs_the_number_shown_on_the_sign_in_page() {
 }
 
 #[tokio::test]
+async fn a_number_mode_request_offers_three_distinct_two_digit_choices_with_the_right_one() {
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    // Within the user's sign-in limit; the unit tests of the draw look at many more.
+    for _ in 0..3 {
+        let created = service.create_signin(&signin("alice", Mode::Number)).await.unwrap();
+        let number = created.number.unwrap();
+        let request = device.pending().await.unwrap().remove(0);
+        assert_eq!(request.choices.len(), 3, "{:?}", request.choices);
+        assert!(request.choices_fit_mode(), "not distinct: {:?}", request.choices);
+        assert!(request.choices.iter().all(|c| (10..=99).contains(c)), "{:?}", request.choices);
+        assert!(request.offers(number), "{number} is not among {:?}", request.choices);
+        // The right pick allows; the next sign-in may start.
+        let accepted = device.decide(&request, Answer::Allow, Some(number)).await.unwrap();
+        assert_eq!(accepted.status, Status::Allowed);
+    }
+    // Push and code requests carry none.
+    for mode in [Mode::Push, Mode::Code] {
+        service.create_signin(&signin("alice", mode)).await.unwrap();
+        let request = device.pending().await.unwrap().remove(0);
+        assert!(request.choices.is_empty(), "{mode:?}: {:?}", request.choices);
+        device.decide(&request, Answer::Deny, None).await.unwrap();
+    }
+}
+
+#[tokio::test]
 async fn code_mode_reveals_a_code_that_the_service_verifies_once() {
     let server = Server::start().await;
     let service = server.service("Example").await;

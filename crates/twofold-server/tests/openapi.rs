@@ -122,8 +122,10 @@ fn request() -> SigninRequest {
         },
         user_agent: "ua".into(),
         device_description: "d".into(),
-        mode: Mode::Push,
+        // Number mode: the one mode whose requests carry every field.
+        mode: Mode::Number,
         context: None,
+        choices: vec![34, 12, 56],
     }
 }
 

@@ -18,7 +18,7 @@ use super::sessions::{NewSession, Started};
 use super::sites::Site;
 use super::web::Browser;
 use crate::app::secret_hash;
-use crate::clock::{below, random_uuid};
+use crate::clock::random_uuid;
 use crate::error::AppError;
 use crate::signins;
 use crate::store::portal::{Attempt, PortalStore};
@@ -138,6 +138,10 @@ impl<S: PortalStore> Portal<S> {
             )
             .await?;
         let entropy = app.entropy.as_ref();
+        let draw = match site.mode {
+            Mode::Number => Some(signins::draw_number(entropy)?),
+            Mode::Push | Mode::Code => None,
+        };
         let request = SigninRequest {
             id: random_uuid(entropy)?,
             server: app.fingerprint,
@@ -151,12 +155,10 @@ impl<S: PortalStore> Portal<S> {
             user_agent: browser.user_agent.clone(),
             mode: site.mode,
             context: None,
+            choices: draw.as_ref().map(|d| d.choices.clone()).unwrap_or_default(),
         };
         let _ = serde_json::to_string(&Signed::sign(request, &app.key));
-        Ok(match site.mode {
-            Mode::Number => Some(10 + below(entropy, 90)?),
-            Mode::Push | Mode::Code => None,
-        })
+        Ok(draw.map(|d| d.number))
     }
 
     /// The attempt of cookie value `id`, if it is for `host`.

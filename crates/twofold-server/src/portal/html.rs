@@ -48,7 +48,7 @@ pub(super) fn signin_form(csrf: &str, return_url: &str, error: Option<&str>) -> 
 pub(super) fn waiting(csrf: &str, number: Option<u32>) -> Response {
     let number = number
         .map(|n| {
-            format!("<p>Your device will ask for this number:</p><p class=number id=number>{n}</p>")
+            format!("<p>Choose this number on your device:</p><p class=number id=number>{n}</p>")
         })
         .unwrap_or_default();
     page(
