@@ -277,6 +277,36 @@ async fn app_password_guessing_is_cut_off() {
     assert_eq!(answer.await.unwrap().0, 200);
 }
 
+#[tokio::test]
+async fn parallel_app_password_guesses_count_against_the_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Push).await else { return };
+    let port = bench.proxy.port;
+    let guesses: Vec<_> = (0..40)
+        .map(|_| tokio::task::spawn_blocking(move || curl(port, "alice:aaaa-bbbb-cccc-dddd").0))
+        .collect();
+    for guess in guesses {
+        assert_ne!(guess.await.unwrap(), 200);
+    }
+    let checked = bench.server.audit_count("alice", "app_password_rejected").await;
+    assert_eq!(checked, 10, "40 guesses at once: only the first 10 are checked");
+}
+
+#[tokio::test]
+async fn parallel_recovery_code_guesses_count_against_the_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Number).await else { return };
+    let guesses: Vec<_> = (0..20)
+        .map(|_| {
+            let browser = bench.browser();
+            async move { recover(&browser, "alice", "AAAA-BBBB-CCCC").await }
+        })
+        .collect();
+    for page in futures_util::future::join_all(guesses).await {
+        assert!(page.body.contains("do not sign in"), "{}", page.body);
+    }
+    let checked = bench.server.audit_count("alice", "recovery_code_rejected").await;
+    assert_eq!(checked, 5, "20 guesses at once: only the first 5 are checked");
+}
+
 /// Submits the recovery form from `browser`.
 async fn recover(browser: &WebBrowser, user: &str, code: &str) -> Page {
     let form = browser.get("/twofold/recover").await;

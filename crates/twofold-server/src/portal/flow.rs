@@ -256,6 +256,7 @@ impl<S: PortalStore> Portal<S> {
         trust: bool,
     ) -> Result<Option<Started>, AppError> {
         let app = self.app().get();
+        let _turn = self.inner.guesses.take(user).await;
         let now = app.clock.now();
         let wrong = app
             .store

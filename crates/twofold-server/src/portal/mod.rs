@@ -27,6 +27,7 @@ mod routes;
 pub mod secrets;
 mod sessions;
 pub mod sites;
+mod turns;
 pub mod users;
 pub mod web;
 
@@ -60,6 +61,8 @@ struct Inner<S> {
     /// App passwords verified lately, by SHA-256 of `user \0 password`: Argon2id costs tens of
     /// milliseconds, and WebDAV or CalDAV clients send a request after another.
     verified_passwords: Mutex<HashMap<[u8; 32], VerifiedPassword>>,
+    /// Recovery codes and app passwords are checked one at a time per user name.
+    guesses: turns::Turns,
 }
 
 /// An app password that matched.

@@ -42,6 +42,7 @@ impl<S: PortalStore> Portal<S> {
         ip: IpAddr,
     ) -> Result<Option<String>, AppError> {
         let app = self.app().get();
+        let _turn = self.inner.guesses.take(user).await;
         let now = app.clock.now();
         let wrong = app
             .store

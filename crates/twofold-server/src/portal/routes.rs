@@ -47,6 +47,7 @@ pub async fn router<S: PortalStore>(
             config,
             service,
             verified_passwords: Mutex::new(HashMap::new()),
+            guesses: super::turns::Turns::default(),
         }),
     };
     Ok(Router::new()

@@ -10,7 +10,7 @@ use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, ran
 use twofold_server::enrich::Enricher;
 use twofold_server::portal::{PortalConfig, users};
 use twofold_server::store::portal::PortalStore;
-use twofold_server::{AppState, Settings, app};
+use twofold_server::{AppState, Settings, Store as _, app};
 
 use super::TestStore;
 pub use super::proxies::*;
@@ -70,6 +70,16 @@ impl PortalServer {
             TestStore::Postgres(s, _) => serve(s, clock.clone(), config, settings).await,
         };
         Self { url, addr, clock, store, _dir: dir }
+    }
+
+    /// How many audit entries of `event` (its wire name) `user` has.
+    pub async fn audit_count(&self, user: &str, event: &str) -> usize {
+        let records = match &self.store {
+            TestStore::Sqlite(s, _) => s.audit_records(0, 10_000).await,
+            TestStore::Postgres(s, _) => s.audit_records(0, 10_000).await,
+        };
+        let records = records.unwrap();
+        records.iter().filter(|r| r.user == user && r.event == event).count()
     }
 
     /// Adds a user; the enrolment link.
