@@ -17,7 +17,7 @@ use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::backup::{fill_random, json_zeroizing};
+use crate::seal::{fill_random, json_zeroizing};
 use crate::import::Password;
 use crate::{Algorithm, Credential, Kind};
 

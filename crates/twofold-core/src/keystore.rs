@@ -1,9 +1,16 @@
 //! Where secrets live: the OS keyring (Secret Service, Keychain, Credential Manager) through the
-//! `keyring` crate, one entry per account keyed by the account's UUID.
+//! `keyring` crate, one entry per account keyed by the account's UUID, or one encrypted file in the
+//! data directory ([`file`]). Which of the two a vault uses is its own property ([`choice`]).
 
 use uuid::Uuid;
 
 use crate::Secret;
+
+pub mod choice;
+pub mod file;
+
+pub use choice::{KeystoreKind, VaultKeystore};
+pub use file::FileKeystore;
 
 /// The keyring service name under which Twofold stores account secrets.
 pub const SERVICE: &str = "twofold";
@@ -20,7 +27,8 @@ pub enum KeystoreError {
     /// The keyring cannot be reached or is locked.
     #[error(
         "the system keyring is not available ({reason}); start and unlock a Secret Service \
-         such as GNOME Keyring or KWallet"
+         such as GNOME Keyring, KeePassXC or KWallet, or keep the secrets in an encrypted file \
+         instead (twofold keystore --help)"
     )]
     Unavailable {
         /// What the platform said.
@@ -37,6 +45,18 @@ pub enum KeystoreError {
     Damaged {
         /// The account whose entry is damaged.
         id: Uuid,
+    },
+    /// The passphrase does not open the secrets file.
+    #[error("wrong passphrase: it does not open the secrets file")]
+    WrongPassphrase,
+    /// An empty passphrase was given for a new secrets file.
+    #[error("the passphrase is empty: choose one to protect the secrets file")]
+    EmptyPassphrase,
+    /// The secrets file cannot be read or written, or is damaged.
+    #[error("{reason}")]
+    File {
+        /// What is wrong and what to do, in words (names the file).
+        reason: String,
     },
 }
 
