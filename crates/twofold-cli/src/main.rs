@@ -12,8 +12,8 @@ use twofold_core::account::find;
 use twofold_core::backup::{self, BackupError, KdfCost, Sealing, auto};
 use twofold_core::export::{self, AegisKeys};
 use twofold_core::import::{self, Format, ImportError, Imported, Password, Place};
-use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::keystore::VaultKeystore;
+use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{self as vault_dir, Vault as VaultOver, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
 
@@ -289,13 +289,13 @@ fn main() -> ExitCode {
             let vault_failed = err.chain().any(|e| {
                 e.is::<Locked>()
                     || matches!(
-                    e.downcast_ref::<VaultError>(),
-                    Some(
-                        VaultError::Keystore(_)
-                            | VaultError::Io { .. }
-                            | VaultError::Damaged { .. }
-                    ) | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
-                )
+                        e.downcast_ref::<VaultError>(),
+                        Some(
+                            VaultError::Keystore(_)
+                                | VaultError::Io { .. }
+                                | VaultError::Damaged { .. }
+                        ) | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
+                    )
             });
             ExitCode::from(if vault_failed { 3 } else { 1 })
         }
@@ -619,9 +619,8 @@ fn code_from_file(
             account.label()
         )));
     }
-    let code = otp::generate(&entry.secret, &account.otp, at.unwrap_or_else(now)).map_err(|e| {
-        RequestFailed(format!("cannot make a code for {}: {e}", account.label()))
-    })?;
+    let code = otp::generate(&entry.secret, &account.otp, at.unwrap_or_else(now))
+        .map_err(|e| RequestFailed(format!("cannot make a code for {}: {e}", account.label())))?;
     writeln!(out, "{}", if next { &code.next } else { &code.current })?;
     Ok(ExitCode::SUCCESS)
 }

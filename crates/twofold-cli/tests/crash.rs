@@ -2,6 +2,8 @@
 //! account added before, and never leave metadata that does not parse or an account silently
 //! without its secret; with the secrets in the keyring and with them in the vault's file.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 mod support;
 
 use std::time::Duration;

@@ -2,6 +2,8 @@
 //! command here runs in a cleared environment (no D-Bus session, no display), as such a machine
 //! has, with the secrets in the vault's encrypted file and its passphrase from a file.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 mod support;
 
 use std::path::{Path, PathBuf};
@@ -136,8 +138,12 @@ fn code_from_a_vault_file_in_one_command() {
     let ci_pass = runner.passphrase_file("ci vault passphrase");
     let vars = [("TWOFOLD_PASSPHRASE_FILE", ci_pass.as_path())];
     let file = vault_file.to_str().unwrap();
-    assert_eq!(runner.ok(&["code", "rfc", "--at", "59", "--vault-file", file], &vars, ""), "287082\n");
-    let by_variable = [("TWOFOLD_PASSPHRASE_FILE", ci_pass.as_path()), ("TWOFOLD_VAULT_FILE", &vault_file)];
+    assert_eq!(
+        runner.ok(&["code", "rfc", "--at", "59", "--vault-file", file], &vars, ""),
+        "287082\n"
+    );
+    let by_variable =
+        [("TWOFOLD_PASSPHRASE_FILE", ci_pass.as_path()), ("TWOFOLD_VAULT_FILE", &vault_file)];
     assert_eq!(runner.ok(&["code", "rfc", "--at", "59"], &by_variable, ""), "287082\n");
     assert!(runner.ok(&["list", "--vault-file", file], &vars, "").contains("bob"));
     // An HOTP code would need its next counter saved, which a read-only file cannot do.

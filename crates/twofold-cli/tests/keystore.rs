@@ -1,6 +1,8 @@
 //! `twofold keystore move` against the real keyring (gnome-keyring under `scripts/with-services`):
 //! 100 accounts go into the vault's file and back, none lost, none left behind.
 
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
+
 mod support;
 
 use support::{Env, keyring_lookup, text};
@@ -13,7 +15,11 @@ fn move_keyring_to_file_and_back_with_100_accounts() {
     let letter = |n: usize| char::from(b'A' + (n % 26) as u8);
     let uris: String = (0..100)
         .map(|i| {
-            format!("otpauth://totp/Move{i}:user{i}?secret=GEZDGNBVGY3TQO{}{}\n", letter(i / 26), letter(i))
+            format!(
+                "otpauth://totp/Move{i}:user{i}?secret=GEZDGNBVGY3TQO{}{}\n",
+                letter(i / 26),
+                letter(i)
+            )
         })
         .collect();
     env.ok(&["add"], &uris);

@@ -297,11 +297,12 @@ struct RawHeader<'a> {
 }
 
 fn parse_header(bytes: &[u8]) -> Result<RawHeader<'_>, BackupError> {
-    let (_, sealing) = seal::read_common(bytes, MAGIC, VERSION).map_err(|problem| match problem {
-        HeaderProblem::Foreign => BackupError::NotABackup,
-        HeaderProblem::Newer(found) => BackupError::NewerVersion { found },
-        HeaderProblem::Damaged(problem) => BackupError::Damaged { problem },
-    })?;
+    let (_, sealing) =
+        seal::read_common(bytes, MAGIC, VERSION).map_err(|problem| match problem {
+            HeaderProblem::Foreign => BackupError::NotABackup,
+            HeaderProblem::Newer(found) => BackupError::NewerVersion { found },
+            HeaderProblem::Damaged(problem) => BackupError::Damaged { problem },
+        })?;
     let header = bytes
         .get(..HEADER_LEN)
         .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;

@@ -17,8 +17,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::seal::{fill_random, json_zeroizing};
 use crate::import::Password;
+use crate::seal::{fill_random, json_zeroizing};
 use crate::{Algorithm, Credential, Kind};
 
 /// scrypt cost of the password slot, log2 of N: Aegis's default (N = 2^15, r = 8, p = 1).

@@ -12,7 +12,9 @@ use std::path::Path;
 use support::Server;
 use twofold_core::backup::KdfCost;
 use twofold_core::import::Password;
-use twofold_core::keystore::{FileKeystore, Keystore as _, KeystoreKind, OsKeystore, VaultKeystore};
+use twofold_core::keystore::{
+    FileKeystore, Keystore as _, KeystoreKind, OsKeystore, VaultKeystore,
+};
 use twofold_core::lock::AppLock;
 use twofold_core::vault::{Destination, Vault, VaultError};
 use twofold_core::{Credential, OtpParams, Secret};
@@ -114,7 +116,8 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     ));
 
     // File → keyring.
-    let (_, moved) = vault.move_keystore(Destination::Keyring, &in_file.key_entries().unwrap()).unwrap();
+    let (_, moved) =
+        vault.move_keystore(Destination::Keyring, &in_file.key_entries().unwrap()).unwrap();
     assert_eq!((moved.accounts, moved.device_keys, moved.others), (100, 1, 1));
     assert!(!FileKeystore::exists(&dir));
     let vault = reopen(&dir);

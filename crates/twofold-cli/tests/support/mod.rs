@@ -50,7 +50,8 @@ impl Env {
     pub fn file_lookup_with(&self, id: &str, passphrase: &str) -> Option<String> {
         use twofold_core::keystore::Keystore as _;
         let password = twofold_core::import::Password::new(passphrase.to_owned());
-        let file = twofold_core::keystore::FileKeystore::unlock(&self.data_dir(), &password).unwrap();
+        let file =
+            twofold_core::keystore::FileKeystore::unlock(&self.data_dir(), &password).unwrap();
         let secret = file.load(id.parse().unwrap()).unwrap()?;
         Some(secret.to_base32().to_string())
     }

@@ -176,8 +176,8 @@ impl FileKeystore {
         if passphrase.expose().is_empty() {
             return Err(KeystoreError::EmptyPassphrase);
         }
-        let sealing = Sealing::fresh(cost)
-            .map_err(|e| KeystoreError::Failure { reason: e.to_string() })?;
+        let sealing =
+            Sealing::fresh(cost).map_err(|e| KeystoreError::Failure { reason: e.to_string() })?;
         let keys = Keys::derive(&sealing, passphrase.expose(), &LABELS)
             .ok_or_else(|| KeystoreError::Failure { reason: format!("cannot use {cost}") })?;
         let shared = Shared {
@@ -287,8 +287,9 @@ impl FileKeystore {
             || !state.keys.opens(&bytes[seal::COMMON_LEN..HEADER_LEN])
         {
             return Err(KeystoreError::File {
-                reason: "the secrets file was sealed again with another passphrase; unlock it again"
-                    .to_owned(),
+                reason:
+                    "the secrets file was sealed again with another passphrase; unlock it again"
+                        .to_owned(),
             });
         }
         state.entries = open(path, &state.keys, &sealing, &bytes)?;
@@ -377,7 +378,10 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Sealing, KeystoreError> {
     if !sealing.cost.within_limits() {
         return Err(damaged(
             path,
-            format!("it asks for a key derivation far costlier than Twofold makes ({})", sealing.cost),
+            format!(
+                "it asks for a key derivation far costlier than Twofold makes ({})",
+                sealing.cost
+            ),
         ));
     }
     Ok(sealing)
@@ -394,7 +398,10 @@ fn open(
     })?;
     let payload: PayloadIn = serde_json::from_slice(&buffer).map_err(|e| {
         // serde's message can quote a value, which could be a secret: give only the place.
-        damaged(path, format!("its entries cannot be read (line {}, column {})", e.line(), e.column()))
+        damaged(
+            path,
+            format!("its entries cannot be read (line {}, column {})", e.line(), e.column()),
+        )
     })?;
     let mut entries = Vec::with_capacity(payload.entries.len());
     for mut stored in payload.entries {
@@ -476,12 +483,15 @@ mod tests {
     #[test]
     fn secrets_round_trip_through_the_file_and_never_appear_in_it() {
         let dir = tempfile::tempdir().unwrap();
-        let keystore = FileKeystore::create(dir.path(), &password("pass phrase"), CHEAP, vec![])
-            .unwrap();
+        let keystore =
+            FileKeystore::create(dir.path(), &password("pass phrase"), CHEAP, vec![]).unwrap();
         let (vault, id, server) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
         keystore.store(id, vault, "GitHub (alice)", &secret).unwrap();
-        keystore.device_keys().store(server, Uuid::nil(), "device", &Secret::new(vec![9; 40])).unwrap();
+        keystore
+            .device_keys()
+            .store(server, Uuid::nil(), "device", &Secret::new(vec![9; 40]))
+            .unwrap();
         let bytes = fs::read(keystore.path()).unwrap();
         assert!(bytes.starts_with(MAGIC));
         let text = String::from_utf8_lossy(&bytes).to_uppercase();
@@ -530,7 +540,8 @@ mod tests {
                     // Separate unlocks, as separate processes would have.
                     let k = FileKeystore::unlock(&dir, &password("shared")).unwrap();
                     for i in 0..5u8 {
-                        k.store(Uuid::new_v4(), vault, "x", &Secret::new(vec![t, i, 1, 2])).unwrap();
+                        k.store(Uuid::new_v4(), vault, "x", &Secret::new(vec![t, i, 1, 2]))
+                            .unwrap();
                     }
                 });
             }
