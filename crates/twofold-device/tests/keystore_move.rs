@@ -38,12 +38,24 @@ fn device(dir: &Path, vault: &Vault<VaultKeystore>) -> Device<VaultKeystore> {
     Device::open(dir.join(DIR_IN_DATA), vault.keystore().device_keys()).unwrap()
 }
 
-/// The device's key signs what the service accepts: it moved intact.
+/// The device's key signs what the service accepts: it moved intact. The service takes each
+/// 30-second step's code once and one step either side of its own, so the `nth` check (0, 1, 2)
+/// reads the code of the step `nth - 1` from now: three checks, three fresh steps.
 async fn offline_code_accepted(
-    device: &Device<VaultKeystore>,
+    device: Device<VaultKeystore>,
     service: &ServiceClient,
     record: &ServerRecord,
+    nth: u64,
 ) {
+    let step = twofold_protocol::offline::STEP;
+    let now =
+        || std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    // Away from a step's end, so the service's step is the one the device's time was set from.
+    if now() % step >= step - 2 {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+    }
+    let at = (now() / step + nth - 1) * step + step / 2;
+    let device = device.with_clock(std::sync::Arc::new(move || at));
     let code = device.offline_code(record.id).await.unwrap();
     let verified = service.verify_offline_code("alice", &code.code).await.unwrap();
     assert!(verified.verified, "code {} refused", code.code);
@@ -91,7 +103,7 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     let paired = device(&dir, &vault);
     let link = service.create_pairing("alice").await.unwrap().link;
     let record = paired.pair(&link, "Test desktop").await.unwrap();
-    offline_code_accepted(&paired, &service, &record).await;
+    offline_code_accepted(device(&dir, &vault), &service, &record, 0).await;
 
     // Keyring → file.
     let keys = paired.key_entries().unwrap();
@@ -107,7 +119,7 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     assert_secrets(&vault, &expected);
     assert!(AppLock::new(vault.keystore(), vault.id()).verify("lock passphrase").unwrap());
     let in_file = device(&dir, &vault);
-    offline_code_accepted(&in_file, &service, &record).await;
+    offline_code_accepted(device(&dir, &vault), &service, &record, 1).await;
     // Moving where the secrets already are is refused.
     let again = Destination::File { passphrase: passphrase(), cost: CHEAP };
     assert!(matches!(
@@ -124,7 +136,7 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     assert_eq!(vault.keystore().kind(), KeystoreKind::Keyring);
     assert_secrets(&vault, &expected);
     assert!(AppLock::new(vault.keystore(), vault.id()).verify("lock passphrase").unwrap());
-    offline_code_accepted(&device(&dir, &vault), &service, &record).await;
+    offline_code_accepted(device(&dir, &vault), &service, &record, 2).await;
 
     // Clean up the shared keyring.
     for (id, _) in &expected {
