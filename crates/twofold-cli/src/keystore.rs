@@ -5,12 +5,14 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::bail;
 use clap::{Subcommand, ValueEnum};
 use twofold_core::backup::KdfCost;
-use twofold_core::keystore::{KeystoreKind, VaultKeystore};
+use twofold_core::keystore::{KeyringState, KeystoreKind, VaultKeystore};
 use twofold_core::vault::{Destination, Vault, VaultError};
 use twofold_device::Device;
 
+use crate::Locked;
 use crate::passphrase::Source;
 
 /// What the vault's secrets file is called in prompts and errors.
@@ -63,7 +65,13 @@ pub fn run(
     match command {
         KeystoreCommand::Show => {
             match KeystoreKind::of(dir)? {
-                KeystoreKind::Keyring => writeln!(out, "keyring: the system keyring")?,
+                KeystoreKind::Keyring => match KeyringState::now() {
+                    KeyringState::Ready => writeln!(out, "keyring: {}", KeyringState::Ready)?,
+                    // Which of the three it is (none, locked, failing) is what a person needs.
+                    other => bail!(Locked(format!(
+                        "this vault keeps its secrets in the system keyring, but {other}"
+                    ))),
+                },
                 KeystoreKind::File => {
                     let vault = open(dir, source)?;
                     if let VaultKeystore::File(file) = vault.keystore() {
