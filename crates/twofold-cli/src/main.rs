@@ -372,11 +372,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             print_accounts(&accounts, &report.missing_secrets, json, &mut out)?;
             for id in &report.orphan_secrets {
                 eprintln!(
-                    "twofold: the keyring holds a secret ({id}) that no account names; it was kept"
+                    "twofold: {} holds a secret ({id}) that no account names; it was kept",
+                    secrets_place(&vault)
                 );
             }
             for id in &report.missing_secrets {
-                eprintln!("twofold: account {id} has no secret in the keyring");
+                eprintln!("twofold: account {id} has no secret in {}", secrets_place(&vault));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -499,13 +500,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for id in &report.orphan_secrets {
                 writeln!(
                     out,
-                    "keyring entry {id} belongs to no account (kept; an interrupted add leaves these)"
+                    "the entry {id} of {} belongs to no account (kept; an interrupted add leaves \
+                     these)",
+                    secrets_place(&vault)
                 )?;
             }
             for id in &report.missing_secrets {
                 let label =
                     vault.account(*id).map(|a| a.label()).unwrap_or_else(|_| id.to_string());
-                writeln!(out, "{label} has no secret in the keyring: re-add it")?;
+                writeln!(out, "{label} has no secret in {}: re-add it", secrets_place(&vault))?;
             }
             if report.is_clean() {
                 writeln!(out, "{} accounts, all with their secret", vault.accounts()?.len())?;
@@ -986,6 +989,14 @@ fn add_all(
         }
     }
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Where `vault`'s secrets are, as messages name it.
+fn secrets_place(vault: &Vault) -> &'static str {
+    match vault.keystore().kind() {
+        twofold_core::keystore::KeystoreKind::Keyring => "the keyring",
+        twofold_core::keystore::KeystoreKind::File => "the secrets file",
+    }
 }
 
 fn one(vault: &Vault, query: &str) -> anyhow::Result<Account> {
