@@ -87,14 +87,20 @@ impl AppState {
     }
 
     /// The state over an already open vault (tests use one over an in-memory keystore); locked
-    /// when a lock passphrase is set.
+    /// when a lock passphrase is set, and when the keyring cannot say whether one is: the lock
+    /// never fails open.
     pub fn with_vault(vault: Vault<AppKeystore>) -> Self {
-        let enabled = AppLock::new(vault.keystore(), vault.id()).is_set().unwrap_or_else(|err| {
-            // Without the keyring no code can be shown either; the list says why.
-            tracing::warn!(error = %err, "cannot tell whether a lock passphrase is set");
-            false
-        });
-        Self { accounts: Ok(Accounts::new(vault)), lock: lock::WindowLock::new(enabled) }
+        let lock = match AppLock::new(vault.keystore(), vault.id()).is_set() {
+            Ok(enabled) => lock::WindowLock::new(enabled),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tell whether a lock passphrase is set: locked");
+                lock::WindowLock::unknown(format!(
+                    "Twofold stays locked because it cannot tell whether a lock passphrase is set: \
+                     {err}"
+                ))
+            }
+        };
+        Self { accounts: Ok(Accounts::new(vault)), lock }
     }
 
     /// The accounts, or why not: the vault is closed, or the window is locked.

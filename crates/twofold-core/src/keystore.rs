@@ -352,6 +352,7 @@ pub struct MemoryKeystore {
     entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, (Uuid, Secret)>>,
     loads: std::sync::atomic::AtomicUsize,
     fail_next_store: std::sync::atomic::AtomicBool,
+    unavailable: std::sync::atomic::AtomicBool,
 }
 
 #[cfg(any(test, feature = "memory-keystore"))]
@@ -360,6 +361,19 @@ impl MemoryKeystore {
     /// cannot be produced on demand with a real daemon).
     pub fn fail_next_store(&self) {
         self.fail_next_store.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes every call fail as a keyring that stopped answering does (`Unavailable`) until set
+    /// back: the app's start over a keyring that cannot say whether a lock is set.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_available(&self) -> Result<(), KeystoreError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(KeystoreError::Unavailable { reason: "injected: no answer".to_owned() });
+        }
+        Ok(())
     }
 
     /// How many times a secret was read: what a cache above the keystore saves.
@@ -399,6 +413,7 @@ impl Keystore for MemoryKeystore {
         _label: &str,
         secret: &Secret,
     ) -> Result<(), KeystoreError> {
+        self.check_available()?;
         if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
         }
@@ -407,16 +422,19 @@ impl Keystore for MemoryKeystore {
     }
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
+        self.check_available()?;
         self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(self.entries().get(&id).map(|(_, s)| s.clone()))
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
+        self.check_available()?;
         self.entries().remove(&id);
         Ok(())
     }
 
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        self.check_available()?;
         let entries = self.entries();
         Ok(Some(entries.iter().filter(|(_, (v, _))| *v == vault).map(|(id, _)| *id).collect()))
     }
