@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use tauri::{Manager, Runtime};
 use twofold_core::Secret;
-use twofold_core::keystore::{Keystore, KeystoreError, OsKeystore};
+use twofold_core::keystore::{Keystore, KeystoreError, KeystoreKind, OsKeystore};
 use twofold_core::lock::AppLock;
 use twofold_core::vault::{self, Vault, VaultError};
 use uuid::Uuid;
@@ -77,12 +77,26 @@ pub struct AppState {
     lock: lock::WindowLock,
 }
 
+/// What the window says over a vault whose secrets are in its encrypted file.
+const FILE_VAULT_IN_APP: &str = "This vault keeps its secrets in an encrypted file (secrets.twofold), \
+     which the app cannot unlock yet. Use the twofold command (it asks for the passphrase), or \
+     move the secrets into the system keyring with: twofold keystore move keyring";
+
 impl AppState {
-    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown).
+    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown, or
+    /// that its secrets are in an encrypted file, which the app cannot unlock yet).
     pub fn open(dir: Result<PathBuf, VaultError>) -> Self {
-        match dir.and_then(|dir| Vault::open(dir, AppKeystore::new(OsKeystore::default()))) {
+        let opened = dir.map_err(ApiError::from).and_then(|dir| {
+            if KeystoreKind::of(&dir)? == KeystoreKind::File {
+                // Over the keyring, every row would look broken and new secrets would go to the
+                // wrong place: the window says why instead.
+                return Err(ApiError::new(ErrorCode::KeyringUnavailable, FILE_VAULT_IN_APP));
+            }
+            Ok(Vault::open(dir, AppKeystore::new(OsKeystore::default()))?)
+        });
+        match opened {
             Ok(vault) => Self::with_vault(vault),
-            Err(err) => Self { accounts: Err(err.into()), lock: lock::WindowLock::new(false) },
+            Err(err) => Self { accounts: Err(err), lock: lock::WindowLock::new(false) },
         }
     }
 

@@ -206,6 +206,38 @@ fn settings_default_to_clearing_after_30_seconds() {
 }
 
 #[test]
+fn a_vault_whose_secrets_are_in_its_file_is_explained_not_shown_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let destination = twofold_core::vault::Destination::File {
+        passphrase: Password::new("a file passphrase".to_owned()),
+        cost: twofold_core::backup::KdfCost { memory_kib: 64, passes: 1, lanes: 1 },
+    };
+    Vault::create(dir.path(), destination).unwrap();
+    let app = twofold_app::with_app(mock_builder(), AppState::open(Ok(dir.path().to_owned())))
+        .build(tauri::generate_context!(test = true))
+        .unwrap();
+    let window = match app.get_webview_window("main") {
+        Some(window) => window,
+        None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
+    };
+    let request = InvokeRequest {
+        cmd: "list_accounts".to_owned(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(json!({})),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_owned(),
+    };
+    let err = get_ipc_response(&window, request).unwrap_err();
+    assert_eq!(err["code"], "keyring_unavailable", "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("encrypted file") && message.contains("twofold keystore move keyring")
+    );
+}
+
+#[test]
 fn the_lock_never_fails_open_when_the_keyring_cannot_say_whether_it_is_set() {
     // Regression (issue 17): the app opened unlocked when the keyring did not answer at start.
     let keystore = Arc::new(MemoryKeystore::default());
