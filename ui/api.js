@@ -200,7 +200,7 @@ export function onVaultChanged(handler) {
 // Trusted device (approvals). A RequestView is `{server, id, service, user, mode ("push", "number",
 // "code"), location: {text, lat, lon}, ip, device, created_at, expires_at, attribution}` (times in
 // Unix seconds, lat/lon null when unknown); a PairedServer is `{id, server_url, service,
-// fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
+// fingerprint, paired_at, state ("connected", "reconnecting", "no_key", "revoked", "stopped"), retry_in}`.
 
 /** What pairing link `link` would pair with, before anything is sent: `{server_url, service, fingerprint}`. */
 export function pairingPreview(link) {

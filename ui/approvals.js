@@ -50,6 +50,7 @@ const MAP_SPAN = 60;
 const STATE_NAMES = Object.freeze({
   connected: "Connected",
   reconnecting: "Reconnecting",
+  no_key: "Device key unreadable (keyring unavailable): retrying",
   revoked: "Removed by the server",
   stopped: "Stopped",
 });
@@ -343,7 +344,7 @@ function setUpView() {
 function stateText(badge, now) {
   const retryAt = Number(badge.dataset.retryAt);
   const name = STATE_NAMES[badge.dataset.state] ?? badge.dataset.state;
-  if (badge.dataset.state !== "reconnecting" || !retryAt) return name;
+  if (!["reconnecting", "no_key"].includes(badge.dataset.state) || !retryAt) return name;
   const left = Math.max(0, Math.ceil(retryAt - now));
   return left > 0 ? `${name} in ${left} s` : `${name}…`;
 }
