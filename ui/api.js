@@ -201,7 +201,7 @@ export function onVaultChanged(handler) {
 // "code"), choices (number mode: the three signed numbers to pick from, else []), location: {text,
 // lat, lon}, ip, device, context, created_at, expires_at, attribution}`
 // (times in Unix seconds, lat/lon and context null when unknown); a PairedServer is `{id, server_url,
-// service, user, fingerprint, paired_at, state ("connected", "reconnecting", "revoked", "stopped"), retry_in}`.
+// service, user, fingerprint, paired_at, state ("connected", "reconnecting", "no_key", "revoked", "stopped"), retry_in}`.
 
 /** What pairing link `link` would pair with, before anything is sent: `{server_url, service, fingerprint}`. */
 export function pairingPreview(link) {

@@ -377,7 +377,7 @@ function setUpView() {
 function stateText(badge, now) {
   const retryAt = Number(badge.dataset.retryAt);
   const name = STATE_NAMES[badge.dataset.state] ?? badge.dataset.state;
-  if (badge.dataset.state !== "reconnecting" || !retryAt) return name;
+  if (!["reconnecting", "no_key"].includes(badge.dataset.state) || !retryAt) return name;
   const left = Math.max(0, Math.ceil(retryAt - now));
   return left > 0 ? `${name} in ${left} s` : `${name}…`;
 }

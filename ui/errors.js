@@ -2,7 +2,7 @@
 // (a Rust test checks every code there appears here), each with the short label a row shows.
 export const ERROR_LABELS = Object.freeze({
   secret_missing: "secret missing",
-  keyring_unavailable: "keyring locked",
+  keyring_unavailable: "keyring unavailable",
   keyring_failed: "keyring error",
   storage: "cannot read accounts",
   not_found: "account removed",

@@ -59,6 +59,9 @@ function apply(next, { wipe, refresh }) {
   $("lock-button").hidden = !status.enabled;
   document.body.classList.toggle("locked", status.locked);
   $("lock-screen").hidden = !status.locked;
+  // Locked because the keyring could not say whether a passphrase is set: say so (Unlock asks again).
+  $("lock-reason").textContent = status.reason ?? "";
+  $("lock-reason").hidden = !status.reason;
   if (status.locked) {
     for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
     for (const input of document.querySelectorAll("input[type=password]")) input.value = "";

@@ -138,7 +138,15 @@ impl<K: Keystore> Accounts<K> {
                     error,
                 }
             })
-            .collect();
+            .collect::<Vec<_>>();
+        // A keyring that is missing or locked fails every row alike: the page gets one message
+        // saying what to do, not the same failure on each row.
+        let unavailable = accounts.iter().find_map(|row| {
+            row.error.as_ref().filter(|err| err.code == ErrorCode::KeyringUnavailable)
+        });
+        if let Some(err) = unavailable {
+            return Err(err.clone());
+        }
         Ok(Listing { now, accounts })
     }
 
@@ -343,6 +351,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(dir.path(), MemoryKeystore::default()).unwrap();
         (dir, Accounts::new(vault))
+    }
+
+    #[test]
+    fn a_keyring_that_does_not_answer_fails_the_listing_once_not_each_row() {
+        let (_dir, accounts) = accounts();
+        accounts.vault.add(credential("One", OtpParams::default()), 0).unwrap();
+        let two = Credential { name: "bob".to_owned(), ..credential("Two", OtpParams::default()) };
+        accounts.vault.add(two, 0).unwrap();
+        accounts.vault.keystore().set_unavailable(true);
+        let err = accounts.list(59).unwrap_err();
+        assert_eq!(err.code, ErrorCode::KeyringUnavailable);
+        assert!(err.message.contains("start and unlock a Secret Service"), "{}", err.message);
+        accounts.vault.keystore().set_unavailable(false);
+        assert_eq!(accounts.list(59).unwrap().accounts.len(), 2);
     }
 
     #[test]

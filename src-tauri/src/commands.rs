@@ -206,13 +206,24 @@ pub fn unlock<R: Runtime>(
     passphrase: Zeroizing<String>,
 ) -> Result<LockStatus, ApiError> {
     let vault = state.accounts_even_locked()?.vault();
-    if !AppLock::new(vault.keystore(), vault.id()).verify(&passphrase)? {
+    let app_lock = AppLock::new(vault.keystore(), vault.id());
+    // Locked at start because the keyring could not say whether a passphrase is set: ask again.
+    if state.lock().is_unknown() {
+        let enabled = app_lock.is_set()?;
+        state.lock().set_enabled(enabled);
+        if !enabled {
+            let status = state.lock().status();
+            lock::announce(&app, status.clone());
+            return Ok(status);
+        }
+    }
+    if !app_lock.verify(&passphrase)? {
         std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
         return Err(ApiError::new(ErrorCode::WrongPassword, "That is not the passphrase"));
     }
     state.lock().unlock();
     let status = state.lock().status();
-    lock::announce(&app, status);
+    lock::announce(&app, status.clone());
     Ok(status)
 }
 

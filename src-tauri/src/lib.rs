@@ -20,7 +20,7 @@ use std::path::PathBuf;
 
 use tauri::{Manager, Runtime};
 use twofold_core::Secret;
-use twofold_core::keystore::{Keystore, KeystoreError, OsKeystore};
+use twofold_core::keystore::{Keystore, KeystoreError, KeystoreKind, OsKeystore};
 use twofold_core::lock::AppLock;
 use twofold_core::vault::{self, Vault, VaultError};
 use uuid::Uuid;
@@ -77,24 +77,44 @@ pub struct AppState {
     lock: lock::WindowLock,
 }
 
+/// What the window says over a vault whose secrets are in its encrypted file.
+const FILE_VAULT_IN_APP: &str = "This vault keeps its secrets in an encrypted file (secrets.twofold), \
+     which the app cannot unlock yet. Use the twofold command (it asks for the passphrase), or \
+     move the secrets into the system keyring with: twofold keystore move keyring";
+
 impl AppState {
-    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown).
+    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown, or
+    /// that its secrets are in an encrypted file, which the app cannot unlock yet).
     pub fn open(dir: Result<PathBuf, VaultError>) -> Self {
-        match dir.and_then(|dir| Vault::open(dir, AppKeystore::new(OsKeystore::default()))) {
+        let opened = dir.map_err(ApiError::from).and_then(|dir| {
+            if KeystoreKind::of(&dir)? == KeystoreKind::File {
+                // Over the keyring, every row would look broken and new secrets would go to the
+                // wrong place: the window says why instead.
+                return Err(ApiError::new(ErrorCode::KeyringUnavailable, FILE_VAULT_IN_APP));
+            }
+            Ok(Vault::open(dir, AppKeystore::new(OsKeystore::default()))?)
+        });
+        match opened {
             Ok(vault) => Self::with_vault(vault),
-            Err(err) => Self { accounts: Err(err.into()), lock: lock::WindowLock::new(false) },
+            Err(err) => Self { accounts: Err(err), lock: lock::WindowLock::new(false) },
         }
     }
 
     /// The state over an already open vault (tests use one over an in-memory keystore); locked
-    /// when a lock passphrase is set.
+    /// when a lock passphrase is set, and when the keyring cannot say whether one is: the lock
+    /// never fails open.
     pub fn with_vault(vault: Vault<AppKeystore>) -> Self {
-        let enabled = AppLock::new(vault.keystore(), vault.id()).is_set().unwrap_or_else(|err| {
-            // Without the keyring no code can be shown either; the list says why.
-            tracing::warn!(error = %err, "cannot tell whether a lock passphrase is set");
-            false
-        });
-        Self { accounts: Ok(Accounts::new(vault)), lock: lock::WindowLock::new(enabled) }
+        let lock = match AppLock::new(vault.keystore(), vault.id()).is_set() {
+            Ok(enabled) => lock::WindowLock::new(enabled),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot tell whether a lock passphrase is set: locked");
+                lock::WindowLock::unknown(format!(
+                    "Twofold stays locked because it cannot tell whether a lock passphrase is set: \
+                     {err}"
+                ))
+            }
+        };
+        Self { accounts: Ok(Accounts::new(vault)), lock }
     }
 
     /// The accounts, or why not: the vault is closed, or the window is locked.

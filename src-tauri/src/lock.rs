@@ -18,12 +18,16 @@ pub const LOCK_CHANGED: &str = "lock-changed";
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
 /// What the page needs to know about the lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockStatus {
     /// A passphrase is set.
     pub enabled: bool,
     /// The window is locked now.
     pub locked: bool,
+    /// Why it is locked though no passphrase may be set: the keyring could not say whether one
+    /// is, and a lock that cannot tell stays shut.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// Whether the window is locked, and when the person last did something in it.
@@ -34,13 +38,35 @@ pub struct WindowLock(Mutex<Inner>);
 struct Inner {
     enabled: bool,
     locked: bool,
+    unknown: Option<String>,
     last_activity: Instant,
 }
 
 impl WindowLock {
     /// A lock that starts locked when a passphrase is set.
     pub fn new(enabled: bool) -> Self {
-        Self(Mutex::new(Inner { enabled, locked: enabled, last_activity: Instant::now() }))
+        Self(Mutex::new(Inner {
+            enabled,
+            locked: enabled,
+            unknown: None,
+            last_activity: Instant::now(),
+        }))
+    }
+
+    /// A lock that starts locked because whether a passphrase is set is unknown (`reason` says
+    /// why, for the lock screen); unlocking asks again.
+    pub fn unknown(reason: String) -> Self {
+        Self(Mutex::new(Inner {
+            enabled: true,
+            locked: true,
+            unknown: Some(reason),
+            last_activity: Instant::now(),
+        }))
+    }
+
+    /// Whether it is unknown whether a passphrase is set (the keyring did not say at start).
+    pub fn is_unknown(&self) -> bool {
+        self.inner().unknown.is_some()
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
@@ -50,7 +76,7 @@ impl WindowLock {
     /// The current state.
     pub fn status(&self) -> LockStatus {
         let inner = self.inner();
-        LockStatus { enabled: inner.enabled, locked: inner.locked }
+        LockStatus { enabled: inner.enabled, locked: inner.locked, reason: inner.unknown.clone() }
     }
 
     /// Whether account commands are refused now.
@@ -78,10 +104,11 @@ impl WindowLock {
         inner.last_activity = Instant::now();
     }
 
-    /// A passphrase was set (or removed, which also unlocks).
+    /// A passphrase was set (or removed, which also unlocks), or the keyring said which.
     pub fn set_enabled(&self, enabled: bool) {
         let mut inner = self.inner();
         inner.enabled = enabled;
+        inner.unknown = None;
         inner.locked &= enabled;
         inner.last_activity = Instant::now();
     }
@@ -165,7 +192,7 @@ mod tests {
     #[test]
     fn starts_locked_only_with_a_passphrase_and_unlocks() {
         let open = WindowLock::new(false);
-        assert_eq!(open.status(), LockStatus { enabled: false, locked: false });
+        assert_eq!(open.status(), LockStatus { enabled: false, locked: false, reason: None });
         assert!(!open.lock(), "no passphrase, no lock");
         let lock = WindowLock::new(true);
         assert!(lock.is_locked());
@@ -192,8 +219,8 @@ mod tests {
     fn removing_the_passphrase_unlocks() {
         let lock = WindowLock::new(true);
         lock.set_enabled(false);
-        assert_eq!(lock.status(), LockStatus { enabled: false, locked: false });
+        assert_eq!(lock.status(), LockStatus { enabled: false, locked: false, reason: None });
         lock.set_enabled(true);
-        assert_eq!(lock.status(), LockStatus { enabled: true, locked: false });
+        assert_eq!(lock.status(), LockStatus { enabled: true, locked: false, reason: None });
     }
 }

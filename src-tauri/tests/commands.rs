@@ -30,8 +30,12 @@ struct Harness {
 }
 
 fn harness() -> Harness {
+    harness_over(Arc::new(MemoryKeystore::default()))
+}
+
+/// The app over `keystore` (which may be failing when the app starts).
+fn harness_over(keystore: Arc<MemoryKeystore>) -> Harness {
     let dir = tempfile::tempdir().unwrap();
-    let keystore = Arc::new(MemoryKeystore::default());
     let app_vault = Vault::open(dir.path(), AppKeystore::new(keystore.clone())).unwrap();
     let app = twofold_app::with_app(mock_builder(), AppState::with_vault(app_vault))
         .build(tauri::generate_context!(test = true))
@@ -199,6 +203,74 @@ fn settings_default_to_clearing_after_30_seconds() {
     let settings = h.invoke("get_settings", json!({})).unwrap();
     assert_eq!(settings["clipboard_clear_seconds"], 30);
     assert_eq!(settings["sort"], "manual");
+}
+
+#[test]
+fn a_vault_whose_secrets_are_in_its_file_is_explained_not_shown_broken() {
+    let dir = tempfile::tempdir().unwrap();
+    let destination = twofold_core::vault::Destination::File {
+        passphrase: Password::new("a file passphrase".to_owned()),
+        cost: twofold_core::backup::KdfCost { memory_kib: 64, passes: 1, lanes: 1 },
+    };
+    Vault::create(dir.path(), destination).unwrap();
+    let app = twofold_app::with_app(mock_builder(), AppState::open(Ok(dir.path().to_owned())))
+        .build(tauri::generate_context!(test = true))
+        .unwrap();
+    let window = match app.get_webview_window("main") {
+        Some(window) => window,
+        None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
+    };
+    let request = InvokeRequest {
+        cmd: "list_accounts".to_owned(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().unwrap(),
+        body: InvokeBody::Json(json!({})),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_owned(),
+    };
+    let err = get_ipc_response(&window, request).unwrap_err();
+    assert_eq!(err["code"], "keyring_unavailable", "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("encrypted file") && message.contains("twofold keystore move keyring")
+    );
+}
+
+#[test]
+fn the_lock_never_fails_open_when_the_keyring_cannot_say_whether_it_is_set() {
+    // Regression (issue 17): the app opened unlocked when the keyring did not answer at start.
+    let keystore = Arc::new(MemoryKeystore::default());
+    keystore.set_unavailable(true);
+    let h = harness_over(keystore.clone());
+    let status = h.invoke("lock_status", json!({})).unwrap();
+    assert_eq!(status["locked"], true, "{status}");
+    let reason = status["reason"].as_str().unwrap();
+    assert!(reason.contains("cannot tell whether a lock passphrase is set"), "{reason}");
+    assert_eq!(h.invoke("list_accounts", json!({})).unwrap_err()["code"], "locked");
+    // Unlocking asks the keyring again: still no answer, still locked, and the page is told why.
+    let err = h.invoke("unlock", json!({"passphrase": "anything"})).unwrap_err();
+    assert_eq!(err["code"], "keyring_unavailable", "{err}");
+    assert_eq!(h.invoke("lock_status", json!({})).unwrap()["locked"], true);
+
+    // The keyring answers, with a passphrase set: only that passphrase opens.
+    keystore.set_unavailable(false);
+    twofold_core::lock::AppLock::new(&*keystore, h.vault.id()).set("open sesame").unwrap();
+    let wrong = h.invoke("unlock", json!({"passphrase": "anything"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_password", "{wrong}");
+    let open = h.invoke("unlock", json!({"passphrase": "open sesame"})).unwrap();
+    assert_eq!(open, json!({"enabled": true, "locked": false}));
+}
+
+#[test]
+fn a_lock_locked_for_want_of_an_answer_opens_when_the_keyring_says_none_is_set() {
+    let keystore = Arc::new(MemoryKeystore::default());
+    keystore.set_unavailable(true);
+    let h = harness_over(keystore.clone());
+    keystore.set_unavailable(false);
+    let open = h.invoke("unlock", json!({"passphrase": ""})).unwrap();
+    assert_eq!(open, json!({"enabled": false, "locked": false}));
+    assert!(h.invoke("list_accounts", json!({})).is_ok());
 }
 
 #[test]

@@ -12,9 +12,17 @@ use twofold_core::account::find;
 use twofold_core::backup::{self, BackupError, KdfCost, Sealing, auto};
 use twofold_core::export::{self, AegisKeys, EnteKeys, TwoFasKeys};
 use twofold_core::import::{self, Format, ImportError, Imported, Password, Place};
+use twofold_core::keystore::VaultKeystore;
 use twofold_core::qr::{self, Found, PayloadKind};
-use twofold_core::vault::{Vault, VaultError};
+use twofold_core::vault::{self as vault_dir, Vault as VaultOver, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
+
+mod keystore;
+mod passphrase;
+mod vault_file;
+
+/// The vault over the keystore it chose (the system keyring or the secrets file).
+type Vault = VaultOver<VaultKeystore>;
 
 const EXIT_CODES: &str = "\
 Exit codes:
@@ -23,19 +31,27 @@ Exit codes:
      an unreadable image, no QR code found (scan without --json), a code that is not an account
      (scan --add)
   2  the command line was wrong
-  3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged
+  3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged,
+     the secrets file's passphrase missing or wrong
 
 After each change to the vault (add, remove, rename, import, restore, an HOTP code), an encrypted
 backup is written when automatic backups are on (twofold backup --auto on).
 
 Environment:
-  TWOFOLD_DATA_DIR  where the account list lives (default: $XDG_DATA_HOME/twofold)
-  TWOFOLD_LOG       log filter for stderr, e.g. debug (default: warn)";
+  TWOFOLD_DATA_DIR         where the account list lives (default: $XDG_DATA_HOME/twofold)
+  TWOFOLD_PASSPHRASE_FILE  a file whose first line is the passphrase of the vault's secrets file
+                           (or of --vault-file); the passphrase itself never goes in a variable
+  TWOFOLD_VAULT_FILE       a Twofold backup used as a read-only vault by code and list
+  TWOFOLD_LOG              log filter for stderr, e.g. debug (default: warn)";
 
-/// Two-factor codes from the terminal. Secrets stay in the system keyring.
+/// Two-factor codes from the terminal. Secrets stay in the system keyring or in an encrypted file.
 #[derive(Parser)]
 #[command(name = "twofold", version, after_help = EXIT_CODES)]
 struct Cli {
+    /// A file whose first line is the passphrase of the vault's secrets file (or of --vault-file);
+    /// default: $TWOFOLD_PASSPHRASE_FILE, else a hidden prompt.
+    #[arg(long, global = true, value_name = "FILE")]
+    passphrase_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +60,11 @@ struct Cli {
 enum Command {
     /// Find the QR codes in image files, on the screen or on the clipboard; --add adds their accounts.
     Scan(ScanArgs),
+    /// Where the secrets are kept: show, choose for a new vault, or move them all.
+    Keystore {
+        #[command(subcommand)]
+        command: keystore::KeystoreCommand,
+    },
     #[command(flatten)]
     Vault(VaultCommand),
 }
@@ -85,6 +106,10 @@ enum VaultCommand {
         /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
+        /// Read the accounts from this Twofold backup instead (read-only; default
+        /// $TWOFOLD_VAULT_FILE).
+        #[arg(long, value_name = "FILE")]
+        vault_file: Option<PathBuf>,
     },
     /// Print the current code of the one account matching QUERY (issuer, account name or id).
     ///
@@ -98,6 +123,10 @@ enum VaultCommand {
         /// Compute the code at this Unix time instead of now (TOTP and Steam).
         #[arg(long, value_name = "UNIX_SECONDS")]
         at: Option<u64>,
+        /// Take the account from this Twofold backup instead, read-only (a CI runner's vault;
+        /// default $TWOFOLD_VAULT_FILE).
+        #[arg(long, value_name = "FILE")]
+        vault_file: Option<PathBuf>,
     },
     /// Remove the one account matching QUERY (its keyring entry too).
     Remove {
@@ -245,6 +274,11 @@ enum Switch {
 #[error("{0}")]
 struct RequestFailed(String);
 
+/// The vault's secrets cannot be opened (no passphrase, an unreadable vault file): exits with 3.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Locked(String);
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
@@ -259,14 +293,15 @@ fn main() -> ExitCode {
         Err(err) => {
             eprintln!("twofold: {err:#}");
             let vault_failed = err.chain().any(|e| {
-                matches!(
-                    e.downcast_ref::<VaultError>(),
-                    Some(
-                        VaultError::Keystore(_)
-                            | VaultError::Io { .. }
-                            | VaultError::Damaged { .. }
-                    ) | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
-                )
+                e.is::<Locked>()
+                    || matches!(
+                        e.downcast_ref::<VaultError>(),
+                        Some(
+                            VaultError::Keystore(_)
+                                | VaultError::Io { .. }
+                                | VaultError::Damaged { .. }
+                        ) | Some(VaultError::NewerFormat { .. } | VaultError::NoDataDir)
+                    )
             });
             ExitCode::from(if vault_failed { 3 } else { 1 })
         }
@@ -279,12 +314,31 @@ fn now() -> u64 {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let mut out = io::stdout().lock();
+    let source = passphrase::Source::new(cli.passphrase_file);
     let command = match cli.command {
         // A scan opens (and so creates) the vault only when it adds what it found.
-        Command::Scan(args) => return scan(&args, &mut out),
+        Command::Scan(args) => return scan(&args, &source, &mut out),
+        Command::Keystore { command } => {
+            return keystore::run(command, &vault_dir::default_dir()?, &source, &mut out);
+        }
         Command::Vault(command) => command,
     };
-    let vault = Vault::open_default()?;
+    let command = match command {
+        VaultCommand::Code { query, next, at, vault_file } => {
+            if let Some(file) = vault_file::chosen(vault_file) {
+                return code_from_file(&file, &source, &query, next, at, &mut out);
+            }
+            VaultCommand::Code { query, next, at, vault_file: None }
+        }
+        VaultCommand::List { json, vault_file } => {
+            if let Some(file) = vault_file::chosen(vault_file) {
+                return list_from_file(&file, &source, json, &mut out);
+            }
+            VaultCommand::List { json, vault_file: None }
+        }
+        other => other,
+    };
+    let vault = keystore::open(&vault_dir::default_dir()?, &source)?;
     let _backup = AutoBackup::new(&vault);
     match command {
         VaultCommand::Add { uri, issuer, account, kind, algorithm, digits, period, counter } => {
@@ -318,40 +372,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             add_all(&vault, credentials, &mut out)
         }
-        VaultCommand::List { json } => {
+        VaultCommand::List { json, .. } => {
             let accounts = vault.accounts()?;
             let report = vault.reconcile()?;
-            if json {
-                serde_json::to_writer_pretty(&mut out, &accounts)?;
-                writeln!(out)?;
-            } else {
-                for a in &accounts {
-                    let broken = if report.missing_secrets.contains(&a.id) {
-                        "  (secret missing)"
-                    } else {
-                        ""
-                    };
-                    writeln!(
-                        out,
-                        "{:<24} {:<32} {:<5} {}{broken}",
-                        a.issuer,
-                        a.name,
-                        kind_name(a.otp.kind),
-                        a.id
-                    )?;
-                }
-            }
+            print_accounts(&accounts, &report.missing_secrets, json, &mut out)?;
             for id in &report.orphan_secrets {
                 eprintln!(
-                    "twofold: the keyring holds a secret ({id}) that no account names; it was kept"
+                    "twofold: {} holds a secret ({id}) that no account names; it was kept",
+                    secrets_place(&vault)
                 );
             }
             for id in &report.missing_secrets {
-                eprintln!("twofold: account {id} has no secret in the keyring");
+                eprintln!("twofold: account {id} has no secret in {}", secrets_place(&vault));
             }
             Ok(ExitCode::SUCCESS)
         }
-        VaultCommand::Code { query, next, at } => {
+        VaultCommand::Code { query, next, at, .. } => {
             let account = one(&vault, &query)?;
             let secret = vault.secret(&account)?;
             let mut otp = account.otp;
@@ -496,13 +532,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             for id in &report.orphan_secrets {
                 writeln!(
                     out,
-                    "keyring entry {id} belongs to no account (kept; an interrupted add leaves these)"
+                    "the entry {id} of {} belongs to no account (kept; an interrupted add leaves \
+                     these)",
+                    secrets_place(&vault)
                 )?;
             }
             for id in &report.missing_secrets {
                 let label =
                     vault.account(*id).map(|a| a.label()).unwrap_or_else(|_| id.to_string());
-                writeln!(out, "{label} has no secret in the keyring: re-add it")?;
+                writeln!(out, "{label} has no secret in {}: re-add it", secrets_place(&vault))?;
             }
             if report.is_clean() {
                 writeln!(out, "{} accounts, all with their secret", vault.accounts()?.len())?;
@@ -515,7 +553,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Scans the files, the screens or the clipboard, prints what was found and adds it with --add.
-fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
+fn scan(
+    args: &ScanArgs,
+    source: &passphrase::Source,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
     let mut found: Vec<Found> = Vec::new();
     let mut keep = |codes: Vec<Found>| qr::add_distinct(&mut found, codes);
     if args.screen {
@@ -581,7 +623,7 @@ fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
     if !args.add {
         return Ok(ExitCode::SUCCESS);
     }
-    let vault = Vault::open_default()?;
+    let vault = keystore::open(&vault_dir::default_dir()?, source)?;
     let _backup = AutoBackup::new(&vault);
     let code = add_all(&vault, credentials, out)?;
     Ok(if refused { ExitCode::from(1) } else { code })
@@ -589,6 +631,74 @@ fn scan(args: &ScanArgs, out: &mut impl Write) -> anyhow::Result<ExitCode> {
 
 /// Most bytes an export file may have: far above any real export, short of exhausting memory.
 const MAX_IMPORT_LEN: u64 = 64 << 20;
+
+/// `twofold code --vault-file`: the code of one account of a backup read as a vault.
+fn code_from_file(
+    file: &std::path::Path,
+    source: &passphrase::Source,
+    query: &str,
+    next: bool,
+    at: Option<u64>,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let entries = vault_file::entries(file, source)?;
+    let accounts: Vec<Account> = entries.iter().map(|e| e.account.clone()).collect();
+    let account = one_of(&accounts, query)?;
+    let Some(entry) = entries.iter().find(|e| e.account.id == account.id) else {
+        bail!(RequestFailed(format!("no account matches \"{query}\"")));
+    };
+    if account.otp.kind == Kind::Hotp {
+        bail!(RequestFailed(format!(
+            "{} is an HOTP account: its next counter must be saved, which a read-only vault file \
+             cannot do; use a data directory",
+            account.label()
+        )));
+    }
+    let code = otp::generate(&entry.secret, &account.otp, at.unwrap_or_else(now))
+        .map_err(|e| RequestFailed(format!("cannot make a code for {}: {e}", account.label())))?;
+    writeln!(out, "{}", if next { &code.next } else { &code.current })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `twofold list --vault-file`: the accounts of a backup read as a vault (never secrets).
+fn list_from_file(
+    file: &std::path::Path,
+    source: &passphrase::Source,
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<ExitCode> {
+    let mut accounts: Vec<Account> =
+        vault_file::entries(file, source)?.into_iter().map(|e| e.account).collect();
+    accounts.sort_by_key(|a| a.order);
+    print_accounts(&accounts, &[], json, out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The account list as `twofold list` prints it; `broken` are those without a secret.
+fn print_accounts(
+    accounts: &[Account],
+    broken: &[uuid::Uuid],
+    json: bool,
+    out: &mut impl Write,
+) -> anyhow::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, accounts)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    for a in accounts {
+        let mark = if broken.contains(&a.id) { "  (secret missing)" } else { "" };
+        writeln!(
+            out,
+            "{:<24} {:<32} {:<5} {}{mark}",
+            a.issuer,
+            a.name,
+            kind_name(a.otp.kind),
+            a.id
+        )?;
+    }
+    Ok(())
+}
 
 /// Reads an export (recognising its format unless given), asks for its password when it is
 /// encrypted, adds its accounts and reports what was added, what was already there and what
@@ -782,7 +892,7 @@ fn backup_command(
         None => {
             let passphrase = new_passphrase(password_stdin, "backup")?;
             let (entries, missing) = backup::snapshot(vault).map_err(backup_error)?;
-            let sealing = Sealing::fresh(KdfCost::default()).map_err(backup_error)?;
+            let sealing = Sealing::fresh(KdfCost::default()).map_err(|e| backup_error(e.into()))?;
             let bytes =
                 backup::write(&entries, &passphrase, now(), &sealing).map_err(backup_error)?;
             let file = file.unwrap_or_else(|| PathBuf::from(auto::file_name(now_ms())));
@@ -913,9 +1023,20 @@ fn add_all(
     Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
+/// Where `vault`'s secrets are, as messages name it.
+fn secrets_place(vault: &Vault) -> &'static str {
+    match vault.keystore().kind() {
+        twofold_core::keystore::KeystoreKind::Keyring => "the keyring",
+        twofold_core::keystore::KeystoreKind::File => "the secrets file",
+    }
+}
+
 fn one(vault: &Vault, query: &str) -> anyhow::Result<Account> {
-    let accounts = vault.accounts()?;
-    match find(&accounts, query).as_slice() {
+    one_of(&vault.accounts()?, query)
+}
+
+fn one_of(accounts: &[Account], query: &str) -> anyhow::Result<Account> {
+    match find(accounts, query).as_slice() {
         [] => bail!(RequestFailed(format!("no account matches \"{query}\" (see twofold list)"))),
         [one] => Ok((*one).clone()),
         many => {

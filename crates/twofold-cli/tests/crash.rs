@@ -1,6 +1,8 @@
 //! Crash consistency: `twofold add` processes killed (SIGKILL) at random moments never lose an
 //! account added before, and never leave metadata that does not parse or an account silently
-//! without its secret.
+//! without its secret; with the secrets in the keyring and with them in the vault's file.
+
+#![allow(clippy::unwrap_used)] // a failed step should stop the test loudly
 
 mod support;
 
@@ -13,6 +15,24 @@ use support::{Env, keyring_lookup, text};
 #[ignore = "needs the services scripts/test starts"]
 fn sigkill_during_add_loses_nothing() {
     let env = Env::new();
+    kill_adds(&env, |_, id| keyring_lookup(id));
+}
+
+#[test]
+fn sigkill_during_add_to_a_file_vault_loses_nothing() {
+    let env = Env::with_file_vault();
+    kill_adds(&env, |env, id| env.file_lookup(id));
+    // Every write of the file went whole: it still opens, and its own leftovers went too.
+    let leftovers: Vec<_> = std::fs::read_dir(env.data_dir())
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().contains("tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+/// Adds killed at random moments, then checks nothing was lost; `lookup` reads a stored secret.
+fn kill_adds(env: &Env, lookup: impl Fn(&Env, &str) -> Option<String>) {
     let seed: u64 = std::env::var("TWOFOLD_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -66,7 +86,7 @@ fn sigkill_during_add_loses_nothing() {
     }
     for (i, secret) in before.iter().enumerate() {
         let id = kept[i]["id"].as_str().unwrap();
-        assert_eq!(keyring_lookup(id).as_deref(), Some(secret.as_str()));
+        assert_eq!(lookup(env, id).as_deref(), Some(secret.as_str()));
         assert!(env.run(&["code", id], "").status.success());
     }
 
@@ -80,7 +100,7 @@ fn sigkill_during_add_loses_nothing() {
             account["name"].as_str().unwrap()
         );
         assert!(
-            keyring_lookup(id).is_some() || report.contains(&format!("{label} has no secret")),
+            lookup(env, id).is_some() || report.contains(&format!("{label} has no secret")),
             "{label} lost its secret without being reported"
         );
     }

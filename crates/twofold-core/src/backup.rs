@@ -36,7 +36,6 @@
 //! A later version keeps bytes 0–9 (magic and version) and may change everything after them, so an
 //! older Twofold can say "made by a newer Twofold" rather than "damaged".
 
-use hmac::{KeyInit as _, Mac as _};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 use zeroize::{Zeroize, Zeroizing};
@@ -44,6 +43,8 @@ use zeroize::{Zeroize, Zeroizing};
 use crate::import::{Imported, Password};
 use crate::keystore::Keystore;
 use crate::otp::OtpParams;
+use crate::seal::{self, HeaderProblem, Keys, Labels, SealError};
+pub use crate::seal::{KdfCost, Sealing};
 use crate::vault::{AccountEdit, Vault, VaultError};
 use crate::{Account, Credential, Secret};
 
@@ -56,22 +57,9 @@ pub const VERSION: u16 = 1;
 /// Length of a version 1 header.
 pub const HEADER_LEN: usize = 92;
 
-const KDF_ARGON2ID: u8 = 1;
-const CIPHER_XCHACHA20_POLY1305: u8 = 1;
-const SALT_LEN: usize = 16;
-const NONCE_LEN: usize = 24;
-const KEY_CHECK_LEN: usize = 16;
-const TAG_LEN: usize = 16;
 const ENCRYPTION_KEY_INFO: &[u8] = b"twofold backup v1 encryption key";
 const KEY_CHECK_INFO: &[u8] = b"twofold backup v1 key check";
-
-/// Most Argon2 memory a file may ask for (1 GiB, 16 times the default): beyond it the file is
-/// refused rather than allowed to exhaust memory.
-const MAX_MEMORY_KIB: u32 = 1 << 20;
-/// Most Argon2 work (memory times passes, in KiB) a file may ask for.
-const MAX_WORK_KIB: u64 = 16 << 20;
-/// Most Argon2 lanes a file may ask for.
-const MAX_LANES: u32 = 64;
+const LABELS: Labels = Labels { encryption: ENCRYPTION_KEY_INFO, check: KEY_CHECK_INFO };
 
 /// Why a backup could not be written or read. Never holds a secret or the passphrase.
 #[derive(Debug, thiserror::Error)]
@@ -149,74 +137,13 @@ impl BackupError {
     }
 }
 
-/// Argon2id cost settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KdfCost {
-    /// Memory in KiB.
-    pub memory_kib: u32,
-    /// Passes over the memory.
-    pub passes: u32,
-    /// Lanes (degree of parallelism).
-    pub lanes: u32,
-}
-
-impl Default for KdfCost {
-    /// 64 MiB, 3 passes, 1 lane: RFC 9106's second recommended option with one lane.
-    fn default() -> Self {
-        Self { memory_kib: 64 * 1024, passes: 3, lanes: 1 }
+impl From<SealError> for BackupError {
+    fn from(err: SealError) -> Self {
+        match err {
+            SealError::Random { reason } => BackupError::Random { reason },
+            SealError::InvalidCost { detail } => BackupError::InvalidCost { detail },
+        }
     }
-}
-
-impl KdfCost {
-    fn argon2(self) -> Option<argon2::Argon2<'static>> {
-        let params =
-            argon2::Params::new(self.memory_kib, self.passes, self.lanes, Some(32)).ok()?;
-        Some(argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params))
-    }
-
-    fn within_limits(self) -> bool {
-        self.memory_kib <= MAX_MEMORY_KIB
-            && self.lanes <= MAX_LANES
-            && u64::from(self.memory_kib) * u64::from(self.passes) <= MAX_WORK_KIB
-    }
-}
-
-impl std::fmt::Display for KdfCost {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Argon2id, {} KiB, {} passes, {} lanes", self.memory_kib, self.passes, self.lanes)
-    }
-}
-
-/// The random and chosen inputs of one backup: key derivation cost, salt and nonce.
-#[derive(Clone)]
-pub struct Sealing {
-    /// Argon2id cost.
-    pub cost: KdfCost,
-    /// Argon2 salt; fresh for every backup.
-    pub salt: [u8; SALT_LEN],
-    /// XChaCha20-Poly1305 nonce; fresh for every backup.
-    pub nonce: [u8; NONCE_LEN],
-}
-
-impl std::fmt::Debug for Sealing {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealing").field("cost", &self.cost).finish_non_exhaustive()
-    }
-}
-
-impl Sealing {
-    /// `cost` with a salt and nonce from the operating system's random number generator.
-    pub fn fresh(cost: KdfCost) -> Result<Self, BackupError> {
-        let mut sealing = Self { cost, salt: [0; SALT_LEN], nonce: [0; NONCE_LEN] };
-        fill_random(&mut sealing.salt)?;
-        fill_random(&mut sealing.nonce)?;
-        Ok(sealing)
-    }
-}
-
-/// Fills `bytes` from the operating system's random number generator.
-pub(crate) fn fill_random(bytes: &mut [u8]) -> Result<(), BackupError> {
-    getrandom::fill(bytes).map_err(|e| BackupError::Random { reason: e.to_string() })
 }
 
 /// One account of a backup, with its secret.
@@ -314,31 +241,6 @@ impl Drop for StoredIn {
     }
 }
 
-/// Counts what is written, so the payload buffer is allocated once at its exact size (a growing
-/// buffer would leave copies of secrets behind in freed memory).
-struct Counter(usize);
-
-impl std::io::Write for Counter {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Serialises `value` into a buffer wiped on drop, allocated once at the exact size.
-pub(crate) fn json_zeroizing(value: &impl Serialize) -> Zeroizing<Vec<u8>> {
-    let mut counter = Counter(0);
-    // Serialising plain structs of strings and numbers into memory cannot fail.
-    let _ = serde_json::to_writer(&mut counter, value);
-    let mut buffer = Zeroizing::new(Vec::with_capacity(counter.0));
-    let _ = serde_json::to_writer(&mut *buffer, value);
-    buffer
-}
-
 /// Encrypts `entries` into a backup file's bytes.
 pub fn write(
     entries: &[Entry],
@@ -351,11 +253,6 @@ pub fn write(
     }
     let count = u32::try_from(entries.len())
         .map_err(|_| BackupError::InvalidCost { detail: "too many accounts".to_owned() })?;
-    let argon2 = sealing
-        .cost
-        .argon2()
-        .filter(|_| sealing.cost.within_limits())
-        .ok_or_else(|| BackupError::InvalidCost { detail: sealing.cost.to_string() })?;
     let secrets: Vec<Zeroizing<String>> = entries.iter().map(|e| e.secret.to_base32()).collect();
     let payload = PayloadOut {
         accounts: entries
@@ -374,65 +271,17 @@ pub fn write(
             })
             .collect(),
     };
-    let mut buffer = json_zeroizing(&payload);
+    let buffer = seal::json_zeroizing(&payload);
 
     let mut header = [0u8; HEADER_LEN];
-    header[..8].copy_from_slice(MAGIC);
-    header[8..10].copy_from_slice(&VERSION.to_be_bytes());
-    header[10] = KDF_ARGON2ID;
-    header[11..15].copy_from_slice(&sealing.cost.memory_kib.to_be_bytes());
-    header[15..19].copy_from_slice(&sealing.cost.passes.to_be_bytes());
-    header[19..23].copy_from_slice(&sealing.cost.lanes.to_be_bytes());
-    header[23..39].copy_from_slice(&sealing.salt);
-    header[39] = CIPHER_XCHACHA20_POLY1305;
-    header[40..64].copy_from_slice(&sealing.nonce);
+    sealing.write_common(&mut header, MAGIC, VERSION);
     header[64..72].copy_from_slice(&created.to_be_bytes());
     header[72..76].copy_from_slice(&count.to_be_bytes());
-    let keys = Keys::derive(&argon2, passphrase, &sealing.salt)
-        .ok_or_else(|| BackupError::InvalidCost { detail: sealing.cost.to_string() })?;
-    header[76..92].copy_from_slice(&keys.check);
-
-    use chacha20poly1305::aead::AeadInOut as _;
-    let tag = keys
-        .cipher()
-        .encrypt_inout_detached(&sealing.nonce.into(), &header, buffer.as_mut_slice().into())
-        .map_err(|_| BackupError::InvalidCost { detail: "the payload is too large".to_owned() })?;
-    let mut file = Vec::with_capacity(HEADER_LEN + buffer.len() + TAG_LEN);
-    file.extend_from_slice(&header);
-    file.extend_from_slice(&buffer);
-    file.extend_from_slice(&tag);
-    Ok(file)
-}
-
-/// The keys Argon2id's output gives.
-struct Keys {
-    encryption: Zeroizing<[u8; 32]>,
-    check: [u8; KEY_CHECK_LEN],
-}
-
-impl Keys {
-    /// `None` when Argon2 refuses the settings.
-    fn derive(argon2: &argon2::Argon2<'_>, passphrase: &Password, salt: &[u8]) -> Option<Self> {
-        let mut root = Zeroizing::new([0u8; 32]);
-        argon2.hash_password_into(passphrase.expose(), salt, root.as_mut_slice()).ok()?;
-        let expand = |info: &[u8]| {
-            let mut mac = <hmac::Hmac<sha2::Sha256>>::new_from_slice(root.as_slice()).ok()?;
-            mac.update(info);
-            let mut out = Zeroizing::new([0u8; 32]);
-            out.copy_from_slice(&mac.finalize().into_bytes());
-            Some(out)
-        };
-        let encryption = expand(ENCRYPTION_KEY_INFO)?;
-        let full_check = expand(KEY_CHECK_INFO)?;
-        let mut check = [0u8; KEY_CHECK_LEN];
-        check.copy_from_slice(full_check.get(..KEY_CHECK_LEN)?);
-        Some(Self { encryption, check })
-    }
-
-    fn cipher(&self) -> chacha20poly1305::XChaCha20Poly1305 {
-        use chacha20poly1305::KeyInit as _;
-        chacha20poly1305::XChaCha20Poly1305::new((&*self.encryption).into())
-    }
+    let invalid = || BackupError::InvalidCost { detail: sealing.cost.to_string() };
+    let keys = Keys::derive(sealing, passphrase.expose(), &LABELS).ok_or_else(invalid)?;
+    header[76..92].copy_from_slice(keys.check());
+    keys.seal(&sealing.nonce, &header, buffer)
+        .ok_or_else(|| BackupError::InvalidCost { detail: "the payload is too large".to_owned() })
 }
 
 /// Whether `bytes` start like a Twofold backup (any version).
@@ -443,67 +292,29 @@ pub fn recognise(bytes: &[u8]) -> bool {
 /// A header's fields, parsed but not yet authenticated.
 struct RawHeader<'a> {
     header: Header,
-    salt: &'a [u8],
-    nonce: &'a [u8; NONCE_LEN],
+    sealing: seal::Sealing,
     check: &'a [u8],
 }
 
 fn parse_header(bytes: &[u8]) -> Result<RawHeader<'_>, BackupError> {
-    if !recognise(bytes) {
-        return Err(BackupError::NotABackup);
-    }
-    let version = bytes
-        .get(8..10)
-        .and_then(|b| b.try_into().ok())
-        .map(u16::from_be_bytes)
-        .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
-    if version > VERSION {
-        return Err(BackupError::NewerVersion { found: version });
-    }
-    if version == 0 {
-        return Err(BackupError::damaged("its format version is 0"));
-    }
-    let header: &[u8; HEADER_LEN] = bytes
+    let (_, sealing) =
+        seal::read_common(bytes, MAGIC, VERSION).map_err(|problem| match problem {
+            HeaderProblem::Foreign => BackupError::NotABackup,
+            HeaderProblem::Newer(found) => BackupError::NewerVersion { found },
+            HeaderProblem::Damaged(problem) => BackupError::Damaged { problem },
+        })?;
+    let header = bytes
         .get(..HEADER_LEN)
-        .and_then(|h| h.try_into().ok())
-        .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
-    let kdf = header[10];
-    let cipher = header[39];
-    if kdf != KDF_ARGON2ID {
-        return Err(BackupError::damaged(format!(
-            "its key derivation ({kdf}) is not one Twofold knows"
-        )));
-    }
-    if cipher != CIPHER_XCHACHA20_POLY1305 {
-        return Err(BackupError::damaged(format!(
-            "its cipher ({cipher}) is not one Twofold knows"
-        )));
-    }
-    let nonce: &[u8; NONCE_LEN] = header
-        .get(40..64)
-        .and_then(|n| n.try_into().ok())
         .ok_or_else(|| BackupError::damaged("it is cut short inside its header"))?;
     Ok(RawHeader {
         header: Header {
-            created: u64::from_be_bytes(field(header, 64)),
-            accounts: u32::from_be_bytes(field(header, 72)),
-            cost: KdfCost {
-                memory_kib: u32::from_be_bytes(field(header, 11)),
-                passes: u32::from_be_bytes(field(header, 15)),
-                lanes: u32::from_be_bytes(field(header, 19)),
-            },
+            created: u64::from_be_bytes(seal::field(header, 64)),
+            accounts: u32::from_be_bytes(seal::field(header, 72)),
+            cost: sealing.cost,
         },
-        salt: &header[23..39],
-        nonce,
+        sealing,
         check: &header[76..92],
     })
-}
-
-/// The `N` bytes at `at` of a header (fixed positions inside its fixed length).
-fn field<const N: usize>(header: &[u8; HEADER_LEN], at: usize) -> [u8; N] {
-    let mut bytes = [0u8; N];
-    bytes.copy_from_slice(&header[at..at + N]);
-    bytes
 }
 
 /// Reads a backup's header without the passphrase: when it was made and how many accounts it holds
@@ -519,37 +330,20 @@ pub fn read(bytes: &[u8], passphrase: &Password) -> Result<Backup, BackupError> 
     if !cost.within_limits() {
         return Err(BackupError::TooCostly { detail: cost.to_string() });
     }
-    let argon2 = cost.argon2().ok_or_else(|| {
-        BackupError::damaged(format!("its key derivation settings ({cost}) are not valid"))
-    })?;
-    let sealed = bytes.get(HEADER_LEN..).unwrap_or_default();
-    let Some(split) = sealed.len().checked_sub(TAG_LEN) else {
+    if bytes.len() < HEADER_LEN + seal::TAG_LEN {
         return Err(BackupError::damaged("it is cut short: its accounts are missing"));
-    };
-    let keys = Keys::derive(&argon2, passphrase, raw.salt).ok_or_else(|| {
+    }
+    let keys = Keys::derive(&raw.sealing, passphrase.expose(), &LABELS).ok_or_else(|| {
         BackupError::damaged(format!("its key derivation settings ({cost}) are not valid"))
     })?;
-    if !constant_time_eq(&keys.check, raw.check) {
+    if !keys.opens(raw.check) {
         return Err(BackupError::WrongPassphrase);
     }
-    let (ciphertext, tag) = sealed.split_at(split);
-    let mut buffer = Zeroizing::new(ciphertext.to_vec());
-    use chacha20poly1305::aead::AeadInOut as _;
-    let tag = chacha20poly1305::Tag::try_from(tag)
-        .map_err(|_| BackupError::damaged("its authentication tag is missing"))?;
-    keys.cipher()
-        .decrypt_inout_detached(
-            &(*raw.nonce).into(),
-            bytes.get(..HEADER_LEN).unwrap_or_default(),
-            buffer.as_mut_slice().into(),
-            &tag,
+    let buffer = keys.open(&raw.sealing.nonce, bytes, HEADER_LEN).ok_or_else(|| {
+        BackupError::damaged(
+            "its contents were cut short or changed after it was written (the passphrase is right)",
         )
-        .map_err(|_| {
-            BackupError::damaged(
-                "its contents were cut short or changed after it was written (the passphrase is \
-                 right)",
-            )
-        })?;
+    })?;
     let payload: PayloadIn = serde_json::from_slice(&buffer).map_err(|e| {
         // serde's message can quote a value, which could be a secret: give only the place.
         BackupError::damaged(format!(
@@ -605,10 +399,6 @@ pub fn write_new_file(path: &std::path::Path, bytes: &[u8]) -> Result<(), Backup
         path: path.to_owned(),
         source,
     })
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The accounts of a backup as an import sees them (for `twofold import` and the import screen).

@@ -18,8 +18,8 @@ use serde::Serialize;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
-use crate::backup::{fill_random, json_zeroizing};
 use crate::import::Password;
+use crate::seal::{fill_random, json_zeroizing};
 use crate::{Algorithm, Credential, Kind};
 
 mod ente;

@@ -1,9 +1,16 @@
 //! Where secrets live: the OS keyring (Secret Service, Keychain, Credential Manager) through the
-//! `keyring` crate, one entry per account keyed by the account's UUID.
+//! `keyring` crate, one entry per account keyed by the account's UUID, or one encrypted file in the
+//! data directory ([`file`]). Which of the two a vault uses is its own property ([`choice`]).
 
 use uuid::Uuid;
 
 use crate::Secret;
+
+pub mod choice;
+pub mod file;
+
+pub use choice::{KeystoreKind, VaultKeystore};
+pub use file::FileKeystore;
 
 /// The keyring service name under which Twofold stores account secrets.
 pub const SERVICE: &str = "twofold";
@@ -20,7 +27,8 @@ pub enum KeystoreError {
     /// The keyring cannot be reached or is locked.
     #[error(
         "the system keyring is not available ({reason}); start and unlock a Secret Service \
-         such as GNOME Keyring or KWallet"
+         such as GNOME Keyring, KeePassXC or KWallet, or keep the secrets in an encrypted file \
+         instead (twofold keystore --help)"
     )]
     Unavailable {
         /// What the platform said.
@@ -37,6 +45,18 @@ pub enum KeystoreError {
     Damaged {
         /// The account whose entry is damaged.
         id: Uuid,
+    },
+    /// The passphrase does not open the secrets file.
+    #[error("wrong passphrase: it does not open the secrets file")]
+    WrongPassphrase,
+    /// An empty passphrase was given for a new secrets file.
+    #[error("the passphrase is empty: choose one to protect the secrets file")]
+    EmptyPassphrase,
+    /// The secrets file cannot be read or written, or is damaged.
+    #[error("{reason}")]
+    File {
+        /// What is wrong and what to do, in words (names the file).
+        reason: String,
     },
 }
 
@@ -108,17 +128,143 @@ impl OsKeystore {
     }
 }
 
+/// What the OS keyring can do now, found without prompting anyone: the cases the app's start
+/// screen and the CLI's messages tell apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyringState {
+    /// Reachable and unlocked.
+    Ready,
+    /// No Secret Service runs: no D-Bus session, or nothing on it provides
+    /// `org.freedesktop.secrets`.
+    Missing {
+        /// What D-Bus said.
+        reason: String,
+    },
+    /// A Secret Service runs, but its default keyring is locked (or not made yet: making it
+    /// prompts, as unlocking does).
+    Locked,
+    /// It answered with another error.
+    Failed {
+        /// What the platform said.
+        reason: String,
+    },
+}
+
+impl KeyringState {
+    /// The keyring's state now: one D-Bus connection and two property reads, never a prompt.
+    #[cfg(target_os = "linux")]
+    pub fn now() -> Self {
+        use dbus_secret_service::{EncryptionType, Error, SecretService};
+        // Only properties are read, never secrets, so no session encryption is needed.
+        let service = match SecretService::connect(EncryptionType::Plain) {
+            Ok(service) => service,
+            Err(err) => return Self::of_error(&err),
+        };
+        match service.get_default_collection() {
+            Ok(collection) => match collection.is_locked() {
+                Ok(false) => Self::Ready,
+                Ok(true) => Self::Locked,
+                Err(err) => Self::of_error(&err),
+            },
+            // No default keyring yet: gnome-keyring prompts for a password to make one.
+            Err(Error::NoResult) => Self::Locked,
+            Err(err) => Self::of_error(&err),
+        }
+    }
+
+    /// Elsewhere the platform's keystore is part of the system: it is assumed ready, and its
+    /// errors say the rest.
+    #[cfg(not(target_os = "linux"))]
+    pub fn now() -> Self {
+        Self::Ready
+    }
+
+    /// The state a Secret Service error shows.
+    #[cfg(target_os = "linux")]
+    fn of_error(err: &dbus_secret_service::Error) -> Self {
+        use dbus_secret_service::Error;
+        match err {
+            Error::Locked | Error::Prompt | Error::NoResult => Self::Locked,
+            Error::Unavailable => Self::Missing { reason: err.to_string() },
+            Error::Dbus(dbus) if dbus.name() == Some("org.freedesktop.Secret.Error.IsLocked") => {
+                Self::Locked
+            }
+            Error::Dbus(dbus) if dbus.name().is_some_and(means_no_secret_service) => {
+                Self::Missing { reason: dbus.message().unwrap_or_default().to_owned() }
+            }
+            other => Self::Failed { reason: other.to_string() },
+        }
+    }
+}
+
+/// Whether a D-Bus error named `name` means there is no session bus or no Secret Service on it.
+#[cfg(target_os = "linux")]
+fn means_no_secret_service(name: &str) -> bool {
+    const NAMES: [&str; 7] = [
+        "org.freedesktop.DBus.Error.ServiceUnknown",
+        "org.freedesktop.DBus.Error.NameHasNoOwner",
+        "org.freedesktop.DBus.Error.NoServer",
+        "org.freedesktop.DBus.Error.FileNotFound",
+        "org.freedesktop.DBus.Error.NotSupported",
+        "org.freedesktop.DBus.Error.BadAddress",
+        "org.freedesktop.DBus.Error.Disconnected",
+    ];
+    NAMES.contains(&name) || name.starts_with("org.freedesktop.DBus.Error.Spawn.")
+}
+
+impl std::fmt::Display for KeyringState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Ready => f.write_str("the system keyring is unlocked"),
+            Self::Missing { reason } => write!(
+                f,
+                "no Secret Service runs here ({reason}): install and start one (GNOME Keyring, \
+                 KeePassXC or KWallet's Secret Service), or keep the secrets in an encrypted file \
+                 (twofold keystore init file, or twofold keystore move file)"
+            ),
+            Self::Locked => f.write_str(
+                "the system keyring is locked: unlock it (log in to the desktop, or open Passwords \
+                 and Keys) and try again",
+            ),
+            Self::Failed { reason } => write!(f, "the system keyring failed: {reason}"),
+        }
+    }
+}
+
 /// Maps a keyring error to ours without keeping it: `keyring::Error::BadEncoding` holds the stored
-/// bytes, which could be a secret.
+/// bytes, which could be a secret. A missing or locked Secret Service is `Unavailable`, whatever
+/// kind of error the `keyring` crate filed it under.
 fn from_keyring(err: keyring::Error) -> KeystoreError {
     match err {
-        keyring::Error::NoStorageAccess(e) => KeystoreError::Unavailable { reason: e.to_string() },
-        keyring::Error::PlatformFailure(e) => KeystoreError::Failure { reason: e.to_string() },
+        keyring::Error::NoStorageAccess(e) => KeystoreError::Unavailable {
+            reason: unavailable(e.as_ref()).unwrap_or_else(|| e.to_string()),
+        },
+        keyring::Error::PlatformFailure(e) => match unavailable(e.as_ref()) {
+            Some(reason) => KeystoreError::Unavailable { reason },
+            None => KeystoreError::Failure { reason: e.to_string() },
+        },
         keyring::Error::BadEncoding(_) => {
             KeystoreError::Failure { reason: "an entry is not valid UTF-8".to_owned() }
         }
         other => KeystoreError::Failure { reason: other.to_string() },
     }
+}
+
+/// What to say when `err` (a Secret Service error) means the keyring is missing or locked.
+#[cfg(target_os = "linux")]
+fn unavailable(err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let err = err.downcast_ref::<dbus_secret_service::Error>()?;
+    match KeyringState::of_error(err) {
+        KeyringState::Missing { reason } => Some(format!("no Secret Service runs: {reason}")),
+        KeyringState::Locked => Some("it is locked".to_owned()),
+        _ => None,
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn unavailable(_err: &(dyn std::error::Error + 'static)) -> Option<String> {
+    None
 }
 
 impl Keystore for OsKeystore {
@@ -167,16 +313,17 @@ impl Keystore for OsKeystore {
     #[cfg(target_os = "linux")]
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
         use dbus_secret_service::{EncryptionType, SecretService};
-        let unavailable =
-            |e: dbus_secret_service::Error| KeystoreError::Unavailable { reason: e.to_string() };
+        let not_there = |e: dbus_secret_service::Error| KeystoreError::Unavailable {
+            reason: unavailable(&e).unwrap_or_else(|| e.to_string()),
+        };
         // Only attributes are read, never secrets, so no session encryption is needed.
-        let service = SecretService::connect(EncryptionType::Plain).map_err(unavailable)?;
+        let service = SecretService::connect(EncryptionType::Plain).map_err(not_there)?;
         let vault = vault.hyphenated().to_string();
         let query = std::collections::HashMap::from([
             ("service", self.service.as_str()),
             (VAULT_ATTRIBUTE, vault.as_str()),
         ]);
-        let found = service.search_items(query).map_err(unavailable)?;
+        let found = service.search_items(query).map_err(not_there)?;
         let mut ids = Vec::new();
         for item in found.unlocked.iter().chain(found.locked.iter()) {
             // An item deleted between the search and this read (another process removing an
@@ -205,6 +352,7 @@ pub struct MemoryKeystore {
     entries: std::sync::Mutex<std::collections::BTreeMap<Uuid, (Uuid, Secret)>>,
     loads: std::sync::atomic::AtomicUsize,
     fail_next_store: std::sync::atomic::AtomicBool,
+    unavailable: std::sync::atomic::AtomicBool,
 }
 
 #[cfg(any(test, feature = "memory-keystore"))]
@@ -213,6 +361,19 @@ impl MemoryKeystore {
     /// cannot be produced on demand with a real daemon).
     pub fn fail_next_store(&self) {
         self.fail_next_store.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// Makes every call fail as a keyring that stopped answering does (`Unavailable`) until set
+    /// back: the app's start over a keyring that cannot say whether a lock is set.
+    pub fn set_unavailable(&self, unavailable: bool) {
+        self.unavailable.store(unavailable, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn check_available(&self) -> Result<(), KeystoreError> {
+        if self.unavailable.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(KeystoreError::Unavailable { reason: "injected: no answer".to_owned() });
+        }
+        Ok(())
     }
 
     /// How many times a secret was read: what a cache above the keystore saves.
@@ -252,6 +413,7 @@ impl Keystore for MemoryKeystore {
         _label: &str,
         secret: &Secret,
     ) -> Result<(), KeystoreError> {
+        self.check_available()?;
         if self.fail_next_store.swap(false, std::sync::atomic::Ordering::SeqCst) {
             return Err(KeystoreError::Failure { reason: "injected fault".to_owned() });
         }
@@ -260,16 +422,19 @@ impl Keystore for MemoryKeystore {
     }
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
+        self.check_available()?;
         self.loads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(self.entries().get(&id).map(|(_, s)| s.clone()))
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
+        self.check_available()?;
         self.entries().remove(&id);
         Ok(())
     }
 
     fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
+        self.check_available()?;
         let entries = self.entries();
         Ok(Some(entries.iter().filter(|(_, (v, _))| *v == vault).map(|(id, _)| *id).collect()))
     }

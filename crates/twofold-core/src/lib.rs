@@ -11,6 +11,7 @@ pub mod lock;
 pub mod migration;
 pub mod otp;
 pub mod qr;
+pub mod seal;
 pub mod secret;
 mod secretstream;
 pub mod uri;

@@ -13,6 +13,14 @@ use zeroize::Zeroizing;
 use crate::Secret;
 use crate::keystore::{Keystore, KeystoreError};
 
+/// What the lock's entry is called in keystores.
+pub(crate) const LABEL: &str = "app lock (passphrase hash)";
+
+/// The keystore id of `vault`'s lock entry (also the vault it is filed under).
+pub(crate) fn entry_id(vault: Uuid) -> Uuid {
+    Uuid::new_v5(&vault, b"twofold app lock")
+}
+
 /// Fewest characters a passphrase may have: a lock anyone can guess in a few tries protects nothing.
 pub const MIN_PASSPHRASE_CHARS: usize = 4;
 
@@ -49,7 +57,7 @@ pub struct AppLock<'k, K: Keystore + ?Sized> {
 impl<'k, K: Keystore + ?Sized> AppLock<'k, K> {
     /// The lock of the vault `vault` (its id), kept in `keystore`.
     pub fn new(keystore: &'k K, vault: Uuid) -> Self {
-        Self { keystore, id: Uuid::new_v5(&vault, b"twofold app lock") }
+        Self { keystore, id: entry_id(vault) }
     }
 
     /// Whether a passphrase is set.
@@ -68,7 +76,7 @@ impl<'k, K: Keystore + ?Sized> AppLock<'k, K> {
             .hash_password_with_salt(passphrase.as_bytes(), &salt)
             .map_err(|e| LockError::Hashing { reason: e.to_string() })?;
         let hash = Secret::new(hash.to_string().into_bytes());
-        Ok(self.keystore.store(self.id, self.id, "app lock (passphrase hash)", &hash)?)
+        Ok(self.keystore.store(self.id, self.id, LABEL, &hash)?)
     }
 
     /// Removes the passphrase: the app no longer locks.

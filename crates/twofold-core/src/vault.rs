@@ -21,7 +21,9 @@ use crate::otp::OtpError;
 use crate::{Account, Credential, Secret};
 
 mod manage;
+mod relocate;
 pub use manage::{AccountEdit, ICON_DIR, MAX_ICON_BYTES};
+pub use relocate::{Destination, DeviceKeyEntry, Moved};
 
 /// Name of the metadata file inside the data directory.
 pub const METADATA_FILE: &str = "accounts.json";
@@ -95,6 +97,16 @@ pub enum VaultError {
         /// What is wrong with its parameters.
         source: OtpError,
     },
+    /// A keystore was chosen for a vault that already has one, or a move goes where the secrets
+    /// already are.
+    #[error("the secrets are already in {kind}")]
+    SameKeystore {
+        /// Where they are.
+        kind: crate::keystore::KeystoreKind,
+    },
+    /// A keystore can be chosen only for a new vault.
+    #[error("this vault already has accounts; use `twofold keystore move` to change its keystore")]
+    NotNew,
     /// An image cannot be an account's icon.
     #[error("cannot use this image as an icon: {reason}")]
     Icon {
@@ -430,16 +442,20 @@ fn lock(dir: &Path) -> Result<File, VaultError> {
         .open(&path)
         .map_err(|e| io("open", e))?;
     file.lock().map_err(|e| io("lock", e))?;
-    // Temporary files are only alive while their writer holds this lock: any now are leftovers of
-    // a writer that was killed.
+    remove_leftovers(dir, TEMP_PREFIX);
+    Ok(file)
+}
+
+/// Removes the temporary files named `prefix…` in `dir`. Call with the lock their writers take
+/// held: they are only alive while it is, so any found are leftovers of a writer that was killed.
+pub(crate) fn remove_leftovers(dir: &Path, prefix: &str) {
     if let Ok(entries) = fs::read_dir(dir) {
         for entry in entries.flatten() {
-            if entry.file_name().to_string_lossy().starts_with(TEMP_PREFIX) {
+            if entry.file_name().to_string_lossy().starts_with(prefix) {
                 let _ = fs::remove_file(entry.path());
             }
         }
     }
-    Ok(file)
 }
 
 /// Replaces `target` (in `dir`) with `bytes` atomically: temporary file (readable by the user
@@ -447,10 +463,21 @@ fn lock(dir: &Path) -> Result<File, VaultError> {
 /// here. In the vault's directory, call with the vault's lock held: taking it removes leftover
 /// temporary files.
 pub fn replace_file(dir: &Path, target: &Path, bytes: &[u8]) -> io::Result<()> {
+    replace_file_via(dir, target, bytes, TEMP_PREFIX)
+}
+
+/// [`replace_file`] with temporary files named `prefix…`, for writers that clean their leftovers
+/// under a lock of their own.
+pub(crate) fn replace_file_via(
+    dir: &Path,
+    target: &Path,
+    bytes: &[u8],
+    prefix: &str,
+) -> io::Result<()> {
     // Unique per process and call, so concurrent writers never share a temporary file.
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let temp = dir.join(format!("{TEMP_PREFIX}{}-{n}", std::process::id()));
+    let temp = dir.join(format!("{prefix}{}-{n}", std::process::id()));
     let mut options = OpenOptions::new();
     options.create(true).truncate(true).write(true);
     #[cfg(unix)]

@@ -56,6 +56,14 @@ pub enum ConnectionState {
         /// When the next attempt starts, Unix seconds, while waiting.
         retry_at: Option<u64>,
     },
+    /// The device's key cannot be read (the keystore is missing, locked or damaged): no
+    /// connection can be made until it can; trying again.
+    NoKey {
+        /// Failed attempts in a row.
+        attempt: u32,
+        /// When the next attempt starts, Unix seconds, while waiting.
+        retry_at: Option<u64>,
+    },
     /// The server says this device is revoked: no more attempts.
     Revoked,
     /// Not listening: the supervisor was stopped.
@@ -68,6 +76,7 @@ impl ConnectionState {
         match self {
             Self::Connected => "connected",
             Self::Reconnecting { .. } => "reconnecting",
+            Self::NoKey { .. } => "no_key",
             Self::Revoked => "revoked",
             Self::Stopped => "stopped",
         }
@@ -315,8 +324,13 @@ impl<K: Keystore + Send + Sync + 'static> Connection<K> {
             }
             attempt = attempt.saturating_add(1);
             let delay = backoff(attempt, random_jitter());
-            let retry_at = self.device.now() + delay.as_secs_f64().ceil() as u64;
-            self.set_state(ConnectionState::Reconnecting { attempt, retry_at: Some(retry_at) });
+            let retry_at = Some(self.device.now() + delay.as_secs_f64().ceil() as u64);
+            // Without its key the server is not at fault: say which of the two waits this is.
+            self.set_state(if client.is_none() {
+                ConnectionState::NoKey { attempt, retry_at }
+            } else {
+                ConnectionState::Reconnecting { attempt, retry_at }
+            });
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}
                 () = self.shared.wake.notified() => {}
@@ -478,6 +492,8 @@ mod tests {
         assert_eq!(ConnectionState::Connected.name(), "connected");
         let waiting = ConnectionState::Reconnecting { attempt: 1, retry_at: None };
         assert_eq!(waiting.name(), "reconnecting");
+        let keyless = ConnectionState::NoKey { attempt: 1, retry_at: None };
+        assert_eq!(keyless.name(), "no_key");
         assert_eq!(ConnectionState::Revoked.name(), "revoked");
         assert_eq!(ConnectionState::Stopped.name(), "stopped");
     }

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use twofold_core::keystore::{Keystore, KeystoreError};
+use twofold_core::vault::DeviceKeyEntry;
 use twofold_protocol::client::{ClientError, Clock, DeviceClient, STREAM_SILENCE};
 use twofold_protocol::{LinkError, SigninRequest};
 use uuid::Uuid;
@@ -213,6 +214,29 @@ impl<K: Keystore + Send + Sync + 'static> Device<K> {
     /// The paired servers, oldest first.
     pub fn servers(&self) -> Result<Vec<ServerRecord>, DeviceError> {
         Ok(self.servers.read::<ServersFile>()?.servers)
+    }
+
+    /// The keystore entries of every paired server's key, for moving them with the vault.
+    pub fn key_entries(&self) -> Result<Vec<DeviceKeyEntry>, DeviceError> {
+        Ok(self
+            .servers()?
+            .into_iter()
+            .map(|s| {
+                // The URL was checked at pairing: its host sits between "://" and the next '/'.
+                let after_scheme = s.server_url.split_once("://").map_or("", |(_, rest)| rest);
+                let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or_default();
+                // Without the port, as the label was made at pairing.
+                let host = match authority.find(']') {
+                    Some(end) => &authority[..=end],
+                    None => authority.split(':').next().unwrap_or_default(),
+                };
+                let host = if host.is_empty() { "server" } else { host };
+                DeviceKeyEntry {
+                    id: s.id,
+                    label: crate::pairing::key_label(Some(&s.service), host),
+                }
+            })
+            .collect())
     }
 
     /// The paired server `id`.

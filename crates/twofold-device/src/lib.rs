@@ -12,6 +12,9 @@
 //! Give [`Device::open`] a directory of its own (say `<data dir>/device`): the vault removes
 //! leftover temporary files of its own directory when it takes its lock.
 
+/// The folder of the vault's data directory that holds the device's files.
+pub const DIR_IN_DATA: &str = "device";
+
 pub mod approval;
 pub mod connection;
 mod countries;

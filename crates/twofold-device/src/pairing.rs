@@ -41,8 +41,12 @@ fn fresh_key() -> Result<KeyPair, DeviceError> {
 }
 
 fn keyring_label(link: &PairingLink) -> String {
-    let host = link.server.host_str().unwrap_or("server");
-    match &link.service {
+    key_label(link.service.as_deref(), link.server.host_str().unwrap_or("server"))
+}
+
+/// What a pairing's key entry is called in keystores.
+pub(crate) fn key_label(service: Option<&str>, host: &str) -> String {
+    match service {
         Some(service) => format!("trusted-device key for {service} ({host})"),
         None => format!("trusted-device key for {host}"),
     }

@@ -55,7 +55,7 @@ pub struct PairedServer {
     pub fingerprint: String,
     /// When the pairing was made, Unix seconds.
     pub paired_at: u64,
-    /// "connected", "reconnecting", "revoked" or "stopped".
+    /// "connected", "reconnecting", "no_key" (its key cannot be read), "revoked" or "stopped".
     pub state: &'static str,
     /// Seconds until the next connection attempt, while reconnecting.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -66,9 +66,8 @@ impl PairedServer {
     /// The view of `record` in `state` at `now` (Unix seconds).
     pub fn new(record: &ServerRecord, state: &ConnectionState, now: u64) -> Self {
         let retry_in = match state {
-            ConnectionState::Reconnecting { retry_at: Some(at), .. } => {
-                Some(at.saturating_sub(now))
-            }
+            ConnectionState::Reconnecting { retry_at: Some(at), .. }
+            | ConnectionState::NoKey { retry_at: Some(at), .. } => Some(at.saturating_sub(now)),
             _ => None,
         };
         Self {
@@ -118,6 +117,12 @@ mod tests {
                 "state": "reconnecting",
                 "retry_in": 6,
             })
+        );
+        let keyless = ConnectionState::NoKey { attempt: 1, retry_at: Some(107) };
+        let json = serde_json::to_value(PairedServer::new(&record, &keyless, 104)).unwrap();
+        assert_eq!(
+            (&json["state"], &json["retry_in"]),
+            (&serde_json::json!("no_key"), &serde_json::json!(3))
         );
         let connected = PairedServer::new(&record, &ConnectionState::Connected, 104);
         let json = serde_json::to_value(connected).unwrap();

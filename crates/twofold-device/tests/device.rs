@@ -623,3 +623,27 @@ async fn the_offline_code_is_the_one_the_service_accepts() {
     assert!(verified.verified, "code {} refused", code.code);
     assert_eq!(verified.device_id, Some(record.device_id));
 }
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_device_whose_key_cannot_be_read_says_so_rather_than_blame_the_server() {
+    // Regression (issue 17): without its key the dialog said "Reconnecting in 10 s".
+    let server = Server::start();
+    let service = server.service("Example");
+    let mut paired = TestDevice::new();
+    let record = paired.pair(&service, "alice").await;
+    OsKeystore::device_keys().delete(record.id).unwrap();
+    // The device starting again (the app's next start) finds no key for its pairing.
+    let device =
+        twofold_device::Device::open(paired.dir.path().join("device"), OsKeystore::device_keys())
+            .unwrap();
+    let (supervisor, updates) = twofold_device::Supervisor::start(
+        std::sync::Arc::new(device),
+        tokio::runtime::Handle::current(),
+    )
+    .unwrap();
+    let mut again = TestDevice { supervisor, updates, dir: tempfile::tempdir().unwrap() };
+    again.wait_state(record.id, "no_key").await;
+    let listed = again.supervisor.servers().unwrap();
+    assert!(listed.iter().any(|s| s.id == record.id && s.retry_in.is_some()), "{listed:?}");
+}

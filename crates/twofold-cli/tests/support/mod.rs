@@ -11,11 +11,49 @@ use std::process::{Child, Command, Output, Stdio};
 /// A throwaway vault directory and the commands run against it.
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// The passphrase file commands are given (`TWOFOLD_PASSPHRASE_FILE`), for a file vault.
+    pub passphrase_file: Option<PathBuf>,
 }
+
+/// The passphrase of the file vaults tests make.
+pub const FILE_PASSPHRASE: &str = "test file passphrase";
+/// A cheap Argon2id cost for file vaults whose test is not about the key derivation.
+pub const CHEAP: twofold_core::backup::KdfCost =
+    twofold_core::backup::KdfCost { memory_kib: 256, passes: 1, lanes: 1 };
 
 impl Env {
     pub fn new() -> Self {
-        Self { dir: tempfile::tempdir().unwrap() }
+        Self { dir: tempfile::tempdir().unwrap(), passphrase_file: None }
+    }
+
+    /// A vault whose secrets are in its file (sealed at the cheap cost, which the file stores),
+    /// and commands that read its passphrase from a file.
+    pub fn with_file_vault() -> Self {
+        let mut env = Self::new();
+        let destination = twofold_core::vault::Destination::File {
+            passphrase: twofold_core::import::Password::new(FILE_PASSPHRASE.to_owned()),
+            cost: CHEAP,
+        };
+        twofold_core::vault::Vault::create(env.data_dir(), destination).unwrap();
+        let file = env.dir.path().join("passphrase");
+        std::fs::write(&file, format!("{FILE_PASSPHRASE}\n")).unwrap();
+        env.passphrase_file = Some(file);
+        env
+    }
+
+    /// The secret stored for account `id` in the vault's file, in base32.
+    pub fn file_lookup(&self, id: &str) -> Option<String> {
+        self.file_lookup_with(id, FILE_PASSPHRASE)
+    }
+
+    /// The secret stored for account `id` in the vault's file sealed with `passphrase`.
+    pub fn file_lookup_with(&self, id: &str, passphrase: &str) -> Option<String> {
+        use twofold_core::keystore::Keystore as _;
+        let password = twofold_core::import::Password::new(passphrase.to_owned());
+        let file =
+            twofold_core::keystore::FileKeystore::unlock(&self.data_dir(), &password).unwrap();
+        let secret = file.load(id.parse().unwrap()).unwrap()?;
+        Some(secret.to_base32().to_string())
     }
 
     pub fn data_dir(&self) -> PathBuf {
@@ -29,6 +67,9 @@ impl Env {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_twofold"));
         cmd.args(args).env("TWOFOLD_DATA_DIR", self.data_dir()).env("TWOFOLD_LOG", "trace");
+        if let Some(file) = &self.passphrase_file {
+            cmd.env("TWOFOLD_PASSPHRASE_FILE", file);
+        }
         cmd
     }
 

@@ -38,7 +38,7 @@ pub const FILE_EXTENSION: &str = "backup";
 const SETTINGS_VERSION: u32 = 1;
 /// Mixed into the vault's id to name the passphrase's keyring entry.
 const PASSPHRASE_ID_MASK: u128 = 0x6261_636b_7570_2d70_6173_7370_6872_6173;
-const PASSPHRASE_LABEL: &str = "automatic backup passphrase";
+pub(crate) const PASSPHRASE_LABEL: &str = "automatic backup passphrase";
 
 /// How automatic backups are made.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,7 +115,7 @@ pub fn folder<K: Keystore>(vault: &Vault<K>, settings: &Settings) -> PathBuf {
 }
 
 /// The keyring id of `vault`'s automatic backup passphrase.
-fn passphrase_id(vault: Uuid) -> Uuid {
+pub(crate) fn passphrase_id(vault: Uuid) -> Uuid {
     Uuid::from_u128(vault.as_u128() ^ PASSPHRASE_ID_MASK)
 }
 
