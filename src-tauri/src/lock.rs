@@ -132,10 +132,11 @@ pub fn lock_now<R: Runtime>(app: &AppHandle<R>) {
 /// Tells the page the lock changed; locked, the sign-in requests' notifications stop offering
 /// answers.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, status: LockStatus) {
+    let locked = status.locked;
     if let Err(err) = app.emit(LOCK_CHANGED, status) {
         tracing::warn!(error = %err, "could not tell the window the lock changed");
     }
-    if status.locked {
+    if locked {
         approvals::on_lock(app);
     }
 }

@@ -19,8 +19,8 @@ use sha2::Sha256;
 use zeroize::Zeroizing;
 
 use super::{ExportError, random, seal_appended};
-use crate::backup::json_zeroizing;
 use crate::import::Password;
+use crate::seal::json_zeroizing;
 use crate::{Algorithm, Credential, Kind, uri};
 
 /// PBKDF2 rounds the 2FAS apps use.
