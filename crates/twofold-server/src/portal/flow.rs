@@ -267,11 +267,13 @@ impl<S: PortalStore> Portal<S> {
                 now.saturating_sub(LIMIT_WINDOW_SECS),
             )
             .await?;
+        if wrong >= MAX_WRONG_RECOVERY_CODES {
+            // Not checked, so not counted: as offline codes past their limit.
+            return Ok(None);
+        }
         let used = self.audit(user, AuditEvent::RecoveryCodeUsed, None, Some(browser.ip));
         let hash = recovery_code_hash(code);
-        if wrong < MAX_WRONG_RECOVERY_CODES
-            && app.store.use_recovery_code(user, &hash, &used).await?
-        {
+        if app.store.use_recovery_code(user, &hash, &used).await? {
             let new = NewSession {
                 user,
                 site,
