@@ -17,6 +17,7 @@ use twofold_core::qr::{self, Found, PayloadKind};
 use twofold_core::vault::{self as vault_dir, Vault as VaultOver, VaultError};
 use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migration, otp, uri};
 
+mod device;
 mod keystore;
 mod passphrase;
 mod vault_file;
@@ -32,7 +33,7 @@ Exit codes:
      (scan --add)
   2  the command line was wrong
   3  the vault could not be used: keyring unavailable or locked, data file unreadable or damaged,
-     the secrets file's passphrase missing or wrong
+     the secrets file's passphrase missing or wrong (for twofold device: the device's files or keys)
 
 After each change to the vault (add, remove, rename, import, restore, an HOTP code), an encrypted
 backup is written when automatic backups are on (twofold backup --auto on).
@@ -60,6 +61,11 @@ struct Cli {
 enum Command {
     /// Find the QR codes in image files, on the screen or on the clipboard; --add adds their accounts.
     Scan(ScanArgs),
+    /// The trusted device in the terminal: pair with a Twofold server, list, answer sign-ins.
+    Device {
+        #[command(subcommand)]
+        command: device::DeviceCommand,
+    },
     /// Where the secrets are kept: show, choose for a new vault, or move them all.
     Keystore {
         #[command(subcommand)]
@@ -295,6 +301,15 @@ fn main() -> ExitCode {
             let vault_failed = err.chain().any(|e| {
                 e.is::<Locked>()
                     || matches!(
+                        e.downcast_ref::<twofold_device::DeviceError>(),
+                        Some(
+                            twofold_device::DeviceError::Keystore(_)
+                                | twofold_device::DeviceError::Io { .. }
+                                | twofold_device::DeviceError::Damaged { .. }
+                                | twofold_device::DeviceError::NewerFormat { .. }
+                        )
+                    )
+                    || matches!(
                         e.downcast_ref::<VaultError>(),
                         Some(
                             VaultError::Keystore(_)
@@ -318,6 +333,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command {
         // A scan opens (and so creates) the vault only when it adds what it found.
         Command::Scan(args) => return scan(&args, &source, &mut out),
+        Command::Device { command } => {
+            return device::run(command, &vault_dir::default_dir()?, &source, &mut out);
+        }
         Command::Keystore { command } => {
             return keystore::run(command, &vault_dir::default_dir()?, &source, &mut out);
         }

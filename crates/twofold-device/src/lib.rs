@@ -30,5 +30,5 @@ pub use approval::{DecideError, Outcome};
 pub use connection::{ConnectionState, Supervisor, Update};
 pub use device::{Device, DeviceError, OfflineCode, RequestKey, Unpaired};
 pub use pairing::PairingPreview;
-pub use servers::{PairedServer, ServerRecord};
+pub use servers::{PairedServer, ServerRecord, ServerSummary};
 pub use view::RequestView;

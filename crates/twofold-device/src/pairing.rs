@@ -18,7 +18,7 @@ use crate::servers::ServerRecord;
 pub struct PairingPreview {
     /// The server's base URL.
     pub server_url: String,
-    /// The service's name, if the link gives one.
+    /// The service's name, if the link gives one, made safe to show.
     pub service: Option<String>,
     /// The server key's fingerprint, in groups of four, to compare with the one the service shows.
     pub fingerprint: String,
@@ -29,7 +29,8 @@ pub fn preview(link: &str) -> Result<PairingPreview, LinkError> {
     let link: PairingLink = link.parse()?;
     Ok(PairingPreview {
         server_url: link.server.to_string(),
-        service: link.service,
+        // The link is anyone's text until paired: shown like a request's names.
+        service: link.service.as_deref().map(twofold_protocol::text::neutralise),
         fingerprint: link.fingerprint.to_string(),
     })
 }

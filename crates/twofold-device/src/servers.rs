@@ -83,6 +83,36 @@ impl PairedServer {
     }
 }
 
+/// A paired server as a listing shows it without connections (a command line): no state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ServerSummary {
+    /// The pairing's identity.
+    pub id: Uuid,
+    /// The server's base URL.
+    pub server_url: String,
+    /// The service, made safe to show.
+    pub service: String,
+    /// The user this device answers for, made safe to show.
+    pub user: String,
+    /// The pinned server key's fingerprint in groups of four.
+    pub fingerprint: String,
+    /// When the pairing was made, Unix seconds.
+    pub paired_at: u64,
+}
+
+impl From<&ServerRecord> for ServerSummary {
+    fn from(record: &ServerRecord) -> Self {
+        Self {
+            id: record.id,
+            server_url: neutralise(&record.server_url),
+            service: neutralise(&record.service),
+            user: neutralise(&record.user),
+            fingerprint: record.server_key.fingerprint().to_string(),
+            paired_at: record.paired_at,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -128,6 +158,24 @@ mod tests {
         let json = serde_json::to_value(connected).unwrap();
         assert_eq!(json["state"], "connected");
         assert!(json.get("retry_in").is_none());
+    }
+
+    #[test]
+    fn a_summary_names_the_pairing_safely_without_a_state() {
+        let record = ServerRecord {
+            id: Uuid::from_u128(1),
+            server_url: "https://approve.example/".into(),
+            service: "Bank\u{202E}moc".into(),
+            user: "alice".into(),
+            device_id: Uuid::from_u128(2),
+            server_key: twofold_protocol::KeyPair::from_seed(&[1; 32]).public(),
+            paired_at: 100,
+        };
+        let json = serde_json::to_value(ServerSummary::from(&record)).unwrap();
+        assert_eq!(json["service"], "Bank\u{FFFD}moc");
+        assert_eq!(json["paired_at"], 100);
+        assert!(json.get("state").is_none());
+        assert_eq!(json["fingerprint"], record.server_key.fingerprint().to_string());
     }
 
     #[test]
