@@ -218,6 +218,24 @@ fn pair_list_and_watch_answer_push_and_number_requests() {
     let state = server.runtime.block_on(service.signin(created.id, None)).unwrap();
     assert_eq!(state.status, Status::Denied);
 
+    // Code: Allow prints the code the service then verifies.
+    let created = server.runtime.block_on(service.create_signin(&signin(Mode::Code))).unwrap();
+    watch.expect("Sign-in request: Example Mail as alice");
+    watch.answer("allow");
+    let line = watch.expect("Type this code where you are signing in: ");
+    let code = line.rsplit(": ").next().unwrap().trim().to_owned();
+    assert_eq!(code.len(), 6, "{line}");
+    let verified = server.runtime.block_on(service.verify_code(created.id, &code)).unwrap();
+    assert!(verified.verified, "{line}");
+
+    // This wasn't me: reported.
+    let created = server.runtime.block_on(service.create_signin(&signin(Mode::Push))).unwrap();
+    watch.expect("Sign-in request: Example Mail as alice");
+    watch.answer("r");
+    watch.expect("Denied and reported");
+    let state = server.runtime.block_on(service.signin(created.id, None)).unwrap();
+    assert_eq!(state.status, Status::Reported);
+
     // The end of stdin ends the watch, successfully.
     drop(watch.stdin.take());
     watch.expect("Input ended");
