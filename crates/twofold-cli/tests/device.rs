@@ -30,6 +30,11 @@ struct Server {
 
 impl Server {
     fn start() -> Self {
+        Self::start_with(|_| {})
+    }
+
+    /// A server whose settings `tune` changes.
+    fn start_with(tune: impl FnOnce(&mut Settings)) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .enable_all()
@@ -43,10 +48,12 @@ impl Server {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let url = format!("http://{}/", listener.local_addr().unwrap());
             let store = SqliteStore::open(&database).await.unwrap();
+            let mut settings = Settings::new(url.parse().unwrap());
+            tune(&mut settings);
             let state = AppState::new(
                 store,
                 server_key,
-                Settings::new(url.parse().unwrap()),
+                settings,
                 Arc::new(SystemClock),
                 Arc::new(OsEntropy),
                 Enricher::open(&[] as &[&str]).unwrap(),
@@ -251,4 +258,28 @@ fn watch_without_a_paired_server_says_how_to_pair() {
     let bad = env.run(&["device", "pair", "https://example.com/", "--yes"], "");
     assert_eq!(bad.status.code(), Some(1));
     assert!(text(&bad.stderr).contains("not a pairing link"), "{}", text(&bad.stderr));
+}
+
+#[test]
+fn watch_withdraws_a_request_that_expires_and_asks_about_the_next() {
+    let env = Env::with_file_vault();
+    let server = Server::start_with(|settings| settings.request_lifetime = 3);
+    let service = server.service("Example Mail");
+    let link = server.runtime.block_on(service.create_pairing("alice")).unwrap().link;
+    env.ok(&["device", "pair", &link, "--yes"], "");
+    let mut watch = Watcher::start(&env);
+    watch.expect("Watching 1 paired server");
+    server.runtime.block_on(service.create_signin(&signin(Mode::Push))).unwrap();
+    watch.expect("Sign-in request: Example Mail as alice");
+    // From another address: one pending sign-in per user and address.
+    let second = CreateSignin { ip: "198.51.100.4".parse().unwrap(), ..signin(Mode::Number) };
+    server.runtime.block_on(service.create_signin(&second)).unwrap();
+    watch.expect("Waiting next: Example Mail as alice");
+    watch.expect("Example Mail as alice expired.");
+    // The next one is asked about at once (then expires too).
+    watch.expect("Choose the number");
+    watch.expect("Example Mail as alice expired.");
+    drop(watch.stdin.take());
+    watch.expect("Input ended");
+    assert!(watch.child.wait().unwrap().success());
 }
