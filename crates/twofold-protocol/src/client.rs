@@ -66,13 +66,23 @@ fn system_clock() -> Clock {
     Arc::new(|| SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
 }
 
+/// How long connecting to a server may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a server may send nothing while answering: above the longest wait a server grants a
+/// long poll (60 s by default) and its event stream's keep-alives, so only a stalled server trips it.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// One HTTP client for the process: it pools connections, and building one loads the system's
 /// TLS roots, too costly to repeat per device or service. It follows no redirect: the pinned
 /// server answers itself, and a redirect could send the device's signed requests elsewhere.
+/// Every wait on the network is bounded ([`CONNECT_TIMEOUT`], [`READ_TIMEOUT`]).
 fn shared_http() -> Result<reqwest::Client, ClientError> {
     static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     HTTP.get_or_init(|| {
-        let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
+        let builder = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT);
         builder.build().map_err(|error| error.to_string())
     })
     .clone()
