@@ -31,16 +31,6 @@ pub enum Drawing {
 }
 
 impl Drawing {
-    /// The category this drawing counts in.
-    pub fn category(self) -> &'static str {
-        match self {
-            Self::Img { .. } => "img",
-            Self::ImgScaled { .. } => "img-scaled-down",
-            Self::Svg { .. } => "svg",
-            Self::Canvas { .. } => "canvas",
-        }
-    }
-
     /// A drawing of the given kind with sizes drawn from `rng` for a code of `modules` modules
     /// (quiet zone included): at least 1.5 CSS pixels a module when scaled, as pages show them.
     pub fn pick(kind: &str, modules: u32, rng: &mut Rng) -> Self {

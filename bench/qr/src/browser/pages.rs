@@ -62,7 +62,7 @@ fn words(rng: &mut Rng, n: u32) -> String {
 
 /// A paragraph of a few sentences.
 fn paragraph(rng: &mut Rng, sentences: u32) -> String {
-    let text: Vec<String> = (0..sentences).map(|_| words(rng, rng.range(6, 14))).collect();
+    let text: Vec<String> = (0..sentences).map(|_| { let n = rng.range(6, 14); words(rng, n) }).collect();
     format!("<p>{}</p>", text.join(" "))
 }
 
