@@ -45,6 +45,7 @@
 
 mod finder;
 mod gray;
+mod sampling;
 #[cfg(test)]
 mod tests;
 
@@ -294,6 +295,8 @@ pub(crate) struct Passes {
     pub(crate) crops: bool,
     /// Rescale crops to [`CROP_MODULE`] pixels a module (off: crops at their own scale).
     pub(crate) crop_rescale: bool,
+    /// Read codes marked by three finders from grey levels first (see `sampling`).
+    pub(crate) grey_sampling: bool,
 }
 
 impl Passes {
@@ -305,6 +308,7 @@ impl Passes {
         local_threshold: true,
         crops: true,
         crop_rescale: true,
+        grey_sampling: true,
     };
 }
 
@@ -632,6 +636,15 @@ fn crop_pass(
 /// padded with white, then both thresholds.
 fn crop_region(scan: &mut Scan, full: &GrayImage, region: &Region, passes: Passes) {
     tracing::debug!(?region, "qr: crop");
+    if passes.grey_sampling && region.complete {
+        if let Some(read) = sampling::read(full, &region.anchors, region.module, region.light) {
+            let detection = Detection { decoded: vec![read], failed: Vec::new() };
+            scan.absorb(detection, 0.0, 1.0, (0.0, 0.0), region.light);
+            if scan.explained(region) {
+                return;
+            }
+        }
+    }
     let module = region.module.max(1.0);
     let margin = module * 0.5;
     let x0 = (region.rect.x0 - margin).max(0.0).floor() as u32;

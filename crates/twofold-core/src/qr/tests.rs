@@ -21,6 +21,7 @@ const AS_IS: Passes = Passes {
     local_threshold: false,
     crops: false,
     crop_rescale: false,
+    grey_sampling: false,
 };
 
 const INK: [u8; 4] = [0, 0, 0, 255];
