@@ -156,12 +156,15 @@ fn groups(manifest: &Manifest) -> Vec<(String, Group<'_>)> {
 }
 
 /// One table of figures per decoder for each of `groups`, headed by what they group by.
-fn group_table(manifest: &Manifest, runs: &[Run], by: &str, groups: &[(String, Group<'_>)]) -> String {
+fn group_table(
+    manifest: &Manifest,
+    runs: &[Run],
+    by: &str,
+    groups: &[(String, Group<'_>)],
+) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\nPer {by} (recall, exact images, false payloads, median / p90 time):\n"
-    );
+    let _ =
+        writeln!(out, "\nPer {by} (recall, exact images, false payloads, median / p90 time):\n");
     let mut header = format!("| {by} | images | payloads |");
     let mut rule = String::from("|---|---|---|");
     for run in runs {
@@ -307,8 +310,10 @@ mod tests {
 
     #[test]
     fn score_counts_recall_exact_images_false_payloads_and_slowest() {
-        let manifest =
-            Manifest { title: String::new(), images: vec![entry("a", &["x", "y"]), entry("b", &["z"]), entry("n", &[])] };
+        let manifest = Manifest {
+            title: String::new(),
+            images: vec![entry("a", &["x", "y"]), entry("b", &["z"]), entry("n", &[])],
+        };
         let run = Run {
             decoder: "d".into(),
             timing: "in process",

@@ -491,7 +491,7 @@ fn smoothed(text: &str, module: u32, scale: f32, filter: FilterType) -> RgbaImag
     let code = encode(text, EcLevel::M);
     let side = (code.size + 8) * module;
     let mut symbol = page(side, side, [255, 255, 255]);
-    draw(&mut symbol, &code, (0, 0), module, 4, (BLACK, WHITE));
+    draw(&mut symbol, &code, (4 * module, 4 * module), module, 4, (BLACK, WHITE));
     let shown = ((side as f32 * scale).round() as u32).max(1);
     let symbol = imageops::resize(&symbol, shown, shown, filter);
     let mut image = page(900, 600, LIGHT_PAGE);

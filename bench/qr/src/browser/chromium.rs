@@ -26,17 +26,23 @@ impl Chromium {
 
     /// The version line the browser prints, for the report.
     pub fn version(&self) -> Result<String> {
-        let output = Command::new(&self.program)
-            .arg("--version")
-            .output()
-            .with_context(|| format!("cannot run {} (Debian package chromium)", self.program.display()))?;
+        let output = Command::new(&self.program).arg("--version").output().with_context(|| {
+            format!("cannot run {} (Debian package chromium)", self.program.display())
+        })?;
         Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
     }
 
     /// Renders `page` in a `width` × `height` CSS-pixel window at `dpr` and writes the PNG
     /// screenshot (`width·dpr` × `height·dpr` pixels) to `out`.
-    pub fn screenshot(&self, page: &Path, out: &Path, (width, height): (u32, u32), dpr: f32) -> Result<()> {
-        let page = page.canonicalize().with_context(|| format!("cannot find {}", page.display()))?;
+    pub fn screenshot(
+        &self,
+        page: &Path,
+        out: &Path,
+        (width, height): (u32, u32),
+        dpr: f32,
+    ) -> Result<()> {
+        let page =
+            page.canonicalize().with_context(|| format!("cannot find {}", page.display()))?;
         let _ = std::fs::remove_file(out);
         let mut child = Command::new(&self.program)
             .args([
@@ -60,7 +66,9 @@ impl Chromium {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .with_context(|| format!("cannot run {} (Debian package chromium)", self.program.display()))?;
+            .with_context(|| {
+                format!("cannot run {} (Debian package chromium)", self.program.display())
+            })?;
         let start = Instant::now();
         let status = loop {
             if let Some(status) = child.try_wait()? {

@@ -60,9 +60,9 @@ impl Drawing {
     pub fn css_module(self, modules: u32) -> f32 {
         match self {
             Self::Img { module } => module as f32,
-            Self::ImgScaled { shown, .. } | Self::Svg { shown, .. } | Self::Canvas { shown, .. } => {
-                shown as f32 / modules as f32
-            }
+            Self::ImgScaled { shown, .. }
+            | Self::Svg { shown, .. }
+            | Self::Canvas { shown, .. } => shown as f32 / modules as f32,
         }
     }
 
@@ -149,7 +149,9 @@ impl Code {
             }
             Drawing::Canvas { shown, hidpi } => {
                 let rows: Vec<String> = (0..self.size)
-                    .map(|y| (0..self.size).map(|x| if self.is_dark(x, y) { '1' } else { '0' }).collect())
+                    .map(|y| {
+                        (0..self.size).map(|x| if self.is_dark(x, y) { '1' } else { '0' }).collect()
+                    })
                     .collect();
                 let ratio = if hidpi { "window.devicePixelRatio" } else { "1" };
                 format!(

@@ -167,7 +167,13 @@ fn tempdir_in(dir: &Path) -> Result<std::path::PathBuf> {
 }
 
 /// A page of `kind` holding `count` codes drawn as `drawing`.
-fn setup_page(kind: &str, drawing: &'static str, dark: bool, count: usize, rng: &mut Rng) -> Result<Render> {
+fn setup_page(
+    kind: &str,
+    drawing: &'static str,
+    dark: bool,
+    count: usize,
+    rng: &mut Rng,
+) -> Result<Render> {
     let inverted = dark && drawing != "img-scaled-down" && rng.chance(0.5);
     let (ink, paper) = colours(dark, inverted);
     let mut codes = Vec::new();

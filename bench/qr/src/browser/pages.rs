@@ -34,10 +34,46 @@ text-align:center;line-height:34px;font-weight:bold;flex:none}\
 line-height:0}.qrbox.bare{padding:0}";
 
 const WORDS: &[&str] = &[
-    "account", "security", "sign", "in", "your", "app", "code", "device", "password", "protect",
-    "authenticator", "every", "time", "we", "will", "ask", "for", "a", "six-digit", "from", "the",
-    "phone", "keep", "backup", "codes", "safe", "place", "settings", "recovery", "team", "access",
-    "admin", "policy", "enable", "verification", "step", "new", "login", "trusted", "browser",
+    "account",
+    "security",
+    "sign",
+    "in",
+    "your",
+    "app",
+    "code",
+    "device",
+    "password",
+    "protect",
+    "authenticator",
+    "every",
+    "time",
+    "we",
+    "will",
+    "ask",
+    "for",
+    "a",
+    "six-digit",
+    "from",
+    "the",
+    "phone",
+    "keep",
+    "backup",
+    "codes",
+    "safe",
+    "place",
+    "settings",
+    "recovery",
+    "team",
+    "access",
+    "admin",
+    "policy",
+    "enable",
+    "verification",
+    "step",
+    "new",
+    "login",
+    "trusted",
+    "browser",
 ];
 
 /// A sentence-like run of `n` words.
@@ -62,7 +98,12 @@ fn words(rng: &mut Rng, n: u32) -> String {
 
 /// A paragraph of a few sentences.
 fn paragraph(rng: &mut Rng, sentences: u32) -> String {
-    let text: Vec<String> = (0..sentences).map(|_| { let n = rng.range(6, 14); words(rng, n) }).collect();
+    let text: Vec<String> = (0..sentences)
+        .map(|_| {
+            let n = rng.range(6, 14);
+            words(rng, n)
+        })
+        .collect();
     format!("<p>{}</p>", text.join(" "))
 }
 
@@ -70,7 +111,11 @@ fn paragraph(rng: &mut Rng, sentences: u32) -> String {
 fn avatar(rng: &mut Rng) -> String {
     let colours = ["#d9534f", "#5cb85c", "#5bc0de", "#f0ad4e", "#7e57c2", "#26a69a"];
     let letters = ["AK", "BL", "CM", "DN", "EO", "FP", "GR", "HS"];
-    format!(r#"<span class="avatar" style="background:{}">{}</span>"#, rng.pick(&colours), rng.pick(&letters))
+    format!(
+        r#"<span class="avatar" style="background:{}">{}</span>"#,
+        rng.pick(&colours),
+        rng.pick(&letters)
+    )
 }
 
 /// A manual-entry key as sites print it beside the code.
@@ -163,9 +208,19 @@ flex-direction:column}.head{padding:12px 20px;border-bottom:1px solid var(--bord
         );
     }
     let mut msgs = String::new();
-    let _ = write!(msgs, "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>", avatar(rng), words(rng, 12));
+    let _ = write!(
+        msgs,
+        "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>",
+        avatar(rng),
+        words(rng, 12)
+    );
     if codes.is_empty() {
-        let _ = write!(msgs, "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>", avatar(rng), paragraph(rng, 2));
+        let _ = write!(
+            msgs,
+            "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>",
+            avatar(rng),
+            paragraph(rng, 2)
+        );
     } else {
         let _ = write!(
             msgs,
@@ -174,7 +229,12 @@ flex-direction:column}.head{padding:12px 20px;border-bottom:1px solid var(--bord
             codes.join(" ")
         );
     }
-    let _ = write!(msgs, "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>", avatar(rng), words(rng, 9));
+    let _ = write!(
+        msgs,
+        "<div class=\"msg\">{}<div class=\"bubble\">{}</div></div>",
+        avatar(rng),
+        words(rng, 9)
+    );
     let body = format!(
         "<div class=\"app\"><div class=\"side\">{side}</div><div class=\"main\"><div class=\"head\">#ops-team</div>\
 <div class=\"msgs\">{msgs}</div><div class=\"compose\"><input placeholder=\"Message #ops-team\"></div></div></div>"

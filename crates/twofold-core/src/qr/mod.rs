@@ -636,13 +636,14 @@ fn crop_pass(
 /// padded with white, then both thresholds.
 fn crop_region(scan: &mut Scan, full: &GrayImage, region: &Region, passes: Passes) {
     tracing::debug!(?region, "qr: crop");
-    if passes.grey_sampling && region.complete {
-        if let Some(read) = sampling::read(full, &region.anchors, region.module, region.light) {
-            let detection = Detection { decoded: vec![read], failed: Vec::new() };
-            scan.absorb(detection, 0.0, 1.0, (0.0, 0.0), region.light);
-            if scan.explained(region) {
-                return;
-            }
+    if passes.grey_sampling
+        && region.complete
+        && let Some(read) = sampling::read(full, &region.anchors, region.module, region.light)
+    {
+        let detection = Detection { decoded: vec![read], failed: Vec::new() };
+        scan.absorb(detection, 0.0, 1.0, (0.0, 0.0), region.light);
+        if scan.explained(region) {
+            return;
         }
     }
     let module = region.module.max(1.0);

@@ -86,6 +86,9 @@ impl Grey<'_> {
     }
 }
 
+/// A point in image pixels.
+type Point = (f32, f32);
+
 /// The affine map from module coordinates (u, v) of a `size`-module symbol to pixels.
 struct Frame {
     origin: (f32, f32),
@@ -100,10 +103,7 @@ impl Frame {
         let span = (size - 7) as f32;
         let across = ((right.0 - corner.0) / span, (right.1 - corner.1) / span);
         let down = ((below.0 - corner.0) / span, (below.1 - corner.1) / span);
-        let origin = (
-            corner.0 - 3.5 * (across.0 + down.0),
-            corner.1 - 3.5 * (across.1 + down.1),
-        );
+        let origin = (corner.0 - 3.5 * (across.0 + down.0), corner.1 - 3.5 * (across.1 + down.1));
         Self { origin, across, down }
     }
 
@@ -132,8 +132,9 @@ pub(super) fn read(
     for size in sizes_near(estimate) {
         let frame = Frame::new(corner, right, below, size);
         if let Some(text) = read_grid(&grey, &frame, size) {
-            let corners = [(0.0, 0.0), (size as f32, 0.0), (0.0, size as f32), (size as f32, size as f32)]
-                .map(|(u, v)| frame.at(u, v));
+            let corners =
+                [(0.0, 0.0), (size as f32, 0.0), (0.0, size as f32), (size as f32, size as f32)]
+                    .map(|(u, v)| frame.at(u, v));
             let rect = Rect::around(&corners.map(|p| p.0), &corners.map(|p| p.1), 0.0);
             return Some((text, rect));
         }
@@ -143,11 +144,7 @@ pub(super) fn read(
 
 /// Which of three finders is the corner (its arms at right angles) and which lies to its right
 /// and below it in the code's own frame (clockwise in image coordinates, y down).
-fn orient(
-    a: (f32, f32),
-    b: (f32, f32),
-    c: (f32, f32),
-) -> Option<((f32, f32), (f32, f32), (f32, f32))> {
+fn orient(a: Point, b: Point, c: Point) -> Option<(Point, Point, Point)> {
     let cosine_at = |p: (f32, f32), q: (f32, f32), r: (f32, f32)| {
         let (u, v) = ((q.0 - p.0, q.1 - p.1), (r.0 - p.0, r.1 - p.1));
         (u.0 * v.0 + u.1 * v.1) / (u.0.hypot(u.1) * v.0.hypot(v.1))
@@ -168,7 +165,8 @@ fn sizes_near(estimate: f32) -> Vec<usize> {
     let version = ((estimate - 17.0) / 4.0).round().clamp(1.0, 40.0) as usize;
     let mut versions = vec![version];
     let above = (estimate - 17.0) / 4.0 > version as f32;
-    let (first, second) = if above { (version + 1, version - 1) } else { (version - 1, version + 1) };
+    let (first, second) =
+        if above { (version + 1, version - 1) } else { (version - 1, version + 1) };
     versions.extend([first, second].into_iter().filter(|v| (1..=40).contains(v)));
     versions.into_iter().map(|v| 17 + 4 * v).collect()
 }
@@ -221,14 +219,9 @@ fn decode(samples: &[f32], size: usize) -> Option<String> {
         }
     }
     for i in 0..8 {
-        for (u, v) in [
-            (i, 7),
-            (7, i),
-            (size - 1 - i, 7),
-            (size - 8, i),
-            (i, size - 8),
-            (7, size - 1 - i),
-        ] {
+        for (u, v) in
+            [(i, 7), (7, i), (size - 1 - i, 7), (size - 8, i), (i, size - 8), (7, size - 1 - i)]
+        {
             separator += at(u, v);
             separators += 1.0;
         }
