@@ -26,11 +26,12 @@ use anyhow::{Context, Result, bail};
 /// How to call this program.
 const USAGE: &str = "usage:
   twofold-qr-bench generate OUT_DIR
-  twofold-qr-bench render OUT_DIR [--chromium PROGRAM]
+  twofold-qr-bench render OUT_DIR [--chromium PROGRAM] [--limit PAGES]
   twofold-qr-bench compare CORPUS_DIR [--python PYTHON] [--twofold PROGRAM]
                                       [--only twofold,zbar,zxing] [--misses]
 
-render screenshots web pages with headless Chromium (PROGRAM, default chromium).
+render screenshots web pages with headless Chromium (PROGRAM, default chromium); --limit renders
+only that many pages, spread over every category, theme and device pixel ratio.
 compare runs every decoder it can: twofold (`PROGRAM scan --json` for the payloads, default the
 `twofold` beside this program, and in process for the time), zbarimg (Debian zbar-tools) and
 zxing-cpp (PyPI zxing-cpp and pillow, imported by PYTHON, default python3). The table goes to stdout; with
@@ -61,13 +62,21 @@ fn main() -> Result<()> {
             Ok(())
         }
         Some("render") => {
-            let (dir, chromium) = match args.as_slice() {
-                [_, dir] => (dir, "chromium"),
-                [_, dir, flag, program] if flag == "--chromium" => (dir, program.as_str()),
-                _ => bail!("{USAGE}"),
-            };
+            let Some(dir) = args.get(1) else { bail!("{USAGE}") };
+            let (mut chromium, mut limit) = ("chromium", None);
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().with_context(|| format!("{flag} needs a value"))?;
+                match flag.as_str() {
+                    "--chromium" => chromium = value,
+                    "--limit" => {
+                        limit = Some(value.parse().with_context(|| format!("--limit {value}"))?);
+                    }
+                    other => bail!("unexpected argument {other:?}\n{USAGE}"),
+                }
+            }
             let start = Instant::now();
-            let manifest = browser::render(dir.as_ref(), chromium.as_ref())?;
+            let manifest = browser::render(dir.as_ref(), chromium.as_ref(), limit)?;
             eprintln!(
                 "wrote {} images and {} to {dir} in {:.1} s",
                 manifest.images.len(),

@@ -64,8 +64,10 @@ struct Render {
     note: String,
 }
 
-/// Renders every page into `dir` (created if missing) with `chromium` and returns the manifest.
-pub fn render(dir: &Path, chromium: &Path) -> Result<Manifest> {
+/// Renders every page into `dir` (created if missing) with `chromium` and returns the manifest;
+/// with `limit`, only that many pages, spread evenly over the list so every category, theme and
+/// device pixel ratio still appears (a quick run on a loaded machine).
+pub fn render(dir: &Path, chromium: &Path, limit: Option<usize>) -> Result<Manifest> {
     let pages_dir = dir.join("pages");
     std::fs::create_dir_all(&pages_dir)
         .with_context(|| format!("cannot create {}", pages_dir.display()))?;
@@ -106,8 +108,9 @@ pub fn render(dir: &Path, chromium: &Path) -> Result<Manifest> {
             renders.push(((i + usize::from(dark)) % SCREENS.len(), dark, render));
         }
     }
+    let step = limit.map_or(1, |limit| renders.len().div_ceil(limit.max(1)));
     let mut jpeg = JPEG_QUALITIES.iter().cycle();
-    for (i, (d, dark, render)) in renders.into_iter().enumerate() {
+    for (i, (d, dark, render)) in renders.into_iter().enumerate().step_by(step) {
         let (dpr, windows) = SCREENS[d];
         let window = *rng.pick(windows);
         let html_path = pages_dir.join(format!("page-{i:03}.html"));
