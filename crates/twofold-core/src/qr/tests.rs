@@ -9,7 +9,7 @@ use super::{Passes, scan_rgba_with};
 
 #[path = "../../tests/support/draw.rs"]
 mod draw;
-use draw::{draw, encode, fill};
+use draw::{draw, encode, encode_version, fill};
 
 const TEXT: &str = "otpauth://totp/Example:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 
@@ -208,4 +208,23 @@ fn every_finder_of_a_code_shown_at_a_third_of_its_size_is_found() {
     let maps = super::gray::local_threshold(&grey, super::threshold_radius(900, 600));
     let finders = super::finder::find(&maps.dark, 900, 600);
     assert_eq!(finders.len(), 3, "{finders:?}");
+}
+
+/// A version 15 code drawn at one pixel a module and shown 3.73 times larger without smoothing,
+/// as Chromium draws an SVG code with `shape-rendering: crispEdges` at a device pixel ratio of
+/// 1.25: modules 3 and 4 pixels wide in an irregular pattern. rqrr misreads the grid (and so
+/// does the crop rescaled to 5 pixels a module); sampling each module's centre between the three
+/// finders reads it.
+#[test]
+fn grey_sampling_reads_a_code_whose_modules_are_3_and_4_pixels_wide() {
+    let text = "otpauth://totp/Amazon%20Web%20Services:root@123456789012?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services";
+    let code = encode_version(text, 15, EcLevel::M);
+    let side = code.size + 8;
+    let mut symbol = page(side, side, PAPER);
+    draw(&mut symbol, &code, (4, 4), 1, 4, (INK, PAPER));
+    let shown = (side as f32 * 3.73).round() as u32;
+    let symbol = imageops::resize(&symbol, shown, shown, FilterType::Nearest);
+    let mut image = page(900, 600, PAPER);
+    imageops::replace(&mut image, &symbol, 321, 141);
+    needs(&image, Passes { grey_sampling: false, ..Passes::ALL }, Passes::ALL, &[text]);
 }
