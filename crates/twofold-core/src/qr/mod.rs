@@ -297,6 +297,8 @@ pub(crate) struct Passes {
     pub(crate) crop_rescale: bool,
     /// Read codes marked by three finders from grey levels first (see `sampling`).
     pub(crate) grey_sampling: bool,
+    /// Also search finders against the middle of the local extremes (smoothed codes).
+    pub(crate) midrange_finders: bool,
 }
 
 impl Passes {
@@ -309,6 +311,7 @@ impl Passes {
         crops: true,
         crop_rescale: true,
         grey_sampling: true,
+        midrange_finders: true,
     };
 }
 
@@ -544,6 +547,23 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
         scan.regions.extend(finder::regions(&finder::find(ink, fw, fh), light));
     }
     drop(black_maps);
+    if passes.midrange_finders {
+        // Smoothed codes (shown smaller or larger than drawn, fractional scaling) have ramps for
+        // edges, which the local mean cuts off-centre; the middle of the local extremes does not.
+        // Only codes marked by three finders are added, and none already known.
+        let maps = gray::midrange_threshold(full, threshold_radius(fw, fh));
+        for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
+            for region in finder::regions(&finder::find(ink, fw, fh), light) {
+                let known = scan.regions.iter().any(|known| {
+                    known.light == light
+                        && region.anchors.iter().all(|&anchor| known.rect.contains(anchor, 0.0))
+                });
+                if region.complete && !known {
+                    scan.regions.push(region);
+                }
+            }
+        }
+    }
     tracing::debug!(width = fw, height = fh, factor, regions = ?scan.regions, "qr: candidate regions");
 
     // Codes whose three finders were found are cut out and read first: rqrr's cost grows with the

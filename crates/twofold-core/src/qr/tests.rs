@@ -22,6 +22,7 @@ const AS_IS: Passes = Passes {
     crops: false,
     crop_rescale: false,
     grey_sampling: false,
+    midrange_finders: false,
 };
 
 const INK: [u8; 4] = [0, 0, 0, 255];
@@ -227,4 +228,41 @@ fn grey_sampling_reads_a_code_whose_modules_are_3_and_4_pixels_wide() {
     let mut image = page(900, 600, PAPER);
     imageops::replace(&mut image, &symbol, 321, 141);
     needs(&image, Passes { grey_sampling: false, ..Passes::ALL }, Passes::ALL, &[text]);
+}
+
+/// A code drawn at `module` pixels a module, resampled by `scale` with `filter` (as a browser
+/// shows an image smaller or larger than drawn), blurred by `sigma` when above 0, on a light page.
+fn smoothed(module: u32, scale: f32, filter: FilterType, sigma: f32) -> RgbaImage {
+    let code = encode(TEXT, EcLevel::M);
+    let side = (code.size + 8) * module;
+    let mut symbol = page(side, side, PAPER);
+    draw(&mut symbol, &code, (4 * module, 4 * module), module, 4, (INK, PAPER));
+    let shown = (side as f32 * scale).round() as u32;
+    let mut symbol = imageops::resize(&symbol, shown, shown, filter);
+    if sigma > 0.0 {
+        symbol = imageops::blur(&symbol, sigma);
+    }
+    let mut image = page(900, 600, [244, 245, 247, 255]);
+    imageops::replace(&mut image, &symbol, 420, 140);
+    image
+}
+
+#[test]
+fn midrange_finders_read_codes_whose_edges_are_smoothed_into_ramps() {
+    // The local mean, pulled up by the quiet zone, cuts each ramp off-centre and no finder's runs
+    // read 1:1:3:1:1.
+    let cases = [
+        ("1 px modules shown at 2.99 px, bilinear", smoothed(1, 2.99, FilterType::Triangle, 0.0)),
+        ("1 px modules shown at 2.2 px, bilinear", smoothed(1, 2.2, FilterType::Triangle, 0.0)),
+        (
+            "4 px modules, Gaussian blur of half a module",
+            smoothed(4, 1.0, FilterType::Nearest, 2.0),
+        ),
+        ("3 px modules, Gaussian blur of 0.4 module", smoothed(3, 1.0, FilterType::Nearest, 1.2)),
+    ];
+    for (name, image) in cases {
+        let without = scan(&image, Passes { midrange_finders: false, ..Passes::ALL });
+        assert_eq!(without, Vec::<String>::new(), "{name}: read without the pass");
+        assert_eq!(scan(&image, Passes::ALL), [TEXT], "{name}: not read with the pass");
+    }
 }
