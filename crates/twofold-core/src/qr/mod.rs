@@ -26,6 +26,15 @@
 //!    sizes), with both thresholds. This also reads codes rqrr misses when it groups finders of
 //!    different codes in one screenshot.
 //!
+//! 6. **Finders against the middle of the local extremes**, only when nothing was read: a
+//!    smoothed code (an image shown smaller or larger than drawn, fractional scaling, a blur) has
+//!    ramps for edges, which the local mean cuts off-centre, so its finders may not be found by
+//!    step 0 at all. Codes marked by three such finders are cropped as above.
+//!
+//! Every crop of a code marked by three finders is first read from grey levels between them
+//! (see `sampling`): modules 3 and 4 pixels wide, or grey blots, that rqrr's grid misreads.
+//! Whatever reads a grid, only rqrr's decoder, with the code's error correction, gives a payload.
+//!
 //! **When to stop.** A region is explained when a decoded code covers its finders; a grid rqrr
 //! detects but cannot decode is a region too, unless it lies over known finders (rqrr grouping
 //! finders of different codes). After each step, if every region is explained, the scan stops. A
@@ -547,23 +556,6 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
         scan.regions.extend(finder::regions(&finder::find(ink, fw, fh), light));
     }
     drop(black_maps);
-    if passes.midrange_finders {
-        // Smoothed codes (shown smaller or larger than drawn, fractional scaling) have ramps for
-        // edges, which the local mean cuts off-centre; the middle of the local extremes does not.
-        // Only codes marked by three finders are added, and none already known.
-        let maps = gray::midrange_threshold(full, threshold_radius(fw, fh));
-        for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
-            for region in finder::regions(&finder::find(ink, fw, fh), light) {
-                let known = scan.regions.iter().any(|known| {
-                    known.light == light
-                        && region.anchors.iter().all(|&anchor| known.rect.contains(anchor, 0.0))
-                });
-                if region.complete && !known {
-                    scan.regions.push(region);
-                }
-            }
-        }
-    }
     tracing::debug!(width = fw, height = fh, factor, regions = ?scan.regions, "qr: candidate regions");
 
     // Codes whose three finders were found are cut out and read first: rqrr's cost grows with the
@@ -572,7 +564,7 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     if passes.crops {
         crop_pass(&mut scan, full, passes, true, &mut crops);
         if !scan.regions.is_empty() && scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -580,13 +572,13 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     scan.absorb(detect_grey(work), 0.0, scale, (0.0, 0.0), false);
 
     if scan.done() {
-        return finish(scan, full);
+        return last_resort(scan, full, passes, &mut crops);
     }
 
     if passes.inverted && scan.pending(true) {
         scan.absorb(detect_grey(&gray::inverted(work)), 0.0, scale, (0.0, 0.0), true);
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -595,7 +587,7 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
         scan.absorb(detect_grey(&black), 0.0, scale, (0.0, 0.0), false);
         scan.absorb(detect_grey(&gray::inverted(&black)), 0.0, scale, (0.0, 0.0), true);
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -614,16 +606,56 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
             }
         }
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
     if passes.crops {
         crop_pass(&mut scan, full, passes, false, &mut crops);
     }
-    finish(scan, full)
+    last_resort(scan, full, passes, &mut crops)
 }
 
+/// When the passes found nothing: searches finders again against the middle of the local
+/// extremes (see `gray::midrange_threshold`), crops the codes marked by three of them, and
+/// finishes.
+///
+/// A smoothed code (shown smaller or larger than drawn, fractional scaling, a blur) has ramps
+/// for edges, which the local mean cuts off-centre, so its finders may not be found at all. This
+/// search finds them, but costs as much as the first one on every image, so it runs only when
+/// nothing was read: a second, smoothed code beside one that was read is still missed.
+fn last_resort(mut scan: Scan, full: &GrayImage, passes: Passes, crops: &mut usize) -> Vec<Found> {
+    if passes.midrange_finders && passes.crops && scan.found.is_empty() {
+        let (fw, fh) = (full.width() as usize, full.height() as usize);
+        let maps = gray::midrange_threshold(full, threshold_radius(fw, fh));
+        let mut new = Vec::new();
+        for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
+            for region in finder::regions(&finder::find(ink, fw, fh), light) {
+                // Three finders or nothing: pairs in text would cost crops and read nothing.
+                let known = scan.regions.iter().any(|known| {
+                    known.light == light
+                        && region.anchors.iter().all(|&anchor| known.rect.contains(anchor, 0.0))
+                });
+                if region.complete && !known {
+                    new.push(region);
+                }
+            }
+        }
+        drop(maps);
+        // Only the new regions: the known ones were cropped already.
+        for region in new {
+            if *crops == 0 {
+                break;
+            }
+            if !scan.explained(&region) {
+                *crops -= 1;
+                crop_region(&mut scan, full, &region, passes);
+            }
+            scan.regions.push(region);
+        }
+    }
+    finish(scan, full)
+}
 /// Crops of the regions no decoded code explains: those marked by three finders (`complete`),
 /// or the others; at most `budget` crops, which this spends.
 fn crop_pass(
