@@ -117,10 +117,7 @@ pub fn render(dir: &Path, chromium: &Path, limit: Option<usize>) -> Result<Manif
         std::fs::write(&html_path, &render.html)
             .with_context(|| format!("cannot write {}", html_path.display()))?;
         let shot = profile.join("shot.png");
-        browser.screenshot(&html_path, &shot, window, dpr)?;
-        let image = image::open(&shot)
-            .with_context(|| format!("cannot read {}", shot.display()))?
-            .into_rgba8();
+        let image = screenshot_read(&browser, &html_path, &shot, window, dpr)?;
         let theme = if dark { "dark" } else { "light" };
         let note = format!(
             "{} page, {theme}, {}x{} at DPR {dpr}, {}, pages/page-{i:03}.html",
@@ -156,6 +153,34 @@ pub fn render(dir: &Path, chromium: &Path, limit: Option<usize>) -> Result<Manif
     std::fs::remove_dir_all(&profile)
         .with_context(|| format!("cannot remove {}", profile.display()))?;
     corpus.finish()
+}
+
+/// Times a screenshot is taken before giving up on a page.
+const ATTEMPTS: u32 = 3;
+
+/// Screenshots `page` and reads the image. On a loaded machine Chromium now and then leaves its
+/// PNG cut short when it exits, so a screenshot that does not read is taken again.
+fn screenshot_read(
+    browser: &Chromium,
+    page: &Path,
+    shot: &Path,
+    window: (u32, u32),
+    dpr: f32,
+) -> Result<image::RgbaImage> {
+    let mut attempt = 1;
+    loop {
+        browser.screenshot(page, shot, window, dpr)?;
+        match image::open(shot) {
+            Ok(image) => return Ok(image.into_rgba8()),
+            Err(error) if attempt < ATTEMPTS => {
+                eprintln!("{}: {error}, taking it again", shot.display());
+                attempt += 1;
+            }
+            Err(error) => {
+                return Err(error).with_context(|| format!("cannot read {}", shot.display()));
+            }
+        }
+    }
 }
 
 /// A fresh directory for the browser's profile and screenshots inside `dir`.
