@@ -631,9 +631,12 @@ fn last_resort(mut scan: Scan, full: &GrayImage, passes: Passes, crops: &mut usi
         let mut new = Vec::new();
         for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
             for region in finder::regions(&finder::find(ink, fw, fh), light) {
-                // Three finders or nothing: pairs in text would cost crops and read nothing.
+                // Three finders or nothing: pairs in text would cost crops and read nothing. A
+                // code known by only two finders is cropped again: with all three it can be read
+                // from grey levels.
                 let known = scan.regions.iter().any(|known| {
-                    known.light == light
+                    known.complete
+                        && known.light == light
                         && region.anchors.iter().all(|&anchor| known.rect.contains(anchor, 0.0))
                 });
                 if region.complete && !known {

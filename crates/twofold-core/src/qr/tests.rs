@@ -259,6 +259,11 @@ fn midrange_finders_read_codes_whose_edges_are_smoothed_into_ramps() {
             smoothed(4, 1.0, FilterType::Nearest, 2.0),
         ),
         ("3 px modules, Gaussian blur of 0.4 module", smoothed(3, 1.0, FilterType::Nearest, 1.2)),
+        // The local mean finds two of its finders: regression, the code was taken as known.
+        (
+            "6 px shown at half, bilinear, blur of a third",
+            smoothed(6, 0.5, FilterType::Triangle, 1.0),
+        ),
     ];
     for (name, image) in cases {
         let without = scan(&image, Passes { midrange_finders: false, ..Passes::ALL });
