@@ -516,6 +516,9 @@ fn codes_smoothed_by_the_browser_are_read() {
         ("2 px ×1.25 bicubic", LONG_ACCOUNT, 2, 1.25, FilterType::CatmullRom),
         ("3 px ×0.75 bicubic", LONG_ACCOUNT, 3, 0.75, FilterType::CatmullRom),
         ("6 px shown at 40 %, Gaussian", LONG_ACCOUNT, 6, 0.4, FilterType::Gaussian),
+        // An image of 1 px modules shown at DPR 2.5–3 with bilinear smoothing: every edge a ramp.
+        ("1 px shown at 299 %, bilinear", ACCOUNT, 1, 2.99, FilterType::Triangle),
+        ("1 px shown at 250 %, bilinear", LONG_ACCOUNT, 1, 2.5, FilterType::Triangle),
     ];
     let mut missed = Vec::new();
     for (name, text, module, scale, filter) in cases {
