@@ -26,7 +26,8 @@
 //!    sizes), with both thresholds. This also reads codes rqrr misses when it groups finders of
 //!    different codes in one screenshot.
 //!
-//! 6. **Finders against the middle of the local extremes**, only when nothing was read: a
+//! 6. **Finders against the middle of the local extremes**, only when nothing was read or a
+//!    region is left unexplained: a
 //!    smoothed code (an image shown smaller or larger than drawn, fractional scaling, a blur) has
 //!    ramps for edges, which the local mean cuts off-centre, so its finders may not be found by
 //!    step 0 at all. Codes marked by three such finders are cropped as above.
@@ -616,16 +617,17 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     last_resort(scan, full, passes, &mut crops)
 }
 
-/// When the passes found nothing: searches finders again against the middle of the local
+/// When the passes found nothing, or left a region unexplained: searches finders again against the middle of the local
 /// extremes (see `gray::midrange_threshold`), crops the codes marked by three of them, and
 /// finishes.
 ///
 /// A smoothed code (shown smaller or larger than drawn, fractional scaling, a blur) has ramps
 /// for edges, which the local mean cuts off-centre, so its finders may not be found at all. This
 /// search finds them, but costs as much as the first one on every image, so it runs only when
-/// nothing was read: a second, smoothed code beside one that was read is still missed.
+/// nothing was read or something finder-like is left unexplained: a second, smoothed code beside
+/// one that was read is found when the first search saw at least two of its finders.
 fn last_resort(mut scan: Scan, full: &GrayImage, passes: Passes, crops: &mut usize) -> Vec<Found> {
-    if passes.midrange_finders && passes.crops && scan.found.is_empty() {
+    if passes.midrange_finders && passes.crops && (scan.found.is_empty() || !scan.done()) {
         let (fw, fh) = (full.width() as usize, full.height() as usize);
         let maps = gray::midrange_threshold(full, threshold_radius(fw, fh));
         let mut new = Vec::new();

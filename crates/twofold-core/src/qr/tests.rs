@@ -271,3 +271,16 @@ fn midrange_finders_read_codes_whose_edges_are_smoothed_into_ramps() {
         assert_eq!(scan(&image, Passes::ALL), [TEXT], "{name}: not read with the pass");
     }
 }
+
+#[test]
+fn midrange_finders_read_a_smoothed_code_beside_a_sharp_one() {
+    // The sharp code is read at once; the smoothed one leaves two local-mean finders unexplained.
+    let mut image = smoothed(6, 0.5, FilterType::Triangle, 1.0);
+    let other = "https://example.com/help";
+    draw(&mut image, &encode(other, EcLevel::M), (100, 100), 4, 4, (INK, PAPER));
+    let without = scan(&image, Passes { midrange_finders: false, ..Passes::ALL });
+    assert_eq!(without, [other]);
+    let mut with = scan(&image, Passes::ALL);
+    with.sort_unstable();
+    assert_eq!(with, [other, TEXT]);
+}
