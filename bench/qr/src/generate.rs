@@ -1,6 +1,7 @@
 //! Writes the corpus: every case of [`crate::cases`], each image in the format its case calls for,
 //! and the manifest. Same seeds, same bytes: the encoders used here are deterministic.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::Path;
@@ -41,7 +42,13 @@ pub struct Corpus<'a> {
 }
 
 impl<'a> Corpus<'a> {
-    /// Saves `image` as the next file of `category` and records what it holds.
+    /// An empty corpus written into `dir` (which exists), titled `title` in reports.
+    pub fn new(dir: &'a Path, title: &str) -> Self {
+        Self { dir, manifest: Manifest { title: title.to_owned(), images: Vec::new() } }
+    }
+
+    /// Saves `image` as the next file of `category` and records what it holds; the entry is
+    /// returned to add facets to.
     pub fn add(
         &mut self,
         category: &str,
@@ -49,7 +56,7 @@ impl<'a> Corpus<'a> {
         image: &RgbaImage,
         format: Format,
         payloads: Vec<String>,
-    ) -> Result<()> {
+    ) -> Result<&mut Entry> {
         let n = self.manifest.images.iter().filter(|e| e.category == category).count() + 1;
         let file = format!("{category}-{n:02}.{}", format.extension());
         let path = self.dir.join(&file);
@@ -62,8 +69,15 @@ impl<'a> Corpus<'a> {
             width: image.width(),
             height: image.height(),
             payloads,
+            facets: BTreeMap::new(),
         });
-        Ok(())
+        self.manifest.images.last_mut().context("the entry just added")
+    }
+
+    /// Writes the manifest and returns it.
+    pub fn finish(self) -> Result<Manifest> {
+        self.manifest.save(self.dir)?;
+        Ok(self.manifest)
     }
 }
 
@@ -106,8 +120,7 @@ fn write_image(path: &Path, image: &RgbaImage, format: Format) -> Result<()> {
 /// Generates the whole corpus into `dir` (created if missing) and returns its manifest.
 pub fn generate(dir: &Path) -> Result<Manifest> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut corpus = Corpus { dir, manifest: Manifest::default() };
+    let mut corpus = Corpus::new(dir, "generated desktop screenshots (issue 4)");
     crate::cases::all(&mut corpus)?;
-    corpus.manifest.save(dir)?;
-    Ok(corpus.manifest)
+    corpus.finish()
 }

@@ -1,10 +1,12 @@
-//! QR benchmark for issue 4.
+//! QR benchmark for issues 4 and 19.
 //!
 //! `generate OUT_DIR` writes a deterministic corpus of desktop-screenshot-like images with a
-//! `manifest.json` of the exact payloads each holds; `compare CORPUS_DIR` runs twofold's decoder,
+//! `manifest.json` of the exact payloads each holds; `render OUT_DIR` writes a second corpus of
+//! web pages screenshotted by headless Chromium (see `browser`); `compare CORPUS_DIR` runs twofold's decoder,
 //! `zbarimg` and zxing-cpp over it and prints a Markdown table (recall, exact images, false
 //! payloads, decode time) per decoder and per category. `scripts/bench-qr` does both.
 
+mod browser;
 mod cases;
 mod compare;
 mod decoders;
@@ -24,9 +26,12 @@ use anyhow::{Context, Result, bail};
 /// How to call this program.
 const USAGE: &str = "usage:
   twofold-qr-bench generate OUT_DIR
+  twofold-qr-bench render OUT_DIR [--chromium PROGRAM] [--limit PAGES]
   twofold-qr-bench compare CORPUS_DIR [--python PYTHON] [--twofold PROGRAM]
                                       [--only twofold,zbar,zxing] [--misses]
 
+render screenshots web pages with headless Chromium (PROGRAM, default chromium); --limit renders
+only that many pages, spread over every category, theme and device pixel ratio.
 compare runs every decoder it can: twofold (`PROGRAM scan --json` for the payloads, default the
 `twofold` beside this program, and in process for the time), zbarimg (Debian zbar-tools) and
 zxing-cpp (PyPI zxing-cpp and pillow, imported by PYTHON, default python3). The table goes to stdout; with
@@ -48,6 +53,30 @@ fn main() -> Result<()> {
             let [_, dir] = args.as_slice() else { bail!("{USAGE}") };
             let start = Instant::now();
             let manifest = generate::generate(dir.as_ref())?;
+            eprintln!(
+                "wrote {} images and {} to {dir} in {:.1} s",
+                manifest.images.len(),
+                manifest::FILE_NAME,
+                start.elapsed().as_secs_f64()
+            );
+            Ok(())
+        }
+        Some("render") => {
+            let Some(dir) = args.get(1) else { bail!("{USAGE}") };
+            let (mut chromium, mut limit) = ("chromium", None);
+            let mut rest = args[2..].iter();
+            while let Some(flag) = rest.next() {
+                let value = rest.next().with_context(|| format!("{flag} needs a value"))?;
+                match flag.as_str() {
+                    "--chromium" => chromium = value,
+                    "--limit" => {
+                        limit = Some(value.parse().with_context(|| format!("--limit {value}"))?);
+                    }
+                    other => bail!("unexpected argument {other:?}\n{USAGE}"),
+                }
+            }
+            let start = Instant::now();
+            let manifest = browser::render(dir.as_ref(), chromium.as_ref(), limit)?;
             eprintln!(
                 "wrote {} images and {} to {dir} in {:.1} s",
                 manifest.images.len(),

@@ -1,5 +1,6 @@
 //! `manifest.json`: what each corpus image is and exactly which payloads it holds.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -11,6 +12,9 @@ pub const FILE_NAME: &str = "manifest.json";
 /// The whole corpus.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Manifest {
+    /// What the corpus is, for the report's heading.
+    #[serde(default)]
+    pub title: String,
     /// Images in generation order (categories stay together).
     pub images: Vec<Entry>,
 }
@@ -30,6 +34,10 @@ pub struct Entry {
     pub height: u32,
     /// Every payload a decoder should find, each once; empty for negatives.
     pub payloads: Vec<String>,
+    /// Other ways to group the images (page, theme, device pixel ratio, file format), each
+    /// scored on its own beside the categories.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub facets: BTreeMap<String, String>,
 }
 
 impl Manifest {
@@ -53,12 +61,29 @@ impl Manifest {
 
     /// Category names in the order they first appear.
     pub fn categories(&self) -> Vec<&str> {
-        let mut seen: Vec<&str> = Vec::new();
-        for entry in &self.images {
-            if !seen.contains(&entry.category.as_str()) {
-                seen.push(&entry.category);
-            }
-        }
-        seen
+        first_seen(self.images.iter().map(|e| e.category.as_str()))
     }
+
+    /// Facet names, sorted.
+    pub fn facets(&self) -> Vec<&str> {
+        let names: std::collections::BTreeSet<&str> =
+            self.images.iter().flat_map(|e| e.facets.keys().map(String::as_str)).collect();
+        names.into_iter().collect()
+    }
+
+    /// The values of facet `name` in the order they first appear.
+    pub fn facet_values(&self, name: &str) -> Vec<&str> {
+        first_seen(self.images.iter().filter_map(|e| e.facets.get(name).map(String::as_str)))
+    }
+}
+
+/// The distinct items in the order they first appear.
+fn first_seen<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen: Vec<&str> = Vec::new();
+    for item in items {
+        if !seen.contains(&item) {
+            seen.push(item);
+        }
+    }
+    seen
 }

@@ -484,3 +484,49 @@ fn decompression_bomb_is_refused_with_its_dimensions() {
         "{error}"
     );
 }
+
+/// A code drawn at `module` pixels a module, then resampled by `scale` with `filter` as a browser
+/// smooths an image it shows smaller or larger than its natural size, on a light page.
+fn smoothed(text: &str, module: u32, scale: f32, filter: FilterType) -> RgbaImage {
+    let code = encode(text, EcLevel::M);
+    let side = (code.size + 8) * module;
+    let mut symbol = page(side, side, [255, 255, 255]);
+    draw(&mut symbol, &code, (4 * module, 4 * module), module, 4, (BLACK, WHITE));
+    let shown = ((side as f32 * scale).round() as u32).max(1);
+    let symbol = imageops::resize(&symbol, shown, shown, filter);
+    let mut image = page(900, 600, LIGHT_PAGE);
+    text_marks(&mut image);
+    imageops::replace(&mut image, &symbol, 420, 140);
+    image
+}
+
+fn text_marks(image: &mut RgbaImage) {
+    text(image, (30, 30, 360, 540), [60, 60, 70], 23);
+}
+
+/// An account URI long enough for a version 10 code, as an issuer with a long label writes it.
+const LONG_ACCOUNT: &str = "otpauth://totp/Amazon%20Web%20Services:root-account-mfa-device@123456789012?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services&algorithm=SHA1&digits=6&period=30";
+
+#[test]
+fn codes_smoothed_by_the_browser_are_read() {
+    let cases = [
+        ("7 px shown at 36 %, Lanczos", LONG_ACCOUNT, 7, 0.356, FilterType::Lanczos3),
+        ("7 px shown at 29 %, bilinear", ACCOUNT, 7, 0.29, FilterType::Triangle),
+        ("8 px to 2.29 px then ×1.25, bilinear", LONG_ACCOUNT, 8, 0.358, FilterType::Triangle),
+        ("2 px ×1.25 bicubic", LONG_ACCOUNT, 2, 1.25, FilterType::CatmullRom),
+        ("3 px ×0.75 bicubic", LONG_ACCOUNT, 3, 0.75, FilterType::CatmullRom),
+        ("6 px shown at 40 %, Gaussian", LONG_ACCOUNT, 6, 0.4, FilterType::Gaussian),
+        // An image of 1 px modules shown at DPR 2.5–3 with bilinear smoothing: every edge a ramp.
+        ("1 px shown at 299 %, bilinear", ACCOUNT, 1, 2.99, FilterType::Triangle),
+        ("1 px shown at 250 %, bilinear", LONG_ACCOUNT, 1, 2.5, FilterType::Triangle),
+    ];
+    let mut missed = Vec::new();
+    for (name, text, module, scale, filter) in cases {
+        let image = smoothed(text, module, scale, filter);
+        let found = qr::scan_image_bytes(&png(&image)).expect("the image reads");
+        if texts(&found) != [text] {
+            missed.push((name, texts(&found).len()));
+        }
+    }
+    assert!(missed.is_empty(), "{missed:?}");
+}

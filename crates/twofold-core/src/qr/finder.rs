@@ -81,7 +81,11 @@ fn square(finder: &Finder, ink: &[u8], width: usize, height: usize) -> bool {
     let mut wrong = 0;
     for dy in -4i32..=4 {
         for dx in -4i32..=4 {
-            let x = (finder.x + dx as f32 * finder.module).round();
+            // `x` is measured from pixel edges (the core's run starts at the edge of its first
+            // pixel), `y` is a row's index: a point lies in pixel `floor(x)` and row `round(y)`.
+            // Rounding `x` too shifts every sample half a pixel right, which at 3-pixel modules
+            // lands the gap's samples on the ring and fails a true finder.
+            let x = (finder.x + dx as f32 * finder.module).floor();
             let y = (finder.y + dy as f32 * finder.module).round();
             // Outside the image counts as light: a crop's padding, a code at the edge.
             let is_ink = x >= 0.0

@@ -26,6 +26,16 @@
 //!    sizes), with both thresholds. This also reads codes rqrr misses when it groups finders of
 //!    different codes in one screenshot.
 //!
+//! 6. **Finders against the middle of the local extremes**, only when nothing was read or a
+//!    region is left unexplained: a
+//!    smoothed code (an image shown smaller or larger than drawn, fractional scaling, a blur) has
+//!    ramps for edges, which the local mean cuts off-centre, so its finders may not be found by
+//!    step 0 at all. Codes marked by three such finders are cropped as above.
+//!
+//! Every crop of a code marked by three finders is first read from grey levels between them
+//! (see `sampling`): modules 3 and 4 pixels wide, or grey blots, that rqrr's grid misreads.
+//! Whatever reads a grid, only rqrr's decoder, with the code's error correction, gives a payload.
+//!
 //! **When to stop.** A region is explained when a decoded code covers its finders; a grid rqrr
 //! detects but cannot decode is a region too, unless it lies over known finders (rqrr grouping
 //! finders of different codes). After each step, if every region is explained, the scan stops. A
@@ -45,6 +55,7 @@
 
 mod finder;
 mod gray;
+mod sampling;
 #[cfg(test)]
 mod tests;
 
@@ -294,6 +305,10 @@ pub(crate) struct Passes {
     pub(crate) crops: bool,
     /// Rescale crops to [`CROP_MODULE`] pixels a module (off: crops at their own scale).
     pub(crate) crop_rescale: bool,
+    /// Read codes marked by three finders from grey levels first (see `sampling`).
+    pub(crate) grey_sampling: bool,
+    /// Also search finders against the middle of the local extremes (smoothed codes).
+    pub(crate) midrange_finders: bool,
 }
 
 impl Passes {
@@ -305,6 +320,8 @@ impl Passes {
         local_threshold: true,
         crops: true,
         crop_rescale: true,
+        grey_sampling: true,
+        midrange_finders: true,
     };
 }
 
@@ -548,7 +565,7 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     if passes.crops {
         crop_pass(&mut scan, full, passes, true, &mut crops);
         if !scan.regions.is_empty() && scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -556,13 +573,13 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
     scan.absorb(detect_grey(work), 0.0, scale, (0.0, 0.0), false);
 
     if scan.done() {
-        return finish(scan, full);
+        return last_resort(scan, full, passes, &mut crops);
     }
 
     if passes.inverted && scan.pending(true) {
         scan.absorb(detect_grey(&gray::inverted(work)), 0.0, scale, (0.0, 0.0), true);
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -571,7 +588,7 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
         scan.absorb(detect_grey(&black), 0.0, scale, (0.0, 0.0), false);
         scan.absorb(detect_grey(&gray::inverted(&black)), 0.0, scale, (0.0, 0.0), true);
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
@@ -590,16 +607,60 @@ fn scan_grey(full: &GrayImage, on_black: Option<&GrayImage>, passes: Passes) -> 
             }
         }
         if scan.done() {
-            return finish(scan, full);
+            return last_resort(scan, full, passes, &mut crops);
         }
     }
 
     if passes.crops {
         crop_pass(&mut scan, full, passes, false, &mut crops);
     }
-    finish(scan, full)
+    last_resort(scan, full, passes, &mut crops)
 }
 
+/// When the passes found nothing, or left a region unexplained: searches finders again against the middle of the local
+/// extremes (see `gray::midrange_threshold`), crops the codes marked by three of them, and
+/// finishes.
+///
+/// A smoothed code (shown smaller or larger than drawn, fractional scaling, a blur) has ramps
+/// for edges, which the local mean cuts off-centre, so its finders may not be found at all. This
+/// search finds them, but costs as much as the first one on every image, so it runs only when
+/// nothing was read or something finder-like is left unexplained: a second, smoothed code beside
+/// one that was read is found when the first search saw at least two of its finders.
+fn last_resort(mut scan: Scan, full: &GrayImage, passes: Passes, crops: &mut usize) -> Vec<Found> {
+    if passes.midrange_finders && passes.crops && (scan.found.is_empty() || !scan.done()) {
+        let (fw, fh) = (full.width() as usize, full.height() as usize);
+        let maps = gray::midrange_threshold(full, threshold_radius(fw, fh));
+        let mut new = Vec::new();
+        for (ink, light) in [(&maps.dark, false), (&maps.light, true)] {
+            for region in finder::regions(&finder::find(ink, fw, fh), light) {
+                // Three finders or nothing: pairs in text would cost crops and read nothing. A
+                // code known by only two finders is cropped again: with all three it can be read
+                // from grey levels.
+                let known = scan.regions.iter().any(|known| {
+                    known.complete
+                        && known.light == light
+                        && region.anchors.iter().all(|&anchor| known.rect.contains(anchor, 0.0))
+                });
+                if region.complete && !known {
+                    new.push(region);
+                }
+            }
+        }
+        drop(maps);
+        // Only the new regions: the known ones were cropped already.
+        for region in new {
+            if *crops == 0 {
+                break;
+            }
+            if !scan.explained(&region) {
+                *crops -= 1;
+                crop_region(&mut scan, full, &region, passes);
+            }
+            scan.regions.push(region);
+        }
+    }
+    finish(scan, full)
+}
 /// Crops of the regions no decoded code explains: those marked by three finders (`complete`),
 /// or the others; at most `budget` crops, which this spends.
 fn crop_pass(
@@ -632,6 +693,16 @@ fn crop_pass(
 /// padded with white, then both thresholds.
 fn crop_region(scan: &mut Scan, full: &GrayImage, region: &Region, passes: Passes) {
     tracing::debug!(?region, "qr: crop");
+    if passes.grey_sampling
+        && region.complete
+        && let Some(read) = sampling::read(full, &region.anchors, region.module, region.light)
+    {
+        let detection = Detection { decoded: vec![read], failed: Vec::new() };
+        scan.absorb(detection, 0.0, 1.0, (0.0, 0.0), region.light);
+        if scan.explained(region) {
+            return;
+        }
+    }
     let module = region.module.max(1.0);
     let margin = module * 0.5;
     let x0 = (region.rect.x0 - margin).max(0.0).floor() as u32;

@@ -9,7 +9,7 @@ use super::{Passes, scan_rgba_with};
 
 #[path = "../../tests/support/draw.rs"]
 mod draw;
-use draw::{draw, encode, fill};
+use draw::{draw, encode, encode_version, fill};
 
 const TEXT: &str = "otpauth://totp/Example:ada@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example";
 
@@ -21,6 +21,8 @@ const AS_IS: Passes = Passes {
     local_threshold: false,
     crops: false,
     crop_rescale: false,
+    grey_sampling: false,
+    midrange_finders: false,
 };
 
 const INK: [u8; 4] = [0, 0, 0, 255];
@@ -136,9 +138,11 @@ fn several() -> RgbaImage {
 
 #[test]
 fn local_threshold_reads_a_dimmed_page_beside_a_bright_dialog() {
-    // rqrr's row-wise threshold averages the bright dialog into the dimmed code's rows.
-    let without = Passes { local_threshold: false, ..Passes::ALL };
-    needs(&modal(), without, Passes::ALL, &[TEXT]);
+    // rqrr's row-wise threshold averages the bright dialog into the dimmed code's rows. Grey
+    // sampling measures its threshold on the code's own finders and reads it too: off here.
+    let without = Passes { local_threshold: false, grey_sampling: false, ..Passes::ALL };
+    let with = Passes { grey_sampling: false, ..Passes::ALL };
+    needs(&modal(), without, with, &[TEXT]);
 }
 
 #[test]
@@ -159,9 +163,10 @@ fn crops_read_a_code_with_2_px_modules_rescaled_and_saved_as_jpeg() {
 #[test]
 fn rescaling_crops_reads_modules_under_two_pixels() {
     // A 3-pixel-module code in a screenshot shown at 60 % and saved as JPEG: modules of 1.8
-    // pixels, blurred.
+    // pixels, blurred. Grey sampling reads it too (see the test below): off here.
     let image = jpeg(&hidpi_of(3, 0.6, FilterType::Triangle), 70);
-    needs(&image, Passes { crop_rescale: false, ..Passes::ALL }, Passes::ALL, &[TEXT]);
+    let with = Passes { grey_sampling: false, ..Passes::ALL };
+    needs(&image, Passes { crop_rescale: false, ..with }, with, &[TEXT]);
 }
 
 #[test]
@@ -183,4 +188,99 @@ fn add_distinct_keeps_each_code_once_in_the_order_first_seen() {
     super::add_distinct(&mut found, vec![code("b", 1), code("a", 2), code("b", 3), code("c", 4)]);
     let seen: Vec<_> = found.iter().map(|f| (f.text.as_str(), f.bbox[0])).collect();
     assert_eq!(seen, [("a", 0), ("b", 1), ("c", 4)]);
+}
+
+/// Regression: the finder search sampled its 9 × 9-module check half a pixel to the right, and
+/// at about 3 pixels a module (an 8-pixel code shown at 36 %) that put the gap's samples on the
+/// ring, so two of the three finders were refused and nothing was cropped.
+#[test]
+fn every_finder_of_a_code_shown_at_a_third_of_its_size_is_found() {
+    let text = "otpauth://totp/Amazon%20Web%20Services:root@123456789012?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services";
+    let code = encode(text, EcLevel::M);
+    let module = 8;
+    let side = (code.size + 8) * module;
+    let mut symbol = page(side, side, PAPER);
+    draw(&mut symbol, &code, (4 * module, 4 * module), module, 4, (INK, PAPER));
+    let shown = (side as f32 * 0.358).round() as u32;
+    let symbol = imageops::resize(&symbol, shown, shown, FilterType::Triangle);
+    let mut image = page(900, 600, [244, 245, 247, 255]);
+    imageops::replace(&mut image, &symbol, 420, 140);
+    let grey = super::gray::from_rgba(900, 600, image.as_raw(), 255, true);
+    let maps = super::gray::local_threshold(&grey, super::threshold_radius(900, 600));
+    let finders = super::finder::find(&maps.dark, 900, 600);
+    assert_eq!(finders.len(), 3, "{finders:?}");
+}
+
+/// A version 15 code drawn at one pixel a module and shown 3.73 times larger without smoothing,
+/// as Chromium draws an SVG code with `shape-rendering: crispEdges` at a device pixel ratio of
+/// 1.25: modules 3 and 4 pixels wide in an irregular pattern. rqrr misreads the grid (and so
+/// does the crop rescaled to 5 pixels a module); sampling each module's centre between the three
+/// finders reads it.
+#[test]
+fn grey_sampling_reads_a_code_whose_modules_are_3_and_4_pixels_wide() {
+    let text = "otpauth://totp/Amazon%20Web%20Services:root@123456789012?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Amazon%20Web%20Services";
+    let code = encode_version(text, 15, EcLevel::M);
+    let side = code.size + 8;
+    let mut symbol = page(side, side, PAPER);
+    draw(&mut symbol, &code, (4, 4), 1, 4, (INK, PAPER));
+    let shown = (side as f32 * 3.73).round() as u32;
+    let symbol = imageops::resize(&symbol, shown, shown, FilterType::Nearest);
+    let mut image = page(900, 600, PAPER);
+    imageops::replace(&mut image, &symbol, 321, 141);
+    needs(&image, Passes { grey_sampling: false, ..Passes::ALL }, Passes::ALL, &[text]);
+}
+
+/// A code drawn at `module` pixels a module, resampled by `scale` with `filter` (as a browser
+/// shows an image smaller or larger than drawn), blurred by `sigma` when above 0, on a light page.
+fn smoothed(module: u32, scale: f32, filter: FilterType, sigma: f32) -> RgbaImage {
+    let code = encode(TEXT, EcLevel::M);
+    let side = (code.size + 8) * module;
+    let mut symbol = page(side, side, PAPER);
+    draw(&mut symbol, &code, (4 * module, 4 * module), module, 4, (INK, PAPER));
+    let shown = (side as f32 * scale).round() as u32;
+    let mut symbol = imageops::resize(&symbol, shown, shown, filter);
+    if sigma > 0.0 {
+        symbol = imageops::blur(&symbol, sigma);
+    }
+    let mut image = page(900, 600, [244, 245, 247, 255]);
+    imageops::replace(&mut image, &symbol, 420, 140);
+    image
+}
+
+#[test]
+fn midrange_finders_read_codes_whose_edges_are_smoothed_into_ramps() {
+    // The local mean, pulled up by the quiet zone, cuts each ramp off-centre and no finder's runs
+    // read 1:1:3:1:1.
+    let cases = [
+        ("1 px modules shown at 2.99 px, bilinear", smoothed(1, 2.99, FilterType::Triangle, 0.0)),
+        ("1 px modules shown at 2.2 px, bilinear", smoothed(1, 2.2, FilterType::Triangle, 0.0)),
+        (
+            "4 px modules, Gaussian blur of half a module",
+            smoothed(4, 1.0, FilterType::Nearest, 2.0),
+        ),
+        ("3 px modules, Gaussian blur of 0.4 module", smoothed(3, 1.0, FilterType::Nearest, 1.2)),
+        // The local mean finds two of its finders: regression, the code was taken as known.
+        (
+            "6 px shown at half, bilinear, blur of a third",
+            smoothed(6, 0.5, FilterType::Triangle, 1.0),
+        ),
+    ];
+    for (name, image) in cases {
+        let without = scan(&image, Passes { midrange_finders: false, ..Passes::ALL });
+        assert_eq!(without, Vec::<String>::new(), "{name}: read without the pass");
+        assert_eq!(scan(&image, Passes::ALL), [TEXT], "{name}: not read with the pass");
+    }
+}
+
+#[test]
+fn midrange_finders_read_a_smoothed_code_beside_a_sharp_one() {
+    // The sharp code is read at once; the smoothed one leaves two local-mean finders unexplained.
+    let mut image = smoothed(6, 0.5, FilterType::Triangle, 1.0);
+    let other = "https://example.com/help";
+    draw(&mut image, &encode(other, EcLevel::M), (100, 100), 4, 4, (INK, PAPER));
+    let without = scan(&image, Passes { midrange_finders: false, ..Passes::ALL });
+    assert_eq!(without, [other]);
+    let mut with = scan(&image, Passes::ALL);
+    with.sort_unstable();
+    assert_eq!(with, [other, TEXT]);
 }
