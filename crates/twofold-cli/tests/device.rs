@@ -263,7 +263,7 @@ fn watch_without_a_paired_server_says_how_to_pair() {
 #[test]
 fn watch_withdraws_a_request_that_expires_and_asks_about_the_next() {
     let env = Env::with_file_vault();
-    let server = Server::start_with(|settings| settings.request_lifetime = 3);
+    let server = Server::start_with(|settings| settings.request_lifetime = 4);
     let service = server.service("Example Mail");
     let link = server.runtime.block_on(service.create_pairing("alice")).unwrap().link;
     env.ok(&["device", "pair", &link, "--yes"], "");
@@ -271,7 +271,9 @@ fn watch_withdraws_a_request_that_expires_and_asks_about_the_next() {
     watch.expect("Watching 1 paired server");
     server.runtime.block_on(service.create_signin(&signin(Mode::Push))).unwrap();
     watch.expect("Sign-in request: Example Mail as alice");
-    // From another address: one pending sign-in per user and address.
+    // From another address (one pending sign-in per user and address), 2 s later: it is still
+    // waiting when the first expires, however slow the machine.
+    std::thread::sleep(std::time::Duration::from_secs(2));
     let second = CreateSignin { ip: "198.51.100.4".parse().unwrap(), ..signin(Mode::Number) };
     server.runtime.block_on(service.create_signin(&second)).unwrap();
     watch.expect("Waiting next: Example Mail as alice");
