@@ -412,12 +412,16 @@ async fn back_up_now_delete_restore_and_the_account_is_back_with_the_same_code()
         ensure!(value_of(client, "#backup-passphrase").await?.is_empty(), "the passphrase stays");
 
         click(client, "#backup-now").await?;
-        let listed = eventually(Duration::from_secs(10), "back up now added nothing", || async {
+        // The list is drawn anew as backups come: an element read while that happens is gone, so
+        // each look finds the rows again.
+        let newest = eventually(Duration::from_secs(10), "back up now added nothing", || async {
             let files = client.find_all(Locator::Css("#backup-list .backup-file")).await?;
-            Ok((files.len() == 2).then_some(files))
+            if files.len() != 2 {
+                return Ok(None);
+            }
+            Ok(files[0].text().await.ok())
         })
         .await?;
-        let newest = listed.first().ok_or("no backup listed")?.text().await?;
         ensure!(newest.contains("1 account"), "the newest backup is listed as {newest:?}");
         click(client, "#backups-close").await?;
 
@@ -437,21 +441,23 @@ async fn back_up_now_delete_restore_and_the_account_is_back_with_the_same_code()
         // the one made by "Back up now" is restored.
         click(client, "#open-settings").await?;
         click(client, "#open-backups").await?;
-        let before = eventually(Duration::from_secs(10), "no backup of the deletion", || async {
+        eventually(Duration::from_secs(10), "no backup of the deletion to restore", || async {
             let files = client.find_all(Locator::Css("#backup-list .backup-file")).await?;
             let Some(newest) = files.first() else { return Ok(None) };
-            if !newest.text().await?.contains("0 accounts") {
+            if !newest.text().await.is_ok_and(|text| text.contains("0 accounts")) {
                 return Ok(None);
             }
             for file in files {
-                if file.text().await?.contains("1 account") {
-                    return Ok(Some(file));
+                if file.text().await.is_ok_and(|text| text.contains("1 account")) {
+                    let Ok(restore) = file.find(Locator::Css("button.restore")).await else {
+                        return Ok(None);
+                    };
+                    return Ok(restore.click().await.ok());
                 }
             }
             Ok(None)
         })
         .await?;
-        before.find(Locator::Css("button.restore")).await?.click().await?;
         wait_for(client, "#restore-form:not([hidden])").await?;
         type_into(client, "#restore-passphrase", "not it").await?;
         click(client, "#restore-confirm").await?;
