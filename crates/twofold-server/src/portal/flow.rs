@@ -25,6 +25,9 @@ use crate::store::portal::{Attempt, PortalStore};
 
 /// Wrong recovery codes per user name within the window before all are refused.
 pub(super) const MAX_WRONG_RECOVERY_CODES: u32 = 5;
+/// The least time a sign-in's start takes, whether the user exists or not: above what a real
+/// request costs (a few milliseconds), unnoticeable to a person.
+const SIGNIN_FLOOR: std::time::Duration = std::time::Duration::from_millis(50);
 /// Seconds after a request's expiry that a code may still be typed.
 const CODE_GRACE_SECS: u64 = 120;
 
@@ -62,6 +65,23 @@ impl<S: PortalStore> Portal<S> {
     /// Sends a sign-in request for `user` to the user's devices (or, for an unknown user or one
     /// without a device, does the same work and sends none) and records the attempt.
     pub(super) async fn begin(
+        &self,
+        user: &str,
+        site: &Site,
+        browser: &Browser,
+        trust: bool,
+        return_url: &str,
+    ) -> Result<Begun, AppError> {
+        // Known and unknown users answered alike in time too: a real request writes to the
+        // database where the decoy does not, so both wait until the same floor.
+        let floor = tokio::time::Instant::now() + SIGNIN_FLOOR;
+        let begun = self.begin_now(user, site, browser, trust, return_url).await;
+        tokio::time::sleep_until(floor).await;
+        begun
+    }
+
+    /// [`Self::begin`] without the time floor.
+    async fn begin_now(
         &self,
         user: &str,
         site: &Site,
