@@ -52,6 +52,15 @@ pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
 
 /// Starts the app on the vault in `data_dir` with more arguments (e.g. `--hidden`).
 pub async fn start_app_with(data_dir: &Path, more: &[&str]) -> TestResult<Client> {
+    // gnome-keyring-daemon can abort a while after the crash tests killed its clients; a lookup
+    // first has scripts/with-services start it again, so the app does not start on a dying
+    // keyring (it would start locked, unable to tell whether a passphrase is set).
+    let _ = Command::new("secret-tool")
+        .args(["search", "twofold-test", "probe"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .await;
     let mut args = vec![json!("--data-dir"), json!(data_dir)];
     args.extend(more.iter().map(|arg| json!(arg)));
     let mut caps = serde_json::Map::new();
