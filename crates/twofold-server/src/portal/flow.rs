@@ -12,7 +12,6 @@ use uuid::Uuid;
 use zeroize::Zeroizing;
 
 use super::Portal;
-use super::passwords::LIMIT_WINDOW_SECS;
 use super::secrets::{new_token, recovery_code_hash};
 use super::sessions::{NewSession, Started};
 use super::sites::Site;
@@ -276,21 +275,12 @@ impl<S: PortalStore> Portal<S> {
         trust: bool,
     ) -> Result<Option<Started>, AppError> {
         let app = self.app().get();
-        let _turn = self.inner.guesses.take(user).await;
-        let now = app.clock.now();
-        let wrong = app
-            .store
-            .count_audit(
-                self.service().id,
-                user,
-                AuditEvent::RecoveryCodeRejected,
-                now.saturating_sub(LIMIT_WINDOW_SECS),
-            )
-            .await?;
-        if wrong >= MAX_WRONG_RECOVERY_CODES {
-            // Not checked, so not counted: as offline codes past their limit.
+        let Some(_turn) = self
+            .guess_turn(user, AuditEvent::RecoveryCodeRejected, MAX_WRONG_RECOVERY_CODES)
+            .await?
+        else {
             return Ok(None);
-        }
+        };
         let used = self.audit(user, AuditEvent::RecoveryCodeUsed, None, Some(browser.ip));
         let hash = recovery_code_hash(code);
         if app.store.use_recovery_code(user, &hash, &used).await? {

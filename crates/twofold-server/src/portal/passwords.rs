@@ -4,6 +4,7 @@
 
 use std::net::IpAddr;
 
+use tokio::sync::OwnedMutexGuard;
 use twofold_protocol::api::AuditEvent;
 use uuid::Uuid;
 use zeroize::Zeroizing;
@@ -33,6 +34,22 @@ const DECOY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
      Vt1ktVkmb1k5bx/Lyb7IyoCzGIdEg8d+iQDBLbHVbmE";
 
 impl<S: PortalStore> Portal<S> {
+    /// `user`'s turn to have a guess checked (held until its outcome is recorded), or `None` when
+    /// `max` of their `rejected` guesses fall in the last [`LIMIT_WINDOW_SECS`]: then the guess is
+    /// neither checked nor counted, as offline codes past their limit.
+    pub(super) async fn guess_turn(
+        &self,
+        user: &str,
+        rejected: AuditEvent,
+        max: u32,
+    ) -> Result<Option<OwnedMutexGuard<()>>, AppError> {
+        let turn = self.inner.guesses.take(user).await;
+        let app = self.app().get();
+        let since = app.clock.now().saturating_sub(LIMIT_WINDOW_SECS);
+        let wrong = app.store.count_audit(self.service().id, user, rejected, since).await?;
+        Ok((wrong < max).then_some(turn))
+    }
+
     /// The user an HTTP Basic `user:password` signs in, if the password is one of the user's
     /// app passwords.
     pub(super) async fn app_password_user(
@@ -42,20 +59,11 @@ impl<S: PortalStore> Portal<S> {
         ip: IpAddr,
     ) -> Result<Option<String>, AppError> {
         let app = self.app().get();
-        let _turn = self.inner.guesses.take(user).await;
-        let now = app.clock.now();
-        let wrong = app
-            .store
-            .count_audit(
-                self.service().id,
-                user,
-                AuditEvent::AppPasswordRejected,
-                now.saturating_sub(LIMIT_WINDOW_SECS),
-            )
-            .await?;
-        if wrong >= MAX_WRONG {
+        let Some(_turn) = self.guess_turn(user, AuditEvent::AppPasswordRejected, MAX_WRONG).await?
+        else {
             return Ok(None);
-        }
+        };
+        let now = app.clock.now();
         let passwords = app.store.app_passwords(user).await?;
         let key = secret_hash(&Zeroizing::new(format!("{user}\0{password}")));
         let remembered = self.remembered(&key, now);
