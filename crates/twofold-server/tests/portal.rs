@@ -277,34 +277,75 @@ async fn app_password_guessing_is_cut_off() {
     assert_eq!(answer.await.unwrap().0, 200);
 }
 
-#[tokio::test]
-async fn parallel_app_password_guesses_count_against_the_limit() {
-    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Push).await else { return };
-    let port = bench.proxy.port;
+/// 40 wrong app passwords for "alice" sent at once through `ports` (proxies, in turn): how many
+/// were checked.
+async fn parallel_app_password_guesses(bench: &Bench, ports: &[u16]) -> usize {
     let guesses: Vec<_> = (0..40)
-        .map(|_| tokio::task::spawn_blocking(move || curl(port, "alice:aaaa-bbbb-cccc-dddd").0))
+        .map(|i| {
+            let port = ports[i % ports.len()];
+            tokio::task::spawn_blocking(move || curl(port, "alice:aaaa-bbbb-cccc-dddd").0)
+        })
         .collect();
     for guess in guesses {
         assert_ne!(guess.await.unwrap(), 200);
     }
-    let checked = bench.server.audit_count("alice", "app_password_rejected").await;
-    assert_eq!(checked, 10, "40 guesses at once: only the first 10 are checked");
+    bench.server.audit_count("alice", "app_password_rejected").await
 }
 
-#[tokio::test]
-async fn parallel_recovery_code_guesses_count_against_the_limit() {
-    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Number).await else { return };
+/// 20 wrong recovery codes for "alice" sent at once through `ports` (proxies, in turn): how
+/// many were checked.
+async fn parallel_recovery_code_guesses(bench: &Bench, ports: &[u16]) -> usize {
     let guesses: Vec<_> = (0..20)
-        .map(|_| {
-            let browser = bench.browser();
+        .map(|i| {
+            let browser = WebBrowser::at(SITE, ports[i % ports.len()]);
             async move { recover(&browser, "alice", "AAAA-BBBB-CCCC").await }
         })
         .collect();
     for page in futures_util::future::join_all(guesses).await {
         assert!(page.body.contains("do not sign in"), "{}", page.body);
     }
-    let checked = bench.server.audit_count("alice", "recovery_code_rejected").await;
+    bench.server.audit_count("alice", "recovery_code_rejected").await
+}
+
+#[tokio::test]
+async fn parallel_app_password_guesses_count_against_the_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Push).await else { return };
+    let checked = parallel_app_password_guesses(&bench, &[bench.proxy.port]).await;
+    assert_eq!(checked, 10, "40 guesses at once: only the first 10 are checked");
+}
+
+#[tokio::test]
+async fn parallel_recovery_code_guesses_count_against_the_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Number).await else { return };
+    let checked = parallel_recovery_code_guesses(&bench, &[bench.proxy.port]).await;
     assert_eq!(checked, 5, "20 guesses at once: only the first 5 are checked");
+}
+
+/// A second instance over the same database behind a proxy of its own, beside `bench`'s; `None`
+/// (with a message) on SQLite.
+async fn second_instance(bench: &Bench, mode: Mode) -> Option<(PortalServer, Proxy)> {
+    let Some(other) = bench.server.another_instance(mode).await else {
+        eprintln!("skipped: several instances need PostgreSQL (scripts/with-postgres)");
+        return None;
+    };
+    let proxy = Proxy::start(ProxyKind::Nginx, other.addr, upstream().await).await;
+    Some((other, proxy))
+}
+
+#[tokio::test]
+async fn app_password_guesses_on_two_instances_at_once_count_against_one_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Push).await else { return };
+    let Some((_other, proxy)) = second_instance(&bench, Mode::Push).await else { return };
+    let checked = parallel_app_password_guesses(&bench, &[bench.proxy.port, proxy.port]).await;
+    assert_eq!(checked, 10, "40 guesses at once on two instances: only the first 10 are checked");
+}
+
+#[tokio::test]
+async fn recovery_code_guesses_on_two_instances_at_once_count_against_one_limit() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Number).await else { return };
+    let Some((_other, proxy)) = second_instance(&bench, Mode::Number).await else { return };
+    let checked = parallel_recovery_code_guesses(&bench, &[bench.proxy.port, proxy.port]).await;
+    assert_eq!(checked, 5, "20 guesses at once on two instances: only the first 5 are checked");
 }
 
 /// Submits the recovery form from `browser`.

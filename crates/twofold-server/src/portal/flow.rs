@@ -275,7 +275,7 @@ impl<S: PortalStore> Portal<S> {
         trust: bool,
     ) -> Result<Option<Started>, AppError> {
         let app = self.app().get();
-        let Some(_turn) = self
+        let Some(guess) = self
             .guess_turn(user, AuditEvent::RecoveryCodeRejected, MAX_WRONG_RECOVERY_CODES)
             .await?
         else {
@@ -284,6 +284,7 @@ impl<S: PortalStore> Portal<S> {
         let used = self.audit(user, AuditEvent::RecoveryCodeUsed, None, Some(browser.ip));
         let hash = recovery_code_hash(code);
         if app.store.use_recovery_code(user, &hash, &used).await? {
+            self.right_guess(guess).await?;
             let new = NewSession {
                 user,
                 site,

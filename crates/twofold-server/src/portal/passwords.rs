@@ -14,7 +14,14 @@ use super::{Portal, VerifiedPassword};
 use crate::app::secret_hash;
 use crate::clock::random_uuid;
 use crate::error::AppError;
-use crate::store::portal::{AppPassword, PortalStore};
+use crate::store::portal::{self, AppPassword, PortalStore};
+
+/// A guess being checked: its user's turn on this instance, and the guess, counted as wrong until
+/// [`Portal::right_guess`] takes it back.
+pub(super) struct Guess {
+    id: Uuid,
+    _turn: OwnedMutexGuard<()>,
+}
 
 /// Seconds a matched password is believed without Argon2id again (revocation is still checked
 /// on every request).
@@ -34,20 +41,32 @@ const DECOY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$\
      Vt1ktVkmb1k5bx/Lyb7IyoCzGIdEg8d+iQDBLbHVbmE";
 
 impl<S: PortalStore> Portal<S> {
-    /// `user`'s turn to have a guess checked (held until its outcome is recorded), or `None` when
-    /// `max` of their `rejected` guesses fall in the last [`LIMIT_WINDOW_SECS`]: then the guess is
-    /// neither checked nor counted, as offline codes past their limit.
+    /// `user`'s turn to have a guess checked, the guess recorded as wrong until
+    /// [`Portal::right_guess`] takes it back; or `None` when `max` of their `rejected` guesses fall
+    /// in the last [`LIMIT_WINDOW_SECS`]: then the guess is neither checked nor counted, as offline
+    /// codes past their limit.
     pub(super) async fn guess_turn(
         &self,
         user: &str,
         rejected: AuditEvent,
         max: u32,
-    ) -> Result<Option<OwnedMutexGuard<()>>, AppError> {
+    ) -> Result<Option<Guess>, AppError> {
+        // The store's count holds the limit across instances; the turn makes one client's
+        // requests sent at once pass one after another (each finding the first one's match
+        // remembered) rather than all counting as guesses in flight.
         let turn = self.inner.guesses.take(user).await;
         let app = self.app().get();
-        let since = app.clock.now().saturating_sub(LIMIT_WINDOW_SECS);
-        let wrong = app.store.count_audit(self.service().id, user, rejected, since).await?;
-        Ok((wrong < max).then_some(turn))
+        let now = app.clock.now();
+        let id = random_uuid(app.entropy.as_ref())?;
+        let guess = portal::Guess { id, user: user.to_owned(), kind: rejected, at: now };
+        let since = now.saturating_sub(LIMIT_WINDOW_SECS);
+        let reserved = app.store.reserve_guess(&guess, since, max).await?;
+        Ok(reserved.then_some(Guess { id, _turn: turn }))
+    }
+
+    /// Takes back `guess`: it was right, and counts against no limit.
+    pub(super) async fn right_guess(&self, guess: Guess) -> Result<(), AppError> {
+        Ok(self.app().get().store.forgive_guess(guess.id).await?)
     }
 
     /// The user an HTTP Basic `user:password` signs in, if the password is one of the user's
@@ -59,7 +78,7 @@ impl<S: PortalStore> Portal<S> {
         ip: IpAddr,
     ) -> Result<Option<String>, AppError> {
         let app = self.app().get();
-        let Some(_turn) = self.guess_turn(user, AuditEvent::AppPasswordRejected, MAX_WRONG).await?
+        let Some(guess) = self.guess_turn(user, AuditEvent::AppPasswordRejected, MAX_WRONG).await?
         else {
             return Ok(None);
         };
@@ -89,6 +108,7 @@ impl<S: PortalStore> Portal<S> {
             app.store.append_audit(&audit).await?;
             return Ok(None);
         };
+        self.right_guess(guess).await?;
         self.remember(key, matched.id, now);
         if matched.last_used_at.is_none_or(|at| now >= at + super::sessions::TOUCH_EVERY) {
             let audit = self.audit(user, AuditEvent::AppPasswordUsed, None, Some(ip));

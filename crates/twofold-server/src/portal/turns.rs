@@ -1,8 +1,8 @@
-//! One guess at a time per user name: a recovery code or an app password is checked while the
-//! user's turn is held, from counting the wrong guesses before it to recording its own outcome.
-//! Without turns, forty guesses sent at once would all read the same count and all be checked
-//! (the race issue 18 closed for offline codes). Turns are per server instance: with several
-//! instances on one PostgreSQL database, a user's limit can be reached once per instance.
+//! One guess at a time per user name on this instance: a recovery code or an app password is
+//! checked while the user's turn is held. The limit itself is the store's (each guess is counted
+//! and recorded in one step, across instances); turns keep one client's requests sent at once
+//! from all counting as guesses in flight, so a mail or calendar client opening ten connections
+//! with its app password is not taken for a guesser.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};

@@ -113,16 +113,34 @@ pub struct AppPassword {
     pub last_used_at: Option<u64>,
 }
 
+/// A guess at a user's recovery code or app password, counted against its limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Guess {
+    /// Its identity.
+    pub id: Uuid,
+    /// The user name guessed for (known or not).
+    pub user: String,
+    /// What a wrong guess of this kind records in the audit log: the limit is per kind.
+    pub kind: AuditEvent,
+    /// When it was made.
+    pub at: u64,
+}
+
 /// The portal's storage, beside the [`Store`] it extends.
 pub trait PortalStore: Store {
-    /// How many `event` entries the user has in the audit log since `since`.
-    fn count_audit(
+    /// Counts `guess.user`'s wrong guesses of `guess.kind` after `since` and, when there are
+    /// fewer than `max`, records this one as wrong until [`PortalStore::forgive_guess`] takes it
+    /// back, in one step that guesses on any instance take in turn; false (nothing written) when
+    /// the limit is reached.
+    fn reserve_guess(
         &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
+        guess: &Guess,
         since: u64,
-    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+        max: u32,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Takes back the guess `id`: it was right.
+    fn forgive_guess(&self, id: Uuid) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Adds a user; [`StoreError::Conflict`] if the name is taken.
     fn add_portal_user(

@@ -10,7 +10,7 @@ use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, ran
 use twofold_server::enrich::Enricher;
 use twofold_server::portal::{PortalConfig, users};
 use twofold_server::store::portal::PortalStore;
-use twofold_server::{AppState, Settings, Store as _, app};
+use twofold_server::{AppState, PgStore, Settings, Store as _, app};
 
 use super::TestStore;
 pub use super::proxies::*;
@@ -61,6 +61,26 @@ impl PortalServer {
         let dir = tempfile::tempdir().unwrap();
         let store = TestStore::create(dir.path()).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
+        Self::over(store, clock, mode, settings, dir).await
+    }
+
+    /// Another instance over the same PostgreSQL database, with the same clock: a second server
+    /// process behind the same proxy configuration. `None` on SQLite, which one process owns.
+    pub async fn another_instance(&self, mode: twofold_protocol::Mode) -> Option<Self> {
+        let TestStore::Postgres(_, url) = &self.store else { return None };
+        let store = TestStore::Postgres(PgStore::open(url).await.unwrap(), url.clone());
+        let dir = tempfile::tempdir().unwrap();
+        Some(Self::over(store, self.clock.clone(), mode, |_| {}, dir).await)
+    }
+
+    /// The server over `store`.
+    async fn over(
+        store: TestStore,
+        clock: Arc<ManualClock>,
+        mode: twofold_protocol::Mode,
+        settings: impl FnOnce(&mut Settings),
+        dir: tempfile::TempDir,
+    ) -> Self {
         let mut config = PortalConfig::new(&[SITE, OTHER_SITE]);
         for site in &mut config.sites {
             site.mode = mode;

@@ -1,12 +1,13 @@
 //! [`PortalStore`] on PostgreSQL.
 
 use sqlx::PgConnection;
-use twofold_protocol::api::AuditEvent;
 use uuid::Uuid;
 
-use super::{PgStore, insert_audit};
+use super::{PgStore, insert_audit, take_turns};
 use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
-use crate::store::portal::{AppPassword, Attempt, NewPortalUser, PortalStore, PortalUser, Session};
+use crate::store::portal::{
+    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, Session,
+};
 use crate::store::rows::{conflict, count, int};
 use crate::store::{NewAuditEntry, StoreError};
 
@@ -53,24 +54,44 @@ impl PgStore {
 }
 
 impl PortalStore for PgStore {
-    async fn count_audit(
-        &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
-        since: u64,
-    ) -> Result<u32, StoreError> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM audit \
-             WHERE service_id = $1 AND \"user\" = $2 AND event = $3 AND at > $4",
+    async fn reserve_guess(&self, guess: &Guess, since: u64, max: u32) -> Result<bool, StoreError> {
+        let kind = guess.kind.as_str();
+        let mut tx = self.pool.begin().await?;
+        // Guesses for one user take turns, on every instance: each counts those before it.
+        take_turns(&mut tx, "guess", &format!("{kind}/{}", guess.user)).await?;
+        sqlx::query("DELETE FROM portal_guesses WHERE \"user\" = $1 AND kind = $2 AND at <= $3")
+            .bind(&guess.user)
+            .bind(kind)
+            .bind(int(since))
+            .execute(&mut *tx)
+            .await?;
+        let wrong: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM portal_guesses WHERE \"user\" = $1 AND kind = $2",
         )
-        .bind(service_id.to_string())
-        .bind(user)
-        .bind(event.as_str())
-        .bind(int(since))
-        .fetch_one(&self.pool)
+        .bind(&guess.user)
+        .bind(kind)
+        .fetch_one(&mut *tx)
         .await?;
-        Ok(count(Some(n)))
+        if count(Some(wrong)) >= max {
+            return Ok(false);
+        }
+        sqlx::query("INSERT INTO portal_guesses (id, \"user\", kind, at) VALUES ($1, $2, $3, $4)")
+            .bind(guess.id.to_string())
+            .bind(&guess.user)
+            .bind(kind)
+            .bind(int(guess.at))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn forgive_guess(&self, id: Uuid) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM portal_guesses WHERE id = $1")
+            .bind(id.to_string())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {

@@ -1,12 +1,13 @@
 //! [`PortalStore`] on SQLite.
 
 use rusqlite::Connection;
-use twofold_protocol::api::AuditEvent;
 use uuid::Uuid;
 
 use super::{SqliteStore, all, change, conflict, insert_audit, one};
 use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
-use crate::store::portal::{AppPassword, Attempt, NewPortalUser, PortalStore, PortalUser, Session};
+use crate::store::portal::{
+    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, Session,
+};
 use crate::store::rows::{Fields as _, count, int};
 use crate::store::{NewAuditEntry, StoreError};
 
@@ -29,23 +30,38 @@ fn set_codes(
 }
 
 impl PortalStore for SqliteStore {
-    async fn count_audit(
-        &self,
-        service_id: Uuid,
-        user: &str,
-        event: AuditEvent,
-        since: u64,
-    ) -> Result<u32, StoreError> {
-        let n = self.read(|conn| {
-            one(
+    async fn reserve_guess(&self, guess: &Guess, since: u64, max: u32) -> Result<bool, StoreError> {
+        let kind = guess.kind.as_str();
+        // The one writer makes guesses take turns.
+        self.write(|conn| {
+            change(
                 conn,
-                "SELECT COUNT(*) AS n FROM audit \
-                 WHERE service_id = ? AND user = ? AND event = ? AND at > ?",
-                (service_id.to_string(), user, event.as_str(), int(since)),
+                "DELETE FROM portal_guesses WHERE user = ? AND kind = ? AND at <= ?",
+                (&guess.user, kind, int(since)),
+            )?;
+            let wrong = one(
+                conn,
+                "SELECT COUNT(*) AS n FROM portal_guesses WHERE user = ? AND kind = ?",
+                (&guess.user, kind),
                 |row| row.opt_int("n"),
-            )
+            )?;
+            if count(wrong.flatten()) >= max {
+                return Ok(false);
+            }
+            change(
+                conn,
+                "INSERT INTO portal_guesses (id, user, kind, at) VALUES (?, ?, ?, ?)",
+                (guess.id.to_string(), &guess.user, kind, int(guess.at)),
+            )?;
+            Ok(true)
+        })
+    }
+
+    async fn forgive_guess(&self, id: Uuid) -> Result<(), StoreError> {
+        self.write(|conn| {
+            change(conn, "DELETE FROM portal_guesses WHERE id = ?", [id.to_string()])
         })?;
-        Ok(count(n.flatten()))
+        Ok(())
     }
 
     async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {
