@@ -34,7 +34,10 @@ use support::{
     start_app, start_app_with, start_tray, type_passphrase, urgent, wait_for_notification,
     wait_locked, x_windows,
 };
-use trusted_device::{Handing, SHOW, click, last_notification, notification_for, paired};
+use trusted_device::{
+    Handing, SHOW, allow_when_offered, click, last_notification, notification_for, paired,
+    percentiles, recorded_since,
+};
 use twofold_core::keystore::{Keystore as _, OsKeystore};
 use twofold_protocol::api::{CreateSignin, Status};
 use twofold_protocol::client::ServiceClient;
@@ -835,52 +838,22 @@ async fn measure(client: &Client, services: &[ServiceClient], data_dir: &Path) -
     );
 
     let Some(service) = services.first() else { return Ok(()) };
-    let shown_dir = std::path::PathBuf::from(support::env("TWOFOLD_DUNST_SHOWN")?);
     let mut latencies = Vec::new();
     let requests = if std::env::var_os("TWOFOLD_FIGURES").is_some() { 200 } else { 10 };
     for _ in 0..requests {
         let before = last_notification().await?;
         let start = std::time::SystemTime::now();
         service.create_signin(&signin("alice", Mode::Push)).await?;
-        // The record dunst's rule script writes for the notification: its body file's mtime is
-        // when dunst had it. Read straight from the directory, so polling costs no dunstctl.
-        let recorded = eventually(SHOW, "no notification recorded", || async {
-            newest_record(&shown_dir, before)
-        })
-        .await?;
-        let at =
-            std::fs::metadata(shown_dir.join(recorded.to_string()).join("body"))?.modified()?;
-        latencies.push(at.duration_since(start).unwrap_or_default());
-        let answer = format!("[{recorded},allow]");
-        eventually(SHOW, "the notification never offered Allow", || async {
-            Ok(invoke_action(&answer).await.ok())
-        })
-        .await?;
+        let (recorded, latency) = recorded_since(before, start).await?;
+        latencies.push(latency);
+        allow_when_offered(recorded).await?;
     }
-    latencies.sort();
-    let at = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len() - 1));
-    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     println!(
-        "sign-in created → notification in dunst, {} push requests: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "sign-in created → notification in dunst, {} push requests: {}",
         latencies.len(),
-        ms(at(50)),
-        ms(at(99)),
-        ms(latencies.last()),
+        percentiles(latencies)
     );
     Ok(())
-}
-
-/// The id of a whole dunst record newer than `after`, if there is one.
-fn newest_record(shown_dir: &Path, after: u32) -> TestResult<Option<u32>> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(shown_dir)? {
-        let name = entry?.file_name();
-        let id = name.to_str().and_then(|n| n.parse::<u32>().ok());
-        if let Some(id) = id.filter(|id| *id > after) {
-            newest = newest.max(Some(id));
-        }
-    }
-    Ok(newest)
 }
 
 /// A field of `/proc/PID/status` in its unit (kB for memory), e.g. `VmRSS:`.

@@ -18,13 +18,17 @@ mod server;
 mod pam;
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use fantoccini::Client;
 use pam::ConfigFile;
 use pam::sshd::Sshd;
 use server::Server;
 use support::{ONE_APP, TestResult, TestVault, ensure, invoke_action, start_app};
-use trusted_device::{Handing, last_notification, notification_for, pair_in_window};
+use trusted_device::{
+    Handing, allow_when_offered, last_notification, notification_for, pair_in_window, percentiles,
+    recorded_since,
+};
 use twofold_protocol::client::ServiceClient;
 
 /// The name the server knows the machine's PAM module by.
@@ -41,7 +45,12 @@ fn start_login(sshd: &Arc<Sshd>) -> tokio::task::JoinHandle<(bool, String)> {
 #[ignore = "needs the services scripts/test starts"]
 async fn an_ssh_login_is_named_in_the_notification_and_answered_from_it() -> TestResult {
     let _one = ONE_APP.lock().await;
-    let server = Server::start();
+    // The figures' logins must not hit the per-user limits, nor Don't Allow the lockout.
+    let server = Server::start_with(|s| {
+        s.limits.signins_per_user = 100_000;
+        s.limits.signins_per_ip = 100_000;
+        s.limits.lockout_denials = 100;
+    });
     let api_key = server.service_key(SERVICE);
     let service = ServiceClient::new(&server.url, &api_key)?;
     // ssh logs in as root, whom the module maps to the Twofold user alice; the host is the
@@ -90,5 +99,30 @@ async fn answer_logins(
     let (ok, output) = login.await?;
     ensure!(!ok, "ssh logged in after Don't Allow: {output}");
     ensure!(output.contains("Permission denied"), "ssh said {output}");
+    figures(sshd).await
+}
+
+/// ssh started → its request's notification recorded by dunst, each login then allowed from
+/// dunst's menu and checked to succeed; printed, not asserted. `TWOFOLD_FIGURES=1` runs the 50
+/// logins of the published figures; the suite runs 3.
+#[allow(clippy::print_stdout, reason = "the figures are printed")]
+async fn figures(sshd: &Arc<Sshd>) -> TestResult {
+    let logins = if std::env::var_os("TWOFOLD_FIGURES").is_some() { 50 } else { 3 };
+    let mut latencies = Vec::new();
+    for _ in 0..logins {
+        let before = last_notification().await?;
+        let start = SystemTime::now();
+        let login = start_login(sshd);
+        let (recorded, latency) = recorded_since(before, start).await?;
+        latencies.push(latency);
+        allow_when_offered(recorded).await?;
+        let (ok, output) = login.await?;
+        ensure!(ok, "ssh did not log in after Allow: {output}");
+    }
+    println!(
+        "ssh started → notification in dunst (key exchange and publickey step included), {logins} \
+         logins: {}",
+        percentiles(latencies)
+    );
     Ok(())
 }

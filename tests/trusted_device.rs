@@ -4,15 +4,16 @@
 
 #![allow(dead_code, reason = "each test file uses its own part of this module")]
 
-use std::time::Duration;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::support::{
-    APPEAR, Notification, TestResult, content_of, ensure, eventually, invoke, notifications,
-    script, wait_for_notification,
+    APPEAR, Notification, TestResult, content_of, ensure, eventually, invoke, invoke_action,
+    notifications, script, wait_for_notification,
 };
 
 /// How long a request may take from the service to dunst (a debug build, a busy machine).
@@ -114,4 +115,52 @@ pub async fn pair_in_window(
     .await?;
     click(client, "#devices-close").await?;
     Ok(listed["id"].as_str().unwrap_or_default().parse()?)
+}
+
+/// Waits for dunst's record of a notification after `after`: its id, and how long after `start`
+/// dunst had it (the mtime of the `body` file its rule script writes; read straight from the
+/// directory, so polling costs no dunstctl).
+pub async fn recorded_since(after: u32, start: SystemTime) -> TestResult<(u32, Duration)> {
+    let shown_dir = std::path::PathBuf::from(crate::support::env("TWOFOLD_DUNST_SHOWN")?);
+    let recorded =
+        eventually(SHOW, "no notification recorded", || async { newest_record(&shown_dir, after) })
+            .await?;
+    let at = std::fs::metadata(shown_dir.join(recorded.to_string()).join("body"))?.modified()?;
+    Ok((recorded, at.duration_since(start).unwrap_or_default()))
+}
+
+/// Picks Allow on notification `id` from dunst's menu once the menu offers it.
+pub async fn allow_when_offered(id: u32) -> TestResult {
+    let answer = format!("[{id},allow]");
+    eventually(SHOW, "the notification never offered Allow", || async {
+        Ok(invoke_action(&answer).await.ok())
+    })
+    .await?;
+    Ok(())
+}
+
+/// `p50 …, p99 …, max …` of `latencies`, in milliseconds.
+pub fn percentiles(mut latencies: Vec<Duration>) -> String {
+    latencies.sort();
+    let at = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len() - 1));
+    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
+    format!(
+        "p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        ms(at(50)),
+        ms(at(99)),
+        ms(latencies.last())
+    )
+}
+
+/// The id of a whole dunst record newer than `after`, if there is one.
+fn newest_record(shown_dir: &Path, after: u32) -> TestResult<Option<u32>> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(shown_dir)? {
+        let name = entry?.file_name();
+        let id = name.to_str().and_then(|n| n.parse::<u32>().ok());
+        if let Some(id) = id.filter(|id| *id > after) {
+            newest = newest.max(Some(id));
+        }
+    }
+    Ok(newest)
 }
