@@ -57,6 +57,8 @@ async fn enrol_and_sign_in(client: &Client, server: &PortalServer, proxy: &Proxy
     let site = format!("Sign in to {SITE}");
     ensure!(shown.body.contains(&site), "the notification does not say {site:?}: {shown:?}");
     ensure!(shown.body.contains("Firefox"), "no browser named in {shown:?}");
+    let early = browser.get("/notes").await;
+    ensure!(early.status == 302, "nginx let the browser through before Allow: {early:?}");
     invoke_action(&format!("[{},allow]", shown.id)).await?;
     let page = answered(&browser, &waiting).await?;
     ensure!(page.status == 303, "after Allow: {page:?}");

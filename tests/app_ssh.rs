@@ -86,6 +86,7 @@ async fn answer_logins(
     let named = format!("SSH login as root to {host} from 127.0.0.1");
     ensure!(shown.body.contains(&named), "the notification does not say {named:?}: {shown:?}");
     ensure!(shown.body.contains("127.0.0.1"), "no address in {shown:?}");
+    ensure!(!login.is_finished(), "ssh ended before anyone answered: {:?}", login.await?);
     invoke_action(&format!("[{},allow]", shown.id)).await?;
     let (ok, output) = login.await?;
     ensure!(ok, "ssh did not log in after Allow: {output}");
