@@ -15,7 +15,7 @@ mod server;
 use fantoccini::Client;
 use server::portal::{Page, PortalServer, Proxy, ProxyKind, SITE, WebBrowser, between, upstream};
 use support::{ONE_APP, TestResult, TestVault, ensure, invoke_action, start_app};
-use trusted_device::{Handing, last_notification, notification_for, pair_in_window};
+use trusted_device::{Handing, last_notification, notification_for, pair_in_window, view_names};
 use twofold_protocol::{Mode, PairingLink};
 use twofold_server::clock::{Clock as _, SystemClock};
 
@@ -57,6 +57,7 @@ async fn enrol_and_sign_in(client: &Client, server: &PortalServer, proxy: &Proxy
     let site = format!("Sign in to {SITE}");
     ensure!(shown.body.contains(&site), "the notification does not say {site:?}: {shown:?}");
     ensure!(shown.body.contains("Firefox"), "no browser named in {shown:?}");
+    view_names(client, &site).await?;
     let early = browser.get("/notes").await;
     ensure!(early.status == 302, "nginx let the browser through before Allow: {early:?}");
     invoke_action(&format!("[{},allow]", shown.id)).await?;

@@ -27,7 +27,7 @@ use server::Server;
 use support::{ONE_APP, TestResult, TestVault, ensure, invoke_action, start_app};
 use trusted_device::{
     Handing, allow_when_offered, last_notification, notification_for, pair_in_window, percentiles,
-    recorded_since,
+    recorded_since, view_names,
 };
 use twofold_protocol::client::ServiceClient;
 
@@ -86,6 +86,7 @@ async fn answer_logins(
     let named = format!("SSH login as root to {host} from 127.0.0.1");
     ensure!(shown.body.contains(&named), "the notification does not say {named:?}: {shown:?}");
     ensure!(shown.body.contains("127.0.0.1"), "no address in {shown:?}");
+    view_names(client, &named).await?;
     ensure!(!login.is_finished(), "ssh ended before anyone answered: {:?}", login.await?);
     invoke_action(&format!("[{},allow]", shown.id)).await?;
     let (ok, output) = login.await?;

@@ -32,6 +32,14 @@ pub async fn notification_for(user: &str, after: u32) -> TestResult<Notification
     wait_for_notification(pick, SHOW).await
 }
 
+/// Waits until the window's request view says what the sign-in is for: `context`.
+pub async fn view_names(client: &Client, context: &str) -> TestResult {
+    eventually(SHOW, &format!("the request view never said {context:?}"), || async {
+        Ok((content_of(client, "#approval-context").await? == context).then_some(()))
+    })
+    .await
+}
+
 /// Clicks the element `css` once it is shown.
 pub async fn click(client: &Client, css: &str) -> TestResult {
     let found = client.wait().at_most(APPEAR).for_element(Locator::Css(css)).await?;
