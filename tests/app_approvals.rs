@@ -8,6 +8,7 @@
 //! in the Trusted device dialog.
 
 mod support;
+mod trusted_device;
 
 // The device library's own test server: a real server that a test can kill and start again on
 // the same port and database.
@@ -28,19 +29,20 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use server::Server;
 use support::{
-    APPEAR, LockCleanup, NoNotificationDaemon, Notification, ONE_APP, TestResult, TestVault,
-    content_of, displayed, ensure, eventually, invoke, invoke_action, map_state, notifications,
-    script, start_app, start_app_with, start_tray, type_passphrase, urgent, wait_for_notification,
+    APPEAR, LockCleanup, NoNotificationDaemon, ONE_APP, TestResult, TestVault, content_of,
+    displayed, ensure, eventually, invoke, invoke_action, map_state, notifications, script,
+    start_app, start_app_with, start_tray, type_passphrase, urgent, wait_for_notification,
     wait_locked, x_windows,
+};
+use trusted_device::{
+    Handing, SHOW, allow_when_offered, click, last_notification, notification_for, paired,
+    percentiles, recorded_since,
 };
 use twofold_core::keystore::{Keystore as _, OsKeystore};
 use twofold_protocol::api::{CreateSignin, Status};
 use twofold_protocol::client::ServiceClient;
 use twofold_protocol::{KeyPair, Mode};
 use uuid::Uuid;
-
-/// How long a request may take from the service to dunst (a debug build, a busy machine).
-const SHOW: Duration = Duration::from_secs(15);
 
 /// What the notification and the view say about where and from what the sign-in comes.
 const LOCATION: &str = "private network";
@@ -49,19 +51,6 @@ const DEVICE: &str = "Firefox on Windows 10";
 /// A sign-in from this machine: the server places loopback in a "private network".
 fn signin(user: &str, mode: Mode) -> CreateSignin {
     CreateSignin { ip: IpAddr::V4(Ipv4Addr::LOCALHOST), ..server::signin(user, mode) }
-}
-
-/// The highest notification id dunst has seen: later requests get higher ones.
-async fn last_notification() -> TestResult<u32> {
-    Ok(notifications().await?.iter().map(|n| n.id).max().unwrap_or(0))
-}
-
-/// The first notification after `after` for `user`, once on the screen with its actions.
-async fn notification_for(user: &str, after: u32) -> TestResult<Notification> {
-    let pick = |n: &Notification| {
-        n.id > after && n.displayed && !n.actions.is_empty() && n.body.starts_with(user)
-    };
-    wait_for_notification(pick, SHOW).await
 }
 
 /// Waits until dunst no longer shows notification `id`.
@@ -97,37 +86,8 @@ async fn view_says(client: &Client, text: &str) -> TestResult {
     .await
 }
 
-/// Clicks the element `css` once it is shown.
-async fn click(client: &Client, css: &str) -> TestResult {
-    let found = client.wait().at_most(APPEAR).for_element(Locator::Css(css)).await?;
-    eventually(APPEAR, &format!("{css} is never shown"), || async {
-        Ok(found.is_displayed().await?.then_some(()))
-    })
-    .await?;
-    Ok(found.click().await?)
-}
-
-/// The app's paired server for `service`, as `paired_servers` lists it, once in `state`.
-async fn paired(client: &Client, service: &str, state: &str) -> TestResult<serde_json::Value> {
-    eventually(APPEAR, &format!("{service} never became {state}"), || async {
-        let servers = invoke(client, "paired_servers", json!({})).await?;
-        let mut listed = servers.as_array().into_iter().flatten();
-        Ok(listed.find(|s| s["service"] == service && s["state"] == state).cloned())
-    })
-    .await
-}
-
-/// How the test hands a pairing link to the app.
-#[derive(Debug, Clone, Copy)]
-enum Handing {
-    /// Pasted into the Trusted device dialog.
-    Pasted,
-    /// As a screenshot of its QR code dropped on the window (the account scan's path).
-    DroppedQr,
-}
-
-/// Pairs the app with `server` for `user` through a pairing link handed over as `handing` says,
-/// checking that the confirm step shows the server's key fingerprint; the paired server's id.
+/// Pairs the app with `server` for `user` through a new pairing link of `service`, handed over
+/// as `handing` says; the paired server's id.
 async fn pair_in_window(
     client: &Client,
     server: &Server,
@@ -136,48 +96,8 @@ async fn pair_in_window(
     handing: Handing,
 ) -> TestResult<Uuid> {
     let link = service.create_pairing(user).await?.link;
-    match handing {
-        Handing::Pasted => {
-            click(client, "#open-devices").await?;
-            let field = client.wait().at_most(APPEAR).for_element(Locator::Id("pair-link")).await?;
-            field.send_keys(&link).await?;
-            click(client, "#pair-next").await?;
-        }
-        Handing::DroppedQr => {
-            // The first listing is on screen: the page's drop handler is in place.
-            let ready = Locator::Css("#empty:not([hidden]), button.account");
-            client.wait().at_most(APPEAR).for_element(ready).await?;
-            let mut png = Vec::new();
-            let page = support::page_with_codes(&[link.as_str()])?;
-            page.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
-            let events = ["dragenter", "dragover", "drop"];
-            let steps =
-                support::drag_file(client, &png, "pairing.png", "image/png", &events).await?;
-            ensure!(steps.iter().all(|(taken, _)| *taken), "the drop went {steps:?}");
-        }
-    }
-    eventually(APPEAR, "the pairing's confirm step never showed", || async {
-        let step = script(client, "return !document.getElementById('pair-step').hidden").await?;
-        Ok((step == true).then_some(()))
-    })
-    .await?;
-    let shown = content_of(client, "#pair-fingerprint").await?;
-    let expected = server.key.public().fingerprint().to_string();
-    ensure!(shown == expected, "the confirm step shows key {shown:?}, the server's is {expected}");
-    ensure!(
-        content_of(client, "#pair-service").await? == name,
-        "the confirm step names another service"
-    );
-    click(client, "#pair-confirm").await?;
-    let listed = paired(client, name, "connected").await?;
-    eventually(APPEAR, "the dialog never listed the new server as connected", || async {
-        let css =
-            format!(r#".paired-server[data-server-id="{}"]"#, listed["id"].as_str().unwrap_or(""));
-        Ok(client.find_all(Locator::Css(&css)).await?.into_iter().next().map(|_| ()))
-    })
-    .await?;
-    click(client, "#devices-close").await?;
-    Ok(listed["id"].as_str().unwrap_or_default().parse()?)
+    let fingerprint = server.key.public().fingerprint().to_string();
+    trusted_device::pair_in_window(client, &link, &fingerprint, name, handing).await
 }
 
 /// The device key of pairing `id` is in the keyring, the server lists its public half for `user`,
@@ -918,52 +838,22 @@ async fn measure(client: &Client, services: &[ServiceClient], data_dir: &Path) -
     );
 
     let Some(service) = services.first() else { return Ok(()) };
-    let shown_dir = std::path::PathBuf::from(support::env("TWOFOLD_DUNST_SHOWN")?);
     let mut latencies = Vec::new();
     let requests = if std::env::var_os("TWOFOLD_FIGURES").is_some() { 200 } else { 10 };
     for _ in 0..requests {
         let before = last_notification().await?;
         let start = std::time::SystemTime::now();
         service.create_signin(&signin("alice", Mode::Push)).await?;
-        // The record dunst's rule script writes for the notification: its body file's mtime is
-        // when dunst had it. Read straight from the directory, so polling costs no dunstctl.
-        let recorded = eventually(SHOW, "no notification recorded", || async {
-            newest_record(&shown_dir, before)
-        })
-        .await?;
-        let at =
-            std::fs::metadata(shown_dir.join(recorded.to_string()).join("body"))?.modified()?;
-        latencies.push(at.duration_since(start).unwrap_or_default());
-        let answer = format!("[{recorded},allow]");
-        eventually(SHOW, "the notification never offered Allow", || async {
-            Ok(invoke_action(&answer).await.ok())
-        })
-        .await?;
+        let (recorded, latency) = recorded_since(before, start).await?;
+        latencies.push(latency);
+        allow_when_offered(recorded).await?;
     }
-    latencies.sort();
-    let at = |q: usize| latencies.get((latencies.len() * q / 100).min(latencies.len() - 1));
-    let ms = |d: Option<&Duration>| d.map_or(f64::NAN, |d| d.as_secs_f64() * 1000.0);
     println!(
-        "sign-in created → notification in dunst, {} push requests: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        "sign-in created → notification in dunst, {} push requests: {}",
         latencies.len(),
-        ms(at(50)),
-        ms(at(99)),
-        ms(latencies.last()),
+        percentiles(latencies)
     );
     Ok(())
-}
-
-/// The id of a whole dunst record newer than `after`, if there is one.
-fn newest_record(shown_dir: &Path, after: u32) -> TestResult<Option<u32>> {
-    let mut newest = None;
-    for entry in std::fs::read_dir(shown_dir)? {
-        let name = entry?.file_name();
-        let id = name.to_str().and_then(|n| n.parse::<u32>().ok());
-        if let Some(id) = id.filter(|id| *id > after) {
-            newest = newest.max(Some(id));
-        }
-    }
-    Ok(newest)
 }
 
 /// A field of `/proc/PID/status` in its unit (kB for memory), e.g. `VmRSS:`.

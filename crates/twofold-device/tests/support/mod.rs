@@ -102,12 +102,17 @@ impl Server {
 
     /// A new service and its client.
     pub fn service(&self, name: &str) -> ServiceClient {
+        ServiceClient::new(&self.url, &self.service_key(name)).unwrap()
+    }
+
+    /// A new service and its API key (for a client configured by file, as pam_twofold is).
+    pub fn service_key(&self, name: &str) -> String {
         let (database, name) = (self.database(), name.to_owned());
         let key = on(self.runtime.as_ref().unwrap(), async move {
             let store = SqliteStore::open(&database).await.unwrap();
             admin::add_service(&store, &name, None, SystemClock.now(), &OsEntropy).await.unwrap()
         });
-        ServiceClient::new(&self.url, &key).unwrap()
+        key.to_string()
     }
 }
 

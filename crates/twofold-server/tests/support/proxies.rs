@@ -225,8 +225,13 @@ impl Drop for Proxy {
 
 /// The repository's `docs/portal/` file `name`, with the documented addresses replaced.
 fn documented(name: &str, server: SocketAddr, upstream: u16) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/portal").join(name);
-    std::fs::read_to_string(&path)
+    // The workspace's docs/, above the server crate or the end-to-end tests' package.
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("docs/portal"))
+        .find(|dir| dir.is_dir())
+        .unwrap();
+    std::fs::read_to_string(docs.join(name))
         .unwrap()
         .replace("127.0.0.1:8470", &server.to_string())
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream}"))
