@@ -79,14 +79,20 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
 fn shared_http() -> Result<reqwest::Client, ClientError> {
     static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
     HTTP.get_or_init(|| {
-        let builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT);
-        builder.build().map_err(|error| error.to_string())
+        http_client(CONNECT_TIMEOUT, READ_TIMEOUT).map_err(|error| error.to_string())
     })
     .clone()
     .map_err(ClientError::HttpClient)
+}
+
+/// A client that follows no redirect, gives up connecting after `connect` and waiting for the
+/// server's next bytes after `read`.
+fn http_client(connect: Duration, read: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect)
+        .read_timeout(read)
+        .build()
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, ClientError> {
@@ -536,6 +542,68 @@ impl DeviceClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    use tokio::net::{TcpListener, TcpSocket, TcpStream};
+
+    /// Short stand-ins for [`CONNECT_TIMEOUT`] and [`READ_TIMEOUT`], so a test need not wait 90 s.
+    const SHORT: Duration = Duration::from_millis(300);
+    /// What "bounded" means in these tests: far above [`SHORT`], far below a hang.
+    const BOUND: Duration = Duration::from_secs(20);
+
+    /// A server on loopback that reads each request and then answers `reply` and stalls.
+    async fn stalling_server(reply: &'static [u8]) -> std::net::SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let mut held = Vec::new();
+            while let Ok((mut conn, _)) = listener.accept().await {
+                let _ = conn.read(&mut [0; 4096]).await;
+                let _ = conn.write_all(reply).await;
+                held.push(conn);
+            }
+        });
+        addr
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_is_given_up_on() {
+        let addr = stalling_server(b"").await;
+        let client = http_client(SHORT, SHORT).unwrap();
+        let sent = tokio::time::timeout(BOUND, client.get(format!("http://{addr}/")).send()).await;
+        let error = sent.expect("the wait for an answer is bounded").unwrap_err();
+        assert!(error.is_timeout(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_body_that_stops_coming_is_given_up_on() {
+        let head = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part";
+        let addr = stalling_server(head).await;
+        let client = http_client(SHORT, SHORT).unwrap();
+        let response = client.get(format!("http://{addr}/")).send().await.unwrap();
+        let body = tokio::time::timeout(BOUND, body_of(response)).await;
+        assert!(body.expect("the wait for the body is bounded").is_err());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_accepts_is_given_up_on() {
+        // A listener that never accepts, with a backlog of one: once two connections wait in
+        // it, the kernel drops further SYNs and a connect hangs, as with a host that is down.
+        let socket = TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let listener = socket.listen(0).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut waiting = Vec::new();
+        for _ in 0..4 {
+            if let Ok(Ok(conn)) = tokio::time::timeout(SHORT, TcpStream::connect(addr)).await {
+                waiting.push(conn);
+            }
+        }
+        let client = http_client(SHORT, BOUND).unwrap();
+        let sent = tokio::time::timeout(BOUND, client.get(format!("http://{addr}/")).send()).await;
+        let error = sent.expect("connecting is bounded").unwrap_err();
+        assert!(error.is_connect() || error.is_timeout(), "{error}");
+    }
 
     fn chunks(parts: Vec<Vec<u8>>) -> impl Stream<Item = std::io::Result<Vec<u8>>> + Send {
         futures_util::stream::iter(parts.into_iter().map(Ok))
