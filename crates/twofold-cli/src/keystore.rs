@@ -10,7 +10,6 @@ use clap::{Subcommand, ValueEnum};
 use twofold_core::backup::KdfCost;
 use twofold_core::keystore::{KeyringState, KeystoreKind, VaultKeystore};
 use twofold_core::vault::{Destination, Vault, VaultError};
-use twofold_device::Device;
 
 use crate::Locked;
 use crate::passphrase::Source;
@@ -92,13 +91,9 @@ pub fn run(
             if vault.keystore().kind() == kind(to) {
                 return Err(VaultError::SameKeystore { kind: kind(to) }.into());
             }
-            let device = Device::open(
-                dir.join(twofold_device::DIR_IN_DATA),
-                vault.keystore().device_keys(),
-            )?;
-            let device_keys = device.key_entries()?;
             let destination = destination(to, source)?;
-            let (_, moved) = vault.move_keystore(destination, &device_keys)?;
+            let (_, moved) =
+                twofold_device::vault_keys::move_with_device_keys(&vault, destination)?;
             writeln!(
                 out,
                 "Moved {} account secrets, {} trusted-device keys and {} other secrets to {}",
