@@ -19,7 +19,8 @@ use support::{
 };
 use twofold_core::backup::KdfCost;
 use twofold_core::import::Password;
-use twofold_core::keystore::{Keystore, KeystoreKind};
+use twofold_core::keystore::{FileKeystore, Keystore, KeystoreKind};
+use twofold_core::seal::CostLevel;
 use twofold_core::vault::{Destination, Vault};
 use twofold_core::{Credential, OtpParams, Secret, otp};
 use uuid::Uuid;
@@ -102,12 +103,16 @@ async fn no_secret_service(client: &Client, data: &std::path::Path) -> TestResul
     says(client, "file-error", "differ").await?;
     ensure!(!data.join("secrets.twofold").exists(), "a file made from differing passphrases");
     type_into(client, "#file-repeat", PASSPHRASE).await?;
+    click(client, "#file-level option[value=quick]").await?;
     click(client, "#file-create").await?;
     eventually(APPEAR, "the window never opened over the file", || async {
         Ok((!displayed(client, "#lock-screen").await?).then_some(()))
     })
     .await?;
     ensure!(KeystoreKind::of(data)? == KeystoreKind::File, "the vault did not choose its file");
+    let file = FileKeystore::unlock(data, &Password::new(PASSPHRASE.to_owned()))?;
+    ensure!(file.cost() == CostLevel::Quick.cost(), "sealed at {}, not quick", file.cost());
+    drop(file);
 
     // An account added now has its secret in the file, and shows its code.
     let entry = json!({"entry": {

@@ -274,6 +274,28 @@ fn a_file_vault_opens_with_its_passphrase_only_and_locking_seals_it_again() {
 }
 
 #[test]
+fn keystore_commands_refuse_what_the_screen_does_not_offer() {
+    let h = harness();
+    // The keyring answers: no encrypted file is offered in its place.
+    let args =
+        json!({"passphrase": "a long passphrase", "again": "a long passphrase", "level": "quick"});
+    let refused = h.invoke("use_secrets_file", args).unwrap_err();
+    assert!(
+        refused["message"].as_str().unwrap().contains("only when no Secret Service"),
+        "{refused}"
+    );
+    // A keystore the vault did not choose (this in-memory one) is not moved.
+    let args = json!({"to": "file", "passphrase": "a long passphrase", "again": "a long passphrase", "level": "quick"});
+    let refused = h.invoke("move_keystore", args).unwrap_err();
+    assert!(refused["message"].as_str().unwrap().contains("cannot be moved"), "{refused}");
+    let levels = h.invoke("cost_levels", json!({})).unwrap();
+    let names: Vec<&str> =
+        levels.as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
+    assert_eq!(names, ["quick", "standard", "strong"]);
+    assert!(levels[1]["settings"].as_str().unwrap().contains("65536 KiB, 3 passes"), "{levels}");
+}
+
+#[test]
 fn the_lock_never_fails_open_when_the_keyring_cannot_say_whether_it_is_set() {
     // Regression (issue 17): the app opened unlocked when the keyring did not answer at start.
     let keystore = Arc::new(MemoryKeystore::default());

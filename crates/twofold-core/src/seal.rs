@@ -382,3 +382,19 @@ pub(crate) fn json_zeroizing(value: &impl Serialize) -> Zeroizing<Vec<u8>> {
     let _ = serde_json::to_writer(&mut *buffer, value);
     buffer
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_level_is_within_the_cap_and_costs_more_than_the_one_before() {
+        let work = |level: CostLevel| {
+            let cost = level.cost();
+            assert!(cost.within_limits(), "{level:?} is beyond the cap a file may ask for");
+            u64::from(cost.memory_kib) * u64::from(cost.passes)
+        };
+        assert!(CostLevel::ALL.windows(2).all(|pair| work(pair[0]) < work(pair[1])));
+        assert_eq!(CostLevel::default().cost(), KdfCost::default());
+    }
+}
