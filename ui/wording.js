@@ -6,7 +6,7 @@
 export const STATE_NAMES = Object.freeze({
   connected: "Connected",
   reconnecting: "Reconnecting",
-  no_key: "Device key unreadable (keyring unavailable): retrying",
+  no_key: "Device key unreadable (keyring unavailable or secrets file locked): retrying",
   revoked: "Removed by the server",
   stopped: "Stopped",
 });

@@ -211,9 +211,11 @@ pub fn unlock<R: Runtime>(
 ) -> Result<LockStatus, ApiError> {
     let status = state.unlock(&passphrase).inspect_err(pause_if_wrong)?;
     if status.screen == Screen::SecretsFile
-        && let Ok(device) = approvals.device()
+        && let Ok(supervisor) = approvals.supervisor()
     {
-        twofold_device::vault_keys::take_in_keyring_keys(device);
+        twofold_device::vault_keys::take_in_keyring_keys(supervisor.device());
+        // Connections that waited for the file's keys try again now.
+        supervisor.wake();
     }
     lock::announce(&app, status.clone());
     Ok(status)
@@ -250,18 +252,24 @@ pub fn use_secrets_file<R: Runtime>(
 /// Settings' move of every secret and the device keys to `to` (`file`: a new passphrase typed
 /// twice, at `level`; `keyring`: the file's passphrase).
 #[tauri::command(async)]
-#[tracing::instrument(skip(state, passphrase, again))]
+#[tracing::instrument(skip(state, approvals, passphrase, again))]
 pub fn move_keystore(
     state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
     to: KeystoreKind,
     passphrase: Zeroizing<String>,
     again: Option<Zeroizing<String>>,
     level: CostLevel,
 ) -> Result<LockStatus, ApiError> {
     let again = again.map(|again| password(&again));
-    state
+    let status = state
         .move_keystore(to, &password(&passphrase), again.as_ref(), level)
-        .inspect_err(pause_if_wrong)
+        .inspect_err(pause_if_wrong)?;
+    // The device's keys are in their new place: connections waiting for them try again.
+    if let Ok(supervisor) = approvals.supervisor() {
+        supervisor.wake();
+    }
+    Ok(status)
 }
 
 /// Each Argon2id level a secrets file can be sealed at, with its settings and how long one
