@@ -4,11 +4,16 @@
 //! passphrase typed twice) starts a file vault that the same passphrase locks and unlocks. On one
 //! whose gnome-keyring is locked, Retry opens once the keyring is unlocked. A file vault starts on
 //! its unlock screen (a wrong passphrase refused, the right one shows the codes). From Settings,
-//! the secrets move to an encrypted file and back to the keyring, the codes the same throughout.
+//! the secrets move to an encrypted file and back to the keyring, the codes the same throughout. A
+//! pairing made in the app over a file vault keeps its key in the file, where the CLI finds it.
 
 #[path = "../crates/twofold-cli/tests/support/dbus_session.rs"]
 mod dbus_session;
 mod support;
+
+// The device library's own test server: a real approval server on loopback.
+#[path = "../crates/twofold-device/tests/support/mod.rs"]
+mod server;
 
 use fantoccini::{Client, Locator};
 use serde_json::json;
@@ -268,5 +273,52 @@ async fn move_both_ways(
     }
     // No passphrase was set for the lock: the window no longer locks.
     ensure!(!displayed(client, "#lock-button").await?, "a lock button with no passphrase");
+    Ok(())
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_pairing_made_in_the_app_keeps_its_key_in_the_file_for_the_cli() -> TestResult {
+    let _one = ONE_APP.lock().await;
+    let server = server::Server::start();
+    let service = server.service("Example Mail");
+    let dir = tempfile::tempdir()?;
+    let destination =
+        Destination::File { passphrase: Password::new(PASSPHRASE.to_owned()), cost: CHEAP };
+    Vault::create(dir.path(), destination)?;
+    let client = start_app(dir.path()).await?;
+    let outcome: TestResult<Uuid> = async {
+        wait_locked(&client).await?;
+        type_passphrase(&client, PASSPHRASE).await?;
+        eventually(APPEAR, "the window never unlocked", || async {
+            Ok((!displayed(&client, "#lock-screen").await?).then_some(()))
+        })
+        .await?;
+        let link = service.create_pairing("alice").await?.link;
+        let paired = invoke(&client, "pair", json!({ "link": link, "deviceName": "Desk" })).await?;
+        ensure!(paired.get("error").is_none(), "pairing failed: {paired}");
+        Ok(Uuid::parse_str(paired["id"].as_str().unwrap_or_default())?)
+    }
+    .await;
+    client.close().await?;
+    let server_id = outcome?;
+
+    // In the file, not the keyring; and the device the CLI opens over the file signs with it.
+    ensure!(
+        twofold_core::keystore::OsKeystore::device_keys().load(server_id)?.is_none(),
+        "the device key went to the keyring"
+    );
+    let vault = Vault::open_chosen(dir.path(), || {
+        Ok::<_, twofold_core::vault::VaultError>(Password::new(PASSPHRASE.to_owned()))
+    })?;
+    ensure!(vault.keystore().kind() == KeystoreKind::File, "the vault left its file");
+    ensure!(vault.keystore().device_keys().load(server_id)?.is_some(), "no device key in the file");
+    let device = twofold_device::Device::open(
+        dir.path().join(twofold_device::DIR_IN_DATA),
+        vault.keystore().device_keys(),
+    )?;
+    let code = device.offline_code(server_id).await?;
+    let verified = service.verify_offline_code("alice", &code.code).await?;
+    ensure!(verified.verified, "the service refused the CLI's offline code");
     Ok(())
 }
