@@ -56,11 +56,16 @@ async fn shows_code(client: &Client, id: Uuid, secret: &str) -> TestResult {
 
 /// Waits until the element `id` shows text containing `part`.
 async fn says(client: &Client, id: &str, part: &str) -> TestResult {
-    eventually(APPEAR, &format!("#{id} never said {part:?}"), || async {
+    let found = eventually(APPEAR, &format!("#{id} never said {part:?}"), || async {
         let text = content_of(client, &format!("#{id}")).await.unwrap_or_default();
         Ok(text.contains(part).then_some(()))
     })
-    .await
+    .await;
+    if found.is_err() {
+        let text = content_of(client, &format!("#{id}")).await.unwrap_or_default();
+        return Err(format!("#{id} never said {part:?}; it says {text:?}").into());
+    }
+    found
 }
 
 /// The full-window keyring screen shows, titled `title`, with no account row and no row error.
@@ -138,6 +143,35 @@ async fn no_secret_service(client: &Client, data: &std::path::Path) -> TestResul
     ensure!(displayed(client, "#lock-screen").await?, "unlocked by a wrong passphrase");
     type_passphrase(client, PASSPHRASE).await?;
     shows_code(client, id, RFC_SECRET).await
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn with_no_secret_service_a_vault_with_accounts_is_not_sealed_into_an_empty_file()
+-> TestResult {
+    let _one = ONE_APP.lock().await;
+    // Accounts whose secrets are in the test services' keyring, opened where none runs.
+    let test = TestVault::new()?;
+    test.add("RFC", "alice", RFC_SECRET, OtpParams::default())?;
+    let session = dbus_session::Session::start();
+    let client = start_app_on_bus(test.dir.path(), &session.address, session.dir.path()).await?;
+    let outcome = async {
+        keyring_screen(&client, "No keyring").await?;
+        type_into(&client, "#file-passphrase", PASSPHRASE).await?;
+        type_into(&client, "#file-repeat", PASSPHRASE).await?;
+        click(&client, "#file-create").await?;
+        says(&client, "file-error", "already has accounts").await?;
+        ensure!(displayed(&client, "#keyring-screen").await?, "the screen went");
+        ensure!(!test.dir.path().join("secrets.twofold").exists(), "a file without the secrets");
+        ensure!(
+            KeystoreKind::of(test.dir.path())? == KeystoreKind::Keyring,
+            "the vault left its keyring"
+        );
+        Ok(())
+    }
+    .await;
+    client.close().await?;
+    outcome
 }
 
 #[tokio::test]
