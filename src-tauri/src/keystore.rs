@@ -129,7 +129,7 @@ impl Keystore for AppKeystore {
 }
 
 /// What the window says when the passphrase is wrong.
-pub const WRONG_PASSPHRASE: &str = "That is not the passphrase";
+const WRONG_PASSPHRASE: &str = "That is not the passphrase";
 
 impl AppState {
     /// Unlocks the window with `passphrase`: the app lock's, or the secrets file's (which opens
@@ -144,13 +144,8 @@ impl AppState {
                 ));
             }
             Screen::SecretsFile => {
-                let file = FileKeystore::unlock(vault.dir(), &Password::new(passphrase.to_owned()))
-                    .map_err(|err| match err {
-                        KeystoreError::WrongPassphrase => {
-                            ApiError::new(ErrorCode::WrongPassword, WRONG_PASSPHRASE)
-                        }
-                        other => VaultError::from(other).into(),
-                    })?;
+                let passphrase = Password::new(passphrase.to_owned());
+                let file = FileKeystore::unlock(vault.dir(), &passphrase).map_err(file_error)?;
                 vault.keystore().open(VaultKeystore::File(file));
             }
             Screen::Passphrase => {
@@ -177,8 +172,8 @@ impl AppState {
     /// read so far forgotten. Whether that changed anything.
     pub fn lock_window(&self) -> bool {
         let changed = self.lock.lock();
-        if let Ok(accounts) = self.accounts_even_locked() {
-            if self.lock.screen() == Screen::SecretsFile && self.lock.is_locked() {
+        if changed && let Ok(accounts) = self.accounts_even_locked() {
+            if self.lock.screen() == Screen::SecretsFile {
                 accounts.vault().keystore().seal();
             }
             accounts.forget_secrets();
@@ -264,15 +259,8 @@ impl AppState {
             }
             KeystoreKind::Keyring => {
                 // Taking the file's protection away asks for what it is protected with.
-                if let VaultKeystore::File(_) = &current
-                    && let Err(err) = FileKeystore::unlock(vault.dir(), passphrase)
-                {
-                    return Err(match err {
-                        KeystoreError::WrongPassphrase => {
-                            ApiError::new(ErrorCode::WrongPassword, WRONG_PASSPHRASE)
-                        }
-                        other => VaultError::from(other).into(),
-                    });
+                if let VaultKeystore::File(_) = &current {
+                    FileKeystore::unlock(vault.dir(), passphrase).map_err(file_error)?;
                 }
                 Destination::Keyring
             }
@@ -284,7 +272,13 @@ impl AppState {
                 MoveError::Device(err) => ApiError::new(ErrorCode::Approval, err),
                 other => ApiError::new(ErrorCode::Unknown, other),
             })?;
-        tracing::info!(accounts = moved.accounts, device_keys = moved.device_keys, "moved");
+        tracing::info!(
+            accounts = moved.accounts,
+            device_keys = moved.device_keys,
+            without_secret = moved.missing.len(),
+            left_behind = moved.left_behind,
+            "secrets moved"
+        );
         vault.keystore().open(moved_to);
         accounts.forget_secrets();
         match to {
@@ -292,6 +286,14 @@ impl AppState {
             _ => self.lock.set_enabled(AppLock::new(vault.keystore(), vault.id()).is_set()?),
         }
         Ok(self.lock.status())
+    }
+}
+
+/// A secrets file that did not open, as the window says it: a wrong passphrase in its words.
+fn file_error(err: KeystoreError) -> ApiError {
+    match err {
+        KeystoreError::WrongPassphrase => ApiError::new(ErrorCode::WrongPassword, WRONG_PASSPHRASE),
+        other => VaultError::from(other).into(),
     }
 }
 
