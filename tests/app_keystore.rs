@@ -98,7 +98,7 @@ async fn no_secret_service(client: &Client, data: &std::path::Path) -> TestResul
     for name in ["GNOME Keyring", "KeePassXC", "KWallet"] {
         says(client, "keyring-install", name).await?;
     }
-    says(client, "keyring-reason", "no Secret Service runs here").await?;
+    says(client, "keyring-reason", "org.freedesktop.secrets").await?;
     let refused = invoke(client, "list_accounts", json!({})).await?;
     ensure!(refused == json!({"error": "locked"}), "list_accounts behind the screen: {refused}");
 

@@ -53,9 +53,11 @@ async function fillLevels(select) {
   if (select.dataset.measured) return;
   select.dataset.measured = "yes";
   try {
-    for (const { level, settings, millis } of await costLevels()) {
-      const option = [...select.options].find((o) => o.value === level);
-      if (option) option.textContent = costLevelText(level, settings, millis);
+    for (const measured of await costLevels()) {
+      const option = [...select.options].find((o) => o.value === measured.level);
+      if (!option) continue;
+      option.textContent = costLevelText(measured.level, measured);
+      option.title = measured.settings;
     }
   } catch {
     delete select.dataset.measured;

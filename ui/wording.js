@@ -90,12 +90,13 @@ export const USE_FILE = Object.freeze({
   text: "Your secrets go into one file in Twofold's folder, sealed with a passphrase typed twice. It also locks Twofold: keep it safe, nobody can recover it.",
 });
 
-/** A cost level in the choice: its name, and once measured its settings and one unlock's time here. */
-export function costLevelText(level, settings, millis) {
+/** A cost level in the choice: its name, and once measured its size and one unlock's time here. */
+export function costLevelText(level, measured) {
   const names = { quick: "Quick", standard: "Standard", strong: "Strong" };
   const name = names[level] ?? level;
-  if (settings === undefined) return name;
-  return `${name}: about ${(millis / 1000).toFixed(1)} s here (${settings})`;
+  if (!measured) return name;
+  const seconds = (measured.millis / 1000).toFixed(1);
+  return `${name}: ${seconds} s here (${measured.memory_mib} MiB × ${measured.passes})`;
 }
 
 /** Where the secrets are, in the settings, and the move offered. */

@@ -196,7 +196,7 @@ impl AppState {
             }
             other => Err(ApiError::new(
                 ErrorCode::KeyringUnavailable,
-                format!("Still not available: {other}"),
+                format!("Still not available. {}", keyring_reason(&other)),
             )),
         }
     }
@@ -305,16 +305,22 @@ pub(crate) fn at_start(kind: KeystoreKind) -> (AppKeystore, Option<WindowLock>) 
         return (AppKeystore::sealed(), Some(WindowLock::secrets_file()));
     }
     let keyring = AppKeystore::chosen(VaultKeystore::Keyring(OsKeystore::default()));
-    let lock = match KeyringState::now() {
-        state @ KeyringState::Missing { .. } => {
-            Some(WindowLock::keyring(Screen::NoKeyring, state.to_string()))
-        }
-        state @ KeyringState::Locked => {
-            Some(WindowLock::keyring(Screen::KeyringLocked, state.to_string()))
-        }
-        _ => None,
+    let state = KeyringState::now();
+    let screen = match state {
+        KeyringState::Missing { .. } => Screen::NoKeyring,
+        KeyringState::Locked => Screen::KeyringLocked,
+        _ => return (keyring, None),
     };
-    (keyring, lock)
+    (keyring, Some(WindowLock::keyring(screen, keyring_reason(&state))))
+}
+
+/// The keyring's state under its start screen, which already says what to install: a missing
+/// one in D-Bus's words, the others in the CLI's.
+fn keyring_reason(state: &KeyringState) -> String {
+    match state {
+        KeyringState::Missing { reason } => format!("D-Bus said: {reason}"),
+        other => other.to_string(),
+    }
 }
 
 /// One Argon2id level as the page offers it.
@@ -324,6 +330,10 @@ pub struct CostLevelView {
     pub level: CostLevel,
     /// Its settings in words ("Argon2id, 65536 KiB, 3 passes, 1 lanes").
     pub settings: String,
+    /// Its memory, in MiB.
+    pub memory_mib: u32,
+    /// Its passes over the memory.
+    pub passes: u32,
     /// One unlock on this machine now, in milliseconds.
     pub millis: u64,
 }
@@ -337,6 +347,8 @@ pub fn cost_levels() -> Result<Vec<CostLevelView>, ApiError> {
             Ok(CostLevelView {
                 level,
                 settings: level.cost().to_string(),
+                memory_mib: level.cost().memory_kib / 1024,
+                passes: level.cost().passes,
                 millis: u64::try_from(took.as_millis()).unwrap_or(u64::MAX),
             })
         })
