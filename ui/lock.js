@@ -1,5 +1,6 @@
 // The window lock and the desktop settings. Locked, the page holds no code and no secret: the
-// rows are removed, every dialog closed and emptied, and only the passphrase form shows; Rust
+// rows are removed, every dialog closed and emptied, and only the lock screen shows (the app
+// lock's or the secrets file's passphrase form, or the keyring's start screen: keystore.js); Rust
 // refuses every account command meanwhile, so a stale page cannot fetch them either.
 // Also: Ctrl+L locks, Ctrl+W closes the window (into the tray when chosen), Ctrl+Q quits.
 import {
