@@ -5,7 +5,8 @@
 //! whose gnome-keyring is locked, Retry opens once the keyring is unlocked. A file vault starts on
 //! its unlock screen (a wrong passphrase refused, the right one shows the codes). From Settings,
 //! the secrets move to an encrypted file and back to the keyring, the codes the same throughout. A
-//! pairing made in the app over a file vault keeps its key in the file, where the CLI finds it.
+//! pairing made in the app over a file vault keeps its key in the file, where the CLI finds it,
+//! and the app started again connects to the server once the file is unlocked.
 
 #[path = "../crates/twofold-cli/tests/support/dbus_session.rs"]
 mod dbus_session;
@@ -354,5 +355,23 @@ async fn a_pairing_made_in_the_app_keeps_its_key_in_the_file_for_the_cli() -> Te
     let code = device.offline_code(server_id).await?;
     let verified = service.verify_offline_code("alice", &code.code).await?;
     ensure!(verified.verified, "the service refused the CLI's offline code");
-    Ok(())
+    drop((device, vault));
+
+    // Started again, the app cannot connect before the file is unlocked, and does right after.
+    let client = start_app(dir.path()).await?;
+    let outcome = reconnects_after_unlock(&client).await;
+    client.close().await?;
+    outcome
+}
+
+async fn reconnects_after_unlock(client: &Client) -> TestResult {
+    wait_locked(client).await?;
+    let refused = invoke(client, "paired_servers", json!({})).await?;
+    ensure!(refused == json!({"error": "locked"}), "paired servers behind the lock: {refused}");
+    type_passphrase(client, PASSPHRASE).await?;
+    eventually(APPEAR, "the paired server never connected after the unlock", || async {
+        let servers = invoke(client, "paired_servers", json!({})).await?;
+        Ok((servers[0]["state"] == "connected").then_some(()))
+    })
+    .await
 }
