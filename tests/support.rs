@@ -50,6 +50,27 @@ pub async fn start_app(data_dir: &Path) -> TestResult<Client> {
     start_app_with(data_dir, &[]).await
 }
 
+/// Starts the app on the vault in `data_dir` with its session bus at `address` (a private one the
+/// test made: no Secret Service, or a locked one) instead of the test services' bus. WebKitWebDriver
+/// starts a launcher script in `scratch` in the app's place, which sets the bus and runs the app.
+pub async fn start_app_on_bus(
+    data_dir: &Path,
+    address: &str,
+    scratch: &Path,
+) -> TestResult<Client> {
+    use std::os::unix::fs::PermissionsExt;
+    ensure!(!address.contains('\''), "a bus address with a quote: {address}");
+    let launcher = scratch.join("twofold-app-on-bus");
+    let app = env("TWOFOLD_APP_BIN")?;
+    ensure!(!app.contains('\''), "an app path with a quote: {app}");
+    std::fs::write(
+        &launcher,
+        format!("#!/bin/sh\nDBUS_SESSION_BUS_ADDRESS='{address}' exec '{app}' \"$@\"\n"),
+    )?;
+    std::fs::set_permissions(&launcher, std::fs::Permissions::from_mode(0o755))?;
+    connect(&launcher.to_string_lossy(), data_dir, &[]).await
+}
+
 /// Starts the app on the vault in `data_dir` with more arguments (e.g. `--hidden`).
 pub async fn start_app_with(data_dir: &Path, more: &[&str]) -> TestResult<Client> {
     // gnome-keyring-daemon can abort a while after the crash tests killed its clients; a lookup
@@ -61,14 +82,16 @@ pub async fn start_app_with(data_dir: &Path, more: &[&str]) -> TestResult<Client
         .stderr(Stdio::null())
         .status()
         .await;
+    connect(&env("TWOFOLD_APP_BIN")?, data_dir, more).await
+}
+
+/// A WebDriver session on `application` (the app or a launcher of it) on the vault in `data_dir`.
+async fn connect(application: &str, data_dir: &Path, more: &[&str]) -> TestResult<Client> {
     let mut args = vec![json!("--data-dir"), json!(data_dir)];
     args.extend(more.iter().map(|arg| json!(arg)));
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".to_owned(), json!("wry"));
-    caps.insert(
-        "tauri:options".to_owned(),
-        json!({ "application": env("TWOFOLD_APP_BIN")?, "args": args }),
-    );
+    caps.insert("tauri:options".to_owned(), json!({ "application": application, "args": args }));
     Ok(ClientBuilder::native().capabilities(caps).connect(&env("TWOFOLD_WEBDRIVER_URL")?).await?)
 }
 

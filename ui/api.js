@@ -284,7 +284,8 @@ export function onApprovalOpen(handler) {
   return listen("approval-open", handler);
 }
 
-// The window lock and the desktop (tray, autostart). A LockStatus is `{enabled, locked}`.
+// The window lock and the desktop (tray, autostart). A LockStatus is `{enabled, locked, reason,
+// screen}`, `screen` one of passphrase, secrets_file, no_keyring, keyring_locked.
 
 /** Whether a lock passphrase is set and whether the window is locked now. */
 export function lockStatus() {
@@ -294,6 +295,29 @@ export function lockStatus() {
 /** Unlocks with `passphrase`; rejects with code "wrong_passphrase" after a pause. */
 export function unlock(passphrase) {
   return call("unlock", { passphrase });
+}
+
+/** The start screen's Retry: asks the keyring again; resolves to the LockStatus. */
+export function retryKeyring() {
+  return call("retry_keyring");
+}
+
+/** With no Secret Service, keeps this new vault's secrets in an encrypted file; resolves to the LockStatus. */
+export function useSecretsFile(passphrase, again, level) {
+  return call("use_secrets_file", { passphrase, again, level });
+}
+
+/**
+ * Moves every secret to `to` ("file": new passphrase typed twice at `level`; "keyring": the file's
+ * passphrase, `again` null); resolves to the LockStatus.
+ */
+export function moveKeystore(to, passphrase, again, level) {
+  return call("move_keystore", { to, passphrase, again, level });
+}
+
+/** The file's cost levels: `[{level, settings, millis}]`, each timed on this machine (takes a second). */
+export function costLevels() {
+  return call("cost_levels");
 }
 
 /** Locks the window now (when a passphrase is set). */

@@ -1,5 +1,6 @@
 // The window lock and the desktop settings. Locked, the page holds no code and no secret: the
-// rows are removed, every dialog closed and emptied, and only the passphrase form shows; Rust
+// rows are removed, every dialog closed and emptied, and only the lock screen shows (the app
+// lock's or the secrets file's passphrase form, or the keyring's start screen: keystore.js); Rust
 // refuses every account command meanwhile, so a stale page cannot fetch them either.
 // Also: Ctrl+L locks, Ctrl+W closes the window (into the tray when chosen), Ctrl+Q quits.
 import {
@@ -17,6 +18,7 @@ import {
   trayAvailable,
   unlock,
 } from "./api.js";
+import { setUpKeystore, showKeystoreState, showScreen } from "./keystore.js";
 import { showError } from "./manage.js";
 
 const $ = (id) => document.getElementById(id);
@@ -46,6 +48,7 @@ export async function setUpLock(app) {
   setUpActivity();
   setUpPassphraseDialog(app);
   setUpDesktopSettings(app);
+  setUpKeystore({ apply: (next) => apply(next, app), say: app.say, status: () => status });
   try {
     apply(await lockStatus(), app);
   } catch (err) {
@@ -59,16 +62,17 @@ function apply(next, { wipe, refresh }) {
   $("lock-button").hidden = !status.enabled;
   document.body.classList.toggle("locked", status.locked);
   $("lock-screen").hidden = !status.locked;
+  const keyring = showScreen(status);
   // Locked because the keyring could not say whether a passphrase is set: say so (Unlock asks again).
   $("lock-reason").textContent = status.reason ?? "";
-  $("lock-reason").hidden = !status.reason;
+  $("lock-reason").hidden = !status.reason || keyring;
   if (status.locked) {
     for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
     for (const input of document.querySelectorAll("input[type=password]")) input.value = "";
     $("qr-image").removeAttribute("src");
     $("search").value = "";
     wipe();
-    $("lock-passphrase").focus();
+    $(keyring ? "keyring-retry" : "lock-passphrase").focus();
   } else if (wasLocked) {
     showError($("lock-error"), null);
     refresh();
@@ -162,10 +166,17 @@ function setUpPassphraseDialog({ say }) {
 }
 
 function showLockState() {
-  $("lock-state").textContent = status.enabled
-    ? "A passphrase is set."
-    : "No passphrase: the window never locks.";
+  const file = status.screen === "secrets_file";
+  if (file) {
+    $("lock-state").textContent = "The secrets file's passphrase locks the window.";
+  } else {
+    $("lock-state").textContent = status.enabled
+      ? "A passphrase is set."
+      : "No passphrase: the window never locks.";
+  }
+  $("passphrase-open").hidden = file;
   $("passphrase-open").textContent = status.enabled ? "Change…" : "Set passphrase…";
+  showKeystoreState(status);
 }
 
 // The lock and desktop part of the settings dialog: filled when it opens, saved with it. The tray

@@ -281,6 +281,11 @@ impl<K: Keystore> Accounts<K> {
     }
 
     /// Drops the cached secrets of accounts that are gone.
+    /// Forgets every secret read so far (zeroized): the window locked.
+    pub fn forget_secrets(&self) {
+        self.secrets.lock().unwrap_or_else(PoisonError::into_inner).clear();
+    }
+
     fn forget_all_but(&self, accounts: &[Account]) {
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
         secrets.retain(|id, _| accounts.iter().any(|a| a.id == *id));

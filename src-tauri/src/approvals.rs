@@ -9,14 +9,13 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use notify_rust::{Notification, Timeout, Urgency};
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use twofold_core::keystore::OsKeystore;
 use twofold_device::approval::Decided;
 use twofold_device::{Device, Outcome, RequestKey, RequestView, Supervisor, Update};
 use twofold_protocol::{Answer, Mode};
 use uuid::Uuid;
 
 use crate::error::{ApiError, ErrorCode};
-use crate::{AppState, desktop};
+use crate::{AppKeystore, AppState, desktop};
 
 /// A new verified request (payload: the RequestView).
 pub const APPROVAL_REQUEST: &str = "approval-request";
@@ -33,13 +32,10 @@ pub const APPROVAL_WAITING: &str = "approval-waiting";
 /// The notification's last line while the window is locked.
 const UNLOCK_TO_ANSWER: &str = "Unlock Twofold to answer";
 
-/// The data directory's subdirectory of the trusted device (its own: the vault tidies its own).
-const DEVICE_DIR: &str = "device";
-
 /// The trusted device: the supervisor once started, and the notification shown for each request.
 #[derive(Default)]
 pub struct Approvals {
-    supervisor: OnceLock<Result<Supervisor<OsKeystore>, ApiError>>,
+    supervisor: OnceLock<Result<Supervisor<AppKeystore>, ApiError>>,
     notifications: Mutex<HashMap<RequestKey, u32>>,
 }
 
@@ -51,7 +47,7 @@ impl std::fmt::Debug for Approvals {
 
 impl Approvals {
     /// The supervisor, or why the trusted device is not available.
-    pub fn supervisor(&self) -> Result<&Supervisor<OsKeystore>, ApiError> {
+    pub fn supervisor(&self) -> Result<&Supervisor<AppKeystore>, ApiError> {
         match self.supervisor.get() {
             Some(Ok(supervisor)) => Ok(supervisor),
             Some(Err(err)) => Err(err.clone()),
@@ -60,7 +56,7 @@ impl Approvals {
     }
 
     /// The device (keys, history, requests on screen).
-    pub fn device(&self) -> Result<&Arc<Device<OsKeystore>>, ApiError> {
+    pub fn device(&self) -> Result<&Arc<Device<AppKeystore>>, ApiError> {
         Ok(self.supervisor()?.device())
     }
 
@@ -113,13 +109,13 @@ fn close_on_daemon(id: u32) {
 /// notifications.
 pub fn start<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    let dir = state.accounts_even_locked().and_then(|accounts| {
-        let metadata = accounts.vault().metadata_path();
-        let dir = metadata.parent().map(|dir| dir.join(DEVICE_DIR));
-        dir.ok_or_else(|| ApiError::new(ErrorCode::Storage, "the vault has no directory"))
+    // The device's keys follow the vault's keystore (the file's while it is unlocked).
+    let opened = state.accounts_even_locked().map(|accounts| {
+        let dir = accounts.vault().dir().join(twofold_device::DIR_IN_DATA);
+        (dir, accounts.vault().keystore().device_keys())
     });
-    let started = dir.and_then(|dir| {
-        let device = Device::open(dir, OsKeystore::device_keys()).map_err(from_device)?;
+    let started = opened.and_then(|(dir, keys)| {
+        let device = Device::open(dir, keys).map_err(from_device)?;
         let runtime = tauri::async_runtime::handle().inner().clone();
         Supervisor::start(Arc::new(device), runtime).map_err(from_device)
     });

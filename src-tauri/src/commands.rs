@@ -10,8 +10,10 @@ use tauri_plugin_clipboard_manager::ClipboardExt;
 use twofold_core::account::Sort;
 use twofold_core::entry::ManualEntry;
 use twofold_core::import::Password;
+use twofold_core::keystore::KeystoreKind;
 use twofold_core::lock::AppLock;
 use twofold_core::qr;
+use twofold_core::seal::CostLevel;
 use twofold_device::history::HistoryEntry;
 use twofold_device::{OfflineCode, Outcome, PairedServer, PairingPreview, RequestView};
 use uuid::Uuid;
@@ -22,7 +24,8 @@ use crate::approvals::{self, Approvals, Unpaired, Waiting};
 use crate::clipboard::ClipboardTimer;
 use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
-use crate::lock::{self, LockStatus};
+use crate::keystore::{self, CostLevelView};
+use crate::lock::{self, LockStatus, Screen};
 use crate::scan::{self, ScanAdded, ScanPreview, Scans};
 use crate::settings::Settings;
 use crate::transfer::{
@@ -196,35 +199,95 @@ pub fn lock_status(state: State<'_, AppState>) -> LockStatus {
     state.lock().status()
 }
 
-/// Unlocks the window with the passphrase; a wrong one is refused after a pause, so guessing
-/// through the window is slow.
+/// Unlocks the window with the passphrase (the app lock's, or the secrets file's, which opens
+/// it); a wrong one is refused after a pause, so guessing through the window is slow.
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn unlock<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
     passphrase: Zeroizing<String>,
 ) -> Result<LockStatus, ApiError> {
-    let vault = state.accounts_even_locked()?.vault();
-    let app_lock = AppLock::new(vault.keystore(), vault.id());
-    // Locked at start because the keyring could not say whether a passphrase is set: ask again.
-    if state.lock().is_unknown() {
-        let enabled = app_lock.is_set()?;
-        state.lock().set_enabled(enabled);
-        if !enabled {
-            let status = state.lock().status();
-            lock::announce(&app, status.clone());
-            return Ok(status);
-        }
+    let status = state.unlock(&passphrase).inspect_err(pause_if_wrong)?;
+    if status.screen == Screen::SecretsFile
+        && let Ok(supervisor) = approvals.supervisor()
+    {
+        twofold_device::vault_keys::take_in_keyring_keys(supervisor.device());
+        // Connections that waited for the file's keys try again now.
+        supervisor.wake();
     }
-    if !app_lock.verify(&passphrase)? {
-        std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
-        return Err(ApiError::new(ErrorCode::WrongPassword, "That is not the passphrase"));
-    }
-    state.lock().unlock();
-    let status = state.lock().status();
     lock::announce(&app, status.clone());
     Ok(status)
+}
+
+/// The start screen's Retry: asks the system keyring again (its unlock prompt may show).
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn retry_keyring<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> Result<LockStatus, ApiError> {
+    let status = state.retry_keyring()?;
+    lock::announce(&app, status.clone());
+    Ok(status)
+}
+
+/// With no Secret Service: keeps this (new) vault's secrets in an encrypted file with
+/// `passphrase`, typed twice, at cost `level`.
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn use_secrets_file<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    passphrase: Zeroizing<String>,
+    again: Zeroizing<String>,
+    level: CostLevel,
+) -> Result<LockStatus, ApiError> {
+    let status = state.use_secrets_file(&password(&passphrase), &password(&again), level)?;
+    lock::announce(&app, status.clone());
+    Ok(status)
+}
+
+/// Settings' move of every secret and the device keys to `to` (`file`: a new passphrase typed
+/// twice, at `level`; `keyring`: the file's passphrase).
+#[tauri::command(async)]
+#[tracing::instrument(skip(state, approvals, passphrase, again))]
+pub fn move_keystore(
+    state: State<'_, AppState>,
+    approvals: State<'_, Approvals>,
+    to: KeystoreKind,
+    passphrase: Zeroizing<String>,
+    again: Option<Zeroizing<String>>,
+    level: CostLevel,
+) -> Result<LockStatus, ApiError> {
+    let again = again.map(|again| password(&again));
+    let status = state
+        .move_keystore(to, &password(&passphrase), again.as_ref(), level)
+        .inspect_err(pause_if_wrong)?;
+    // The device's keys are in their new place: connections waiting for them try again.
+    if let Ok(supervisor) = approvals.supervisor() {
+        supervisor.wake();
+    }
+    Ok(status)
+}
+
+/// Each Argon2id level a secrets file can be sealed at, with its settings and how long one
+/// unlock takes on this machine (measured now).
+#[tauri::command(async)]
+pub fn cost_levels() -> Result<Vec<CostLevelView>, ApiError> {
+    keystore::cost_levels()
+}
+
+fn password(text: &Zeroizing<String>) -> Password {
+    Password::new(text.as_str().to_owned())
+}
+
+/// A wrong passphrase holds the answer back, so guessing through the window is slow.
+fn pause_if_wrong(err: &ApiError) {
+    if err.code == ErrorCode::WrongPassword {
+        std::thread::sleep(WRONG_PASSPHRASE_PAUSE);
+    }
 }
 
 /// Locks the window now (a passphrase must be set).
@@ -243,6 +306,13 @@ pub fn set_passphrase(
     new: Option<Zeroizing<String>>,
 ) -> Result<LockStatus, ApiError> {
     let vault = state.accounts()?.vault();
+    if state.lock().screen() == Screen::SecretsFile {
+        return Err(ApiError::new(
+            ErrorCode::InvalidAccount,
+            "The secrets file's passphrase locks this window: move the secrets to the system \
+             keyring first to lock it with a passphrase of its own",
+        ));
+    }
     let app_lock = AppLock::new(vault.keystore(), vault.id());
     if app_lock.is_set()? && !app_lock.verify(current.as_deref().map_or("", String::as_str))? {
         std::thread::sleep(WRONG_PASSPHRASE_PAUSE);

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod deletions;
 pub mod desktop;
 pub mod error;
+pub mod keystore;
 pub mod lock;
 pub mod scan;
 pub mod settings;
@@ -19,55 +20,13 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use tauri::{Manager, Runtime};
-use twofold_core::Secret;
-use twofold_core::keystore::{Keystore, KeystoreError, KeystoreKind, OsKeystore};
+use twofold_core::keystore::KeystoreKind;
 use twofold_core::lock::AppLock;
 use twofold_core::vault::{self, Vault, VaultError};
-use uuid::Uuid;
 
 use crate::accounts::Accounts;
 use crate::error::{ApiError, ErrorCode};
-
-/// The keystore behind the app's state: the OS keyring when the app runs; command tests on the
-/// mock runtime put an in-memory one here.
-pub struct AppKeystore(Box<dyn Keystore + Send + Sync>);
-
-impl AppKeystore {
-    /// Wraps any keystore.
-    pub fn new(keystore: impl Keystore + Send + Sync + 'static) -> Self {
-        Self(Box::new(keystore))
-    }
-}
-
-impl std::fmt::Debug for AppKeystore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AppKeystore")
-    }
-}
-
-impl Keystore for AppKeystore {
-    fn store(
-        &self,
-        id: Uuid,
-        vault: Uuid,
-        label: &str,
-        secret: &Secret,
-    ) -> Result<(), KeystoreError> {
-        self.0.store(id, vault, label, secret)
-    }
-
-    fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
-        self.0.load(id)
-    }
-
-    fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
-        self.0.delete(id)
-    }
-
-    fn ids(&self, vault: Uuid) -> Result<Option<Vec<Uuid>>, KeystoreError> {
-        self.0.ids(vault)
-    }
-}
+pub use crate::keystore::AppKeystore;
 
 /// What the commands share: the accounts, or why the vault could not be opened (shown in the
 /// window rather than a silent exit), and the window lock that guards them.
@@ -77,25 +36,18 @@ pub struct AppState {
     lock: lock::WindowLock,
 }
 
-/// What the window says over a vault whose secrets are in its encrypted file.
-const FILE_VAULT_IN_APP: &str = "This vault keeps its secrets in an encrypted file (secrets.twofold), \
-     which the app cannot unlock yet. Use the twofold command (it asks for the passphrase), or \
-     move the secrets into the system keyring with: twofold keystore move keyring";
-
 impl AppState {
-    /// Opens the vault in `dir` over the OS keyring (or keeps why the directory is unknown, or
-    /// that its secrets are in an encrypted file, which the app cannot unlock yet).
+    /// Opens the vault in `dir` over the keystore it chose (or keeps why the directory is
+    /// unknown). A secrets file starts sealed behind its passphrase; a keyring that is missing
+    /// or locked starts behind its own screen rather than failing on every row.
     pub fn open(dir: Result<PathBuf, VaultError>) -> Self {
         let opened = dir.map_err(ApiError::from).and_then(|dir| {
-            if KeystoreKind::of(&dir)? == KeystoreKind::File {
-                // Over the keyring, every row would look broken and new secrets would go to the
-                // wrong place: the window says why instead.
-                return Err(ApiError::new(ErrorCode::KeyringUnavailable, FILE_VAULT_IN_APP));
-            }
-            Ok(Vault::open(dir, AppKeystore::new(OsKeystore::default()))?)
+            let (keystore, lock) = keystore::at_start(KeystoreKind::of(&dir)?);
+            Ok((Vault::open(dir, keystore)?, lock))
         });
         match opened {
-            Ok(vault) => Self::with_vault(vault),
+            Ok((vault, None)) => Self::with_vault(vault),
+            Ok((vault, Some(lock))) => Self { accounts: Ok(Accounts::new(vault)), lock },
             Err(err) => Self { accounts: Err(err), lock: lock::WindowLock::new(false) },
         }
     }
@@ -189,6 +141,10 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::discard_scan,
             commands::lock_status,
             commands::unlock,
+            commands::retry_keyring,
+            commands::use_secrets_file,
+            commands::move_keystore,
+            commands::cost_levels,
             commands::lock_now,
             commands::set_passphrase,
             commands::touch,

@@ -17,6 +17,20 @@ pub const LOCK_CHANGED: &str = "lock-changed";
 /// How often the idle time is checked.
 const IDLE_CHECK: Duration = Duration::from_secs(1);
 
+/// Which full-window screen the lock shows, and what unlocks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Screen {
+    /// The app lock's passphrase (a hash in the keyring).
+    Passphrase,
+    /// The passphrase of the vault's secrets file, which doubles as the app lock.
+    SecretsFile,
+    /// No Secret Service runs: what to install, Retry, or an encrypted file instead.
+    NoKeyring,
+    /// The Secret Service's keyring is locked, or its unlock prompt was refused: Retry.
+    KeyringLocked,
+}
+
 /// What the page needs to know about the lock.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LockStatus {
@@ -25,9 +39,11 @@ pub struct LockStatus {
     /// The window is locked now.
     pub locked: bool,
     /// Why it is locked though no passphrase may be set: the keyring could not say whether one
-    /// is, and a lock that cannot tell stays shut.
+    /// is (or is not there at all), and a lock that cannot tell stays shut.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The screen shown while locked (and, unlocked, which passphrase locks).
+    pub screen: Screen,
 }
 
 /// Whether the window is locked, and when the person last did something in it.
@@ -39,6 +55,7 @@ struct Inner {
     enabled: bool,
     locked: bool,
     unknown: Option<String>,
+    screen: Screen,
     last_activity: Instant,
 }
 
@@ -49,6 +66,31 @@ impl WindowLock {
             enabled,
             locked: enabled,
             unknown: None,
+            screen: Screen::Passphrase,
+            last_activity: Instant::now(),
+        }))
+    }
+
+    /// The lock of a vault whose secrets are in its file: locked until the file's passphrase
+    /// opens it.
+    pub fn secrets_file() -> Self {
+        Self(Mutex::new(Inner {
+            enabled: true,
+            locked: true,
+            unknown: None,
+            screen: Screen::SecretsFile,
+            last_activity: Instant::now(),
+        }))
+    }
+
+    /// A lock shut because the keyring is missing or locked (`screen` says which, `reason` in
+    /// words); Retry asks the keyring again.
+    pub fn keyring(screen: Screen, reason: String) -> Self {
+        Self(Mutex::new(Inner {
+            enabled: true,
+            locked: true,
+            unknown: Some(reason),
+            screen,
             last_activity: Instant::now(),
         }))
     }
@@ -60,6 +102,7 @@ impl WindowLock {
             enabled: true,
             locked: true,
             unknown: Some(reason),
+            screen: Screen::Passphrase,
             last_activity: Instant::now(),
         }))
     }
@@ -76,7 +119,12 @@ impl WindowLock {
     /// The current state.
     pub fn status(&self) -> LockStatus {
         let inner = self.inner();
-        LockStatus { enabled: inner.enabled, locked: inner.locked, reason: inner.unknown.clone() }
+        LockStatus {
+            enabled: inner.enabled,
+            locked: inner.locked,
+            reason: inner.unknown.clone(),
+            screen: inner.screen,
+        }
     }
 
     /// Whether account commands are refused now.
@@ -89,8 +137,13 @@ impl WindowLock {
         self.inner().last_activity = Instant::now();
     }
 
+    /// The screen shown while locked.
+    pub fn screen(&self) -> Screen {
+        self.inner().screen
+    }
+
     /// Locks, if a passphrase is set; whether that changed anything.
-    fn lock(&self) -> bool {
+    pub(crate) fn lock(&self) -> bool {
         let mut inner = self.inner();
         let changed = inner.enabled && !inner.locked;
         inner.locked |= inner.enabled;
@@ -104,26 +157,37 @@ impl WindowLock {
         inner.last_activity = Instant::now();
     }
 
-    /// A passphrase was set (or removed, which also unlocks), or the keyring said which.
+    /// A passphrase was set (or removed, which also unlocks), or the keyring said which: the
+    /// app lock's passphrase locks from now on.
     pub fn set_enabled(&self, enabled: bool) {
         let mut inner = self.inner();
         inner.enabled = enabled;
         inner.unknown = None;
+        inner.screen = Screen::Passphrase;
         inner.locked &= enabled;
         inner.last_activity = Instant::now();
     }
 
-    /// Locks when unlocked for longer than `limit` without activity.
-    fn lock_if_idle(&self, limit: Duration) -> bool {
-        let idle = self.inner().last_activity.elapsed();
-        idle >= limit && self.lock()
+    /// The vault's secrets are now in its file, open: its passphrase locks from now on.
+    pub fn use_secrets_file(&self) {
+        let mut inner = self.inner();
+        inner.enabled = true;
+        inner.locked = false;
+        inner.unknown = None;
+        inner.screen = Screen::SecretsFile;
+        inner.last_activity = Instant::now();
+    }
+
+    /// Whether nothing was done in the window for `limit` or longer.
+    fn is_idle_for(&self, limit: Duration) -> bool {
+        self.inner().last_activity.elapsed() >= limit
     }
 }
 
 /// Locks the window now (when a passphrase is set) and tells the page.
 pub fn lock_now<R: Runtime>(app: &AppHandle<R>) {
     let state = app.state::<AppState>();
-    if state.lock().lock() {
+    if state.lock_window() {
         tracing::info!("locked");
         announce(app, state.lock().status());
     }
@@ -150,7 +214,10 @@ pub fn spawn<R: Runtime>(app: &AppHandle<R>) -> std::io::Result<()> {
             let state = idle_app.state::<AppState>();
             let Ok(accounts) = state.accounts_even_locked() else { return };
             let after = accounts.settings().get().lock_after_seconds;
-            if after > 0 && state.lock().lock_if_idle(Duration::from_secs(after.into())) {
+            if after > 0
+                && state.lock().is_idle_for(Duration::from_secs(after.into()))
+                && state.lock_window()
+            {
                 tracing::info!(after, "locked after idle time");
                 announce(&idle_app, state.lock().status());
             }
@@ -193,7 +260,9 @@ mod tests {
     #[test]
     fn starts_locked_only_with_a_passphrase_and_unlocks() {
         let open = WindowLock::new(false);
-        assert_eq!(open.status(), LockStatus { enabled: false, locked: false, reason: None });
+        let status =
+            LockStatus { enabled: false, locked: false, reason: None, screen: Screen::Passphrase };
+        assert_eq!(open.status(), status);
         assert!(!open.lock(), "no passphrase, no lock");
         let lock = WindowLock::new(true);
         assert!(lock.is_locked());
@@ -204,24 +273,24 @@ mod tests {
     }
 
     #[test]
-    fn idle_time_locks_and_activity_restarts_it() {
+    fn idle_time_counts_and_activity_restarts_it() {
         let lock = WindowLock::new(true);
         lock.unlock();
-        assert!(!lock.lock_if_idle(Duration::from_secs(60)));
+        assert!(!lock.is_idle_for(Duration::from_secs(60)));
         std::thread::sleep(Duration::from_millis(30));
-        assert!(lock.lock_if_idle(Duration::from_millis(20)));
-        lock.unlock();
-        std::thread::sleep(Duration::from_millis(30));
+        assert!(lock.is_idle_for(Duration::from_millis(20)));
         lock.touch();
-        assert!(!lock.lock_if_idle(Duration::from_millis(20)));
+        assert!(!lock.is_idle_for(Duration::from_millis(20)));
     }
 
     #[test]
     fn removing_the_passphrase_unlocks() {
         let lock = WindowLock::new(true);
         lock.set_enabled(false);
-        assert_eq!(lock.status(), LockStatus { enabled: false, locked: false, reason: None });
+        let open =
+            LockStatus { enabled: false, locked: false, reason: None, screen: Screen::Passphrase };
+        assert_eq!(lock.status(), open);
         lock.set_enabled(true);
-        assert_eq!(lock.status(), LockStatus { enabled: true, locked: false, reason: None });
+        assert_eq!(lock.status(), LockStatus { enabled: true, ..open });
     }
 }

@@ -52,16 +52,7 @@ fn harness_over(keystore: Arc<MemoryKeystore>) -> Harness {
 impl Harness {
     /// Invokes `command` with JSON `args` as the UI does; Ok(result) or Err(`{code, message}`).
     fn invoke(&self, command: &str, args: Value) -> Result<Value, Value> {
-        let request = InvokeRequest {
-            cmd: command.to_owned(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_owned(),
-        };
-        get_ipc_response(&self.window, request).map(|body| body.deserialize::<Value>().unwrap())
+        invoke_on(&self.window, command, args)
     }
 
     /// Invokes `command` with `bytes` as the raw body, as the UI sends a file.
@@ -205,11 +196,13 @@ fn settings_default_to_clearing_after_30_seconds() {
     assert_eq!(settings["sort"], "manual");
 }
 
-#[test]
-fn a_vault_whose_secrets_are_in_its_file_is_explained_not_shown_broken() {
+/// The app over a new vault whose secrets are in its file, sealed with `passphrase`.
+fn file_vault_app(
+    passphrase: &str,
+) -> (tempfile::TempDir, App<MockRuntime>, WebviewWindow<MockRuntime>) {
     let dir = tempfile::tempdir().unwrap();
     let destination = twofold_core::vault::Destination::File {
-        passphrase: Password::new("a file passphrase".to_owned()),
+        passphrase: Password::new(passphrase.to_owned()),
         cost: twofold_core::backup::KdfCost { memory_kib: 64, passes: 1, lanes: 1 },
     };
     Vault::create(dir.path(), destination).unwrap();
@@ -220,21 +213,86 @@ fn a_vault_whose_secrets_are_in_its_file_is_explained_not_shown_broken() {
         Some(window) => window,
         None => WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap(),
     };
+    (dir, app, window)
+}
+
+/// Invokes `command` on `window` with JSON `args`, as the UI does.
+fn invoke_on(
+    window: &WebviewWindow<MockRuntime>,
+    command: &str,
+    args: Value,
+) -> Result<Value, Value> {
     let request = InvokeRequest {
-        cmd: "list_accounts".to_owned(),
+        cmd: command.to_owned(),
         callback: CallbackFn(0),
         error: CallbackFn(1),
         url: "tauri://localhost".parse().unwrap(),
-        body: InvokeBody::Json(json!({})),
+        body: InvokeBody::Json(args),
         headers: Default::default(),
         invoke_key: INVOKE_KEY.to_owned(),
     };
-    let err = get_ipc_response(&window, request).unwrap_err();
-    assert_eq!(err["code"], "keyring_unavailable", "{err}");
-    let message = err["message"].as_str().unwrap();
+    get_ipc_response(window, request).map(|body| body.deserialize::<Value>().unwrap())
+}
+
+#[test]
+fn a_file_vault_opens_with_its_passphrase_only_and_locking_seals_it_again() {
+    let (_dir, _app, window) = file_vault_app("a file passphrase");
+    let call = |command: &str, args: Value| invoke_on(&window, command, args);
+    let sealed = json!({"enabled": true, "locked": true, "screen": "secrets_file"});
+    assert_eq!(call("lock_status", json!({})).unwrap(), sealed);
+    assert_eq!(call("list_accounts", json!({})).unwrap_err()["code"], "locked");
+    // The app lock's own passphrase cannot be set over it: the file's is the lock.
+    let wrong = call("unlock", json!({"passphrase": "not the passphrase"})).unwrap_err();
+    assert_eq!(wrong["code"], "wrong_password", "{wrong}");
+    assert_eq!(call("lock_status", json!({})).unwrap(), sealed);
+
+    let open = call("unlock", json!({"passphrase": "a file passphrase"})).unwrap();
+    assert_eq!(open, json!({"enabled": true, "locked": false, "screen": "secrets_file"}));
+    call("add_account", entry("RFC", "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")).unwrap();
+    let listed = call("list_accounts", json!({})).unwrap();
+    assert!(listed["accounts"][0]["code"]["current"].is_string(), "{listed}");
+    let refused =
+        call("set_passphrase", json!({"current": null, "new": "another one"})).unwrap_err();
     assert!(
-        message.contains("encrypted file") && message.contains("twofold keystore move keyring")
+        refused["message"].as_str().unwrap().contains("secrets file's passphrase"),
+        "{refused}"
     );
+
+    // Locked: the key is dropped, so even the app's own reads fail until the passphrase again.
+    call("lock_now", json!({})).unwrap();
+    assert_eq!(call("lock_status", json!({})).unwrap(), sealed);
+    let state = window.state::<AppState>();
+    let vault = state.accounts_even_locked().unwrap().vault();
+    let id = vault.accounts().unwrap()[0].id;
+    let err = vault.keystore().load(id).unwrap_err();
+    assert!(err.to_string().contains("secrets file is locked"), "{err}");
+    call("unlock", json!({"passphrase": "a file passphrase"})).unwrap();
+    assert_eq!(
+        call("list_accounts", json!({})).unwrap()["accounts"][0]["code"],
+        listed["accounts"][0]["code"]
+    );
+}
+
+#[test]
+fn keystore_commands_refuse_what_the_screen_does_not_offer() {
+    let h = harness();
+    // The keyring answers: no encrypted file is offered in its place.
+    let args =
+        json!({"passphrase": "a long passphrase", "again": "a long passphrase", "level": "quick"});
+    let refused = h.invoke("use_secrets_file", args).unwrap_err();
+    assert!(
+        refused["message"].as_str().unwrap().contains("only when no Secret Service"),
+        "{refused}"
+    );
+    // A keystore the vault did not choose (this in-memory one) is not moved.
+    let args = json!({"to": "file", "passphrase": "a long passphrase", "again": "a long passphrase", "level": "quick"});
+    let refused = h.invoke("move_keystore", args).unwrap_err();
+    assert!(refused["message"].as_str().unwrap().contains("cannot be moved"), "{refused}");
+    let levels = h.invoke("cost_levels", json!({})).unwrap();
+    let names: Vec<&str> =
+        levels.as_array().unwrap().iter().map(|l| l["level"].as_str().unwrap()).collect();
+    assert_eq!(names, ["quick", "standard", "strong"]);
+    assert!(levels[1]["settings"].as_str().unwrap().contains("65536 KiB, 3 passes"), "{levels}");
 }
 
 #[test]
@@ -259,7 +317,7 @@ fn the_lock_never_fails_open_when_the_keyring_cannot_say_whether_it_is_set() {
     let wrong = h.invoke("unlock", json!({"passphrase": "anything"})).unwrap_err();
     assert_eq!(wrong["code"], "wrong_password", "{wrong}");
     let open = h.invoke("unlock", json!({"passphrase": "open sesame"})).unwrap();
-    assert_eq!(open, json!({"enabled": true, "locked": false}));
+    assert_eq!(open, json!({"enabled": true, "locked": false, "screen": "passphrase"}));
 }
 
 #[test]
@@ -269,7 +327,7 @@ fn a_lock_locked_for_want_of_an_answer_opens_when_the_keyring_says_none_is_set()
     let h = harness_over(keystore.clone());
     keystore.set_unavailable(false);
     let open = h.invoke("unlock", json!({"passphrase": ""})).unwrap();
-    assert_eq!(open, json!({"enabled": false, "locked": false}));
+    assert_eq!(open, json!({"enabled": false, "locked": false, "screen": "passphrase"}));
     assert!(h.invoke("list_accounts", json!({})).is_ok());
 }
 
@@ -279,14 +337,14 @@ fn the_lock_refuses_account_commands_until_the_passphrase_is_given() {
     let id = h.add("Example", OtpParams::default());
     assert_eq!(
         h.invoke("lock_status", json!({})).unwrap(),
-        json!({"enabled": false, "locked": false})
+        json!({"enabled": false, "locked": false, "screen": "passphrase"})
     );
     // Without a passphrase there is nothing to lock with.
     h.invoke("lock_now", json!({})).unwrap();
     assert_eq!(h.issuers(), ["Example"]);
 
     let set = h.invoke("set_passphrase", json!({"current": null, "new": "open sesame"})).unwrap();
-    assert_eq!(set, json!({"enabled": true, "locked": false}));
+    assert_eq!(set, json!({"enabled": true, "locked": false, "screen": "passphrase"}));
     let short = h.invoke("set_passphrase", json!({"current": "open sesame", "new": "abc"}));
     assert!(short.unwrap_err()["message"].as_str().unwrap().contains("at least 4"));
 
@@ -316,14 +374,14 @@ fn the_lock_refuses_account_commands_until_the_passphrase_is_given() {
     let wrong = h.invoke("unlock", json!({"passphrase": "open sesam"})).unwrap_err();
     assert_eq!(wrong["code"], "wrong_password");
     let open = h.invoke("unlock", json!({"passphrase": "open sesame"})).unwrap();
-    assert_eq!(open, json!({"enabled": true, "locked": false}));
+    assert_eq!(open, json!({"enabled": true, "locked": false, "screen": "passphrase"}));
     assert_eq!(h.issuers(), ["Example"]);
 
     // Changing needs the current passphrase; removing it turns the lock off.
     let err = h.invoke("set_passphrase", json!({"current": "nope", "new": "new one"}));
     assert_eq!(err.unwrap_err()["code"], "wrong_password");
     let off = h.invoke("set_passphrase", json!({"current": "open sesame", "new": null})).unwrap();
-    assert_eq!(off, json!({"enabled": false, "locked": false}));
+    assert_eq!(off, json!({"enabled": false, "locked": false, "screen": "passphrase"}));
 }
 
 #[test]

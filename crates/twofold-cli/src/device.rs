@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use clap::Subcommand;
 use tokio::sync::mpsc;
 use twofold_core::backup::auto::utc_text;
-use twofold_core::keystore::{OsKeystore, VaultKeystore};
+use twofold_core::keystore::{KeystoreKind, OsKeystore, VaultKeystore};
 use twofold_device::connection::{WithdrawReason, Withdrawal};
 use twofold_device::{
     DIR_IN_DATA, DecideError, Device, Outcome, RequestView, ServerSummary, Supervisor, Update,
@@ -77,7 +77,11 @@ pub fn run(
 /// The device over the vault's keystore (asking for the secrets file's passphrase if needed).
 fn open(dir: &Path, source: &Source) -> anyhow::Result<Device<VaultKeystore>> {
     let vault = crate::keystore::open(dir, source)?;
-    Ok(Device::open(dir.join(DIR_IN_DATA), vault.keystore().device_keys())?)
+    let device = Device::open(dir.join(DIR_IN_DATA), vault.keystore().device_keys())?;
+    if vault.keystore().kind() == KeystoreKind::File {
+        twofold_device::vault_keys::take_in_keyring_keys(&device);
+    }
+    Ok(device)
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {

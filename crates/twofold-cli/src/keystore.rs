@@ -7,10 +7,9 @@ use std::process::ExitCode;
 
 use anyhow::bail;
 use clap::{Subcommand, ValueEnum};
-use twofold_core::backup::KdfCost;
 use twofold_core::keystore::{KeyringState, KeystoreKind, VaultKeystore};
+use twofold_core::seal::CostLevel;
 use twofold_core::vault::{Destination, Vault, VaultError};
-use twofold_device::Device;
 
 use crate::Locked;
 use crate::passphrase::Source;
@@ -31,6 +30,9 @@ pub enum KeystoreCommand {
         /// Where the secrets go.
         #[arg(value_enum)]
         to: Place,
+        /// How slow the file's key derivation is (see `twofold keystore levels`).
+        #[arg(long, value_enum, default_value_t = Level::Standard)]
+        cost: Level,
     },
     /// Move every secret, and the trusted device's keys, to the keyring or to the secrets file,
     /// all or nothing.
@@ -38,7 +40,33 @@ pub enum KeystoreCommand {
         /// Where the secrets go.
         #[arg(value_enum)]
         to: Place,
+        /// How slow the file's key derivation is (see `twofold keystore levels`).
+        #[arg(long, value_enum, default_value_t = Level::Standard)]
+        cost: Level,
     },
+    /// List the secrets file's key derivation levels, each timed on this machine now.
+    Levels,
+}
+
+/// The secrets file's Argon2id levels, as the command line names them.
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Level {
+    /// 19 MiB, 2 passes.
+    Quick,
+    /// 64 MiB, 3 passes (the default).
+    Standard,
+    /// 256 MiB, 4 passes.
+    Strong,
+}
+
+impl From<Level> for CostLevel {
+    fn from(level: Level) -> Self {
+        match level {
+            Level::Quick => CostLevel::Quick,
+            Level::Standard => CostLevel::Standard,
+            Level::Strong => CostLevel::Strong,
+        }
+    }
 }
 
 /// The two keystores, as the command line names them.
@@ -81,24 +109,33 @@ pub fn run(
             }
             Ok(ExitCode::SUCCESS)
         }
-        KeystoreCommand::Init { to } => {
-            let destination = destination(to, source)?;
+        KeystoreCommand::Init { to, cost } => {
+            let destination = destination(to, cost, source)?;
             Vault::create(dir, destination)?;
             writeln!(out, "This vault keeps its secrets in {}", kind(to))?;
             Ok(ExitCode::SUCCESS)
         }
-        KeystoreCommand::Move { to } => {
+        KeystoreCommand::Levels => {
+            for level in CostLevel::ALL {
+                let took = level.measure()?;
+                writeln!(
+                    out,
+                    "{:<9} {:>6.2} s  {}",
+                    level.as_str(),
+                    took.as_secs_f64(),
+                    level.cost()
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        KeystoreCommand::Move { to, cost } => {
             let vault = open(dir, source)?;
             if vault.keystore().kind() == kind(to) {
                 return Err(VaultError::SameKeystore { kind: kind(to) }.into());
             }
-            let device = Device::open(
-                dir.join(twofold_device::DIR_IN_DATA),
-                vault.keystore().device_keys(),
-            )?;
-            let device_keys = device.key_entries()?;
-            let destination = destination(to, source)?;
-            let (_, moved) = vault.move_keystore(destination, &device_keys)?;
+            let destination = destination(to, cost, source)?;
+            let (_, moved) =
+                twofold_device::vault_keys::move_with_device_keys(&vault, destination)?;
             writeln!(
                 out,
                 "Moved {} account secrets, {} trusted-device keys and {} other secrets to {}",
@@ -128,11 +165,12 @@ fn kind(place: Place) -> KeystoreKind {
     }
 }
 
-fn destination(place: Place, source: &Source) -> anyhow::Result<Destination> {
+fn destination(place: Place, level: Level, source: &Source) -> anyhow::Result<Destination> {
     Ok(match place {
         Place::Keyring => Destination::Keyring,
-        Place::File => {
-            Destination::File { passphrase: source.new_one(FILE_WHAT)?, cost: KdfCost::default() }
-        }
+        Place::File => Destination::File {
+            passphrase: source.new_one(FILE_WHAT)?,
+            cost: CostLevel::from(level).cost(),
+        },
     })
 }

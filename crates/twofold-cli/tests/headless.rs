@@ -87,6 +87,34 @@ fn a_file_vault_gives_codes_with_no_dbus_session_and_no_terminal() {
 }
 
 #[test]
+fn the_file_is_sealed_at_the_chosen_level_which_it_keeps() {
+    let bare = Bare::new();
+    let levels = bare.ok(&["keystore", "levels"], &[], "");
+    let lines: Vec<&str> = levels.lines().collect();
+    assert_eq!(lines.len(), 3, "{levels}");
+    for (line, (name, settings)) in lines.iter().zip([
+        ("quick", "19456 KiB, 2 passes"),
+        ("standard", "65536 KiB, 3 passes"),
+        ("strong", "262144 KiB, 4 passes"),
+    ]) {
+        assert!(
+            line.starts_with(name) && line.contains(" s ") && line.contains(settings),
+            "{line}"
+        );
+    }
+    let pass = bare.passphrase_file("correct horse battery");
+    let vars = [("TWOFOLD_PASSPHRASE_FILE", pass.as_path())];
+    bare.ok(&["keystore", "init", "file", "--cost", "quick"], &vars, "");
+    bare.ok(&["add"], &vars, RFC_URI);
+    // Each write keeps the file's level; reading asks for no level.
+    let shown = bare.ok(&["keystore", "show"], &vars, "");
+    assert!(shown.contains("19456 KiB, 2 passes, 1 lanes"), "{shown}");
+    let out = bare.run(&["keystore", "init", "file", "--cost", "extreme"], &vars, "");
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("quick, standard, strong"), "{}", text(&out.stderr));
+}
+
+#[test]
 fn without_its_passphrase_a_file_vault_says_how_to_give_it() {
     let bare = Bare::new();
     let pass = bare.passphrase_file("correct horse battery");

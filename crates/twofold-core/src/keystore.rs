@@ -17,6 +17,8 @@ pub const SERVICE: &str = "twofold";
 /// The keyring service name of trusted-device keys (one entry per paired approval server), kept
 /// apart from account secrets so account listings and `twofold check` never see them.
 pub const DEVICE_KEY_SERVICE: &str = "twofold-device";
+/// How long an unlock prompt of the Secret Service is waited for.
+pub const UNLOCK_PROMPT_SECONDS: u64 = 120;
 /// The keyring attribute naming the vault an entry belongs to.
 pub const VAULT_ATTRIBUTE: &str = "twofold-vault";
 
@@ -178,6 +180,31 @@ impl KeyringState {
     #[cfg(not(target_os = "linux"))]
     pub fn now() -> Self {
         Self::Ready
+    }
+
+    /// Asks the Secret Service to unlock its default keyring (it shows its unlock prompt, and is
+    /// waited for up to [`UNLOCK_PROMPT_SECONDS`]), then says the state: the start screen's Retry.
+    #[cfg(target_os = "linux")]
+    pub fn after_unlock_prompt() -> Self {
+        use dbus_secret_service::{EncryptionType, SecretService};
+        let service = SecretService::connect_with_max_prompt_timeout(
+            EncryptionType::Plain,
+            UNLOCK_PROMPT_SECONDS,
+        );
+        if let Ok(collection) = service.as_ref().map(SecretService::get_default_collection)
+            && let Ok(collection) = collection
+            && let Err(err) = collection.ensure_unlocked()
+        {
+            // Dismissed, or no prompt could be shown: the state below says which.
+            tracing::info!(error = %err, "the keyring was not unlocked");
+        }
+        Self::now()
+    }
+
+    /// Elsewhere there is nothing to unlock from here.
+    #[cfg(not(target_os = "linux"))]
+    pub fn after_unlock_prompt() -> Self {
+        Self::now()
     }
 
     /// The state a Secret Service error shows.

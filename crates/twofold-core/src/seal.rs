@@ -101,6 +101,53 @@ impl std::fmt::Display for KdfCost {
     }
 }
 
+/// The Argon2id costs a person chooses between for a secrets file, from quick to slow: each
+/// costs an attacker guessing passphrases as much as it costs each unlock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostLevel {
+    /// 19 MiB, 2 passes: OWASP's least for Argon2id, for slow machines.
+    Quick,
+    /// 64 MiB, 3 passes: [`KdfCost::default`].
+    #[default]
+    Standard,
+    /// 256 MiB, 4 passes: about five times the standard work.
+    Strong,
+}
+
+impl CostLevel {
+    /// Every level, quickest first.
+    pub const ALL: [CostLevel; 3] = [CostLevel::Quick, CostLevel::Standard, CostLevel::Strong];
+
+    /// The level's Argon2id settings.
+    pub fn cost(self) -> KdfCost {
+        match self {
+            CostLevel::Quick => KdfCost { memory_kib: 19 * 1024, passes: 2, lanes: 1 },
+            CostLevel::Standard => KdfCost::default(),
+            CostLevel::Strong => KdfCost { memory_kib: 256 * 1024, passes: 4, lanes: 1 },
+        }
+    }
+
+    /// Its name, as the command line and the app write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostLevel::Quick => "quick",
+            CostLevel::Standard => "standard",
+            CostLevel::Strong => "strong",
+        }
+    }
+
+    /// How long one key derivation at this level takes on this machine now (one run).
+    pub fn measure(self) -> Result<std::time::Duration, SealError> {
+        let sealing = Sealing::fresh(self.cost())?;
+        let labels = Labels { encryption: b"measure encryption", check: b"measure check" };
+        let start = std::time::Instant::now();
+        Keys::derive(&sealing, b"a passphrase to time", &labels)
+            .ok_or(SealError::InvalidCost { detail: self.cost().to_string() })?;
+        Ok(start.elapsed())
+    }
+}
+
 /// The random and chosen inputs of one sealed file: key derivation cost, salt and nonce.
 #[derive(Clone)]
 pub struct Sealing {
@@ -334,4 +381,20 @@ pub(crate) fn json_zeroizing(value: &impl Serialize) -> Zeroizing<Vec<u8>> {
     let mut buffer = Zeroizing::new(Vec::with_capacity(counter.0));
     let _ = serde_json::to_writer(&mut *buffer, value);
     buffer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_level_is_within_the_cap_and_costs_more_than_the_one_before() {
+        let work = |level: CostLevel| {
+            let cost = level.cost();
+            assert!(cost.within_limits(), "{level:?} is beyond the cap a file may ask for");
+            u64::from(cost.memory_kib) * u64::from(cost.passes)
+        };
+        assert!(CostLevel::ALL.windows(2).all(|pair| work(pair[0]) < work(pair[1])));
+        assert_eq!(CostLevel::default().cost(), KdfCost::default());
+    }
 }

@@ -200,6 +200,11 @@ impl<K: Keystore> Vault<K> {
         Ok(Self { dir, metadata, id, keystore })
     }
 
+    /// The data directory the vault lives in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// This vault's identity (also on its keyring entries).
     pub fn id(&self) -> Uuid {
         self.id

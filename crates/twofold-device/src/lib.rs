@@ -24,6 +24,7 @@ pub mod history;
 pub mod pairing;
 mod secret;
 pub mod servers;
+pub mod vault_keys;
 pub mod view;
 
 pub use approval::{DecideError, Outcome};

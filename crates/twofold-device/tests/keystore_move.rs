@@ -18,7 +18,8 @@ use twofold_core::keystore::{
 use twofold_core::lock::AppLock;
 use twofold_core::vault::{Destination, Vault, VaultError};
 use twofold_core::{Credential, OtpParams, Secret};
-use twofold_device::{DIR_IN_DATA, Device, ServerRecord};
+use twofold_device::vault_keys::{MoveError, move_with_device_keys, take_in_keyring_keys};
+use twofold_device::{DIR_IN_DATA, Device, DeviceError, ServerRecord};
 use twofold_protocol::client::ServiceClient;
 use uuid::Uuid;
 
@@ -105,12 +106,13 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     let record = paired.pair(&link, "Test desktop").await.unwrap();
     offline_code_accepted(device(&dir, &vault), &service, &record, 0).await;
 
-    // Keyring → file.
+    // Keyring → file, the device's keys found by the move the CLI and the app share.
     let keys = paired.key_entries().unwrap();
     assert_eq!(keys.len(), 1);
     assert_eq!(keys[0].label, "trusted-device key for Example Mail (127.0.0.1)");
     let destination = Destination::File { passphrase: passphrase(), cost: CHEAP };
-    let (_, moved) = vault.move_keystore(destination, &keys).unwrap();
+    let vault = reopen(&dir);
+    let (_, moved) = move_with_device_keys(&vault, destination).unwrap();
     assert_eq!((moved.accounts, moved.device_keys, moved.others), (100, 1, 1));
     assert!(moved.missing.is_empty() && moved.left_behind == 0, "{moved:?}");
     keyring_holds_none(&expected, record.id);
@@ -123,13 +125,13 @@ async fn keyring_to_file_and_back_moves_100_secrets_and_the_device_key() {
     // Moving where the secrets already are is refused.
     let again = Destination::File { passphrase: passphrase(), cost: CHEAP };
     assert!(matches!(
-        vault.move_keystore(again, &keys),
-        Err(VaultError::SameKeystore { kind: KeystoreKind::File })
+        move_with_device_keys(&vault, again),
+        Err(MoveError::Vault(VaultError::SameKeystore { kind: KeystoreKind::File }))
     ));
 
     // File → keyring.
-    let (_, moved) =
-        vault.move_keystore(Destination::Keyring, &in_file.key_entries().unwrap()).unwrap();
+    assert_eq!(in_file.key_entries().unwrap(), keys);
+    let (_, moved) = move_with_device_keys(&vault, Destination::Keyring).unwrap();
     assert_eq!((moved.accounts, moved.device_keys, moved.others), (100, 1, 1));
     assert!(!FileKeystore::exists(&dir));
     let vault = reopen(&dir);
@@ -171,4 +173,28 @@ fn a_move_that_cannot_write_the_file_changes_nothing() {
     assert_eq!(vault.keystore().kind(), KeystoreKind::Keyring);
     assert_eq!(vault.secret(&account).unwrap(), secret);
     vault.remove(account.id).unwrap();
+}
+
+#[tokio::test]
+#[ignore = "needs the services scripts/test starts"]
+async fn a_file_vault_takes_in_the_device_keys_a_move_left_in_the_keyring() {
+    let server = Server::start();
+    let service = server.service("Example Mail");
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path().join("data");
+    let vault = Vault::create(&dir, Destination::Keyring).unwrap();
+    let link = service.create_pairing("alice").await.unwrap().link;
+    let record = device(&dir, &vault).pair(&link, "Test desktop").await.unwrap();
+    // Moved without the device's keys, as before they followed the vault: the file lacks them.
+    let destination = Destination::File { passphrase: passphrase(), cost: CHEAP };
+    vault.move_keystore(destination, &[]).unwrap();
+    let vault = reopen(&dir);
+    let in_file = device(&dir, &vault);
+    let missing = in_file.offline_code(record.id).await.unwrap_err();
+    assert!(matches!(missing, DeviceError::MissingKey { .. }), "{missing}");
+
+    assert_eq!(take_in_keyring_keys(&in_file), 1);
+    assert!(OsKeystore::device_keys().load(record.id).unwrap().is_none(), "a copy stayed");
+    offline_code_accepted(device(&dir, &vault), &service, &record, 0).await;
+    assert_eq!(take_in_keyring_keys(&in_file), 0, "taken in twice");
 }

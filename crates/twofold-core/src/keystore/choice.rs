@@ -17,7 +17,8 @@ use crate::vault::{VaultError, replace_file};
 pub const KIND_FILE: &str = "keystore";
 
 /// The two places a vault's secrets can live.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeystoreKind {
     /// The OS keyring (Secret Service on Linux).
     Keyring,

@@ -44,6 +44,16 @@ pub enum Destination {
     },
 }
 
+impl Destination {
+    /// The keystore this destination is.
+    pub fn kind(&self) -> KeystoreKind {
+        match self {
+            Destination::Keyring => KeystoreKind::Keyring,
+            Destination::File { .. } => KeystoreKind::File,
+        }
+    }
+}
+
 /// What a move did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Moved {
