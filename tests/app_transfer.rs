@@ -65,14 +65,16 @@ async fn value_of(client: &Client, css: &str) -> TestResult<String> {
     Ok(client.find(Locator::Css(css)).await?.prop("value").await?.unwrap_or_default())
 }
 
+// APPEAR, not less: an encrypted export derives its key (scrypt, Argon2id) before the dialog
+// closes, seconds on a loaded machine.
 async fn wait_for(client: &Client, css: &str) -> TestResult {
-    client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await?;
+    client.wait().at_most(APPEAR).for_element(Locator::Css(css)).await?;
     Ok(())
 }
 
 /// Waits until the text of `css` is not empty, and gives it.
 async fn text_appears(client: &Client, css: &str) -> TestResult<String> {
-    eventually(Duration::from_secs(10), &format!("{css} stays empty"), || async {
+    eventually(APPEAR, &format!("{css} stays empty"), || async {
         let text = content_of(client, css).await?;
         Ok((!text.trim().is_empty()).then_some(text))
     })
