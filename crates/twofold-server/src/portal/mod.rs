@@ -27,7 +27,7 @@ mod routes;
 pub mod secrets;
 mod sessions;
 pub mod sites;
-mod turns;
+pub(crate) mod turns;
 pub mod users;
 pub mod web;
 
@@ -74,15 +74,15 @@ struct VerifiedPassword {
 }
 
 impl<S> Portal<S> {
-    fn app(&self) -> &AppState<S> {
+    pub(crate) fn app(&self) -> &AppState<S> {
         &self.inner.app
     }
 
-    fn config(&self) -> &PortalConfig {
+    pub(crate) fn config(&self) -> &PortalConfig {
         &self.inner.config
     }
 
-    fn service(&self) -> &Service {
+    pub(crate) fn service(&self) -> &Service {
         &self.inner.service
     }
 }

@@ -77,7 +77,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// The live session of cookie value `id` if it is valid for `host`; records the use.
-    pub(super) async fn live_session(
+    pub(crate) async fn live_session(
         &self,
         id: &str,
         host: &str,
@@ -97,7 +97,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// Ends `user`'s session `handle`; false if it was not theirs or already ended.
-    pub(super) async fn end_session(
+    pub(crate) async fn end_session(
         &self,
         user: &str,
         handle: Uuid,
@@ -108,7 +108,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// An audit entry of the portal's service, now.
-    pub(super) fn audit(
+    pub(crate) fn audit(
         &self,
         user: &str,
         event: AuditEvent,
