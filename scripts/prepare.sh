@@ -35,6 +35,8 @@ SERVICE_PACKAGES=(
   # in every Debian nginx flavour; Caddy's forward_auth), curl with an app password, openssl for
   # the proxies' test certificate, and a real browser over WebDriver.
   nginx-light caddy curl chromium chromium-driver
+  # The OpenID Connect provider's tests: a real relying party, Apache with mod_auth_openidc.
+  apache2 libapache2-mod-auth-openidc
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

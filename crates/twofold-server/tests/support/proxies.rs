@@ -35,6 +35,7 @@ pub struct Page {
     pub status: u16,
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -128,8 +129,9 @@ impl WebBrowser {
                 }
             }
         }
+        let headers = response.headers().clone();
         let body = response.text().await.unwrap();
-        Page { status, location, set_cookies, body }
+        Page { status, location, set_cookies, headers, body }
     }
 
     /// `GET` a path of the site (or a whole URL).
@@ -223,11 +225,15 @@ impl Drop for Proxy {
     }
 }
 
+/// The repository's `docs/` file `path`.
+fn doc_file(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs").join(path))
+        .unwrap()
+}
+
 /// The repository's `docs/portal/` file `name`, with the documented addresses replaced.
 fn documented(name: &str, server: SocketAddr, upstream: u16) -> String {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/portal").join(name);
-    std::fs::read_to_string(&path)
-        .unwrap()
+    doc_file(&format!("portal/{name}"))
         .replace("127.0.0.1:8470", &server.to_string())
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream}"))
 }
@@ -360,5 +366,96 @@ impl Proxy {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         Self { child, port, _dir: dir }
+    }
+}
+
+/// Apache with mod_auth_openidc (Debian's), running `docs/oidc/mod_auth_openidc.conf` on
+/// loopback over plain HTTP: a relying party nobody here wrote. `/protected/` answers with the
+/// user Apache signed in, in `X-Remote-User`. Stopped when dropped.
+pub struct Apache {
+    child: Child,
+    /// Its port.
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The module directory of Debian's Apache.
+const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
+
+impl Apache {
+    /// Whether Apache and mod_auth_openidc are installed; when not, the test says so.
+    pub fn installed() -> bool {
+        installed("apache2")
+            && (Path::new(APACHE_MODULES).join("mod_auth_openidc.so").exists() || {
+                eprintln!(
+                    "mod_auth_openidc is not installed (scripts/prepare.sh installs it): skipping"
+                );
+                false
+            })
+    }
+
+    /// Starts Apache as the client `client_id` of the provider at `issuer`, on `port` (its
+    /// redirect URI is `http://127.0.0.1:{port}/protected/redirect_uri`).
+    pub async fn start(issuer: &str, port: u16, client_id: &str, secret: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let site = doc_file("oidc/mod_auth_openidc.conf")
+            .replace("https://id.example.com/twofold", issuer)
+            .replace("https://intranet.example.com", &format!("http://127.0.0.1:{port}"))
+            .replace("CLIENT_ID", client_id)
+            .replace("CLIENT_SECRET", secret)
+            .replace("CHANGE-ME-TO-A-LONG-RANDOM-VALUE", "a-test-passphrase-only-for-this-run");
+        std::fs::write(dir.path().join("site.conf"), site).unwrap();
+        std::fs::create_dir_all(dir.path().join("www/protected")).unwrap();
+        std::fs::write(dir.path().join("www/protected/index.html"), "the protected page").unwrap();
+        let modules = [
+            "mpm_prefork",
+            "authn_core",
+            "authz_core",
+            "authz_user",
+            "dir",
+            "headers",
+            "auth_openidc",
+        ]
+        .map(|m| format!("LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n"))
+        .concat();
+        // Apache drops root for nobody: the files must be readable by others.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let main = format!(
+            "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\nPidFile {d}/apache.pid\n\
+             ErrorLog {d}/error.log\nLogLevel warn\n{modules}User nobody\nGroup nogroup\n\
+             DocumentRoot {d}/www\n<Directory {d}/www>\n  Require all granted\n</Directory>\n\
+             Include {d}/site.conf\n\
+             <Location /protected>\n  Header always set X-Remote-User \"expr=%{{REMOTE_USER}}\"\n</Location>\n"
+        );
+        let conf = dir.path().join("apache2.conf");
+        std::fs::write(&conf, main).unwrap();
+        let log = dir.path().join("error.log");
+        let mut child = Command::new("apache2")
+            .arg("-X")
+            .arg("-f")
+            .arg(&conf)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        listening(port, &mut child, &log).await;
+        Self { child, port, _dir: dir }
+    }
+
+    /// Apache's error log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default()
     }
 }

@@ -1,0 +1,84 @@
+//! A real relying party nobody here wrote: Debian's Apache with mod_auth_openidc runs
+//! `docs/oidc/mod_auth_openidc.conf` on loopback, Twofold is its OpenID Connect provider, and a
+//! paired device answers (at the protocol level, as the portal's tests do). The page behind
+//! Apache is reached only after Allow on the device.
+
+#![allow(clippy::unwrap_used)] // tests: a failed step should stop the test loudly
+
+mod support;
+
+use twofold_protocol::{Answer, Mode};
+use twofold_server::oidc::keys::Alg;
+
+use support::next_request;
+use support::portal::{Apache, Page, PortalServer, WebBrowser, between, free_port};
+
+/// `location` of `page`, made absolute against `from`.
+fn next(from: &str, page: &Page) -> String {
+    let location = page.location.as_deref().unwrap_or_else(|| panic!("no redirect: {page:?}"));
+    url::Url::parse(from).unwrap().join(location).unwrap().to_string()
+}
+
+#[tokio::test]
+async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
+    if !Apache::installed() {
+        return;
+    }
+    let server = PortalServer::start_oidc(Mode::Number).await;
+    let (device, _) = server.enrolled_user("alice", "Alice Example").await;
+    let port = free_port();
+    let redirect = format!("http://127.0.0.1:{port}/protected/redirect_uri");
+    let (id, secret) = server.add_client("Intranet", &[&redirect], &[], false, Alg::Rs256).await;
+    let apache = Apache::start(&server.issuer(), port, &id, &secret.unwrap()).await;
+    let site = format!("http://127.0.0.1:{port}/protected/");
+    let browser = WebBrowser::direct(&format!("http://127.0.0.1:{port}"));
+    let mut events = Box::pin(device.events().await.unwrap());
+
+    // Don't Allow: Apache never lets the browser in.
+    for answer in [Answer::Deny, Answer::Allow] {
+        let page = browser.get(&site).await;
+        assert_eq!(page.status, 302, "{page:?}\n{}", apache.log());
+        let authorize = next(&site, &page);
+        assert!(
+            authorize.starts_with(&format!("{}/oidc/authorize?", server.issuer())),
+            "{authorize}"
+        );
+        assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+        let page = browser.get(&authorize).await;
+        let signin = next(&authorize, &page);
+        let form = browser.get(&signin).await;
+        assert_eq!(form.status, 200, "{form:?}");
+        let rd = between(&form.body, "name=rd value=\"", "\"").replace("&amp;", "&");
+        let posted = browser
+            .post(
+                &format!("{}twofold/signin", server.url),
+                &[("csrf", &form.csrf()), ("user", "alice"), ("rd", &rd)],
+            )
+            .await;
+        assert_eq!(posted.status, 303, "{posted:?}");
+        let waiting = browser.get(&format!("{}twofold/signin/pending", server.url)).await;
+        let request = next_request(&mut events).await;
+        device.decide(&request, answer, waiting.number()).await.unwrap();
+        let done = browser
+            .post(&format!("{}twofold/signin/continue", server.url), &[("csrf", &waiting.csrf())])
+            .await;
+        if answer == Answer::Deny {
+            assert!(done.body.contains("refused on your device"), "{}", done.body);
+            assert_eq!(browser.get(&site).await.status, 302, "still out");
+            continue;
+        }
+        // Back to the authorization endpoint, then to Apache with a code.
+        let back = browser.get(&next(&server.url, &done)).await;
+        let to_apache = next(&authorize, &back);
+        assert!(to_apache.starts_with(&redirect), "{to_apache}");
+        // Apache redeems the code (its own token request), checks the ID token, and sends the
+        // browser on to the page.
+        let page = browser.get(&to_apache).await;
+        assert_eq!(page.status, 302, "{page:?}\n{}", apache.log());
+        let page = browser.get(&next(&to_apache, &page)).await;
+        assert_eq!(page.status, 200, "{page:?}\n{}", apache.log());
+        assert_eq!(page.body, "the protected page");
+        assert_eq!(page.headers.get("x-remote-user").unwrap(), "alice");
+    }
+    assert_eq!(server.audit_count("alice", "oidc_token_issued").await, 1);
+}
