@@ -28,6 +28,8 @@ struct Bench {
     server: PortalServer,
     device: DeviceClient,
     http: reqwest::Client,
+    /// What the device was shown, in order.
+    contexts: std::sync::Mutex<Vec<String>>,
 }
 
 impl Bench {
@@ -39,7 +41,7 @@ impl Bench {
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
-        Self { server, device, http }
+        Self { server, device, http, contexts: std::sync::Mutex::default() }
     }
 
     fn browser(&self) -> WebBrowser {
@@ -80,6 +82,8 @@ impl Bench {
         assert_eq!(posted.status, 303, "{posted:?}");
         let waiting = browser.get("/twofold/signin/pending").await;
         let request = next_request(&mut events).await;
+        assert!(request.context.as_deref().unwrap().starts_with("Sign in to "), "{request:?}");
+        self.contexts.lock().unwrap().push(request.context.clone().unwrap());
         self.device.decide(&request, Answer::Allow, waiting.number()).await.unwrap();
         let done = browser.post("/twofold/signin/continue", &[("csrf", &waiting.csrf())]).await;
         assert_eq!(done.status, 303, "{done:?}");
@@ -224,6 +228,7 @@ async fn a_confidential_client_signs_the_user_in_with_the_device() {
     assert!(!asked && params.contains_key("code"), "{params:?}");
     assert_eq!(bench.server.audit_count("alice", "oidc_token_issued").await, 1);
     assert_eq!(bench.server.audit_count("alice", "oidc_code_issued").await, 2);
+    assert_eq!(*bench.contexts.lock().unwrap(), ["Sign in to Grafana"], "the device named the app");
 }
 
 #[tokio::test]

@@ -58,6 +58,7 @@ async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
         assert_eq!(posted.status, 303, "{posted:?}");
         let waiting = browser.get(&format!("{}twofold/signin/pending", server.url)).await;
         let request = next_request(&mut events).await;
+        assert_eq!(request.context.as_deref(), Some("Sign in to Intranet"));
         device.decide(&request, answer, waiting.number()).await.unwrap();
         let done = browser
             .post(&format!("{}twofold/signin/continue", server.url), &[("csrf", &waiting.csrf())])

@@ -32,8 +32,10 @@ use url::Url;
 
 pub use routes::router;
 
+use crate::app::AppState;
 use crate::portal::turns::Turns;
-use crate::portal::{Portal, PortalConfig};
+use crate::portal::{Portal, PortalConfig, SigninNamer};
+use crate::store::oidc::OidcStore;
 use keys::{KeyError, SigningKeys};
 
 /// Why the `[oidc]` section is unusable.
@@ -143,8 +145,9 @@ struct Inner<S> {
     guesses: Turns,
 }
 
-impl<S> Oidc<S> {
-    /// The provider over `portal`, its keys read (or made) from `keys_path`.
+impl<S: OidcStore> Oidc<S> {
+    /// The provider over `portal`, its keys read (or made) from `keys_path`. Sign-ins for a
+    /// client show the device the client's name ("Sign in to Grafana").
     pub fn new(
         portal: Portal<S>,
         config: OidcConfig,
@@ -154,6 +157,7 @@ impl<S> Oidc<S> {
         let issuer = config.issuer_url(Some(portal.config()))?;
         let keys = SigningKeys::open_or_create(&keys_path, now)?;
         let modified = modified(&keys_path);
+        portal.name_signins_with(client_namer(portal.app().clone(), issuer.clone()));
         Ok(Self {
             inner: Arc::new(Inner {
                 portal,
@@ -189,6 +193,23 @@ impl<S> Oidc<S> {
         *held = (now_modified, Arc::clone(&fresh));
         Ok(fresh)
     }
+}
+
+/// Names a sign-in returning to this provider's authorization endpoint after its client.
+fn client_namer<S: OidcStore>(app: AppState<S>, issuer: Url) -> SigninNamer {
+    Arc::new(move |return_url: String| {
+        let app = app.clone();
+        let issuer = issuer.clone();
+        Box::pin(async move {
+            let url = Url::parse(&return_url).ok()?;
+            if url.origin() != issuer.origin() || url.path() != "/twofold/oidc/authorize" {
+                return None;
+            }
+            let id = url.query_pairs().find(|(k, _)| k == "client_id")?.1.into_owned();
+            let client = app.get().store.client(&id).await.ok()??;
+            Some(format!("Sign in to {}", client.name))
+        })
+    })
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

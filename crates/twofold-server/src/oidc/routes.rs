@@ -243,7 +243,7 @@ async fn authorize<S: OidcStore>(
 }
 
 /// The redirect to a (registered) redirect URI with `params`, `state` and `iss` (RFC 9207).
-fn back_to_client<S>(
+fn back_to_client<S: OidcStore>(
     oidc: &Oidc<S>,
     redirect_uri: &str,
     state: Option<&str>,

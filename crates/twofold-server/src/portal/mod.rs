@@ -32,7 +32,9 @@ pub mod users;
 pub mod web;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use uuid::Uuid;
 
@@ -41,6 +43,11 @@ pub use sites::{PortalConfig, Site, SiteError};
 
 use crate::app::AppState;
 use crate::store::Service;
+
+/// Says what a sign-in that returns to a URL is for ("Sign in to Grafana"), for the request
+/// the device shows; `None` for a URL it does not know.
+pub type SigninNamer =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<String>> + Send>> + Send + Sync>;
 
 /// The portal's shared state.
 pub struct Portal<S> {
@@ -63,6 +70,8 @@ struct Inner<S> {
     verified_passwords: Mutex<HashMap<[u8; 32], VerifiedPassword>>,
     /// Recovery codes and app passwords are checked one at a time per user name.
     guesses: turns::Turns,
+    /// Names sign-ins by where they return (the OpenID Connect provider names its clients).
+    namer: OnceLock<SigninNamer>,
 }
 
 /// An app password that matched.
@@ -84,5 +93,10 @@ impl<S> Portal<S> {
 
     pub(crate) fn service(&self) -> &Service {
         &self.inner.service
+    }
+
+    /// Lets `namer` say what sign-ins are for (once: a second namer is ignored).
+    pub(crate) fn name_signins_with(&self, namer: SigninNamer) {
+        let _ = self.inner.namer.set(namer);
     }
 }

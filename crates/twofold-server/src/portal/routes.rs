@@ -54,6 +54,7 @@ impl<S: PortalStore> Portal<S> {
                 service,
                 verified_passwords: Mutex::new(HashMap::new()),
                 guesses: super::turns::Turns::default(),
+                namer: std::sync::OnceLock::new(),
             }),
         })
     }
