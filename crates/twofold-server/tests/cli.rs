@@ -36,19 +36,33 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[tokio::test]
-async fn init_service_add_and_serve() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("twofold-server.toml");
+/// A server set up by `init` in `dir` (data in `dir/data`) to listen on a free loopback port.
+struct Initialised {
+    config: std::path::PathBuf,
+    listen: String,
+    url: String,
+    init: Output,
+}
+
+fn initialised(dir: &Path) -> Initialised {
+    let config = dir.join("twofold-server.toml");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let url = format!("http://{listen}/");
-    let data = dir.path().join("data");
+    let data = dir.join("data");
     let data = data.to_str().unwrap();
-
     let init =
         run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
     assert!(init.status.success(), "{}", text(&init.stderr));
+    Initialised { config, listen, url, init }
+}
+
+#[tokio::test]
+async fn init_service_add_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let Initialised { config, url, init, .. } = initialised(dir.path());
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
     assert!(text(&init.stderr).contains("fingerprint"), "{}", text(&init.stderr));
     // The key, the configuration (it may hold the PostgreSQL password) and the database
     // (offline-code seeds) are private, in a private directory.
@@ -220,15 +234,7 @@ fn terminal_qr_image(text: &str) -> image::GrayImage {
 #[tokio::test]
 async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("twofold-server.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let url = format!("http://{listen}/");
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let init =
-        run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    let Initialised { config, .. } = initialised(dir.path());
     let add = run(&config, &["service", "add", "build-01"]);
     assert!(add.status.success(), "{}", text(&add.stderr));
 
@@ -283,16 +289,8 @@ async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device()
 #[tokio::test]
 async fn oidc_clients_keys_and_discovery_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("twofold-server.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let url = format!("http://{listen}/");
+    let Initialised { config, listen, .. } = initialised(dir.path());
     let data = dir.path().join("data");
-    let init = run(
-        &config,
-        &["init", "--data-dir", data.to_str().unwrap(), "--listen", &listen, "--public-url", &url],
-    );
-    assert!(init.status.success(), "{}", text(&init.stderr));
     let issuer = format!("http://{listen}/twofold");
     let mut toml = std::fs::read_to_string(&config).unwrap();
     toml.push_str(&format!(

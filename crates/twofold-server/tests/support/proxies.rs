@@ -210,19 +210,22 @@ pub enum ProxyKind {
     Caddy,
 }
 
+/// A program started for a test, stopped when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running proxy, stopped when dropped.
 pub struct Proxy {
-    child: Child,
+    _child: Running,
     /// Its HTTPS port.
     pub port: u16,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The repository's `docs/` file `path`.
@@ -329,7 +332,7 @@ impl Proxy {
             .spawn()
             .unwrap();
         listening(port, &mut child, &log).await;
-        Self { child, port, _dir: dir }
+        Self { _child: Running(child), port, _dir: dir }
     }
 
     async fn caddy(server: SocketAddr, upstream: u16) -> Self {
@@ -365,7 +368,7 @@ impl Proxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { child, port, _dir: dir }
+        Self { _child: Running(child), port, _dir: dir }
     }
 }
 
@@ -373,17 +376,10 @@ impl Proxy {
 /// loopback over plain HTTP: a relying party nobody here wrote. `/protected/` answers with the
 /// user Apache signed in, in `X-Remote-User`. Stopped when dropped.
 pub struct Apache {
-    child: Child,
+    _child: Running,
     /// Its port.
     pub port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    dir: tempfile::TempDir,
 }
 
 /// The module directory of Debian's Apache.
@@ -451,11 +447,11 @@ impl Apache {
             .spawn()
             .unwrap();
         listening(port, &mut child, &log).await;
-        Self { child, port, _dir: dir }
+        Self { _child: Running(child), port, dir }
     }
 
     /// Apache's error log so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self._dir.path().join("error.log")).unwrap_or_default()
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }
