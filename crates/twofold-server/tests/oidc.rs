@@ -485,3 +485,62 @@ async fn tokens_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_k
         assert_ne!(header.claim("alg").unwrap().as_str(), Some("none"));
     }
 }
+
+/// Debian's Python with Authlib, the independent relying party of `tests/oidc_rp.py`.
+const PYTHON: &str = "/usr/bin/python3";
+
+fn authlib_installed() -> bool {
+    let found = std::process::Command::new(PYTHON)
+        .args(["-c", "import authlib, requests"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !found {
+        eprintln!("python3-authlib is not installed (scripts/prepare.sh installs it): skipping");
+    }
+    found
+}
+
+#[tokio::test]
+async fn authlib_as_a_relying_party_verifies_what_the_provider_issues() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::process::{Command, Stdio};
+    if !authlib_installed() {
+        return;
+    }
+    let bench = Bench::start().await;
+    let (id, secret) = bench.server.add_client("Authlib", &[APP], &[], false, Alg::Es256).await;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/oidc_rp.py");
+    let mut rp = Command::new(PYTHON)
+        .args([script, &bench.server.issuer(), &id, &secret.unwrap(), APP])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The script's pipes are read off the runtime, which serves the provider meanwhile.
+    let mut lines = BufReader::new(rp.stdout.take().unwrap()).lines();
+    let (authorize, mut lines) = tokio::task::spawn_blocking(move || {
+        let line = lines.next().unwrap().unwrap();
+        (line, lines)
+    })
+    .await
+    .unwrap();
+    assert!(authorize.contains("code_challenge_method=S256"), "{authorize}");
+    let (params, asked) = bench.authorize(&bench.browser(), &authorize).await;
+    assert!(asked);
+    let callback = format!(
+        "{APP}?{}",
+        url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&params).finish()
+    );
+    writeln!(rp.stdin.take().unwrap(), "{callback}").unwrap();
+    let (answer, status) = tokio::task::spawn_blocking(move || {
+        let line = lines.next().unwrap().unwrap();
+        (line, rp.wait().unwrap())
+    })
+    .await
+    .unwrap();
+    assert!(status.success());
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(answer["claims"]["sub"], "alice", "{answer}");
+    assert_eq!(answer["claims"]["aud"], Value::from(id.as_str()));
+    assert_eq!(answer["userinfo"]["name"], "Alice Example", "{answer}");
+}
