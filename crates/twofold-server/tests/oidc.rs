@@ -14,6 +14,7 @@ use josekit::jwt::{self, JwtPayload};
 use serde_json::Value;
 use twofold_protocol::client::DeviceClient;
 use twofold_protocol::{Answer, Mode};
+use twofold_server::clock::Clock as _;
 use twofold_server::oidc::keys::{Alg, SigningKeys};
 
 use support::next_request;
@@ -470,7 +471,7 @@ async fn tokens_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_k
     let (_, before) = bench.token(&redeem(&code, &[]), Some((&id, &secret))).await;
     let before = before["id_token"].as_str().unwrap().to_owned();
     let keys = bench.server.oidc_keys.clone().unwrap();
-    let new = SigningKeys::rotate(&keys, 0, 600).unwrap();
+    let new = SigningKeys::rotate(&keys, bench.server.clock.now(), 600).unwrap();
     assert_eq!(bench.jwks().await.keys().len(), 4, "the old keys stay published");
     bench.verified(&before).await;
     let code = bench.code(&browser, &id, &[]).await;
@@ -479,6 +480,9 @@ async fn tokens_signed_before_a_rotation_still_verify_and_new_ones_use_the_new_k
     let kid = jwt::decode_header(after).unwrap().claim("kid").unwrap().as_str().unwrap().to_owned();
     assert!(new.contains(&kid), "{kid} is one of {new:?}");
     bench.verified(after).await;
+    // Once the old keys' last ID token (10 minutes) has expired, they are no longer published.
+    bench.server.clock.advance(600);
+    assert_eq!(bench.jwks().await.keys().len(), 2);
     // Every token issued names its algorithm and key: never alg none.
     for token in [before.as_str(), after] {
         let header = jwt::decode_header(token).unwrap();

@@ -269,11 +269,14 @@ impl SigningKeys {
         Ok(file.keys.iter().filter(|k| k.retired_at.is_none()).map(|k| k.kid.clone()).collect())
     }
 
-    /// The JWKS: every key whose tokens may still be valid.
-    pub fn jwks(&self) -> JwkSet {
+    /// The JWKS at `now`: the keys in use, and those retired less than `keep_secs` ago (tokens
+    /// they signed may still be valid).
+    pub fn jwks(&self, now: u64, keep_secs: u64) -> JwkSet {
         let mut set = JwkSet::new();
         for key in &self.keys {
-            set.push_key(key.public.clone());
+            if key.retired_at.is_none_or(|at| now < at.saturating_add(keep_secs)) {
+                set.push_key(key.public.clone());
+            }
         }
         set
     }
@@ -329,7 +332,7 @@ mod tests {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert_eq!(keys.jwks().keys().len(), 2);
+        assert_eq!(keys.jwks(1000, 600).keys().len(), 2);
         for alg in Alg::ALL {
             let token = keys.sign(alg, &payload("alice")).unwrap();
             let header = jwt::decode_header(&token).unwrap();
@@ -372,7 +375,9 @@ mod tests {
         let old_token = old.sign(Alg::Rs256, &payload("alice")).unwrap();
         SigningKeys::rotate(&path, 2000, 3600).unwrap();
         let rotated = SigningKeys::open(&path).unwrap();
-        assert_eq!(rotated.jwks().keys().len(), 4, "old and new keys are published");
+        assert_eq!(rotated.jwks(2000, 3600).keys().len(), 4, "old and new keys are published");
+        assert_eq!(rotated.jwks(5599, 3600).keys().len(), 4, "until the old tokens expire");
+        assert_eq!(rotated.jwks(5600, 3600).keys().len(), 2, "then only the new ones");
         assert_eq!(rotated.verify(&old_token).unwrap().subject(), Some("alice"));
         let new_token = rotated.sign(Alg::Rs256, &payload("alice")).unwrap();
         let kid = |t: &str| {
@@ -382,7 +387,7 @@ mod tests {
         // A rotation after the old keys' tokens have expired forgets them.
         SigningKeys::rotate(&path, 2000 + 3600, 3600).unwrap();
         let later = SigningKeys::open(&path).unwrap();
-        assert_eq!(later.jwks().keys().len(), 4, "the second pair stays, the first is gone");
+        assert_eq!(later.jwks(5600, 3600).keys().len(), 4, "the second pair and the third");
         assert!(matches!(later.verify(&old_token), Err(KeyError::NotOurs)));
     }
 

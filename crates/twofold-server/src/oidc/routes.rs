@@ -125,7 +125,8 @@ async fn discovery<S: OidcStore>(State(oidc): State<Oidc<S>>) -> Response {
 async fn jwks<S: OidcStore>(State(oidc): State<Oidc<S>>) -> Response {
     match oidc.keys() {
         Ok(keys) => {
-            let set: serde_json::Map<String, Value> = keys.jwks().into();
+            let keep = oidc.inner.config.keep_retired_secs();
+            let set: serde_json::Map<String, Value> = keys.jwks(oidc.now(), keep).into();
             axum::Json(Value::Object(set)).into_response()
         }
         Err(e) => internal(&e),
