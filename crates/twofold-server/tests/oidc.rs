@@ -28,6 +28,8 @@ const APP: &str = "https://app.example.com/callback";
 struct Bench {
     server: PortalServer,
     device: DeviceClient,
+    /// Alice's recovery codes.
+    codes: Vec<String>,
     http: reqwest::Client,
     /// What the device was shown, in order.
     contexts: std::sync::Mutex<Vec<String>>,
@@ -36,13 +38,13 @@ struct Bench {
 impl Bench {
     async fn start() -> Self {
         let server = PortalServer::start_oidc(Mode::Push).await;
-        let (device, _) = server.enrolled_user("alice", "Alice Example").await;
+        let (device, codes) = server.enrolled_user("alice", "Alice Example").await;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .unwrap();
-        Self { server, device, http, contexts: std::sync::Mutex::default() }
+        Self { server, device, codes, http, contexts: std::sync::Mutex::default() }
     }
 
     fn browser(&self) -> WebBrowser {
@@ -547,4 +549,42 @@ async fn authlib_as_a_relying_party_verifies_what_the_provider_issues() {
     assert_eq!(answer["claims"]["sub"], "alice", "{answer}");
     assert_eq!(answer["claims"]["aud"], Value::from(id.as_str()));
     assert_eq!(answer["userinfo"]["name"], "Alice Example", "{answer}");
+}
+
+#[tokio::test]
+async fn the_id_token_says_how_the_user_signed_in() {
+    let bench = Bench::start().await;
+    let (id, secret) = bench.server.add_client("App", &[APP], &[], false, Alg::Rs256).await;
+    let secret = secret.unwrap();
+    let amr_of = |payload: &JwtPayload| {
+        let acr = payload.claim("acr").unwrap().as_str().unwrap().to_owned();
+        (payload.claim("amr").unwrap().clone(), acr)
+    };
+    // Approved on the device.
+    let code = bench.code(&bench.browser(), &id, &[]).await;
+    let (_, tokens) = bench.token(&redeem(&code, &[]), Some((&id, &secret))).await;
+    let (payload, _) = bench.verified(tokens["id_token"].as_str().unwrap()).await;
+    let (amr, acr) = amr_of(&payload);
+    assert_eq!(amr, serde_json::json!(["mfa", "swk"]));
+    assert!(acr.ends_with("device-approval"), "{acr}");
+    // With a recovery code instead.
+    let browser = bench.browser();
+    let page = browser.get(&bench.authorize_url(&id, APP, &[])).await;
+    let signin = browser.get(page.location.as_deref().unwrap()).await;
+    let rd = between(&signin.body, "name=rd value=\"", "\"").replace("&amp;", "&");
+    let form = browser.get("/twofold/recover").await;
+    let done = browser
+        .post(
+            "/twofold/recover",
+            &[("csrf", &form.csrf()), ("user", "alice"), ("code", &bench.codes[0]), ("rd", &rd)],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{done:?}");
+    let back = browser.get(done.location.as_deref().unwrap()).await;
+    let code = redirect_params(&back)["code"].clone();
+    let (_, tokens) = bench.token(&redeem(&code, &[]), Some((&id, &secret))).await;
+    let (payload, _) = bench.verified(tokens["id_token"].as_str().unwrap()).await;
+    let (amr, acr) = amr_of(&payload);
+    assert_eq!(amr, serde_json::json!(["otp"]));
+    assert!(acr.ends_with("recovery-code"), "{acr}");
 }

@@ -43,3 +43,6 @@ CREATE TABLE oidc_tokens (
     revoked_at      BIGINT
 );
 CREATE INDEX oidc_tokens_by_code ON oidc_tokens(code_hash);
+
+-- How a portal session was proved, for the ID token's amr: a recovery code rather than a device.
+ALTER TABLE portal_sessions ADD COLUMN by_recovery_code BOOLEAN NOT NULL DEFAULT FALSE;

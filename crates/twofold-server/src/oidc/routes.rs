@@ -34,8 +34,10 @@ use crate::store::portal::Session;
 pub(super) const MAX_WRONG_SECRETS: u32 = 10;
 /// The window of [`MAX_WRONG_SECRETS`], in seconds.
 const GUESS_WINDOW_SECS: u64 = 15 * 60;
-/// `amr` of a portal session: a second factor, the device's key (RFC 8176).
-const AMR: &str = "mfa swk";
+/// `amr` of a portal session approved on a device: a second factor, the device's key (RFC 8176).
+const AMR_DEVICE: &str = "mfa swk";
+/// `amr` of a portal session started with a recovery code: a one-time code.
+const AMR_RECOVERY: &str = "otp";
 
 /// The provider's routes.
 pub fn router<S: OidcStore>(oidc: Oidc<S>) -> Router {
@@ -112,7 +114,7 @@ async fn discovery<S: OidcStore>(State(oidc): State<Oidc<S>>) -> Response {
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
             "azp", "at_hash", "preferred_username", "name"],
-        "acr_values_supported": [tokens::ACR_DEVICE],
+        "acr_values_supported": [tokens::ACR_DEVICE, tokens::ACR_RECOVERY],
         "prompt_values_supported": ["none", "login"],
         "authorization_response_iss_parameter_supported": true,
         "request_parameter_supported": false,
@@ -227,7 +229,7 @@ async fn authorize<S: OidcStore>(
         nonce: request.nonce.clone(),
         challenge: request.challenge.clone(),
         auth_time: session.created_at,
-        amr: AMR.to_owned(),
+        amr: if session.by_recovery_code { AMR_RECOVERY } else { AMR_DEVICE }.to_owned(),
         created_at: now,
         expires_at: now + CODE_LIFETIME_SECS,
     };

@@ -81,6 +81,8 @@ pub struct IdClaims<'a> {
 
 /// The `acr` of a sign-in approved on a paired device.
 pub const ACR_DEVICE: &str = "urn:twofold:acr:device-approval";
+/// The `acr` of a sign-in with a recovery code.
+pub const ACR_RECOVERY: &str = "urn:twofold:acr:recovery-code";
 
 fn at(seconds: u64) -> std::time::SystemTime {
     UNIX_EPOCH + Duration::from_secs(seconds)
@@ -101,10 +103,11 @@ pub fn id_token(claims: &IdClaims<'_>) -> JwtPayload {
     payload.set_issued_at(&at(claims.now));
     payload.set_expires_at(&at(claims.now.saturating_add(claims.lifetime)));
     let amr: Vec<Value> = code.amr.split(' ').map(Value::from).collect();
+    let acr = if code.amr.split(' ').any(|m| m == "mfa") { ACR_DEVICE } else { ACR_RECOVERY };
     let mut extra: Vec<(&str, Value)> = vec![
         ("auth_time", Value::from(code.auth_time)),
         ("amr", Value::from(amr)),
-        ("acr", Value::from(ACR_DEVICE)),
+        ("acr", Value::from(acr)),
         ("azp", Value::from(code.client_id.as_str())),
         ("at_hash", Value::from(access_token_hash(claims.access_token))),
     ];

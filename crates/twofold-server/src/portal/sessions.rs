@@ -70,6 +70,7 @@ impl<S: PortalStore> Portal<S> {
             idle_secs: lifetime.idle_secs,
             expires_at: now.saturating_add(lifetime.absolute_secs),
             ended_at: None,
+            by_recovery_code: new.signin_id.is_none(),
         };
         let audit = self.audit(new.user, AuditEvent::SessionStarted, new.signin_id, Some(new.ip));
         let started = app.store.start_session(attempt_hash, &session, &audit).await?;
