@@ -26,6 +26,16 @@ fn run(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `twofold-server serve` with `config`, started.
+fn serve(config: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_twofold-server"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .spawn()
+        .unwrap()
+}
+
 /// The permission bits of `path`.
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
@@ -87,12 +97,7 @@ async fn init_service_add_and_serve() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("not a lifetime"), "{}", text(&bad.stderr));
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
+    let mut server = serve(&config);
     let service = ServiceClient::new(&url, &key).unwrap();
     let mut created = None;
     for _ in 0..100 {
@@ -262,12 +267,7 @@ async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device()
     assert_eq!(grids[0].decode().unwrap().1, link, "the code holds the link");
 
     // The link pairs a device with the running server, once.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
+    let mut server = serve(&config);
     let parsed: twofold_protocol::PairingLink = link.parse().unwrap();
     let mut paired = None;
     for _ in 0..100 {
@@ -320,12 +320,7 @@ async fn oidc_clients_keys_and_discovery_from_the_command_line() {
     assert!(listed.contains("SPA\t") && listed.contains("public"), "{listed}");
     assert!(!listed.contains(&secret));
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
+    let mut server = serve(&config);
     let http = reqwest::Client::new();
     let mut discovery = None;
     for _ in 0..100 {

@@ -213,6 +213,20 @@ pub enum ProxyKind {
 /// A program started for a test, stopped when dropped.
 struct Running(Child);
 
+impl Running {
+    /// Starts `command` (its standard error in `dir/stderr.log`) and waits until it listens on
+    /// `port`; if it ends first, the test fails showing `dir/log`.
+    async fn listening(mut command: Command, dir: &Path, log: &str, port: u16) -> Self {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        listening(port, &mut child, &dir.join(log)).await;
+        Self(child)
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -321,18 +335,10 @@ impl Proxy {
         );
         let conf = dir.path().join("nginx.conf");
         std::fs::write(&conf, main).unwrap();
-        let log = dir.path().join("error.log");
-        let mut child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-            .spawn()
-            .unwrap();
-        listening(port, &mut child, &log).await;
-        Self { _child: Running(child), port, _dir: dir }
+        let mut nginx = Command::new("nginx");
+        nginx.arg("-p").arg(dir.path()).arg("-c").arg(&conf);
+        let child = Running::listening(nginx, dir.path(), "error.log", port).await;
+        Self { _child: child, port, _dir: dir }
     }
 
     async fn caddy(server: SocketAddr, upstream: u16) -> Self {
@@ -347,18 +353,14 @@ impl Proxy {
         );
         let conf = dir.path().join("Caddyfile");
         std::fs::write(&conf, file).unwrap();
-        let log = dir.path().join("caddy.log");
-        let mut child = Command::new("caddy")
+        let mut caddy = Command::new("caddy");
+        caddy
             .args(["run", "--adapter", "caddyfile", "--config"])
             .arg(&conf)
             .env("HOME", dir.path())
             .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        listening(port, &mut child, &log).await;
+            .env("XDG_CONFIG_HOME", dir.path().join("config"));
+        let child = Running::listening(caddy, dir.path(), "stderr.log", port).await;
         // Caddy listens before its local CA has issued the site's certificate.
         let browser = WebBrowser::at(SITE, port);
         for _ in 0..100 {
@@ -368,7 +370,7 @@ impl Proxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { _child: Running(child), port, _dir: dir }
+        Self { _child: child, port, _dir: dir }
     }
 }
 
@@ -437,17 +439,10 @@ impl Apache {
         );
         let conf = dir.path().join("apache2.conf");
         std::fs::write(&conf, main).unwrap();
-        let log = dir.path().join("error.log");
-        let mut child = Command::new("apache2")
-            .arg("-X")
-            .arg("-f")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-            .spawn()
-            .unwrap();
-        listening(port, &mut child, &log).await;
-        Self { _child: Running(child), port, dir }
+        let mut apache = Command::new("apache2");
+        apache.arg("-X").arg("-f").arg(&conf);
+        let child = Running::listening(apache, dir.path(), "error.log", port).await;
+        Self { _child: child, port, dir }
     }
 
     /// Apache's error log so far.
