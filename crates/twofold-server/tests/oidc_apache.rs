@@ -7,16 +7,44 @@
 
 mod support;
 
+use fantoccini::Locator;
+use twofold_protocol::client::DeviceClient;
 use twofold_protocol::{Answer, Mode};
 use twofold_server::oidc::keys::Alg;
 
+use support::chromium::{Driver, text_when};
 use support::next_request;
-use support::portal::{Apache, Page, PortalServer, WebBrowser, between, free_port};
+use support::portal::{Apache, Page, PortalServer, WebBrowser, between, free_port, installed};
 
-/// `location` of `page`, made absolute against `from`.
+/// Where `page` sends the browser, made absolute against `from`.
 fn next(from: &str, page: &Page) -> String {
-    let location = page.location.as_deref().unwrap_or_else(|| panic!("no redirect: {page:?}"));
-    url::Url::parse(from).unwrap().join(location).unwrap().to_string()
+    url::Url::parse(from).unwrap().join(&page.forward()).unwrap().to_string()
+}
+
+/// A server with the provider, "alice" with her device, and Apache registered as its client
+/// "Intranet" in front of `/protected/`.
+struct Bench {
+    server: PortalServer,
+    device: DeviceClient,
+    apache: Apache,
+    /// Apache's redirect URI.
+    redirect: String,
+    /// The protected page.
+    site: String,
+}
+
+impl Bench {
+    async fn start() -> Self {
+        let server = PortalServer::start_oidc(Mode::Number).await;
+        let (device, _) = server.enrolled_user("alice", "Alice Example").await;
+        let port = free_port();
+        let redirect = format!("http://127.0.0.1:{port}/protected/redirect_uri");
+        let (id, secret) =
+            server.add_client("Intranet", &[&redirect], &[], false, Alg::Rs256).await;
+        let apache = Apache::start(&server.issuer(), port, &id, &secret.unwrap()).await;
+        let site = format!("http://127.0.0.1:{port}/protected/");
+        Self { server, device, apache, redirect, site }
+    }
 }
 
 #[tokio::test]
@@ -24,14 +52,8 @@ async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
     if !Apache::installed() {
         return;
     }
-    let server = PortalServer::start_oidc(Mode::Number).await;
-    let (device, _) = server.enrolled_user("alice", "Alice Example").await;
-    let port = free_port();
-    let redirect = format!("http://127.0.0.1:{port}/protected/redirect_uri");
-    let (id, secret) = server.add_client("Intranet", &[&redirect], &[], false, Alg::Rs256).await;
-    let apache = Apache::start(&server.issuer(), port, &id, &secret.unwrap()).await;
-    let site = format!("http://127.0.0.1:{port}/protected/");
-    let browser = WebBrowser::direct(&format!("http://127.0.0.1:{port}"));
+    let Bench { server, device, apache, redirect, site } = Bench::start().await;
+    let browser = WebBrowser::direct(&site);
     let mut events = Box::pin(device.events().await.unwrap());
 
     // Don't Allow: Apache never lets the browser in.
@@ -82,4 +104,36 @@ async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
         assert_eq!(page.headers.get("x-remote-user").unwrap(), "alice");
     }
     assert_eq!(server.audit_count("alice", "oidc_token_issued").await, 1);
+}
+
+#[tokio::test]
+async fn chromium_reaches_the_page_behind_apache_once_the_device_allows() {
+    if !Apache::installed() || !installed("chromedriver") || !installed("chromium") {
+        return;
+    }
+    let bench = Bench::start().await;
+    let driver = Driver::start().await;
+    let client = driver.browser().await;
+    let mut events = Box::pin(bench.device.events().await.unwrap());
+    client.goto(&bench.site).await.unwrap();
+    text_when(&client, |t| t.contains("Sign in")).await;
+    let url = client.current_url().await.unwrap();
+    assert!(url.as_str().starts_with(&format!("{}twofold/signin", bench.server.url)), "{url}");
+    client.find(Locator::Css("input[name=user]")).await.unwrap().send_keys("alice").await.unwrap();
+    client.find(Locator::Css("form button")).await.unwrap().click().await.unwrap();
+    text_when(&client, |t| t.contains("Check your device")).await;
+    let number = client.find(Locator::Css("#number")).await.unwrap().text().await.unwrap();
+    let request = next_request(&mut events).await;
+    assert_eq!(request.context.as_deref(), Some("Sign in to Intranet"));
+    assert!(request.user_agent.contains("Chrome"), "{}", request.user_agent);
+    bench
+        .device
+        .decide(&request, Answer::Allow, Some(number.trim().parse().unwrap()))
+        .await
+        .unwrap();
+    // No click: the page goes on by itself, through Twofold and Apache to the page.
+    let page = text_when(&client, |t| t.contains("the protected page")).await;
+    assert_eq!(page, "the protected page", "{}", bench.apache.log());
+    assert_eq!(client.current_url().await.unwrap().as_str(), bench.site);
+    client.close().await.unwrap();
 }

@@ -242,7 +242,28 @@ async fn authorize<S: OidcStore>(
     if let Err(e) = stored.await {
         return internal(&e);
     }
-    back_to_client(&oidc, &request.redirect_uri, request.state.as_deref(), &[("code", &code)])
+    let back =
+        back_to_client(&oidc, &request.redirect_uri, request.state.as_deref(), &[("code", &code)]);
+    if query.auth_since.is_some() { continue_page(back) } else { back }
+}
+
+/// `redirect` (to a client) as a page that goes on by itself: after signing in, the browser
+/// arrives here through the redirects that answer the sign-in form, and browsers hold every
+/// redirect of a form's answer to the page's CSP `form-action 'self'`, which the client's
+/// address is not. A `Refresh` is a new navigation.
+fn continue_page(redirect: Response) -> Response {
+    let Some(location) = redirect.headers().get(header::LOCATION).cloned() else {
+        return redirect;
+    };
+    let target = location.to_str().unwrap_or_default();
+    let mut response = page(
+        "Signed in",
+        &format!("<p>Signed in. <a href=\"{}\">Continue</a></p>", escape(target)),
+    );
+    if let Ok(refresh) = HeaderValue::from_str(&format!("0;url={target}")) {
+        response.headers_mut().insert(header::REFRESH, refresh);
+    }
+    response
 }
 
 /// The redirect to a (registered) redirect URI with `params`, `state` and `iss` (RFC 9207).

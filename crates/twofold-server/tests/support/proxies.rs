@@ -52,6 +52,17 @@ impl Page {
             .then(|| between(&self.body, "id=number>", "<").parse().unwrap())
     }
 
+    /// Where the page sends the browser: its `Location`, or the URL of its `Refresh` (a page
+    /// that goes on by itself).
+    pub fn forward(&self) -> String {
+        let refresh = self.headers.get("refresh").and_then(|v| v.to_str().ok());
+        match (&self.location, refresh.and_then(|r| r.strip_prefix("0;url="))) {
+            (Some(location), _) => location.clone(),
+            (None, Some(url)) => url.to_owned(),
+            (None, None) => panic!("the page sends the browser nowhere: {self:?}"),
+        }
+    }
+
     /// The `Set-Cookie` of cookie `name`.
     pub fn cookie(&self, name: &str) -> Option<&str> {
         self.set_cookies.iter().map(String::as_str).find(|c| c.starts_with(&format!("{name}=")))
