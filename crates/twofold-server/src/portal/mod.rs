@@ -5,7 +5,8 @@
 //!
 //! Each protected site's proxy sends `/twofold/` to this server and asks `/twofold/auth` before
 //! every request (see the README's "Put Twofold in front of a web app"):
-//! - `GET /twofold/signin?rd=URL`, `POST /twofold/signin`: user name → request to the devices;
+//! - `GET /twofold/signin?rd=URL[&again=1]`, `POST /twofold/signin`: user name → request to the
+//!   devices (`again=1`: even with a live session, for OpenID Connect's `prompt=login`);
 //!   `GET /twofold/signin/pending` shows the number (number matching) and, in code mode, the code
 //!   field; `POST /twofold/signin/continue` turns an allowed request into a session;
 //!   `GET /twofold/signin/status` is what the page's script waits on.
