@@ -35,6 +35,9 @@ SERVICE_PACKAGES=(
   # in every Debian nginx flavour; Caddy's forward_auth), curl with an app password, openssl for
   # the proxies' test certificate, and a real browser over WebDriver.
   nginx-light caddy curl chromium chromium-driver
+  # The OpenID Connect provider's tests: relying parties nobody here wrote, Apache with
+  # mod_auth_openidc and Python's Authlib (run by Debian's python3, with requests).
+  apache2 libapache2-mod-auth-openidc python3-authlib python3-requests
 )
 
 # What scripts/test runs besides cargo. The package phase reads the packages with dpkg (always there),

@@ -357,11 +357,20 @@ pub enum AuditEvent {
     RecoveryCodeUsed,
     /// A wrong recovery code was tried.
     RecoveryCodeRejected,
+    /// OpenID Connect: an authorization code was issued to a client for the user.
+    OidcCodeIssued,
+    /// OpenID Connect: a code was redeemed for tokens.
+    OidcTokenIssued,
+    /// OpenID Connect: a used code was presented again; what it issued was revoked.
+    OidcCodeReplayed,
+    /// OpenID Connect: a client failed to authenticate at the token endpoint (the entry's user
+    /// is the client id).
+    OidcClientRejected,
 }
 
 impl AuditEvent {
     /// Every event, for reading stored names back.
-    pub const ALL: [Self; 20] = [
+    pub const ALL: [Self; 24] = [
         Self::PairingCreated,
         Self::DevicePaired,
         Self::DeviceRevoked,
@@ -382,6 +391,10 @@ impl AuditEvent {
         Self::AppPasswordRejected,
         Self::RecoveryCodeUsed,
         Self::RecoveryCodeRejected,
+        Self::OidcCodeIssued,
+        Self::OidcTokenIssued,
+        Self::OidcCodeReplayed,
+        Self::OidcClientRejected,
     ];
 
     /// The wire name.
@@ -407,6 +420,10 @@ impl AuditEvent {
             Self::AppPasswordRejected => "app_password_rejected",
             Self::RecoveryCodeUsed => "recovery_code_used",
             Self::RecoveryCodeRejected => "recovery_code_rejected",
+            Self::OidcCodeIssued => "oidc_code_issued",
+            Self::OidcTokenIssued => "oidc_token_issued",
+            Self::OidcCodeReplayed => "oidc_code_replayed",
+            Self::OidcClientRejected => "oidc_client_rejected",
         }
     }
 

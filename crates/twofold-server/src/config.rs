@@ -53,6 +53,9 @@ pub enum ConfigError {
     /// The `[portal]` section is unusable.
     #[error(transparent)]
     Portal(#[from] crate::portal::SiteError),
+    /// The `[oidc]` section is unusable.
+    #[error(transparent)]
+    Oidc(#[from] crate::oidc::OidcConfigError),
     /// A file `init` would write already exists.
     #[error("{path} already exists; remove it or choose another directory")]
     Exists {
@@ -102,6 +105,9 @@ pub struct Config {
     /// The sign-in portal in front of self-hosted web apps; none when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub portal: Option<crate::portal::PortalConfig>,
+    /// Twofold as an OpenID Connect provider (needs the portal); none when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc: Option<crate::oidc::OidcConfig>,
 }
 
 mod defaults {
@@ -135,6 +141,7 @@ impl Config {
             limits: Limits::default(),
             connections: ConnectionLimits::default(),
             portal: None,
+            oidc: None,
         }
     }
 
@@ -161,6 +168,9 @@ impl Config {
         let public_url: Url = twofold_protocol::link::server_url(&self.public_url)?;
         if let Some(portal) = &self.portal {
             portal.check()?;
+        }
+        if let Some(oidc) = &self.oidc {
+            oidc.issuer_url(self.portal.as_ref())?;
         }
         let mut settings = Settings::new(public_url);
         settings.request_lifetime = self.request_lifetime_secs;

@@ -31,7 +31,8 @@
 //! runs beside the router: devices get a `withdrawn` event and long polls return `expired`.
 //!
 //! The sign-in portal (users, sessions, forward auth for reverse proxies) is [`portal`], served
-//! beside the API when the configuration has a `[portal]` section.
+//! beside the API when the configuration has a `[portal]` section; the OpenID Connect provider
+//! built on it is [`oidc`], served when there is also an `[oidc]` section.
 //!
 //! Every bad request gets a 4xx JSON [`twofold_protocol::api::ErrorBody`]; bodies are limited
 //! in size. Time and randomness are injected ([`clock`]), so expiry is testable.
@@ -51,6 +52,7 @@ pub mod error;
 mod expiry;
 mod hub;
 mod offline;
+pub mod oidc;
 mod pairing;
 pub mod policy;
 pub mod portal;

@@ -8,7 +8,11 @@ use clap::{Parser, Subcommand};
 use twofold_server::clock::{Clock as _, OsEntropy, SystemClock, random_seed};
 use twofold_server::config::{self, Config};
 use twofold_server::enrich::Enricher;
-use twofold_server::portal::users;
+use twofold_server::oidc::Oidc;
+use twofold_server::oidc::clients::{self, NewClient};
+use twofold_server::oidc::keys::{Alg, SigningKeys};
+use twofold_server::portal::{Portal, users};
+use twofold_server::store::oidc::OidcStore;
 use twofold_server::store::portal::PortalStore;
 use twofold_server::{AppState, SqliteStore, Store, admin, app, connections, dbip, demo};
 
@@ -67,6 +71,16 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manages the clients (relying parties) of the OpenID Connect provider.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Manages the OpenID Connect provider.
+    Oidc {
+        #[command(subcommand)]
+        command: OidcCommand,
+    },
     /// Runs the server.
     Serve,
     /// Runs the server with the sign-in page of a made-up service at /demo/.
@@ -111,6 +125,42 @@ enum UserCommand {
     },
 }
 
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Registers a client and prints its client id and secret (the secret only this once; only
+    /// its hash is kept).
+    Add {
+        /// The client's name, shown on devices ("Sign in to NAME").
+        name: String,
+        /// A redirect URI (repeatable); requests must use one exactly.
+        #[arg(long = "redirect-uri", required = true)]
+        redirect_uris: Vec<String>,
+        /// Where RP-initiated logout may return to (repeatable).
+        #[arg(long = "post-logout-uri")]
+        post_logout_uris: Vec<String>,
+        /// A public client (single-page or native app): no secret, PKCE required.
+        #[arg(long)]
+        public: bool,
+        /// The ID token's signing algorithm.
+        #[arg(long, default_value = "RS256", value_parser = ["RS256", "ES256"])]
+        alg: String,
+    },
+    /// Lists the clients (never a secret).
+    List,
+    /// Removes a client (by name or client id) and revokes its tokens.
+    Remove {
+        /// The client's name or id.
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum OidcCommand {
+    /// Makes new ES256 and RS256 signing keys; the old ones stay published until the last ID
+    /// token they signed expires.
+    RotateKeys,
+}
+
 /// What to do once the database is open.
 enum Action {
     /// `init`: the database is created by opening it.
@@ -128,6 +178,8 @@ enum Action {
     },
     /// `user ...`.
     User(UserCommand),
+    /// `client ...`.
+    Client(ClientCommand),
     /// `serve` (with the demo pages when true).
     Serve(bool),
 }
@@ -156,12 +208,13 @@ async fn on_store(config: &Config, action: Action) -> anyhow::Result<()> {
         | Action::Service(_)
         | Action::VerifyAudit
         | Action::Pairing { .. }
-        | Action::User(_) => SqliteStore::open(url).await,
+        | Action::User(_)
+        | Action::Client(_) => SqliteStore::open(url).await,
     };
     act(store.with_context(context)?, config, action).await
 }
 
-async fn act<S: PortalStore>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
+async fn act<S: OidcStore>(store: S, config: &Config, action: Action) -> anyhow::Result<()> {
     match action {
         Action::Create => Ok(()),
         Action::Service(command) => service(&store, command).await,
@@ -184,6 +237,7 @@ async fn act<S: PortalStore>(store: S, config: &Config, action: Action) -> anyho
         }
         Action::Pairing { user, service } => pairing(&store, config, &user, &service).await,
         Action::User(command) => user(&store, config, command).await,
+        Action::Client(command) => client(&store, config, command).await,
         Action::Serve(with_demo) => serve(store, config, with_demo).await,
     }
 }
@@ -269,6 +323,69 @@ async fn user<S: PortalStore>(
     Ok(())
 }
 
+async fn client<S: OidcStore>(
+    store: &S,
+    config: &Config,
+    command: ClientCommand,
+) -> anyhow::Result<()> {
+    let now = SystemClock.now();
+    match command {
+        ClientCommand::Add { name, redirect_uris, post_logout_uris, public, alg } => {
+            let alg = Alg::from_name(&alg).context("--alg must be RS256 or ES256")?;
+            let new = NewClient {
+                name: &name,
+                redirect_uris: &redirect_uris,
+                post_logout_uris: &post_logout_uris,
+                public,
+                alg,
+            };
+            let registered = clients::register(&new, now, &OsEntropy)?;
+            store.add_client(&registered.client).await?;
+            eprintln!("Client {name:?} added.");
+            if let Some(oidc) = &config.oidc {
+                eprintln!(
+                    "Issuer (discovery at ISSUER/.well-known/openid-configuration): {}",
+                    oidc.issuer
+                );
+            }
+            #[expect(clippy::print_stdout, reason = "the id and secret are the command's output")]
+            {
+                println!("client_id={}", registered.client.id);
+                match &registered.secret {
+                    Some(secret) => {
+                        eprintln!("Its secret is shown only this once:");
+                        println!("client_secret={}", secret.as_str());
+                    }
+                    None => eprintln!("A public client: no secret; it must use PKCE (S256)."),
+                }
+            }
+        }
+        ClientCommand::List =>
+        {
+            #[expect(clippy::print_stdout, reason = "the list is the command's output")]
+            for client in store.clients().await? {
+                let kind = if client.secret_hash.is_some() { "confidential" } else { "public" };
+                println!(
+                    "{}\t{}\t{kind}\t{}\t{}",
+                    client.name,
+                    client.id,
+                    client.id_token_alg,
+                    client.redirect_uris.join(" ")
+                );
+            }
+        }
+        ClientCommand::Remove { name } => {
+            if !store.remove_client(&name, now).await? {
+                anyhow::bail!(
+                    "no client is named {name:?} (twofold-server client list shows them)"
+                );
+            }
+            eprintln!("Client {name:?} removed: its tokens no longer work.");
+        }
+    }
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -322,6 +439,23 @@ async fn main() -> anyhow::Result<()> {
         Command::User { command } => {
             on_store(&Config::load(&cli.config)?, Action::User(command)).await?;
         }
+        Command::Client { command } => {
+            on_store(&Config::load(&cli.config)?, Action::Client(command)).await?;
+        }
+        Command::Oidc { command: OidcCommand::RotateKeys } => {
+            let config = Config::load(&cli.config)?;
+            let oidc = config.oidc.as_ref().context(
+                "the configuration has no [oidc] section: add one (see the README) first",
+            )?;
+            let path = oidc.keys_path(&config.key_file);
+            let kids = SigningKeys::rotate(&path, SystemClock.now(), oidc.keep_retired_secs())?;
+            eprintln!(
+                "New signing keys {} in {}; the old ones stay published for {} minutes.",
+                kids.join(", "),
+                path.display(),
+                oidc.id_token_minutes
+            );
+        }
         Command::Serve => on_store(&Config::load(&cli.config)?, Action::Serve(false)).await?,
         Command::Demo => on_store(&Config::load(&cli.config)?, Action::Serve(true)).await?,
     }
@@ -366,7 +500,7 @@ async fn demo_key<S: Store>(config: &Config, store: &S) -> anyhow::Result<String
     Ok(key.to_string())
 }
 
-async fn serve<S: PortalStore>(store: S, config: &Config, demo: bool) -> anyhow::Result<()> {
+async fn serve<S: OidcStore>(store: S, config: &Config, demo: bool) -> anyhow::Result<()> {
     let settings = config.settings()?;
     let key = config::read_key_file(&config.key_file)?;
     let demo_key = if demo { Some(demo_key(config, &store).await?) } else { None };
@@ -378,13 +512,15 @@ async fn serve<S: PortalStore>(store: S, config: &Config, demo: bool) -> anyhow:
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     tokio::spawn(state.background());
-    let portal = match &config.portal {
-        Some(portal) => Some(twofold_server::portal::router(state.clone(), portal.clone()).await?),
-        None => None,
-    };
-    let mut router = app(state);
-    if let Some(portal) = portal {
-        router = router.merge(portal);
+    let mut router = app(state.clone());
+    if let Some(portal) = &config.portal {
+        let portal = Portal::start(state, portal.clone()).await?;
+        router = router.merge(portal.routes());
+        if let Some(oidc) = &config.oidc {
+            let keys = oidc.keys_path(&config.key_file);
+            let provider = Oidc::new(portal, oidc.clone(), keys, SystemClock.now())?;
+            router = router.merge(twofold_server::oidc::router(provider));
+        }
     }
     if let Some(key) = demo_key {
         router = router.clone().merge(demo::router(router, key));

@@ -26,6 +26,16 @@ fn run(config: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `twofold-server serve` with `config`, started.
+fn serve(config: &Path) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_twofold-server"))
+        .arg("--config")
+        .arg(config)
+        .arg("serve")
+        .spawn()
+        .unwrap()
+}
+
 /// The permission bits of `path`.
 fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;
@@ -36,19 +46,33 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-#[tokio::test]
-async fn init_service_add_and_serve() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("twofold-server.toml");
+/// A server set up by `init` in `dir` (data in `dir/data`) to listen on a free loopback port.
+struct Initialised {
+    config: std::path::PathBuf,
+    listen: String,
+    url: String,
+    init: Output,
+}
+
+fn initialised(dir: &Path) -> Initialised {
+    let config = dir.join("twofold-server.toml");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let listen = format!("127.0.0.1:{port}");
     let url = format!("http://{listen}/");
-    let data = dir.path().join("data");
+    let data = dir.join("data");
     let data = data.to_str().unwrap();
-
     let init =
         run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
     assert!(init.status.success(), "{}", text(&init.stderr));
+    Initialised { config, listen, url, init }
+}
+
+#[tokio::test]
+async fn init_service_add_and_serve() {
+    let dir = tempfile::tempdir().unwrap();
+    let Initialised { config, url, init, .. } = initialised(dir.path());
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
     assert!(text(&init.stderr).contains("fingerprint"), "{}", text(&init.stderr));
     // The key, the configuration (it may hold the PostgreSQL password) and the database
     // (offline-code seeds) are private, in a private directory.
@@ -73,12 +97,7 @@ async fn init_service_add_and_serve() {
     assert!(!bad.status.success());
     assert!(text(&bad.stderr).contains("not a lifetime"), "{}", text(&bad.stderr));
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
+    let mut server = serve(&config);
     let service = ServiceClient::new(&url, &key).unwrap();
     let mut created = None;
     for _ in 0..100 {
@@ -220,15 +239,7 @@ fn terminal_qr_image(text: &str) -> image::GrayImage {
 #[tokio::test]
 async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("twofold-server.toml");
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let listen = format!("127.0.0.1:{port}");
-    let url = format!("http://{listen}/");
-    let data = dir.path().join("data");
-    let data = data.to_str().unwrap();
-    let init =
-        run(&config, &["init", "--data-dir", data, "--listen", &listen, "--public-url", &url]);
-    assert!(init.status.success(), "{}", text(&init.stderr));
+    let Initialised { config, .. } = initialised(dir.path());
     let add = run(&config, &["service", "add", "build-01"]);
     assert!(add.status.success(), "{}", text(&add.stderr));
 
@@ -256,12 +267,7 @@ async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device()
     assert_eq!(grids[0].decode().unwrap().1, link, "the code holds the link");
 
     // The link pairs a device with the running server, once.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_twofold-server"))
-        .arg("--config")
-        .arg(&config)
-        .arg("serve")
-        .spawn()
-        .unwrap();
+    let mut server = serve(&config);
     let parsed: twofold_protocol::PairingLink = link.parse().unwrap();
     let mut paired = None;
     for _ in 0..100 {
@@ -278,4 +284,81 @@ async fn pairing_prints_a_link_and_its_code_in_the_terminal_that_pair_a_device()
     assert_eq!((completed.user.as_str(), completed.service.as_str()), ("alice", "build-01"));
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+#[tokio::test]
+async fn oidc_clients_keys_and_discovery_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let Initialised { config, listen, .. } = initialised(dir.path());
+    let data = dir.path().join("data");
+    let issuer = format!("http://{listen}/twofold");
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str(&format!(
+        "\n[portal]\n[[portal.sites]]\ndomain = \"127.0.0.1\"\n\n[oidc]\nissuer = \"{issuer}\"\n"
+    ));
+    std::fs::write(&config, toml).unwrap();
+
+    let cb = "https://grafana.example.com/login/generic_oauth";
+    let add = run(&config, &["client", "add", "Grafana", "--redirect-uri", cb]);
+    assert!(add.status.success(), "{}", text(&add.stderr));
+    let out = text(&add.stdout);
+    let id = between_lines(&out, "client_id=");
+    let secret = between_lines(&out, "client_secret=");
+    assert_eq!(secret.len(), 43, "{out}");
+    let database = std::fs::read(data.join("twofold.db")).unwrap();
+    assert!(!database.windows(secret.len()).any(|w| w == secret.as_bytes()), "stored hashed");
+    let bad = run(&config, &["client", "add", "Evil", "--redirect-uri", "javascript:alert(1)"]);
+    assert!(!bad.status.success());
+    assert!(text(&bad.stderr).contains("not a usable redirect URI"), "{}", text(&bad.stderr));
+    let public = run(&config, &["client", "add", "SPA", "--public", "--redirect-uri", cb]);
+    assert!(
+        text(&public.stdout).contains("client_id=") && !text(&public.stdout).contains("secret")
+    );
+    let list = run(&config, &["client", "list"]);
+    let listed = text(&list.stdout);
+    assert!(listed.contains(&format!("Grafana\t{id}\tconfidential\tRS256\t{cb}")), "{listed}");
+    assert!(listed.contains("SPA\t") && listed.contains("public"), "{listed}");
+    assert!(!listed.contains(&secret));
+
+    let mut server = serve(&config);
+    let http = reqwest::Client::new();
+    let mut discovery = None;
+    for _ in 0..100 {
+        let answer = http.get(format!("{issuer}/.well-known/openid-configuration")).send().await;
+        if let Ok(answer) = answer {
+            discovery = Some(answer.json::<serde_json::Value>().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let discovery = discovery.expect("the server answers within 10 s");
+    assert_eq!(discovery["issuer"], serde_json::Value::from(issuer.as_str()));
+    assert_eq!(mode(&data.join("oidc-keys.json")), 0o600);
+    let jwks = |http: reqwest::Client| {
+        let url = format!("{issuer}/oidc/jwks");
+        async move {
+            let set: serde_json::Value = http.get(url).send().await.unwrap().json().await.unwrap();
+            set["keys"].as_array().unwrap().len()
+        }
+    };
+    assert_eq!(jwks(http.clone()).await, 2);
+    let rotate = run(&config, &["oidc", "rotate-keys"]);
+    assert!(rotate.status.success(), "{}", text(&rotate.stderr));
+    assert_eq!(jwks(http.clone()).await, 4, "the running server publishes old and new keys");
+
+    let remove = run(&config, &["client", "remove", "Grafana"]);
+    assert!(remove.status.success(), "{}", text(&remove.stderr));
+    let again = run(&config, &["client", "remove", "Grafana"]);
+    assert!(text(&again.stderr).contains("no client is named"), "{}", text(&again.stderr));
+    assert!(!text(&run(&config, &["client", "list"]).stdout).contains("Grafana"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+/// The rest of the line of `text` that starts with `prefix`.
+fn between_lines(text: &str, prefix: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix(prefix))
+        .unwrap_or_else(|| panic!("{prefix}: {text}"))
+        .to_owned()
 }

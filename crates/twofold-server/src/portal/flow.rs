@@ -94,12 +94,16 @@ impl<S: PortalStore> Portal<S> {
             None => false,
         };
         let started = if known {
+            let named = match self.inner.namer.get() {
+                Some(namer) => namer(return_url.to_owned()).await,
+                None => None,
+            };
             let body = CreateSignin {
                 user: user.to_owned(),
                 ip: browser.ip,
                 user_agent: browser.user_agent.clone(),
                 mode: site.mode,
-                context: Some(format!("Sign in to {}", site.domain)),
+                context: Some(named.unwrap_or_else(|| format!("Sign in to {}", site.domain))),
             };
             match signins::start(self.app(), self.service(), body).await {
                 Ok(created) => Some((created.id, created.number)),

@@ -5,7 +5,8 @@
 //!
 //! Each protected site's proxy sends `/twofold/` to this server and asks `/twofold/auth` before
 //! every request (see the README's "Put Twofold in front of a web app"):
-//! - `GET /twofold/signin?rd=URL`, `POST /twofold/signin`: user name → request to the devices;
+//! - `GET /twofold/signin?rd=URL[&again=1]`, `POST /twofold/signin`: user name → request to the
+//!   devices (`again=1`: even with a live session, for OpenID Connect's `prompt=login`);
 //!   `GET /twofold/signin/pending` shows the number (number matching) and, in code mode, the code
 //!   field; `POST /twofold/signin/continue` turns an allowed request into a session;
 //!   `GET /twofold/signin/status` is what the page's script waits on.
@@ -27,12 +28,14 @@ mod routes;
 pub mod secrets;
 mod sessions;
 pub mod sites;
-mod turns;
+pub(crate) mod turns;
 pub mod users;
 pub mod web;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use uuid::Uuid;
 
@@ -41,6 +44,11 @@ pub use sites::{PortalConfig, Site, SiteError};
 
 use crate::app::AppState;
 use crate::store::Service;
+
+/// Says what a sign-in that returns to a URL is for ("Sign in to Grafana"), for the request
+/// the device shows; `None` for a URL it does not know.
+pub type SigninNamer =
+    Arc<dyn Fn(String) -> Pin<Box<dyn Future<Output = Option<String>> + Send>> + Send + Sync>;
 
 /// The portal's shared state.
 pub struct Portal<S> {
@@ -63,6 +71,8 @@ struct Inner<S> {
     verified_passwords: Mutex<HashMap<[u8; 32], VerifiedPassword>>,
     /// Recovery codes and app passwords are checked one at a time per user name.
     guesses: turns::Turns,
+    /// Names sign-ins by where they return (the OpenID Connect provider names its clients).
+    namer: OnceLock<SigninNamer>,
 }
 
 /// An app password that matched.
@@ -74,15 +84,20 @@ struct VerifiedPassword {
 }
 
 impl<S> Portal<S> {
-    fn app(&self) -> &AppState<S> {
+    pub(crate) fn app(&self) -> &AppState<S> {
         &self.inner.app
     }
 
-    fn config(&self) -> &PortalConfig {
+    pub(crate) fn config(&self) -> &PortalConfig {
         &self.inner.config
     }
 
-    fn service(&self) -> &Service {
+    pub(crate) fn service(&self) -> &Service {
         &self.inner.service
+    }
+
+    /// Lets `namer` say what sign-ins are for (once: a second namer is ignored).
+    pub(crate) fn name_signins_with(&self, namer: SigninNamer) {
+        let _ = self.inner.namer.set(namer);
     }
 }

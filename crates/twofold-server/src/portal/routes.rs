@@ -33,38 +33,50 @@ pub async fn router<S: PortalStore>(
     app: AppState<S>,
     config: PortalConfig,
 ) -> Result<Router, UserError> {
-    let inner = app.get();
-    let service = users::portal_service(
-        &inner.store,
-        &config.name,
-        inner.clock.now(),
-        inner.entropy.as_ref(),
-    )
-    .await?;
-    let portal = Portal {
-        inner: Arc::new(Inner {
-            app,
-            config,
-            service,
-            verified_passwords: Mutex::new(HashMap::new()),
-            guesses: super::turns::Turns::default(),
-        }),
-    };
-    Ok(Router::new()
-        .route("/twofold/portal.css", get(css))
-        .route("/twofold/portal.js", get(js))
-        .route("/twofold/auth", any(auth::<S>))
-        .route("/twofold/signin", get(signin_page::<S>).post(signin::<S>))
-        .route("/twofold/signin/pending", get(pending::<S>))
-        .route("/twofold/signin/status", get(status::<S>))
-        .route("/twofold/signin/continue", post(proceed::<S>))
-        .route("/twofold/recover", get(recover_page::<S>).post(recover::<S>))
-        .route("/twofold/signout", post(signout::<S>))
-        .route("/twofold/account", get(account::<S>))
-        .route("/twofold/account/{action}", post(account_action::<S>))
-        .route("/twofold/account/{group}/{action}", post(account_action2::<S>))
-        .route("/twofold/enrol/{token}", get(enrol_page::<S>).post(enrol::<S>))
-        .with_state(portal))
+    Ok(Portal::start(app, config).await?.routes())
+}
+
+impl<S: PortalStore> Portal<S> {
+    /// The portal over the server's state; adds the portal's service if it is missing.
+    pub async fn start(app: AppState<S>, config: PortalConfig) -> Result<Self, UserError> {
+        let inner = app.get();
+        let service = users::portal_service(
+            &inner.store,
+            &config.name,
+            inner.clock.now(),
+            inner.entropy.as_ref(),
+        )
+        .await?;
+        Ok(Portal {
+            inner: Arc::new(Inner {
+                app,
+                config,
+                service,
+                verified_passwords: Mutex::new(HashMap::new()),
+                guesses: super::turns::Turns::default(),
+                namer: std::sync::OnceLock::new(),
+            }),
+        })
+    }
+
+    /// The portal's routes.
+    pub fn routes(&self) -> Router {
+        Router::new()
+            .route("/twofold/portal.css", get(css))
+            .route("/twofold/portal.js", get(js))
+            .route("/twofold/auth", any(auth::<S>))
+            .route("/twofold/signin", get(signin_page::<S>).post(signin::<S>))
+            .route("/twofold/signin/pending", get(pending::<S>))
+            .route("/twofold/signin/status", get(status::<S>))
+            .route("/twofold/signin/continue", post(proceed::<S>))
+            .route("/twofold/recover", get(recover_page::<S>).post(recover::<S>))
+            .route("/twofold/signout", post(signout::<S>))
+            .route("/twofold/account", get(account::<S>))
+            .route("/twofold/account/{action}", post(account_action::<S>))
+            .route("/twofold/account/{group}/{action}", post(account_action2::<S>))
+            .route("/twofold/enrol/{token}", get(enrol_page::<S>).post(enrol::<S>))
+            .with_state(self.clone())
+    }
 }
 
 async fn css() -> Response {
@@ -162,6 +174,8 @@ fn csrf_refused() -> Response {
 #[derive(Debug, Deserialize)]
 struct ReturnQuery {
     rd: Option<String>,
+    /// Sign in again even with a live session (OpenID Connect's `prompt=login`, `max_age`).
+    again: Option<String>,
 }
 
 async fn signin_page<S: PortalStore>(
@@ -172,8 +186,8 @@ async fn signin_page<S: PortalStore>(
 ) -> Response {
     let Some(site) = portal.site_of(&browser) else { return not_a_site() };
     let rd = portal.return_url(&browser, query.rd.as_deref());
-    // Already signed in here: straight on.
-    if let Some(id) = cookie(&headers, SESSION_COOKIE) {
+    // Already signed in here: straight on, unless asked to sign in again.
+    if let Some(id) = cookie(&headers, SESSION_COOKIE).filter(|_| query.again.is_none()) {
         match portal.live_session(id, &browser.host).await {
             Ok(Some(_)) => return see_other(&rd, &[]),
             Ok(None) => {}

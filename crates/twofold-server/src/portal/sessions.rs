@@ -70,6 +70,7 @@ impl<S: PortalStore> Portal<S> {
             idle_secs: lifetime.idle_secs,
             expires_at: now.saturating_add(lifetime.absolute_secs),
             ended_at: None,
+            by_recovery_code: new.signin_id.is_none(),
         };
         let audit = self.audit(new.user, AuditEvent::SessionStarted, new.signin_id, Some(new.ip));
         let started = app.store.start_session(attempt_hash, &session, &audit).await?;
@@ -77,7 +78,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// The live session of cookie value `id` if it is valid for `host`; records the use.
-    pub(super) async fn live_session(
+    pub(crate) async fn live_session(
         &self,
         id: &str,
         host: &str,
@@ -97,7 +98,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// Ends `user`'s session `handle`; false if it was not theirs or already ended.
-    pub(super) async fn end_session(
+    pub(crate) async fn end_session(
         &self,
         user: &str,
         handle: Uuid,
@@ -108,7 +109,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// An audit entry of the portal's service, now.
-    pub(super) fn audit(
+    pub(crate) fn audit(
         &self,
         user: &str,
         event: AuditEvent,

@@ -11,11 +11,11 @@ use tokio::sync::OwnedMutexGuard;
 
 /// The turns of the users guessing now.
 #[derive(Debug, Default)]
-pub(super) struct Turns(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+pub(crate) struct Turns(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
 
 impl Turns {
     /// Waits for `user`'s turn; it ends when the guard is dropped.
-    pub(super) async fn take(&self, user: &str) -> OwnedMutexGuard<()> {
+    pub(crate) async fn take(&self, user: &str) -> OwnedMutexGuard<()> {
         let turn = {
             // Holders are only ever inserted or removed: a panicking holder leaves the map whole.
             let mut turns = self.0.lock().unwrap_or_else(PoisonError::into_inner);

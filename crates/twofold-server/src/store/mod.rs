@@ -6,6 +6,7 @@
 //! leaves an action without its entry or the reverse.
 
 pub mod chain;
+pub mod oidc;
 pub mod portal;
 #[cfg(feature = "postgres")]
 mod postgres;

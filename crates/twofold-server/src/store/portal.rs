@@ -85,6 +85,8 @@ pub struct Session {
     pub expires_at: u64,
     /// When it was signed out.
     pub ended_at: Option<u64>,
+    /// Whether a recovery code started it (else a device's approval).
+    pub by_recovery_code: bool,
 }
 
 impl Session {
@@ -324,6 +326,7 @@ pub(super) mod rows {
             idle_secs: opt_uint(row, "idle_secs")?,
             expires_at: uint(row.int("expires_at")?),
             ended_at: opt_uint(row, "ended_at")?,
+            by_recovery_code: row.flag("by_recovery_code")?,
         })
     }
 

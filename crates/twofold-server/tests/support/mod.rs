@@ -246,6 +246,7 @@ impl Server {
     }
 }
 
+pub mod chromium;
 pub mod mmdb;
 pub mod portal;
 pub mod proxies;

@@ -2,15 +2,25 @@
 //! proxies and the browser in front of it are in `proxies.rs`).
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use twofold_protocol::client::DeviceClient;
 use twofold_protocol::{KeyPair, PairingLink};
 use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, random_seed};
 use twofold_server::enrich::Enricher;
+<<<<<<< HEAD
 use twofold_server::portal::{PortalConfig, users};
 use twofold_server::store::portal::PortalStore;
 use twofold_server::{AppState, PgStore, Settings, Store as _, app};
+=======
+use twofold_server::oidc::clients::{self, NewClient};
+use twofold_server::oidc::keys::Alg;
+use twofold_server::oidc::{Oidc, OidcConfig};
+use twofold_server::portal::{Portal, PortalConfig, users};
+use twofold_server::store::oidc::OidcStore;
+use twofold_server::{AppState, Settings, Store as _, app};
+>>>>>>> oidc
 
 use super::TestStore;
 pub use super::proxies::*;
@@ -21,30 +31,44 @@ pub struct PortalServer {
     pub addr: SocketAddr,
     pub clock: Arc<ManualClock>,
     pub store: TestStore,
+    /// The OpenID Connect provider's signing keys, when it runs.
+    pub oidc_keys: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
-/// Serves the API and the portal over `store`.
-async fn serve<S: PortalStore>(
+/// The OpenID Connect provider of a test server: its keys' file.
+struct Provider {
+    keys: PathBuf,
+}
+
+/// Serves the API and the portal (and the provider, if given) over `store`.
+async fn serve<S: OidcStore>(
     store: S,
     clock: Arc<ManualClock>,
     config: PortalConfig,
     settings: impl FnOnce(&mut Settings),
-) -> (String, SocketAddr) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    listener: tokio::net::TcpListener,
+    provider: Option<Provider>,
+) -> String {
     let addr = listener.local_addr().unwrap();
     let url = format!("http://{addr}/");
     let mut all = Settings::new(url.parse().unwrap());
     settings(&mut all);
     let key = KeyPair::from_seed(&random_seed(&OsEntropy).unwrap());
+    let now = clock.now();
     let state = AppState::new(store, key, all, clock, Arc::new(OsEntropy), Enricher::default());
     tokio::spawn(state.background());
-    let portal = twofold_server::portal::router(state.clone(), config).await.unwrap();
-    let router = app(state).merge(portal);
+    let portal = Portal::start(state.clone(), config).await.unwrap();
+    let mut router = app(state).merge(portal.routes());
+    if let Some(provider) = provider {
+        let oidc = OidcConfig::new(&format!("http://{addr}/twofold"));
+        let oidc = Oidc::new(portal, oidc, provider.keys, now).unwrap();
+        router = router.merge(twofold_server::oidc::router(oidc));
+    }
     tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await
     });
-    (url, addr)
+    url
 }
 
 impl PortalServer {
@@ -58,9 +82,24 @@ impl PortalServer {
         mode: twofold_protocol::Mode,
         settings: impl FnOnce(&mut Settings),
     ) -> Self {
+        Self::launch(mode, settings, false).await
+    }
+
+    /// A server protecting [`SITE`], [`OTHER_SITE`] and 127.0.0.1, with the OpenID Connect
+    /// provider at `http://127.0.0.1:PORT/twofold`, confirming with `mode`.
+    pub async fn start_oidc(mode: twofold_protocol::Mode) -> Self {
+        Self::launch(mode, |_| {}, true).await
+    }
+
+    async fn launch(
+        mode: twofold_protocol::Mode,
+        settings: impl FnOnce(&mut Settings),
+        oidc: bool,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = TestStore::create(dir.path()).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
+<<<<<<< HEAD
         Self::over(store, clock, mode, settings, dir).await
     }
 
@@ -82,14 +121,59 @@ impl PortalServer {
         dir: tempfile::TempDir,
     ) -> Self {
         let mut config = PortalConfig::new(&[SITE, OTHER_SITE]);
+=======
+        let sites: &[&str] =
+            if oidc { &[SITE, OTHER_SITE, "127.0.0.1"] } else { &[SITE, OTHER_SITE] };
+        let mut config = PortalConfig::new(sites);
+>>>>>>> oidc
         for site in &mut config.sites {
             site.mode = mode;
         }
-        let (url, addr) = match store.clone() {
-            TestStore::Sqlite(s, _) => serve(s, clock.clone(), config, settings).await,
-            TestStore::Postgres(s, _) => serve(s, clock.clone(), config, settings).await,
+        let keys = dir.path().join("oidc-keys.json");
+        let provider = oidc.then(|| Provider { keys: keys.clone() });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let url = match store.clone() {
+            TestStore::Sqlite(s, _) => {
+                serve(s, clock.clone(), config, settings, listener, provider).await
+            }
+            TestStore::Postgres(s, _) => {
+                serve(s, clock.clone(), config, settings, listener, provider).await
+            }
         };
-        Self { url, addr, clock, store, _dir: dir }
+        Self { url, addr, clock, store, oidc_keys: oidc.then_some(keys), _dir: dir }
+    }
+
+    /// The provider's issuer.
+    pub fn issuer(&self) -> String {
+        format!("http://{}/twofold", self.addr)
+    }
+
+    /// Registers an OpenID Connect client; its id and secret (none for a public client).
+    pub async fn add_client(
+        &self,
+        name: &str,
+        redirect_uris: &[&str],
+        post_logout_uris: &[&str],
+        public: bool,
+        alg: Alg,
+    ) -> (String, Option<String>) {
+        let redirect_uris: Vec<String> = redirect_uris.iter().map(|u| (*u).to_owned()).collect();
+        let post_logout_uris: Vec<String> =
+            post_logout_uris.iter().map(|u| (*u).to_owned()).collect();
+        let new = NewClient {
+            name,
+            redirect_uris: &redirect_uris,
+            post_logout_uris: &post_logout_uris,
+            public,
+            alg,
+        };
+        let made = clients::register(&new, self.clock.now(), &OsEntropy).unwrap();
+        match &self.store {
+            TestStore::Sqlite(s, _) => s.add_client(&made.client).await.unwrap(),
+            TestStore::Postgres(s, _) => s.add_client(&made.client).await.unwrap(),
+        }
+        (made.client.id, made.secret.map(|s| s.to_string()))
     }
 
     /// How many audit entries of `event` (its wire name) `user` has.

@@ -35,6 +35,7 @@ pub struct Page {
     pub status: u16,
     pub location: Option<String>,
     pub set_cookies: Vec<String>,
+    pub headers: reqwest::header::HeaderMap,
     pub body: String,
 }
 
@@ -49,6 +50,17 @@ impl Page {
         self.body
             .contains("id=number>")
             .then(|| between(&self.body, "id=number>", "<").parse().unwrap())
+    }
+
+    /// Where the page sends the browser: its `Location`, or the URL of its `Refresh` (a page
+    /// that goes on by itself).
+    pub fn forward(&self) -> String {
+        let refresh = self.headers.get("refresh").and_then(|v| v.to_str().ok());
+        match (&self.location, refresh.and_then(|r| r.strip_prefix("0;url="))) {
+            (Some(location), _) => location.clone(),
+            (None, Some(url)) => url.to_owned(),
+            (None, None) => panic!("the page sends the browser nowhere: {self:?}"),
+        }
     }
 
     /// The `Set-Cookie` of cookie `name`.
@@ -128,8 +140,9 @@ impl WebBrowser {
                 }
             }
         }
+        let headers = response.headers().clone();
         let body = response.text().await.unwrap();
-        Page { status, location, set_cookies, body }
+        Page { status, location, set_cookies, headers, body }
     }
 
     /// `GET` a path of the site (or a whole URL).
@@ -208,31 +221,52 @@ pub enum ProxyKind {
     Caddy,
 }
 
+/// A program started for a test, stopped when dropped.
+struct Running(Child);
+
+impl Running {
+    /// Starts `command` (its standard error in `dir/stderr.log`) and waits until it listens on
+    /// `port`; if it ends first, the test fails showing `dir/log`.
+    async fn listening(mut command: Command, dir: &Path, log: &str, port: u16) -> Self {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
+            .spawn()
+            .unwrap();
+        listening(port, &mut child, &dir.join(log)).await;
+        Self(child)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// A running proxy, stopped when dropped.
 pub struct Proxy {
-    child: Child,
+    _child: Running,
     /// Its HTTPS port.
     pub port: u16,
     _dir: tempfile::TempDir,
 }
 
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The repository's `docs/` file `path` (docs/ is above the server crate and the end-to-end
+/// tests' package alike).
+fn doc_file(path: &str) -> String {
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("docs"))
+        .find(|dir| dir.is_dir())
+        .unwrap();
+    std::fs::read_to_string(docs.join(path)).unwrap()
 }
 
 /// The repository's `docs/portal/` file `name`, with the documented addresses replaced.
 fn documented(name: &str, server: SocketAddr, upstream: u16) -> String {
-    // The workspace's docs/, above the server crate or the end-to-end tests' package.
-    let docs = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .ancestors()
-        .map(|dir| dir.join("docs/portal"))
-        .find(|dir| dir.is_dir())
-        .unwrap();
-    std::fs::read_to_string(docs.join(name))
-        .unwrap()
+    doc_file(&format!("portal/{name}"))
         .replace("127.0.0.1:8470", &server.to_string())
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream}"))
 }
@@ -317,18 +351,10 @@ impl Proxy {
         );
         let conf = dir.path().join("nginx.conf");
         std::fs::write(&conf, main).unwrap();
-        let log = dir.path().join("error.log");
-        let mut child = Command::new("nginx")
-            .arg("-p")
-            .arg(dir.path())
-            .arg("-c")
-            .arg(&conf)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
-            .spawn()
-            .unwrap();
-        listening(port, &mut child, &log).await;
-        Self { child, port, _dir: dir }
+        let mut nginx = Command::new("nginx");
+        nginx.arg("-p").arg(dir.path()).arg("-c").arg(&conf);
+        let child = Running::listening(nginx, dir.path(), "error.log", port).await;
+        Self { _child: child, port, _dir: dir }
     }
 
     async fn caddy(server: SocketAddr, upstream: u16) -> Self {
@@ -343,18 +369,14 @@ impl Proxy {
         );
         let conf = dir.path().join("Caddyfile");
         std::fs::write(&conf, file).unwrap();
-        let log = dir.path().join("caddy.log");
-        let mut child = Command::new("caddy")
+        let mut caddy = Command::new("caddy");
+        caddy
             .args(["run", "--adapter", "caddyfile", "--config"])
             .arg(&conf)
             .env("HOME", dir.path())
             .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .unwrap();
-        listening(port, &mut child, &log).await;
+            .env("XDG_CONFIG_HOME", dir.path().join("config"));
+        let child = Running::listening(caddy, dir.path(), "stderr.log", port).await;
         // Caddy listens before its local CA has issued the site's certificate.
         let browser = WebBrowser::at(SITE, port);
         for _ in 0..100 {
@@ -364,6 +386,83 @@ impl Proxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { child, port, _dir: dir }
+        Self { _child: child, port, _dir: dir }
+    }
+}
+
+/// Apache with mod_auth_openidc (Debian's), running `docs/oidc/mod_auth_openidc.conf` on
+/// loopback over plain HTTP: a relying party nobody here wrote. `/protected/` answers with the
+/// user Apache signed in, in `X-Remote-User`. Stopped when dropped.
+pub struct Apache {
+    _child: Running,
+    /// Its port.
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+/// The module directory of Debian's Apache.
+const APACHE_MODULES: &str = "/usr/lib/apache2/modules";
+
+impl Apache {
+    /// Whether Apache and mod_auth_openidc are installed; when not, the test says so.
+    pub fn installed() -> bool {
+        installed("apache2")
+            && (Path::new(APACHE_MODULES).join("mod_auth_openidc.so").exists() || {
+                eprintln!(
+                    "mod_auth_openidc is not installed (scripts/prepare.sh installs it): skipping"
+                );
+                false
+            })
+    }
+
+    /// Starts Apache as the client `client_id` of the provider at `issuer`, on `port` (its
+    /// redirect URI is `http://127.0.0.1:{port}/protected/redirect_uri`).
+    pub async fn start(issuer: &str, port: u16, client_id: &str, secret: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        let site = doc_file("oidc/mod_auth_openidc.conf")
+            .replace("https://id.example.com/twofold", issuer)
+            .replace("https://intranet.example.com", &format!("http://127.0.0.1:{port}"))
+            .replace("CLIENT_ID", client_id)
+            .replace("CLIENT_SECRET", secret)
+            .replace("CHANGE-ME-TO-A-LONG-RANDOM-VALUE", "a-test-passphrase-only-for-this-run");
+        std::fs::write(dir.path().join("site.conf"), site).unwrap();
+        std::fs::create_dir_all(dir.path().join("www/protected")).unwrap();
+        std::fs::write(dir.path().join("www/protected/index.html"), "the protected page").unwrap();
+        let modules = [
+            "mpm_prefork",
+            "authn_core",
+            "authz_core",
+            "authz_user",
+            "dir",
+            "headers",
+            "auth_openidc",
+        ]
+        .map(|m| format!("LoadModule {m}_module {APACHE_MODULES}/mod_{m}.so\n"))
+        .concat();
+        // Apache drops root for nobody: the files must be readable by others.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        let main = format!(
+            "ServerRoot {d}\nListen 127.0.0.1:{port}\nServerName 127.0.0.1\nPidFile {d}/apache.pid\n\
+             ErrorLog {d}/error.log\nLogLevel warn\n{modules}User nobody\nGroup nogroup\n\
+             DocumentRoot {d}/www\n<Directory {d}/www>\n  Require all granted\n</Directory>\n\
+             Include {d}/site.conf\n\
+             <Location /protected>\n  Header always set X-Remote-User \"expr=%{{REMOTE_USER}}\"\n</Location>\n"
+        );
+        let conf = dir.path().join("apache2.conf");
+        std::fs::write(&conf, main).unwrap();
+        let mut apache = Command::new("apache2");
+        apache.arg("-X").arg("-f").arg(&conf);
+        let child = Running::listening(apache, dir.path(), "error.log", port).await;
+        Self { _child: child, port, dir }
+    }
+
+    /// Apache's error log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
 }

@@ -249,8 +249,8 @@ impl PortalStore for PgStore {
         }
         sqlx::query(
             "INSERT INTO portal_sessions (id_hash, handle, \"user\", domain, trusted, ip, \
-             user_agent, created_at, last_seen_at, idle_secs, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             user_agent, created_at, last_seen_at, idle_secs, expires_at, by_recovery_code) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(session.id_hash.as_slice())
         .bind(session.handle.to_string())
@@ -263,6 +263,7 @@ impl PortalStore for PgStore {
         .bind(int(session.last_seen_at))
         .bind(session.idle_secs.map(int))
         .bind(int(session.expires_at))
+        .bind(session.by_recovery_code)
         .execute(&mut *tx)
         .await?;
         insert_audit(&mut tx, audit).await?;

@@ -219,8 +219,8 @@ impl PortalStore for SqliteStore {
             change(
                 conn,
                 "INSERT INTO portal_sessions (id_hash, handle, user, domain, trusted, ip, \
-                 user_agent, created_at, last_seen_at, idle_secs, expires_at) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                 user_agent, created_at, last_seen_at, idle_secs, expires_at, by_recovery_code) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     session.id_hash.as_slice(),
                     session.handle.to_string(),
@@ -233,6 +233,7 @@ impl PortalStore for SqliteStore {
                     int(session.last_seen_at),
                     session.idle_secs.map(int),
                     int(session.expires_at),
+                    session.by_recovery_code,
                 ),
             )?;
             insert_audit(conn, audit)?;
