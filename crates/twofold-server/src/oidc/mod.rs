@@ -33,7 +33,6 @@ use url::Url;
 pub use routes::router;
 
 use crate::app::AppState;
-use crate::portal::turns::Turns;
 use crate::portal::{Portal, PortalConfig, SigninNamer};
 use crate::store::oidc::OidcStore;
 use keys::{KeyError, SigningKeys};
@@ -141,8 +140,6 @@ struct Inner<S> {
     /// The keys, and the key file's modification time they were read at: a rotation by
     /// `twofold-server oidc rotate-keys` is picked up without a restart.
     keys: RwLock<(Option<SystemTime>, Arc<SigningKeys>)>,
-    /// Client secrets are checked one at a time per client id.
-    guesses: Turns,
 }
 
 impl<S: OidcStore> Oidc<S> {
@@ -165,7 +162,6 @@ impl<S: OidcStore> Oidc<S> {
                 issuer,
                 keys_path,
                 keys: RwLock::new((modified, Arc::new(keys))),
-                guesses: Turns::default(),
             }),
         })
     }

@@ -29,11 +29,9 @@ use crate::portal::web::{
 use crate::store::oidc::{AccessToken, AuthCode, OidcStore, Redeemed};
 use crate::store::portal::Session;
 
-/// Failed client authentications per client within [`GUESS_WINDOW_SECS`] before every attempt
-/// is refused until the window passes (the right secret too).
+/// Failed client authentications per client within 15 minutes (the portal's guess window)
+/// before every attempt is refused until the window passes (the right secret too).
 pub(super) const MAX_WRONG_SECRETS: u32 = 10;
-/// The window of [`MAX_WRONG_SECRETS`], in seconds.
-const GUESS_WINDOW_SECS: u64 = 15 * 60;
 /// `amr` of a portal session approved on a device: a second factor, the device's key (RFC 8176).
 const AMR_DEVICE: &str = "mfa swk";
 /// `amr` of a portal session started with a recovery code: a one-time code.
@@ -416,19 +414,17 @@ impl<S: OidcStore> Oidc<S> {
         if client.secret_hash.is_none() {
             return Ok(secret.is_none().then_some(client));
         }
-        // One guess at a time per client, counted in the store: parallel guesses cannot
-        // exceed the limit.
-        let _turn = self.inner.guesses.take(&client.id).await;
-        let since = app.clock.now().saturating_sub(GUESS_WINDOW_SECS);
-        let service = self.portal().service().id;
-        let failed = app
-            .store
-            .count_audit(service, &client.id, AuditEvent::OidcClientRejected, since)
-            .await?;
-        if failed >= MAX_WRONG_SECRETS {
+        // Counted and recorded in the store before it is checked, as the portal's guesses:
+        // parallel guesses, on any instance, cannot exceed the limit.
+        let Some(guess) = self
+            .portal()
+            .guess_turn(&client.id, AuditEvent::OidcClientRejected, MAX_WRONG_SECRETS)
+            .await?
+        else {
             return Ok(None);
-        }
+        };
         if secret.is_some_and(|s| secret_matches(&client, s)) {
+            self.portal().right_guess(guess).await?;
             return Ok(Some(client));
         }
         let audit =

@@ -28,7 +28,7 @@ mod routes;
 pub mod secrets;
 mod sessions;
 pub mod sites;
-pub(crate) mod turns;
+mod turns;
 pub mod users;
 pub mod web;
 

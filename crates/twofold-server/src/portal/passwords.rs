@@ -18,7 +18,7 @@ use crate::store::portal::{self, AppPassword, PortalStore};
 
 /// A guess being checked: its user's turn on this instance, and the guess, counted as wrong until
 /// [`Portal::right_guess`] takes it back.
-pub(super) struct Guess {
+pub(crate) struct Guess {
     id: Uuid,
     _turn: OwnedMutexGuard<()>,
 }
@@ -28,7 +28,8 @@ pub(super) struct Guess {
 pub(super) const REMEMBER_SECS: u64 = 300;
 /// Wrong app passwords per user name within [`LIMIT_WINDOW_SECS`] before all are refused.
 pub(super) const MAX_WRONG: u32 = 10;
-/// The window of [`MAX_WRONG`], and of the recovery-code limit, in seconds.
+/// The window of [`MAX_WRONG`], of the recovery-code limit and of the OpenID Connect
+/// client-secret limit, in seconds.
 pub(super) const LIMIT_WINDOW_SECS: u64 = 900;
 /// Most remembered matches; beyond, the memory starts over.
 const MAX_REMEMBERED: usize = 10_000;
@@ -45,7 +46,7 @@ impl<S: PortalStore> Portal<S> {
     /// [`Portal::right_guess`] takes it back; or `None` when `max` of their `rejected` guesses fall
     /// in the last [`LIMIT_WINDOW_SECS`]: then the guess is neither checked nor counted, as offline
     /// codes past their limit.
-    pub(super) async fn guess_turn(
+    pub(crate) async fn guess_turn(
         &self,
         user: &str,
         rejected: AuditEvent,
@@ -65,7 +66,7 @@ impl<S: PortalStore> Portal<S> {
     }
 
     /// Takes back `guess`: it was right, and counts against no limit.
-    pub(super) async fn right_guess(&self, guess: Guess) -> Result<(), AppError> {
+    pub(crate) async fn right_guess(&self, guess: Guess) -> Result<(), AppError> {
         Ok(self.app().get().store.forgive_guess(guess.id).await?)
     }
 

@@ -36,11 +36,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1801, "address keys", include_str!("../../migrations/postgres/0018_01_address_keys.sql")),
     (1802, "audit chain", include_str!("../../migrations/postgres/0018_02_audit_chain.sql")),
     (2100, "portal", include_str!("../../migrations/postgres/0021_portal.sql")),
-<<<<<<< HEAD
     (2101, "portal guesses", include_str!("../../migrations/postgres/0021_02_portal_guesses.sql")),
-=======
     (2200, "oidc", include_str!("../../migrations/postgres/0022_oidc.sql")),
->>>>>>> oidc
 ];
 
 /// Connections per instance: the database, not the pool, is what several instances share.

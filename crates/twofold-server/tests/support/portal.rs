@@ -9,18 +9,12 @@ use twofold_protocol::client::DeviceClient;
 use twofold_protocol::{KeyPair, PairingLink};
 use twofold_server::clock::{Clock as _, ManualClock, OsEntropy, SystemClock, random_seed};
 use twofold_server::enrich::Enricher;
-<<<<<<< HEAD
-use twofold_server::portal::{PortalConfig, users};
-use twofold_server::store::portal::PortalStore;
-use twofold_server::{AppState, PgStore, Settings, Store as _, app};
-=======
 use twofold_server::oidc::clients::{self, NewClient};
 use twofold_server::oidc::keys::Alg;
 use twofold_server::oidc::{Oidc, OidcConfig};
 use twofold_server::portal::{Portal, PortalConfig, users};
 use twofold_server::store::oidc::OidcStore;
-use twofold_server::{AppState, Settings, Store as _, app};
->>>>>>> oidc
+use twofold_server::{AppState, PgStore, Settings, Store as _, app};
 
 use super::TestStore;
 pub use super::proxies::*;
@@ -99,8 +93,7 @@ impl PortalServer {
         let dir = tempfile::tempdir().unwrap();
         let store = TestStore::create(dir.path()).await;
         let clock = Arc::new(ManualClock::new(SystemClock.now()));
-<<<<<<< HEAD
-        Self::over(store, clock, mode, settings, dir).await
+        Self::over(store, clock, mode, settings, oidc, dir).await
     }
 
     /// Another instance over the same PostgreSQL database, with the same clock: a second server
@@ -109,23 +102,21 @@ impl PortalServer {
         let TestStore::Postgres(_, url) = &self.store else { return None };
         let store = TestStore::Postgres(PgStore::open(url).await.unwrap(), url.clone());
         let dir = tempfile::tempdir().unwrap();
-        Some(Self::over(store, self.clock.clone(), mode, |_| {}, dir).await)
+        Some(Self::over(store, self.clock.clone(), mode, |_| {}, false, dir).await)
     }
 
-    /// The server over `store`.
+    /// The server over `store` (with the provider if `oidc`), keeping `dir` while it runs.
     async fn over(
         store: TestStore,
         clock: Arc<ManualClock>,
         mode: twofold_protocol::Mode,
         settings: impl FnOnce(&mut Settings),
+        oidc: bool,
         dir: tempfile::TempDir,
     ) -> Self {
-        let mut config = PortalConfig::new(&[SITE, OTHER_SITE]);
-=======
         let sites: &[&str] =
             if oidc { &[SITE, OTHER_SITE, "127.0.0.1"] } else { &[SITE, OTHER_SITE] };
         let mut config = PortalConfig::new(sites);
->>>>>>> oidc
         for site in &mut config.sites {
             site.mode = mode;
         }
