@@ -389,6 +389,22 @@ async fn client_secret_guessing_is_limited() {
 }
 
 #[tokio::test]
+async fn parallel_client_secret_guesses_count_against_the_limit() {
+    let bench = Bench::start().await;
+    let (id, _) = bench.server.add_client("App", &[APP], &[], false, Alg::Rs256).await;
+    let form = [("grant_type", "authorization_code"), ("code", "x"), ("redirect_uri", APP)];
+    let guesses = (0..40).map(|guess| {
+        let (bench, id, form) = (&bench, &id, &form);
+        async move { bench.token(form, Some((id, &format!("guess-{guess}")))).await.0 }
+    });
+    for status in futures_util::future::join_all(guesses).await {
+        assert_eq!(status, 401);
+    }
+    let checked = bench.server.audit_count(&id, "oidc_client_rejected").await;
+    assert_eq!(checked, 10, "40 guesses at once: only the first 10 are checked");
+}
+
+#[tokio::test]
 async fn forms_need_their_csrf_token() {
     let bench = Bench::start().await;
     let (id, _) = bench
