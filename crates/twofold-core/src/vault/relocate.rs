@@ -135,7 +135,11 @@ impl Vault<VaultKeystore> {
                 let file = FileKeystore::create(&self.dir, &passphrase, cost, entries.clone())?;
                 KeystoreKind::File.record(&self.dir)?;
                 for entry in &entries {
-                    if let Err(err) = keyring_view(&entry.service).delete(entry.id) {
+                    let delete = || keyring_view(&entry.service).delete(entry.id);
+                    // Once more on failure: a keyring daemon that died under the move is started
+                    // again by the next call (D-Bus activation), and a copy left behind is a
+                    // secret where the user no longer expects one.
+                    if let Err(err) = delete().or_else(|_| delete()) {
                         tracing::warn!(id = %entry.id, error = %err, "a moved secret stays in the keyring");
                         moved.left_behind += 1;
                     }
