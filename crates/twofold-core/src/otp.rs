@@ -578,6 +578,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// mOTP codes are 6 lower-case hex characters and Yandex codes 8 letters a–z, for any
+        /// key, PIN and time; `next` is the code of the following step.
+        #[test]
+        fn motp_and_yandex_codes_have_their_shape(
+            key in proptest::collection::vec(proptest::num::u8::ANY, 1..40),
+            pin in "\\PC{1,16}",
+            time in 0u64..u64::MAX - 30,
+        ) {
+            let secret = Secret::new(key).with_pin(&pin).unwrap();
+            for (params, step, alphabet) in [
+                (OtpParams::MOTP, 10, "0123456789abcdef"),
+                (OtpParams::YANDEX, 30, "abcdefghijklmnopqrstuvwxyz"),
+            ] {
+                let code = generate(&secret, &params, time).unwrap();
+                proptest::prop_assert_eq!(code.current.len(), usize::from(params.digits));
+                proptest::prop_assert!(code.current.chars().all(|c| alphabet.contains(c)));
+                proptest::prop_assert_eq!(code.seconds_left, Some(step - time % step));
+                let later = generate(&secret, &params, time + step).unwrap();
+                proptest::prop_assert_eq!(code.next, later.current);
+            }
+        }
+
         /// totp-rs (TOTP up to 9 digits) and the HOTP code here must agree: TOTP is HOTP at the
         /// period counter (RFC 6238 §4.2).
         #[test]

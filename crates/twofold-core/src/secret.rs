@@ -195,6 +195,26 @@ mod tests {
         assert_eq!(Secret::from_base32("JBSWY3DPEHP").unwrap().expose(), b"Hello!");
     }
 
+    proptest::proptest! {
+        /// What keystores and backups hold reads back as the same key and PIN, and any text at
+        /// all is read or refused without a panic.
+        #[test]
+        fn the_stored_form_round_trips(
+            key in proptest::collection::vec(proptest::num::u8::ANY, 1..64),
+            pin in proptest::option::of("\\PC{1,64}"),
+            text in "\\PC{0,80}",
+        ) {
+            let mut secret = Secret::new(key);
+            if let Some(pin) = &pin {
+                secret = secret.with_pin(pin).unwrap();
+            }
+            let read = Secret::from_stored(&secret.to_stored()).unwrap();
+            proptest::prop_assert_eq!(read.pin(), pin.as_deref());
+            proptest::prop_assert_eq!(read, secret);
+            let _ = Secret::from_stored(&text);
+        }
+    }
+
     #[test]
     fn debug_is_redacted() {
         let s = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
