@@ -39,7 +39,7 @@ pub struct ManualEntry {
     pub name: String,
     /// The setup key, base32, as typed (any case, spaces allowed).
     pub secret: String,
-    /// TOTP, HOTP or Steam.
+    /// TOTP, HOTP or Steam (mOTP and Yandex need a PIN, which the form does not take).
     pub kind: Kind,
     /// HMAC hash function.
     pub algorithm: Algorithm,

@@ -92,7 +92,7 @@ pub enum Algorithm {
 /// How an account's codes are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OtpParams {
-    /// TOTP, HOTP or Steam.
+    /// TOTP, HOTP, Steam, mOTP or Yandex.
     pub kind: Kind,
     /// HMAC hash function.
     pub algorithm: Algorithm,

@@ -197,9 +197,9 @@ impl Entry {
             // Steam, mOTP and Yandex fix their own parameters; an export's digits (often 6 for
             // Steam) are not what they show.
             if self.kind.needs_pin() && secret.pin().is_none() {
-                return Err("it has no PIN, which its codes need: the export does not hold one, \
-                            so add the account by hand with its PIN"
-                    .to_owned());
+                return Err(
+                    "it has no PIN, which its codes need, and the export holds none".to_owned()
+                );
             }
             let secret = match self.kind {
                 Kind::Yandex => {
