@@ -141,9 +141,9 @@ function setUpEditing({ refresh, say, rowOf }) {
     $("edit-algorithm").value = editing.algorithm;
     $("edit-digits").value = String(editing.digits);
     $("edit-period").value = String(editing.period);
-    // Steam and HOTP have no period; Steam has fixed digits and algorithm too.
+    // Steam and HOTP have no period; Steam, mOTP and Yandex fix digits and algorithm too.
     $("edit-period").disabled = editing.kind !== "totp";
-    toggle.hidden = editing.kind === "steam";
+    toggle.hidden = ["steam", "motp", "yandex"].includes(editing.kind);
     showAdvanced(false);
     showError(error, null);
     dialog.showModal();

@@ -26,7 +26,13 @@ const unlockForm = document.getElementById("unlock-form");
 const unlockPassword = document.getElementById("unlock-password");
 const unlockError = document.getElementById("unlock-error");
 
-const KIND_NAMES = Object.freeze({ totp: "time-based", hotp: "counter-based", steam: "Steam" });
+const KIND_NAMES = Object.freeze({
+  totp: "time-based",
+  hotp: "counter-based",
+  steam: "Steam",
+  motp: "mOTP",
+  yandex: "Yandex",
+});
 
 /** The scan the dialog previews, until its accounts are added or it is closed. */
 let openScan = null;

@@ -1,15 +1,18 @@
-//! Arbitrary bytes as an otpauth URI: parsing never panics, and whatever parses writes back to a
-//! URI that parses to the same credential.
+//! Arbitrary bytes as an otpauth URI: parsing never panics, whatever parses makes codes (an mOTP
+//! or Yandex URI with its PIN, a Yandex key of the right length), and it writes back to a URI
+//! that parses to the same credential.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use twofold_core::uri;
+use twofold_core::{otp, uri};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
     if let Ok(credential) = uri::parse(text) {
+        let code = otp::generate(&credential.secret, &credential.otp, 0);
+        assert!(code.is_ok(), "{}: {code:?}", credential.label());
         let written = uri::format(&credential);
         match uri::parse(&written) {
             // The URI holds the secret, so the messages leave it out; the crash file reproduces it.

@@ -160,7 +160,7 @@ impl<K: Keystore> Accounts<K> {
         let account = self.vault.account(id)?;
         let params = match account.otp.kind {
             Kind::Hotp => OtpParams { counter: self.vault.consume_counter(id)?, ..account.otp },
-            Kind::Totp | Kind::Steam => account.otp,
+            Kind::Totp | Kind::Steam | Kind::Motp | Kind::Yandex => account.otp,
         };
         let code = self.code(&account, params, now)?.current;
         // Remembered for the "recently used" order; failing to save it must not stop the copy.

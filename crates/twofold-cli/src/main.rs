@@ -489,27 +489,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                     None => writeln!(out, "{}", export::aegis_plain(&credentials).as_str())?,
                 },
-                ExportFormat::TwoFas => match &password {
-                    Some(password) => {
-                        let keys = TwoFasKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
-                        let text =
+                ExportFormat::TwoFas => {
+                    let exported = match &password {
+                        Some(password) => {
+                            let keys =
+                                TwoFasKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
                             export::twofas_encrypted(&credentials, password, &keys, now_ms())
-                                .map_err(|e| RequestFailed(e.to_string()))?;
-                        writeln!(out, "{text}")?;
-                    }
-                    None => {
-                        writeln!(out, "{}", export::twofas_plain(&credentials, now_ms()).as_str())?
-                    }
-                },
-                ExportFormat::Ente => match &password {
-                    Some(password) => {
-                        let keys = EnteKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
-                        let text = export::ente_encrypted(&credentials, password, &keys)
-                            .map_err(|e| RequestFailed(e.to_string()))?;
-                        writeln!(out, "{text}")?;
-                    }
-                    None => write!(out, "{}", export::ente_plain(&credentials).as_str())?,
-                },
+                                .map_err(|e| RequestFailed(e.to_string()))?
+                        }
+                        None => export::twofas_plain(&credentials, now_ms()),
+                    };
+                    writeln!(out, "{}", exported.text.as_str())?;
+                    say_left_out(&exported.left_out);
+                }
+                ExportFormat::Ente => {
+                    let exported = match &password {
+                        Some(password) => {
+                            let keys =
+                                EnteKeys::fresh().map_err(|e| RequestFailed(e.to_string()))?;
+                            let mut exported =
+                                export::ente_encrypted(&credentials, password, &keys)
+                                    .map_err(|e| RequestFailed(e.to_string()))?;
+                            exported.text.push('\n');
+                            exported
+                        }
+                        None => export::ente_plain(&credentials),
+                    };
+                    write!(out, "{}", exported.text.as_str())?;
+                    say_left_out(&exported.left_out);
+                }
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1095,11 +1103,20 @@ fn rand_batch_id() -> i32 {
     (now() as i32) ^ (std::process::id() as i32)
 }
 
+/// Names on stderr the accounts an export's format could not hold.
+fn say_left_out(left_out: &[export::LeftOut]) {
+    for account in left_out {
+        eprintln!("twofold: not exported: {account}");
+    }
+}
+
 fn kind_name(kind: Kind) -> &'static str {
     match kind {
         Kind::Totp => "totp",
         Kind::Hotp => "hotp",
         Kind::Steam => "steam",
+        Kind::Motp => "motp",
+        Kind::Yandex => "yandex",
     }
 }
 

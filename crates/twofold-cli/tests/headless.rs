@@ -188,3 +188,38 @@ fn code_from_a_vault_file_in_one_command() {
     assert_eq!(out.status.code(), Some(3));
     assert!(text(&out.stderr).contains("wrong passphrase"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn motp_and_yandex_accounts_give_aegis_codes_and_2fas_exports_name_them_left_out() {
+    let bare = Bare::new();
+    let pass = bare.passphrase_file("correct horse battery");
+    let vars = [("TWOFOLD_PASSPHRASE_FILE", pass.as_path())];
+    bare.ok(&["keystore", "init", "file"], &vars, "");
+    // Aegis's own URI forms, with the PINs (base32) that Twofold adds; the keys and PINs are those
+    // of Aegis's MOTPTest and YAOTPTest vectors.
+    bare.ok(&["add"], &vars, "motp:/Motp%3Aalice?secret=e3152afee62599c8&issuer=Motp&pin=GEZDGNA");
+    let yandex = "otpauth://yaotp/Yandex:alice?secret=LA2V6KMCGYMWWVEW64RNP3JA3IAAAAAAHTSG4HRZPI\
+                  &pin=G42TQNQ&issuer=Yandex";
+    bare.ok(&["add"], &vars, yandex);
+    assert_eq!(bare.ok(&["code", "motp", "--at", "165892298"], &vars, ""), "e7d8b6\n");
+    assert_eq!(bare.ok(&["code", "motp", "--at", "123456789"], &vars, ""), "4ebfb2\n");
+    assert_eq!(bare.ok(&["code", "yandex", "--at", "1581064020"], &vars, ""), "oactmacq\n");
+    assert_eq!(bare.ok(&["code", "yandex", "--at", "1581090810"], &vars, ""), "wemdwrix\n");
+    let listed = bare.ok(&["list"], &vars, "");
+    assert!(listed.contains("motp") && listed.contains("yandex"), "{listed}");
+
+    let out = bare.run(&["export", "--format", "2fas"], &vars, "");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stderr);
+    assert!(said.contains("account 1 (Motp (alice)) was not exported: 2FAS has no mOTP accounts"));
+    assert!(said.contains("account 2 (Yandex (alice)) was not exported: 2FAS has no Yandex"));
+    // The URI list carries both with their PINs, and reads back to the same codes.
+    let uris = bare.ok(&["export", "--format", "uris"], &vars, "");
+    assert!(uris.contains("otpauth://motp/") && uris.contains("&pin=GEZDGNA"), "{uris}");
+    let again = Bare::new();
+    again.ok(&["keystore", "init", "file"], &vars, "");
+    for line in uris.lines() {
+        again.ok(&["add"], &vars, line);
+    }
+    assert_eq!(again.ok(&["code", "yandex", "--at", "1581064020"], &vars, ""), "oactmacq\n");
+}

@@ -75,6 +75,26 @@ fn add_code_remove_round_trip_keeps_secret_in_keyring_only() {
 
 #[test]
 #[ignore = "needs the services scripts/test starts"]
+fn a_yandex_pin_lives_in_the_keyring_entry_beside_the_key_and_nowhere_else() {
+    let env = Env::new();
+    // Aegis's YAOTPTest vector: this key (26-byte form) and PIN give dfrpywob at 1581091469.
+    let pin = "5210481216086702";
+    let uri = "otpauth://yaotp/Yandex:alice?secret=JBGSAU4G7IEZG6OY4UAXX62JU4AAAAAAHTSG4HXU3M\
+               &pin=GUZDCMBUHAYTEMJWGA4DMNZQGI&issuer=Yandex";
+    env.ok(&["add"], uri);
+    let id = env.accounts()[0]["id"].as_str().unwrap().to_owned();
+    let stored = keyring_lookup(&id);
+    assert_eq!(stored.as_deref(), Some(format!("JBGSAU4G7IEZG6OY4UAXX62JU4:{pin}").as_str()));
+    let out = env.run(&["code", "yandex", "--at", "1581091469"], "");
+    assert_eq!(text(&out.stdout).trim(), "dfrpywob", "{}", text(&out.stderr));
+    assert!(!text(&out.stderr).contains(pin), "TWOFOLD_LOG=trace leaves the PIN out");
+    for (path, bytes) in all_files(&env.data_dir()) {
+        assert!(!text(&bytes).contains(pin), "the PIN is in {}", path.display());
+    }
+}
+
+#[test]
+#[ignore = "needs the services scripts/test starts"]
 fn hotp_code_consumes_and_saves_the_counter() {
     let env = Env::new();
     env.ok(&["add"], &format!("otpauth://hotp/Bank:bob?secret={RFC_SECRET}&counter=0"));

@@ -1,11 +1,14 @@
 //! Importing a 10 000-entry encrypted Aegis vault at Aegis's default scrypt cost (N = 2^15, r = 8,
 //! p = 1): key derivation, decryption, JSON and every entry's conversion. Goal: under 2 s. And a
 //! 1 000-entry password-protected Bitwarden export at Bitwarden's default cost (PBKDF2-SHA256,
-//! 600 000 rounds). And one import of each real encrypted export of the formats added in issue 23,
-//! from the shared fixtures folder (skipped when absent), at the cost each app writes: Stratum
-//! (Argon2id, 64 MiB, 3 passes, 4 lanes; and its older PBKDF2-SHA1, 64 000 rounds), FreeOTP 2
-//! (PBKDF2-SHA512, 100 000 rounds), Authy (PBKDF2-SHA1, 1 000 rounds per entry), TOTP
-//! Authenticator (SHA-256) and Authenticator Plus (ZipCrypto).
+//! 600 000 rounds). And 10 000-entry encrypted exports of the formats added in issue 23, each at
+//! the cost its app writes: Stratum backups (Argon2id, 64 MiB, 3 passes, 4 lanes; and its older
+//! PBKDF2-SHA1, 64 000 rounds, AES-CBC), made here as Stratum writes them; 2FAS (PBKDF2-SHA256,
+//! 10 000 rounds) and Ente (Argon2id, 256 MiB, 16 passes), written by Twofold's exports and read
+//! back. And one import of each real encrypted export in the shared fixtures folder (skipped when
+//! absent), at the cost each app writes: Stratum, FreeOTP 2 (PBKDF2-SHA512, 100 000 rounds), Authy
+//! (PBKDF2-SHA1, 1 000 rounds per entry), TOTP Authenticator (SHA-256), Authenticator Plus
+//! (ZipCrypto) and Ente.
 //! `cargo bench -p twofold-core --bench import`.
 
 #![allow(missing_docs, clippy::unwrap_used)]
@@ -18,7 +21,9 @@ use aes_gcm::aead::{AeadInOut, KeyInit};
 use base64::Engine as _;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
+use twofold_core::export::{self, EnteKeys, TwoFasKeys};
 use twofold_core::import::{Format, Password};
+use twofold_core::{Credential, OtpParams, Secret};
 
 #[path = "../tests/import_support/bitwarden.rs"]
 mod bitwarden_export;
@@ -127,6 +132,114 @@ fn protected_bitwarden(c: &mut Criterion) {
     });
 }
 
+/// The secret of generated entry `i`: 24 bytes, distinct for each entry.
+fn secret_of(i: usize) -> Vec<u8> {
+    (i as u64).to_be_bytes().repeat(3)
+}
+
+/// A plain Stratum backup of [`ENTRIES`] TOTP accounts (Stratum's `Backup.cs` fields).
+fn stratum_json() -> Vec<u8> {
+    let authenticators: Vec<_> = (0..ENTRIES)
+        .map(|i| {
+            json!({
+                "Type": 2, "Issuer": format!("Service {i}"), "Username": format!("user{i}"),
+                "Secret": data_encoding::BASE32_NOPAD.encode(&secret_of(i)), "Pin": null,
+                "Algorithm": 0, "Digits": 6, "Period": 30, "Counter": 0, "Icon": null,
+                "Ranking": i,
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({
+        "Authenticators": authenticators, "Categories": [], "AuthenticatorCategories": [],
+        "CustomIcons": [],
+    }))
+    .unwrap()
+}
+
+/// A Stratum backup as the app encrypts it: `AUTHENTICATORPRO`, salt, nonce, then AES-256-GCM
+/// (tag appended) under Argon2id (3 passes, 64 MiB, 4 lanes) of the password.
+fn stratum_encrypted(plain: &[u8]) -> Vec<u8> {
+    let (salt, nonce) = ([3u8; 16], [4u8; 12]);
+    let params = argon2::Params::new(64 * 1024, 3, 4, Some(32)).unwrap();
+    let mut key = [0u8; 32];
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+        .hash_password_into(PASSWORD.as_bytes(), &salt, &mut key)
+        .unwrap();
+    let cipher = aes_gcm::Aes256Gcm::new_from_slice(&key).unwrap();
+    let mut sealed = plain.to_vec();
+    let tag =
+        cipher.encrypt_inout_detached(&nonce.into(), &[], sealed.as_mut_slice().into()).unwrap();
+    sealed.extend_from_slice(&tag);
+    [&b"AUTHENTICATORPRO"[..], &salt, &nonce, &sealed].concat()
+}
+
+/// A Stratum backup as versions before 1.15 encrypted it: `AuthenticatorPro`, salt, IV, then
+/// AES-256-CBC (PKCS#7) under PBKDF2-HMAC-SHA1 (64 000 rounds) of the password.
+fn stratum_legacy(plain: &[u8]) -> Vec<u8> {
+    use cbc::cipher::{BlockModeEncrypt as _, KeyIvInit as _, block_padding::Pkcs7};
+    let (salt, iv) = ([5u8; 20], [6u8; 16]);
+    let mut key = [0u8; 32];
+    pbkdf2::pbkdf2_hmac::<sha1::Sha1>(PASSWORD.as_bytes(), &salt, 64_000, &mut key);
+    let mut buffer = plain.to_vec();
+    buffer.resize(plain.len() + 16, 0);
+    let sealed = cbc::Encryptor::<aes_gcm::aes::Aes256>::new_from_slices(&key, &iv)
+        .unwrap()
+        .encrypt_padded::<Pkcs7>(&mut buffer, plain.len())
+        .unwrap()
+        .to_vec();
+    [&b"AuthenticatorPro"[..], &salt, &iv, &sealed].concat()
+}
+
+/// [`ENTRIES`] TOTP accounts, for Twofold's own exports.
+fn credentials() -> Vec<Credential> {
+    (0..ENTRIES)
+        .map(|i| Credential {
+            issuer: format!("Service {i}"),
+            name: format!("user{i}@example.com"),
+            secret: Secret::new(secret_of(i)),
+            otp: OtpParams::default(),
+            icon: None,
+        })
+        .collect()
+}
+
+/// Times one import of `file` and has criterion measure it; the accounts and refusals read.
+fn measure(
+    c: &mut Criterion,
+    name: &str,
+    format: Format,
+    file: &[u8],
+    password: &Password,
+) -> (usize, usize) {
+    let started = Instant::now();
+    let imported = format.read(file, Some(password)).unwrap();
+    println!(
+        "one import of {name} ({} entries, {} KiB file): {:.0} ms",
+        imported.credentials.len(),
+        file.len() / 1024,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    c.bench_function(name, |b| b.iter(|| format.read(black_box(file), Some(password)).unwrap()));
+    (imported.credentials.len(), imported.errors.len())
+}
+
+fn generated_exports(c: &mut Criterion) {
+    let password = Password::new(PASSWORD.to_owned());
+    let stratum = stratum_json();
+    let accounts = credentials();
+    let twofas =
+        export::twofas_encrypted(&accounts, &password, &TwoFasKeys::fresh().unwrap(), 0).unwrap();
+    let ente = export::ente_encrypted(&accounts, &password, &EnteKeys::fresh().unwrap()).unwrap();
+    for (name, format, file) in [
+        ("stratum_encrypted_10000_entries", Format::Stratum, stratum_encrypted(&stratum)),
+        ("stratum_legacy_10000_entries", Format::Stratum, stratum_legacy(&stratum)),
+        ("twofas_encrypted_10000_entries", Format::TwoFas, twofas.text.as_bytes().to_vec()),
+        ("ente_encrypted_10000_entries", Format::Ente, ente.text.as_bytes().to_vec()),
+    ] {
+        assert_eq!(measure(c, name, format, &file, &password), (ENTRIES, 0), "{name}");
+    }
+}
+
 /// The real encrypted exports of the formats added in issue 23, with their passwords.
 const FIXTURES: [(&str, Format, &str); 7] = [
     ("aegis-stratum_encrypted.bin", Format::Stratum, "test"),
@@ -149,23 +262,13 @@ fn encrypted_fixtures(c: &mut Criterion) {
     };
     for (file, format, password) in FIXTURES {
         let bytes = std::fs::read(dir.join(file)).unwrap();
-        let password = Password::new(password.to_owned());
-        let started = Instant::now();
-        let imported = format.read(&bytes, Some(&password)).unwrap();
-        println!(
-            "one import of {file} ({} entries): {:.0} ms",
-            imported.credentials.len(),
-            started.elapsed().as_secs_f64() * 1000.0
-        );
-        c.bench_function(file, |b| {
-            b.iter(|| format.read(black_box(&bytes), Some(&password)).unwrap())
-        });
+        measure(c, file, format, &bytes, &Password::new(password.to_owned()));
     }
 }
 
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(10).measurement_time(Duration::from_secs(10));
-    targets = encrypted_aegis, protected_bitwarden, encrypted_fixtures
+    targets = encrypted_aegis, protected_bitwarden, generated_exports, encrypted_fixtures
 }
 criterion_main!(benches);

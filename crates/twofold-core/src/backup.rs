@@ -31,7 +31,8 @@
 //!
 //! The payload is UTF-8 JSON: `{"accounts": [{"id", "issuer", "name", "otp": {"kind", "algorithm",
 //! "digits", "period", "counter"}, "icon", "tags", "order", "created", "secret"}]}` where `secret`
-//! is base32 without padding and the other fields are those of [`Account`].
+//! is base32 without padding (then `:` and the PIN for mOTP and Yandex accounts, as
+//! [`Secret::to_stored`] writes it) and the other fields are those of [`Account`].
 //!
 //! A later version keeps bytes 0–9 (magic and version) and may change everything after them, so an
 //! older Twofold can say "made by a newer Twofold" rather than "damaged".
@@ -253,7 +254,7 @@ pub fn write(
     }
     let count = u32::try_from(entries.len())
         .map_err(|_| BackupError::InvalidCost { detail: "too many accounts".to_owned() })?;
-    let secrets: Vec<Zeroizing<String>> = entries.iter().map(|e| e.secret.to_base32()).collect();
+    let secrets: Vec<Zeroizing<String>> = entries.iter().map(|e| e.secret.to_stored()).collect();
     let payload = PayloadOut {
         accounts: entries
             .iter()
@@ -371,7 +372,7 @@ pub fn read(bytes: &[u8], passphrase: &Password) -> Result<Backup, BackupError> 
             order: stored.order,
             created: stored.created,
         };
-        let secret = Secret::from_base32(&stored.secret).map_err(|e| {
+        let secret = Secret::from_stored(&stored.secret).map_err(|e| {
             BackupError::damaged(format!("account {} ({}): {e}", index + 1, account.label()))
         })?;
         entries.push(Entry { account, secret });

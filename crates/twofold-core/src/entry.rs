@@ -22,6 +22,12 @@ pub enum EntryError {
     /// The parameters cannot make codes.
     #[error("{0}")]
     Otp(#[from] OtpError),
+    /// mOTP or Yandex, whose PIN the form does not take.
+    #[error(
+        "mOTP and Yandex accounts need their PIN: add them from an Aegis export or an otpauth URI \
+         that carries it"
+    )]
+    NeedsPin,
 }
 
 /// The add form as the person filled it in. The secret is wiped from memory when this is dropped.
@@ -33,7 +39,7 @@ pub struct ManualEntry {
     pub name: String,
     /// The setup key, base32, as typed (any case, spaces allowed).
     pub secret: String,
-    /// TOTP, HOTP or Steam.
+    /// TOTP, HOTP or Steam (mOTP and Yandex need a PIN, which the form does not take).
     pub kind: Kind,
     /// HMAC hash function.
     pub algorithm: Algorithm,
@@ -53,6 +59,9 @@ impl ManualEntry {
         let name = self.name.trim().to_owned();
         if issuer.is_empty() && name.is_empty() {
             return Err(EntryError::Unnamed);
+        }
+        if self.kind.needs_pin() {
+            return Err(EntryError::NeedsPin);
         }
         let secret = Secret::from_base32(&self.secret)?;
         let otp = match self.kind {
@@ -127,6 +136,17 @@ mod tests {
         let mut short = entry("JBSWY3DPEHPK3PXP");
         short.digits = 3;
         assert!(short.to_credential().unwrap_err().to_string().contains("5 to 10 digits"));
+    }
+
+    #[test]
+    fn pin_kinds_are_sent_elsewhere() {
+        for kind in [Kind::Motp, Kind::Yandex] {
+            let mut form = entry("JBSWY3DPEHPK3PXP");
+            form.kind = kind;
+            let err = form.to_credential().unwrap_err();
+            assert_eq!(err, EntryError::NeedsPin);
+            assert!(err.to_string().contains("Aegis export or an otpauth URI"), "{err}");
+        }
     }
 
     #[test]

@@ -11,6 +11,8 @@
 //! scrypt(password, 256-bit salt, N = 2^15, r = 8, p = 1), Aegis's own cost.
 //!
 //! What the export loses: icons (Aegis embeds images; Twofold holds a reference) and tags.
+//! mOTP and Yandex accounts go into Aegis exports with their PINs; 2FAS and Ente have no such
+//! kinds, so their exports leave those accounts out and say which ([`Exported::left_out`]).
 
 use aes_gcm::aead::{AeadInOut as _, KeyInit as _};
 use base64::Engine as _;
@@ -52,6 +54,66 @@ pub enum ExportError {
         /// What failed.
         reason: String,
     },
+}
+
+/// An account an export's format cannot hold, left out of the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Position in the credentials given, from 0 (the message counts from 1).
+    pub index: usize,
+    /// "Issuer (name)", so a person knows which account it is.
+    pub label: String,
+    /// Why it was left out.
+    pub reason: String,
+}
+
+impl std::fmt::Display for LeftOut {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "account {} ({}) was not exported: {}", self.index + 1, self.label, self.reason)
+    }
+}
+
+/// An export's file, and the accounts its format could not hold.
+pub struct Exported {
+    /// The file's text. A plain export holds the secrets in clear.
+    pub text: Zeroizing<String>,
+    /// Accounts left out, in input order.
+    pub left_out: Vec<LeftOut>,
+}
+
+impl std::fmt::Debug for Exported {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Exported")
+            .field("text", &format_args!("<redacted {} bytes>", self.text.len()))
+            .field("left_out", &self.left_out)
+            .finish()
+    }
+}
+
+/// The credentials a format with only TOTP, HOTP and Steam (`format` names it) can hold, and the
+/// others, left out.
+fn without_pin_kinds<'c>(
+    credentials: &'c [Credential],
+    format: &str,
+) -> (Vec<&'c Credential>, Vec<LeftOut>) {
+    let mut held = Vec::with_capacity(credentials.len());
+    let mut left_out = Vec::new();
+    for (index, credential) in credentials.iter().enumerate() {
+        let kind = match credential.otp.kind {
+            Kind::Motp => "mOTP",
+            Kind::Yandex => "Yandex",
+            Kind::Totp | Kind::Hotp | Kind::Steam => {
+                held.push(credential);
+                continue;
+            }
+        };
+        left_out.push(LeftOut {
+            index,
+            label: credential.label(),
+            reason: format!("{format} has no {kind} accounts"),
+        });
+    }
+    (held, left_out)
 }
 
 /// The fewest characters a new password for an encrypted export or a backup may have: the file
@@ -150,6 +212,8 @@ struct Info<'a> {
     period: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     counter: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pin: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -195,11 +259,27 @@ fn db_json(credentials: &[Credential]) -> Zeroizing<Vec<u8>> {
         .zip(&secrets)
         .map(|(c, secret)| {
             let (kind, algo, digits, period, counter) = match c.otp.kind {
-                Kind::Totp => ("totp", c.otp.algorithm, c.otp.digits, Some(c.otp.period), None),
-                Kind::Hotp => ("hotp", c.otp.algorithm, c.otp.digits, None, Some(c.otp.counter)),
+                Kind::Totp => (
+                    "totp",
+                    algorithm_name(c.otp.algorithm),
+                    c.otp.digits,
+                    Some(c.otp.period),
+                    None,
+                ),
+                Kind::Hotp => (
+                    "hotp",
+                    algorithm_name(c.otp.algorithm),
+                    c.otp.digits,
+                    None,
+                    Some(c.otp.counter),
+                ),
                 // Aegis's Steam entries: always 5 characters, SHA-1, 30 seconds.
-                Kind::Steam => ("steam", Algorithm::Sha1, 5, Some(30), None),
+                Kind::Steam => ("steam", "SHA1", 5, Some(30), None),
+                // Aegis's MotpInfo and YandexInfo: their fixed algorithm, digits and period.
+                Kind::Motp => ("motp", "MD5", 6, Some(10), None),
+                Kind::Yandex => ("yandex", "SHA256", 8, Some(30), None),
             };
+            let pin = c.secret.pin().filter(|_| c.otp.kind.needs_pin());
             DbEntry {
                 kind,
                 uuid: Uuid::new_v4(),
@@ -208,7 +288,7 @@ fn db_json(credentials: &[Credential]) -> Zeroizing<Vec<u8>> {
                 note: "",
                 favorite: false,
                 icon: None,
-                info: Info { secret, algo: algorithm_name(algo), digits, period, counter },
+                info: Info { secret, algo, digits, period, counter, pin },
                 groups: [],
             }
         })

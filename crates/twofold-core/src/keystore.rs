@@ -42,7 +42,7 @@ pub enum KeystoreError {
         /// What the platform said.
         reason: String,
     },
-    /// An entry exists but does not hold a base32 secret.
+    /// An entry exists but does not hold a secret ([`Secret::to_stored`]'s form).
     #[error("the keyring entry of account {id} does not hold a valid secret")]
     Damaged {
         /// The account whose entry is damaged.
@@ -303,7 +303,7 @@ impl Keystore for OsKeystore {
         secret: &Secret,
     ) -> Result<(), KeystoreError> {
         let entry = self.entry(id)?;
-        entry.set_password(&secret.to_base32()).map_err(from_keyring)?;
+        entry.set_password(&secret.to_stored()).map_err(from_keyring)?;
         // A readable label for Seahorse and friends (the default names only the UUID), and the
         // vault the entry belongs to, which `ids` filters on.
         let label = format!("Twofold: {label}");
@@ -323,7 +323,7 @@ impl Keystore for OsKeystore {
         match self.entry(id)?.get_password() {
             Ok(text) => {
                 let text = zeroize::Zeroizing::new(text);
-                Secret::from_base32(&text).map(Some).map_err(|_| KeystoreError::Damaged { id })
+                Secret::from_stored(&text).map(Some).map_err(|_| KeystoreError::Damaged { id })
             }
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(err) => Err(from_keyring(err)),

@@ -181,6 +181,12 @@ pub enum SkipReason {
     /// Steam Guard codes are not TOTP or HOTP codes.
     #[error("Steam accounts cannot be exported: the format has only TOTP and HOTP")]
     Steam,
+    /// mOTP and Yandex codes are not TOTP or HOTP codes, and the format holds no PIN.
+    #[error("{kind} accounts cannot be exported: the format has only TOTP and HOTP")]
+    PinKind {
+        /// "mOTP" or "Yandex".
+        kind: &'static str,
+    },
     /// Codes of other than 6 or 8 digits.
     #[error("{digits}-digit codes cannot be exported: the format has only 6 or 8 digits")]
     Digits {
@@ -487,6 +493,8 @@ fn entry_field(credential: &Credential) -> Result<Zeroizing<Vec<u8>>, SkipReason
         Kind::Totp => wire::OtpType::Totp,
         Kind::Hotp => wire::OtpType::Hotp,
         Kind::Steam => return Err(SkipReason::Steam),
+        Kind::Motp => return Err(SkipReason::PinKind { kind: "mOTP" }),
+        Kind::Yandex => return Err(SkipReason::PinKind { kind: "Yandex" }),
     };
     let digits = match otp.digits {
         6 => wire::DigitCount::Six,

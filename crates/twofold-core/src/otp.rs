@@ -1,9 +1,21 @@
-//! One-time codes: TOTP (RFC 6238, through totp-rs), HOTP (RFC 4226) and Steam Guard.
+//! One-time codes: TOTP (RFC 6238, through totp-rs), HOTP (RFC 4226), Steam Guard, Mobile-OTP
+//! and Yandex Key.
+//!
+//! - **mOTP** (<http://motp.sourceforge.net/>, as Aegis makes it): the first 6 hex characters of
+//!   MD5 over the decimal count of 10-second steps since the epoch, the key in lower-case hex and
+//!   the PIN, all as text.
+//! - **Yandex** (Yandex Key, as Aegis's `YAOTP` and KeeYaOtp make it): the HMAC key is SHA-256 of
+//!   the PIN followed by the 16-byte key (its first byte dropped when it is zero, as Yandex's app
+//!   does); RFC 4226's dynamic truncation takes 8 bytes rather than 4, and the number, mod 26^8,
+//!   is written as 8 letters a–z. 30-second steps.
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
+use sha2::Digest as _;
 use sha2::{Sha256, Sha512};
+
+use zeroize::Zeroizing;
 
 use crate::Secret;
 
@@ -17,6 +29,20 @@ const TOTP_RS_MAX_DIGITS: u8 = 9;
 const STEAM_PERIOD: u32 = 30;
 /// Steam Guard's fixed code length in characters.
 const STEAM_DIGITS: u8 = 5;
+/// mOTP's fixed step in seconds.
+const MOTP_PERIOD: u32 = 10;
+/// mOTP's fixed code length in hex characters.
+const MOTP_DIGITS: u8 = 6;
+/// Yandex Key's fixed step in seconds.
+const YANDEX_PERIOD: u32 = 30;
+/// Yandex Key's fixed code length in letters.
+const YANDEX_DIGITS: u8 = 8;
+/// Length of a Yandex key in bytes; its longer form adds 10 bytes that end in a checksum.
+pub const YANDEX_KEY_LEN: usize = 16;
+/// Length of a Yandex key in its longer form (the app's own, with the checksum).
+const YANDEX_FULL_KEY_LEN: usize = 26;
+/// The 13-bit polynomial of the longer Yandex key's 12-bit checksum.
+const YANDEX_CHECKSUM_POLYNOMIAL: u16 = 0b1_1000_1111_0011;
 
 /// Which kind of one-time password an account produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -28,6 +54,27 @@ pub enum Kind {
     Hotp,
     /// Steam Guard: TOTP with 30 s periods shown as 5 characters of Steam's alphabet.
     Steam,
+    /// Mobile-OTP: MD5 of the time, the key and a PIN, 6 hex characters every 10 s.
+    Motp,
+    /// Yandex Key: HMAC-SHA256 keyed by the PIN and key, 8 letters every 30 s.
+    Yandex,
+}
+
+impl Kind {
+    /// Whether codes of this kind mix in a PIN stored with the secret.
+    pub fn needs_pin(self) -> bool {
+        matches!(self, Kind::Motp | Kind::Yandex)
+    }
+
+    /// The fixed parameters of the kinds whose app fixes them (Steam, mOTP, Yandex).
+    pub fn fixed_params(self) -> Option<OtpParams> {
+        match self {
+            Kind::Steam => Some(OtpParams::STEAM),
+            Kind::Motp => Some(OtpParams::MOTP),
+            Kind::Yandex => Some(OtpParams::YANDEX),
+            Kind::Totp | Kind::Hotp => None,
+        }
+    }
 }
 
 /// The HMAC hash function.
@@ -45,7 +92,7 @@ pub enum Algorithm {
 /// How an account's codes are made.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct OtpParams {
-    /// TOTP, HOTP or Steam.
+    /// TOTP, HOTP, Steam, mOTP or Yandex.
     pub kind: Kind,
     /// HMAC hash function.
     pub algorithm: Algorithm,
@@ -80,6 +127,21 @@ pub enum OtpError {
     /// A secret with no bytes.
     #[error("the secret is empty")]
     EmptySecret,
+    /// An mOTP or Yandex account whose secret has no PIN.
+    #[error("{kind} codes need the account's PIN, and none is stored with its secret")]
+    NoPin {
+        /// "mOTP" or "Yandex".
+        kind: &'static str,
+    },
+    /// A Yandex key of another length than 16 (or 26, with its checksum) bytes.
+    #[error("a Yandex secret is 16 or 26 bytes long, not {length}")]
+    YandexKeyLength {
+        /// The key's length in bytes.
+        length: usize,
+    },
+    /// A 26-byte Yandex key whose checksum does not match: mistyped or cut.
+    #[error("the Yandex secret's checksum does not match: copy it again exactly")]
+    YandexChecksum,
 }
 
 /// The code of an account at one moment, with what comes next.
@@ -104,12 +166,31 @@ impl OtpParams {
         counter: 0,
     };
 
+    /// mOTP's parameters, fixed by its specification: 6 characters every 10 s (MD5, which
+    /// [`Algorithm`] does not name, so the algorithm here is unused).
+    pub const MOTP: OtpParams = OtpParams {
+        kind: Kind::Motp,
+        algorithm: Algorithm::Sha1,
+        digits: MOTP_DIGITS,
+        period: MOTP_PERIOD,
+        counter: 0,
+    };
+
+    /// Yandex Key's parameters, fixed by Yandex: HMAC-SHA256, 8 letters every 30 s.
+    pub const YANDEX: OtpParams = OtpParams {
+        kind: Kind::Yandex,
+        algorithm: Algorithm::Sha256,
+        digits: YANDEX_DIGITS,
+        period: YANDEX_PERIOD,
+        counter: 0,
+    };
+
     /// Checks the parameters can make codes (digits 5–10, period ≥ 1).
     ///
-    /// Only what the kind uses is checked: HOTP ignores the period, and Steam ignores digits,
-    /// algorithm and period alike.
+    /// Only what the kind uses is checked: HOTP ignores the period, and Steam, mOTP and Yandex
+    /// ignore digits, algorithm and period alike.
     pub fn validate(&self) -> Result<(), OtpError> {
-        if self.kind == Kind::Steam {
+        if self.kind.fixed_params().is_some() {
             return Ok(());
         }
         if !(MIN_DIGITS..=MAX_DIGITS).contains(&self.digits) {
@@ -155,8 +236,99 @@ pub fn generate(secret: &Secret, params: &OtpParams, unix_time: u64) -> Result<C
                 through_totp_rs(key, totp_rs::Algorithm::Steam, STEAM_DIGITS, period);
             period.code(current, next)
         }
+        Kind::Motp => {
+            let pin = secret.pin().ok_or(OtpError::NoPin { kind: "mOTP" })?;
+            let period = Period::at(unix_time, MOTP_PERIOD);
+            let hex = Zeroizing::new(data_encoding::HEXLOWER.encode(key));
+            let at = |counter: u64| motp(counter, &hex, pin);
+            // Ten-second steps: the counter is at most u64::MAX / 10, so the next one fits.
+            period.code(at(period.counter), at(period.counter + 1))
+        }
+        Kind::Yandex => {
+            let pin = secret.pin().ok_or(OtpError::NoPin { kind: "Yandex" })?;
+            let period = Period::at(unix_time, YANDEX_PERIOD);
+            let (current, next) = yandex_pair(key, pin, period.counter);
+            period.code(current, next)
+        }
     };
     Ok(code)
+}
+
+/// The key of a Yandex account from the key an app or QR code gives: the 16-byte key as it is,
+/// or the app's 26-byte form once its checksum is checked, cut to its first 16 bytes.
+pub fn yandex_key(secret: Secret) -> Result<Secret, OtpError> {
+    match secret.len() {
+        YANDEX_KEY_LEN => Ok(secret),
+        YANDEX_FULL_KEY_LEN => {
+            let bytes = secret.expose();
+            let stored = u16::from(bytes[24] & 0x0f) << 8 | u16::from(bytes[25]);
+            if yandex_checksum(bytes, YANDEX_FULL_KEY_LEN * 8 - 12) != stored {
+                return Err(OtpError::YandexChecksum);
+            }
+            Ok(secret.truncated(YANDEX_KEY_LEN))
+        }
+        length => Err(OtpError::YandexKeyLength { length }),
+    }
+}
+
+/// The remainder of the first `bits` bits of `bytes` (most significant first) divided by
+/// [`YANDEX_CHECKSUM_POLYNOMIAL`] over GF(2): the longer Yandex key's 12-bit checksum.
+fn yandex_checksum(bytes: &[u8], bits: usize) -> u16 {
+    let mut remainder: u16 = 0;
+    for index in 0..bits {
+        let bit = u16::from(bytes[index / 8] >> (7 - index % 8) & 1);
+        remainder = remainder << 1 | bit;
+        if remainder & 1 << 12 != 0 {
+            remainder ^= YANDEX_CHECKSUM_POLYNOMIAL;
+        }
+    }
+    remainder
+}
+
+/// One mOTP code: the first 6 hex characters of MD5("{counter}{key hex}{pin}").
+fn motp(counter: u64, key_hex: &str, pin: &str) -> String {
+    let mut md5 = md5::Md5::new();
+    md5.update(counter.to_string().as_bytes());
+    md5.update(key_hex.as_bytes());
+    md5.update(pin.as_bytes());
+    let digest = md5.finalize();
+    let mut code = data_encoding::HEXLOWER.encode(&digest);
+    code.truncate(usize::from(MOTP_DIGITS));
+    code
+}
+
+/// The Yandex codes at `counter` and at the counter after it.
+fn yandex_pair(key: &[u8], pin: &str, counter: u64) -> (String, String) {
+    let mut hash = Sha256::new();
+    hash.update(pin.as_bytes());
+    hash.update(key);
+    let hashed = Zeroizing::new(<[u8; 32]>::from(hash.finalize()));
+    // Yandex's app drops a leading zero byte of the hash (a big-integer round trip in its
+    // code); Aegis and KeeYaOtp do the same, so codes match the app's for every key.
+    let hmac_key: &[u8] = if hashed[0] == 0 { &hashed[1..] } else { &hashed[..] };
+    let keyed = Hmac::<Sha256>::new_from_slice(hmac_key).expect("HMAC takes keys of any length");
+    let at = |counter: u64| {
+        let mut mac = keyed.clone();
+        mac.update(&counter.to_be_bytes());
+        let digest = mac.finalize().into_bytes();
+        // HMAC-SHA256 is 32 bytes, so the offset (0–15) plus 8 is in range.
+        let offset = usize::from(digest[digest.len() - 1] & 0x0f);
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&digest[offset..offset + 8]);
+        letters(u64::from_be_bytes(word) & 0x7fff_ffff_ffff_ffff)
+    };
+    (at(counter), at(counter.wrapping_add(1)))
+}
+
+/// The last [`YANDEX_DIGITS`] base-26 digits of `value`, written with the letters a–z.
+fn letters(mut value: u64) -> String {
+    let mut code = [b'a'; YANDEX_DIGITS as usize];
+    for place in code.iter_mut().rev() {
+        // `value % 26` is below 26, so the letter is one of a–z.
+        *place = b'a' + (value % 26) as u8;
+        value /= 26;
+    }
+    code.iter().map(|&b| char::from(b)).collect()
 }
 
 /// Where a moment falls in the sequence of TOTP periods.
@@ -406,6 +578,28 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// mOTP codes are 6 lower-case hex characters and Yandex codes 8 letters a–z, for any
+        /// key, PIN and time; `next` is the code of the following step.
+        #[test]
+        fn motp_and_yandex_codes_have_their_shape(
+            key in proptest::collection::vec(proptest::num::u8::ANY, 1..40),
+            pin in "\\PC{1,16}",
+            time in 0u64..u64::MAX - 30,
+        ) {
+            let secret = Secret::new(key).with_pin(&pin).unwrap();
+            for (params, step, alphabet) in [
+                (OtpParams::MOTP, 10, "0123456789abcdef"),
+                (OtpParams::YANDEX, 30, "abcdefghijklmnopqrstuvwxyz"),
+            ] {
+                let code = generate(&secret, &params, time).unwrap();
+                proptest::prop_assert_eq!(code.current.len(), usize::from(params.digits));
+                proptest::prop_assert!(code.current.chars().all(|c| alphabet.contains(c)));
+                proptest::prop_assert_eq!(code.seconds_left, Some(step - time % step));
+                let later = generate(&secret, &params, time + step).unwrap();
+                proptest::prop_assert_eq!(code.next, later.current);
+            }
+        }
+
         /// totp-rs (TOTP up to 9 digits) and the HOTP code here must agree: TOTP is HOTP at the
         /// period counter (RFC 6238 §4.2).
         #[test]

@@ -20,6 +20,14 @@
 //!   5 characters), so the URI's `algorithm`, `digits`, `period` and `counter` are ignored for it.
 //!   Written as `otpauth://steam/...`: the authenticator apps that know Steam read it, and an app
 //!   that does not refuses the URI, where `encoder=steam` would make it show wrong numeric codes.
+//! - **mOTP and Yandex**, as Aegis writes and reads them. mOTP: `motp:/LABEL?secret=HEX` (Aegis's
+//!   own, the secret in hexadecimal) or `otpauth://motp/LABEL?secret=BASE32`; Yandex:
+//!   `otpauth://yaotp/LABEL?secret=BASE32&pin=BASE32` (`yandex` is read as a type name too). Their
+//!   codes mix in a PIN: `pin` is the base32 of the PIN's UTF-8, as Aegis writes it for Yandex, and
+//!   a URI without one is refused (Twofold could make no code). Their code shapes are fixed, so
+//!   `algorithm`, `digits`, `period` and `counter` are ignored as for Steam. Written as
+//!   `otpauth://motp/...&pin=...` and `otpauth://yaotp/...&pin=...`: Aegis reads both (it asks
+//!   for the mOTP PIN itself).
 //! - **Canonical form.** Upper-case base32 secret without padding; defaults (SHA1, 6 digits,
 //!   30 s, counter 0) are omitted except `counter` for hotp, which the spec requires; everything
 //!   outside `A–Z a–z 0–9 - . _ ~ @` is percent-encoded.
@@ -40,6 +48,8 @@ use crate::{Algorithm, Credential, Kind, OtpParams, Secret};
 pub const MAX_URI_LEN: usize = 4096;
 
 const SCHEME: &str = "otpauth://";
+/// Aegis's own scheme for mOTP accounts, whose secret is hexadecimal.
+const MOTP_SCHEME: &str = "motp:";
 
 /// How many characters of a rejected parameter value an error message shows.
 const SHOWN_CHARS: usize = 32;
@@ -87,14 +97,17 @@ pub enum UriError {
         /// Length of the canonical URI in bytes.
         length: usize,
     },
-    /// The text does not start with `otpauth://`.
+    /// The text does not start with `otpauth://` (or Aegis's `motp:`).
     #[error("not an otpauth URI: it must start with otpauth://")]
     NotOtpauth,
     /// Nothing between `otpauth://` and the label.
-    #[error("the otpauth URI has no type: it must start with otpauth://totp/, hotp/ or steam/")]
+    #[error(
+        "the otpauth URI has no type: it must start with otpauth://totp/, hotp/, steam/, motp/ \
+         or yaotp/"
+    )]
     NoType,
-    /// A type other than totp, hotp or steam.
-    #[error("unknown OTP type \"{kind}\": the types are totp, hotp and steam")]
+    /// A type other than totp, hotp, steam, motp or yaotp.
+    #[error("unknown OTP type \"{kind}\": the types are totp, hotp, steam, motp and yaotp")]
     UnknownType {
         /// The type as written (shortened when long).
         kind: String,
@@ -127,6 +140,18 @@ pub enum UriError {
     /// The secret is not base32.
     #[error(transparent)]
     Secret(#[from] SecretError),
+    /// The secret of a `motp:` URI is not hexadecimal.
+    #[error("the secret of an mOTP URI is not hexadecimal: it must be pairs of 0–9 and a–f")]
+    NotHex,
+    /// An mOTP or Yandex URI without the PIN its codes need.
+    #[error("this {kind} URI has no pin parameter: Twofold needs the PIN to make its codes")]
+    NoPin {
+        /// "mOTP" or "Yandex".
+        kind: &'static str,
+    },
+    /// A `pin` parameter that is not base32 of a PIN's text.
+    #[error("the pin parameter is not a PIN written in base32, as Aegis writes it")]
+    BadPin,
     /// An `algorithm` other than SHA1, SHA256 or SHA512.
     #[error("unknown algorithm \"{algorithm}\": the algorithms are SHA1, SHA256 and SHA512")]
     UnknownAlgorithm {
@@ -166,23 +191,42 @@ pub fn parse(text: &str) -> Result<Credential, UriError> {
     if text.len() > MAX_URI_LEN {
         return Err(UriError::TooLong { length: text.len() });
     }
-    let rest = text
-        .get(..SCHEME.len())
-        .filter(|scheme| scheme.eq_ignore_ascii_case(SCHEME))
-        .and_then(|_| text.get(SCHEME.len()..))
-        .ok_or(UriError::NotOtpauth)?;
+    let (rest, hex_secret) = match strip_scheme(text, SCHEME) {
+        Some(rest) => (rest, false),
+        None => (strip_scheme(text, MOTP_SCHEME).ok_or(UriError::NotOtpauth)?, true),
+    };
     // A fragment is not part of the resource (RFC 3986); base32 never contains '#'.
     let rest = rest.split_once('#').map_or(rest, |(before, _)| before);
     let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (kind, label) = path.split_once('/').unwrap_or((path, ""));
-    let kind = read_kind(kind)?;
+    let (kind, label) = if hex_secret {
+        // `motp:/LABEL` (what Aegis writes) or `motp://LABEL`: no type, the label after slashes.
+        (Kind::Motp, path.trim_start_matches('/'))
+    } else {
+        let (kind, label) = path.split_once('/').unwrap_or((path, ""));
+        (read_kind(kind)?, label)
+    };
     let query = Query::read(query)?;
 
-    let secret = {
+    let mut secret = {
         let raw = query.secret.ok_or(UriError::NoSecret)?;
         let text = Zeroizing::new(decode(raw, true, UriPart::Parameter("secret"))?);
-        Secret::from_base32(&text)?
+        if hex_secret {
+            let key = data_encoding::HEXLOWER_PERMISSIVE
+                .decode(text.trim().as_bytes())
+                .map_err(|_| UriError::NotHex)?;
+            Secret::new(key)
+        } else {
+            Secret::from_base32(&text)?
+        }
     };
+    if kind == Kind::Yandex {
+        secret = crate::otp::yandex_key(secret)?;
+    }
+    if kind.needs_pin() {
+        let name = if kind == Kind::Motp { "mOTP" } else { "Yandex" };
+        let raw = query.pin.ok_or(UriError::NoPin { kind: name })?;
+        secret = secret.with_pin(&read_pin(raw)?).map_err(|_| UriError::BadPin)?;
+    }
     let label = decode(label, false, UriPart::Label)?;
     let issuer = query
         .issuer
@@ -227,6 +271,8 @@ pub fn format(credential: &Credential) -> String {
         Kind::Totp => "totp",
         Kind::Hotp => "hotp",
         Kind::Steam => "steam",
+        Kind::Motp => "motp",
+        Kind::Yandex => "yaotp",
     };
     let mut uri = format!("{SCHEME}{kind}/");
     // With no issuer, a name holding a colon gets an empty prefix so its colon is not read as one.
@@ -244,7 +290,11 @@ pub fn format(credential: &Credential) -> String {
         uri.push_str("&issuer=");
         uri.extend(utf8_percent_encode(issuer, ENCODED));
     }
-    if otp.kind != Kind::Steam {
+    if let Some(pin) = secret.pin().filter(|_| otp.kind.needs_pin()) {
+        uri.push_str("&pin=");
+        uri.push_str(&Zeroizing::new(data_encoding::BASE32_NOPAD.encode(pin.as_bytes())));
+    }
+    if otp.kind.fixed_params().is_none() {
         let defaults = OtpParams::default();
         if otp.algorithm != defaults.algorithm {
             uri.push_str(match otp.algorithm {
@@ -281,6 +331,7 @@ struct Query<'a> {
     counter: Option<&'a str>,
     image: Option<&'a str>,
     encoder: Option<&'a str>,
+    pin: Option<&'a str>,
 }
 
 impl<'a> Query<'a> {
@@ -297,6 +348,7 @@ impl<'a> Query<'a> {
                 "counter" => (&mut read.counter, "counter"),
                 "image" => (&mut read.image, "image"),
                 "encoder" => (&mut read.encoder, "encoder"),
+                "pin" => (&mut read.pin, "pin"),
                 _ => continue,
             };
             if slot.replace(value).is_some() {
@@ -316,16 +368,37 @@ fn read_kind(kind: &str) -> Result<Kind, UriError> {
         Ok(Kind::Hotp)
     } else if kind.eq_ignore_ascii_case("steam") {
         Ok(Kind::Steam)
+    } else if kind.eq_ignore_ascii_case("motp") {
+        Ok(Kind::Motp)
+    } else if kind.eq_ignore_ascii_case("yaotp") || kind.eq_ignore_ascii_case("yandex") {
+        Ok(Kind::Yandex)
     } else {
         Err(UriError::UnknownType { kind: shown(kind) })
     }
 }
 
-/// The code parameters, defaults filled in; Steam's are fixed whatever the URI says.
+/// `text` after `scheme` (matched in any case), or `None` when it does not start with it.
+fn strip_scheme<'a>(text: &'a str, scheme: &str) -> Option<&'a str> {
+    text.get(..scheme.len())
+        .filter(|start| start.eq_ignore_ascii_case(scheme))
+        .and_then(|_| text.get(scheme.len()..))
+}
+
+/// The PIN a `pin` parameter holds: base32 of its UTF-8 text.
+fn read_pin(raw: &str) -> Result<Zeroizing<String>, UriError> {
+    let text = Zeroizing::new(decode(raw, true, UriPart::Parameter("pin"))?);
+    let bytes = Secret::from_base32(&text).map_err(|_| UriError::BadPin)?;
+    std::str::from_utf8(bytes.expose())
+        .map(|pin| Zeroizing::new(pin.to_owned()))
+        .map_err(|_| UriError::BadPin)
+}
+
+/// The code parameters, defaults filled in; Steam's, mOTP's and Yandex's are fixed whatever the
+/// URI says.
 fn read_params(kind: Kind, query: &Query<'_>) -> Result<OtpParams, UriError> {
     let defaults = OtpParams::default();
-    if kind == Kind::Steam {
-        return Ok(OtpParams::STEAM);
+    if let Some(fixed) = kind.fixed_params() {
+        return Ok(fixed);
     }
     let algorithm = match query.algorithm {
         Some(raw) => read_algorithm(&decode(raw, true, UriPart::Parameter("algorithm"))?)?,

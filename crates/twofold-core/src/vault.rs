@@ -241,15 +241,10 @@ impl<K: Keystore> Vault<K> {
     }
 
     /// Adds an account: secret first, then metadata. Refuses a duplicate (same issuer, account name
-    /// and secret) and parameters that cannot make codes.
+    /// and secret) and an account that cannot make codes (parameters, empty secret, missing PIN).
     pub fn add(&self, credential: Credential, now_unix: u64) -> Result<Account, VaultError> {
         let label = credential.label();
-        credential
-            .otp
-            .validate()
-            .and_then(|()| {
-                if credential.secret.is_empty() { Err(OtpError::EmptySecret) } else { Ok(()) }
-            })
+        crate::otp::generate(&credential.secret, &credential.otp, now_unix)
             .map_err(|source| VaultError::Invalid { label: label.clone(), source })?;
 
         let _lock = self.lock()?;
@@ -554,6 +549,25 @@ mod tests {
             Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap()
         );
         assert_eq!(vault.accounts().unwrap(), vec![account]);
+    }
+
+    #[test]
+    fn a_pin_is_kept_with_the_secret_and_a_pin_kind_without_one_is_refused() {
+        let (_dir, vault) = vault();
+        let key = Secret::new(vec![0xe3, 0x15, 0x2a, 0xfe, 0xe6, 0x25, 0x99, 0xc8]);
+        let motp = Credential { otp: OtpParams::MOTP, ..credential("Motp", "alice", "JBSWY3DP") };
+        let err = vault.add(Credential { secret: key.clone(), ..motp.clone() }, 1).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot add Motp (alice): mOTP codes need the account's PIN, and none is stored \
+             with its secret"
+        );
+        let pinned = key.with_pin("sesame").unwrap();
+        let account = vault.add(Credential { secret: pinned.clone(), ..motp }, 1).unwrap();
+        assert_eq!(account.otp.kind, Kind::Motp);
+        assert_eq!(vault.secret(&account).unwrap(), pinned);
+        let text = fs::read_to_string(vault.metadata_path()).unwrap();
+        assert!(text.contains("\"motp\"") && !text.contains("sesame"), "{text}");
     }
 
     #[test]

@@ -48,11 +48,11 @@ fn backup_restores_into_a_fresh_vault_with_the_same_secrets_and_codes() {
     let opened = backup::read(&bytes, &password(PASSPHRASE)).unwrap();
     assert_eq!(opened.entries, entries, "metadata (ids, order, dates) and secrets come back whole");
     assert_eq!(opened.header.created, 1_795_484_439);
-    assert_eq!(opened.header.accounts, 6);
+    assert_eq!(opened.header.accounts, 8);
 
     let (_dir, fresh) = vault();
     let restored = backup::restore(&fresh, &opened.entries, 1_800_000_000).unwrap();
-    assert_eq!(restored.added.len(), 6);
+    assert_eq!(restored.added.len(), 8);
     assert!(restored.duplicates.is_empty() && restored.refused.is_empty());
     let accounts = fresh.accounts().unwrap();
     assert_same(&credentials_of(&accounts, &fresh), &credentials());
@@ -67,12 +67,12 @@ fn restoring_twice_reports_every_account_as_a_duplicate() {
     let (_dir, target) = vault();
     let first = target.add(credentials().remove(0), 1).unwrap();
     let restored = backup::restore(&target, &opened.entries, 2).unwrap();
-    assert_eq!(restored.added.len(), 5);
+    assert_eq!(restored.added.len(), 7);
     assert_eq!(restored.duplicates, vec![("GitHub (alice@example.com)".to_owned(), first.id)]);
     let again = backup::restore(&target, &opened.entries, 3).unwrap();
     assert!(again.added.is_empty());
-    assert_eq!(again.duplicates.len(), 6);
-    assert_eq!(target.accounts().unwrap().len(), 6);
+    assert_eq!(again.duplicates.len(), 8);
+    assert_eq!(target.accounts().unwrap().len(), 8);
 }
 
 #[test]
@@ -177,7 +177,7 @@ fn absurd_key_derivation_costs_are_refused_before_any_work() {
 fn the_header_lists_date_and_count_without_the_passphrase() {
     let (_, bytes) = backup_file();
     let header = backup::inspect(&bytes).unwrap();
-    assert_eq!((header.created, header.accounts, header.cost), (1_795_484_439, 6, CHEAP));
+    assert_eq!((header.created, header.accounts, header.cost), (1_795_484_439, 8, CHEAP));
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod backup_support;
 
 use std::path::PathBuf;
 
-use backup_support::{assert_same, credentials, vault};
+use backup_support::{assert_same, credentials, credentials_without_pins, vault};
 use twofold_core::backup::{self, BackupError, auto};
 use twofold_core::import::Password;
 
@@ -44,7 +44,7 @@ fn each_change_writes_a_backup_of_the_vault_as_it_is_then() {
     assert_eq!(first.path, folder.join("twofold-20261124-014039-000.backup"));
 
     let mut ids = Vec::new();
-    for (i, c) in credentials().into_iter().enumerate() {
+    for (i, c) in credentials_without_pins().into_iter().enumerate() {
         ids.push(vault.add(c, 1).unwrap().id);
         let written = auto::after_change(&vault, T0 + 1000 * (i as u64 + 1)).unwrap().unwrap();
         assert_eq!(written.accounts, i + 1);
@@ -77,7 +77,7 @@ fn only_the_newest_n_are_kept_and_other_files_are_left_alone() {
     std::fs::write(folder.join("notes.txt"), b"mine").unwrap();
     std::fs::write(folder.join("twofold-manual.backup"), b"mine too").unwrap();
     let mut written = Vec::new();
-    for (i, c) in credentials().into_iter().enumerate() {
+    for (i, c) in credentials_without_pins().into_iter().enumerate() {
         vault.add(c, 1).unwrap();
         written.push(auto::after_change(&vault, T0 + 60_000 * (i as u64 + 1)).unwrap().unwrap());
     }

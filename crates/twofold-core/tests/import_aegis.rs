@@ -194,8 +194,8 @@ fn damaged_and_unsupported_entries_are_reported_while_the_rest_import() {
         messages,
         [
             "entry 2 (Bank of Examples (bob)): its \"digits\" is not a whole number",
-            "entry 6 (Yandex (alice@example.com)): its type \"yandex\" is not one Twofold makes \
-             codes for (TOTP, HOTP or Steam)",
+            "entry 6 (Yandex (alice@example.com)): it has no PIN, which its codes need, and the \
+             export holds none",
         ]
     );
     let only_good =

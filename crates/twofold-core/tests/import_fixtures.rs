@@ -333,9 +333,9 @@ fn table() -> Vec<Fixture> {
         // 7 codes and the malformed one refused.
         plain("proton-pass-PassExport.zip", F::ProtonPass, Counts(7, 1)),
         // Stratum (jamie-mh/AuthenticatorPro, Stratum.Test): its tests' counts.
-        // Stratum reads all 11; Twofold makes no mOTP or Yandex codes and refuses those two.
-        plain("stratum-aegis.unencrypted.json", F::Aegis, Counts(9, 2)),
-        locked("stratum-aegis.encrypted.json", F::Aegis, "test", Counts(9, 2)),
+        // Stratum reads all 11, its mOTP and Yandex entries too (their codes: see below).
+        plain("stratum-aegis.unencrypted.json", F::Aegis, Counts(11, 0)),
+        locked("stratum-aegis.encrypted.json", F::Aegis, "test", Counts(11, 0)),
         // Stratum: 8 and one failure.
         plain("stratum-andotp.unencrypted.json", F::AndOtp, Counts(8, 1)),
         locked("stratum-andotp.encrypted.bin", F::AndOtp, "testtest", Counts(8, 1)),
@@ -539,6 +539,41 @@ fn bitwarden_steam_entries_have_five_digits_and_protons_code() {
         for credential in imported.credentials.iter().filter(|c| c.otp.kind == Kind::Steam) {
             assert_eq!(credential.otp.digits, 5, "{file}");
         }
+    }
+}
+
+#[test]
+fn aegis_motp_and_yandex_entries_make_the_codes_of_their_pins() {
+    let Some(dir) = fixtures() else { return };
+    for (file, password) in
+        [("stratum-aegis.unencrypted.json", None), ("stratum-aegis.encrypted.json", Some("test"))]
+    {
+        let bytes = std::fs::read(dir.join(file)).unwrap();
+        let password = password.map(|p| Password::new(p.to_owned()));
+        let imported = Format::Aegis.read(&bytes, password.as_ref()).unwrap();
+        let of_kind = |kind| imported.credentials.iter().find(|c| c.otp.kind == kind).unwrap();
+        let code = |c: &Credential, time| generate(&c.secret, &c.otp, time).unwrap().current;
+
+        // Its Yandex entry is Aegis's YAOTPTest key (the first 16 bytes of the 26-byte one
+        // there) with the same PIN, so Aegis's codes: oactmacq at 1581064020, wemdwrix at
+        // 1581090810.
+        let yandex = of_kind(Kind::Yandex);
+        assert_eq!(yandex.label(), "Yandex (Yandex)", "{file}");
+        assert_eq!(yandex.otp, OtpParams::YANDEX, "{file}");
+        assert_eq!(yandex.secret.pin(), Some("7586"), "{file}");
+        assert_eq!(code(yandex, 1_581_064_020), "oactmacq", "{file}");
+        assert_eq!(code(yandex, 1_581_090_810), "wemdwrix", "{file}");
+
+        // Its mOTP entry (key 0xaa × 14, PIN 1234) is in none of Aegis's vectors; the codes were
+        // computed once with Python's hashlib from the specification (motp.sourceforge.net):
+        // hashlib.md5(f"{t // 10}{'aa' * 14}1234".encode()).hexdigest()[:6].
+        let motp = of_kind(Kind::Motp);
+        assert_eq!(motp.otp, OtpParams::MOTP, "{file}");
+        assert_eq!(motp.secret.expose(), [0xaa; 14], "{file}");
+        assert_eq!(motp.secret.pin(), Some("1234"), "{file}");
+        assert_eq!(code(motp, 1_700_000_000), "d43efd", "{file}");
+        assert_eq!(code(motp, 1_700_000_009), "d43efd", "{file}");
+        assert_eq!(code(motp, 1_700_000_010), "0ff7ce", "{file}");
     }
 }
 

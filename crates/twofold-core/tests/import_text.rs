@@ -21,6 +21,23 @@ fn uri_list_round_trips_with_comments_and_blank_lines() {
 }
 
 #[test]
+fn aegis_motp_uris_are_recognised_alone_and_among_otpauth_ones() {
+    // Aegis's text export writes mOTP accounts in its own scheme (hex secret); Twofold's form adds
+    // the PIN. Key and PIN: Aegis's MOTPTest vector, e7d8b6 at 165892298.
+    let motp = "motp:/Motp%3Aalice?secret=e3152afee62599c8&issuer=Motp&pin=GEZDGNA";
+    for text in [format!("{motp}\n"), format!("{}\n{motp}\n", ACCOUNTS[0].uri())] {
+        let file = text.as_bytes();
+        assert_eq!(import::detect(file), Ok(Detected { format: Format::Text, encrypted: false }));
+        let imported = Format::Text.read(file, None).unwrap();
+        assert!(imported.errors.is_empty(), "{:?}", imported.errors);
+        let read = imported.credentials.last().unwrap();
+        assert_eq!(read.label(), "Motp (alice)");
+        let code = twofold_core::otp::generate(&read.secret, &read.otp, 165_892_298).unwrap();
+        assert_eq!(code.current, "e7d8b6");
+    }
+}
+
+#[test]
 fn migration_batches_in_a_list_import_entry_by_entry() {
     let read: Vec<_> =
         ACCOUNTS[..2].iter().map(|a| twofold_core::uri::parse(&a.uri()).unwrap()).collect();

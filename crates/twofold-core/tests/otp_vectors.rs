@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use hmac::{Hmac, KeyInit, Mac};
 use twofold_core::Secret;
-use twofold_core::otp::{Algorithm, Code, Kind, OtpParams, generate};
+use twofold_core::otp::{Algorithm, Code, Kind, OtpError, OtpParams, generate, yandex_key};
 
 /// One vector file: its `key` lines and its data rows, split into fields, comments removed.
 struct Vectors {
@@ -178,6 +178,81 @@ fn base32_secrets_of_partial_bytes_make_the_codes_proton_ente_and_2fas_make() {
             generate(&read, &params, 1_700_000_000).unwrap().current,
             *at_1_700_000_000,
             "{secret}"
+        );
+    }
+}
+
+#[test]
+fn motp_aegis_vectors() {
+    let vectors = Vectors::load("motp.txt");
+    assert_eq!(vectors.rows.len(), 6);
+    // mOTP fixes its shape; a stored account may carry anything in these.
+    let odd = OtpParams { algorithm: Algorithm::Sha512, digits: 9, period: 60, ..OtpParams::MOTP };
+    for row in &vectors.rows {
+        let [time, expected, pin, key] = row.as_slice() else {
+            panic!("motp.txt: expected 4 fields, got {row:?}");
+        };
+        let time: u64 = number(time);
+        let secret = Secret::new(data_encoding::HEXLOWER.decode(key.as_bytes()).unwrap())
+            .with_pin(pin)
+            .unwrap();
+        let code = generate(&secret, &OtpParams::MOTP, time).unwrap();
+        assert_eq!(code.current, *expected, "at {time}");
+        assert_eq!(code.seconds_left, Some(10 - time % 10), "at {time}");
+        let next_step = generate(&secret, &OtpParams::MOTP, time + 10 - time % 10).unwrap();
+        assert_eq!(code.next, next_step.current, "after {time}");
+        assert_eq!(generate(&secret, &odd, time).unwrap(), code, "at {time}, odd params");
+    }
+}
+
+#[test]
+fn yandex_aegis_vectors() {
+    let vectors = Vectors::load("yandex.txt");
+    assert_eq!(vectors.rows.len(), 5);
+    for row in &vectors.rows {
+        let [pin, secret, time, expected] = row.as_slice() else {
+            panic!("yandex.txt: expected 4 fields, got {row:?}");
+        };
+        let time: u64 = number(time);
+        let full = Secret::from_base32(secret).unwrap().with_pin(pin).unwrap();
+        assert_eq!(full.len(), 26, "{secret}");
+        let key = yandex_key(full).unwrap();
+        assert_eq!(key.len(), 16);
+        assert_eq!(key.pin(), Some(pin.as_str()), "the PIN stays with the shortened key");
+        let code = generate(&key, &OtpParams::YANDEX, time).unwrap();
+        assert_eq!(code.current, *expected, "at {time}");
+        assert_eq!(code.seconds_left, Some(30 - time % 30), "at {time}");
+        let next_step = generate(&key, &OtpParams::YANDEX, time + 30 - time % 30).unwrap();
+        assert_eq!(code.next, next_step.current, "after {time}");
+    }
+}
+
+#[test]
+fn yandex_keys_are_checked_as_aegis_checks_them() {
+    // Aegis's YandexInfoTest: a valid 26-byte key, the 16-byte key of a QR code (no checksum),
+    // the first key with its first letter changed, and a key of the wrong length.
+    let read = |text: &str| Secret::from_base32(text).unwrap();
+    let full = read("LA2V6KMCGYMWWVEW64RNP3JA3IAAAAAAHTSG4HRZPI");
+    let from_qr = read("LA2V6KMCGYMWWVEW64RNP3JA3I");
+    assert_eq!(yandex_key(full).unwrap(), from_qr);
+    assert_eq!(yandex_key(from_qr.clone()).unwrap(), from_qr);
+    let changed = read("AA2V6KMCGYMWWVEW64RNP3JA3IAAAAAAHTSG4HRZPI");
+    assert_eq!(yandex_key(changed).unwrap_err(), OtpError::YandexChecksum);
+    let cut = read("AA2V6KMCGJA3IAAAAAAHTSG4HRZPI");
+    let err = yandex_key(cut).unwrap_err();
+    assert_eq!(err, OtpError::YandexKeyLength { length: 18 });
+    assert_eq!(err.to_string(), "a Yandex secret is 16 or 26 bytes long, not 18");
+}
+
+#[test]
+fn motp_and_yandex_without_a_pin_say_so() {
+    let key = Secret::new(vec![0xaa; 16]);
+    for (params, kind) in [(OtpParams::MOTP, "mOTP"), (OtpParams::YANDEX, "Yandex")] {
+        let err = generate(&key, &params, 0).unwrap_err();
+        assert_eq!(err, OtpError::NoPin { kind });
+        assert_eq!(
+            err.to_string(),
+            format!("{kind} codes need the account's PIN, and none is stored with its secret")
         );
     }
 }

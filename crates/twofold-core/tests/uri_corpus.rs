@@ -61,6 +61,8 @@ fn kind(name: &str) -> Kind {
         "totp" => Kind::Totp,
         "hotp" => Kind::Hotp,
         "steam" => Kind::Steam,
+        "motp" => Kind::Motp,
+        "yandex" => Kind::Yandex,
         other => panic!("unknown kind {other} in corpus"),
     }
 }
@@ -81,10 +83,15 @@ fn valid_corpus_parses_to_the_expected_fields() {
         let parsed =
             uri::parse(case.field("uri")).unwrap_or_else(|e| panic!("{what}: rejected with {e:?}"));
         let defaults = OtpParams::default();
+        let mut secret =
+            Secret::from_base32(case.field("secret")).expect("corpus secret is base32");
+        if let Some(pin) = case.get("pin") {
+            secret = secret.with_pin(pin).expect("corpus PIN is one");
+        }
         let expected = Credential {
             issuer: case.field("issuer").to_owned(),
             name: case.field("name").to_owned(),
-            secret: Secret::from_base32(case.field("secret")).expect("corpus secret is base32"),
+            secret,
             otp: OtpParams {
                 kind: case.get("kind").map_or(defaults.kind, kind),
                 algorithm: case.get("algorithm").map_or(defaults.algorithm, algorithm),
@@ -235,8 +242,10 @@ fn otp_params() -> impl Strategy<Value = OtpParams> {
                 counter
             }
         ),
-        // Steam's shape is fixed: the only Steam parameters a URI can carry.
-        Just(OtpParams { kind: Kind::Steam, digits: 5, ..OtpParams::default() }),
+        // Steam's, mOTP's and Yandex's shapes are fixed: the only parameters a URI can carry.
+        Just(OtpParams::STEAM),
+        Just(OtpParams::MOTP),
+        Just(OtpParams::YANDEX),
     ]
 }
 
@@ -250,13 +259,18 @@ fn credential() -> impl Strategy<Value = Credential> {
         otp_params(),
         // An empty image reads as no icon, so icons are non-empty.
         prop::option::of(field().prop_filter("non-empty", |icon| !icon.is_empty())),
+        field().prop_filter("a PIN has a character", |pin| !pin.is_empty()),
     )
-        .prop_map(|(issuer, name, secret, otp, icon)| Credential {
-            issuer,
-            name,
-            secret: Secret::new(secret),
-            otp,
-            icon,
+        .prop_map(|(issuer, name, mut secret, otp, icon, pin)| {
+            // A Yandex key is 16 bytes; mOTP and Yandex carry a PIN, the others none.
+            if otp.kind == Kind::Yandex {
+                secret.resize(16, 0x5a);
+            }
+            let mut secret = Secret::new(secret);
+            if otp.kind.needs_pin() {
+                secret = secret.with_pin(&pin).expect("a generated PIN has 1 to 24 characters");
+            }
+            Credential { issuer, name, secret, otp, icon }
         })
 }
 
@@ -267,7 +281,8 @@ fn uri_like() -> impl Strategy<Value = String> {
             "otpauth://", "totp", "hotp", "steam", "/", "?", "&", "=", ":", "%3A", "%3a", "%20",
             "+", " ", "#", "%", "%FF", "%C3%A9", "secret=", "JBSWY3DPEHPK3PXP", "jbsw y3dp",
             "issuer=", "Example", "algorithm=", "sha256", "digits=", "8", "period=", "0",
-            "counter=", "1", "image=", "encoder=", "steam", "==",
+            "counter=", "1", "image=", "encoder=", "steam", "==", "motp", "yaotp", "yandex",
+            "motp:", "pin=", "GEZDGNA", "e3152afee62599c8", "LA2V6KMCGYMWWVEW64RNP3JA3I",
         ])
         .prop_map(str::to_owned),
         1 => field(),

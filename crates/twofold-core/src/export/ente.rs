@@ -9,13 +9,14 @@
 //! `encryptionNonce`. The cost is what Ente's apps settle on on phones: 256 MiB, 16 passes (the
 //! same work as libsodium's "sensitive" 1 GiB and 4 passes, in a quarter of the memory).
 //!
-//! What the export loses: nothing Ente shows (it has no icons of its own in the URI).
+//! What the export loses: nothing Ente shows (it has no icons of its own in the URI), but mOTP and
+//! Yandex accounts, which Ente has no kinds for ([`super::Exported::left_out`] names them).
 
 use base64::Engine as _;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{ExportError, random};
+use super::{ExportError, Exported, random, without_pin_kinds};
 use crate::import::Password;
 use crate::secretstream::{self, HEADER_LEN};
 use crate::{Credential, uri};
@@ -64,13 +65,14 @@ struct KdfParams {
 }
 
 /// Ente's plain export of `credentials`: one otpauth URI a line (it holds the secrets in clear).
-pub fn ente_plain(credentials: &[Credential]) -> Zeroizing<String> {
+pub fn ente_plain(credentials: &[Credential]) -> Exported {
+    let (held, left_out) = without_pin_kinds(credentials, "Ente Auth");
     let mut text = Zeroizing::new(String::new());
-    for credential in credentials {
+    for credential in held {
         text.push_str(&Zeroizing::new(uri::format(credential)));
         text.push('\n');
     }
-    text
+    Exported { text, left_out }
 }
 
 /// Ente's encrypted export of `credentials` under `password`.
@@ -78,7 +80,7 @@ pub fn ente_encrypted(
     credentials: &[Credential],
     password: &Password,
     keys: &EnteKeys,
-) -> Result<String, ExportError> {
+) -> Result<Exported, ExportError> {
     if password.expose().is_empty() {
         return Err(ExportError::EmptyPassword);
     }
@@ -89,7 +91,7 @@ pub fn ente_encrypted(
     argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
         .hash_password_into(password.expose(), &keys.salt, key.as_mut_slice())
         .map_err(|_| failed("Argon2 refused the salt"))?;
-    let text = ente_plain(credentials);
+    let Exported { text, left_out } = ente_plain(credentials);
     let sealed = secretstream::seal(&key, &keys.header, text.as_bytes())
         .ok_or_else(|| failed("the stream cipher refused its key"))?;
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -99,5 +101,7 @@ pub fn ente_encrypted(
         encrypted_data: b64(&sealed),
         encryption_nonce: b64(&keys.header),
     };
-    serde_json::to_string(&file).map_err(|_| failed("the file could not be written as JSON"))
+    let text = serde_json::to_string(&file)
+        .map_err(|_| failed("the file could not be written as JSON"))?;
+    Ok(Exported { text: Zeroizing::new(text), left_out })
 }

@@ -11,14 +11,15 @@
 //! over a 256-byte salt, of the JSON list of services and of 2FAS's fixed reference text (which
 //! the app decrypts to check the password).
 //!
-//! What the export loses: icons (2FAS picks them by issuer).
+//! What the export loses: icons (2FAS picks them by issuer), and mOTP and Yandex accounts, which
+//! 2FAS has no kinds for ([`super::Exported::left_out`] names them).
 
 use base64::Engine as _;
 use serde::Serialize;
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::{ExportError, random, seal_appended};
+use super::{ExportError, Exported, random, seal_appended, without_pin_kinds};
 use crate::import::Password;
 use crate::seal::json_zeroizing;
 use crate::{Algorithm, Credential, Kind, uri};
@@ -109,15 +110,21 @@ struct Order {
     position: usize,
 }
 
-fn services(credentials: &[Credential], now_ms: u64) -> Vec<Service<'_>> {
+/// The name the messages give the format.
+const NAME: &str = "2FAS";
+
+fn services<'c>(credentials: &[&'c Credential], now_ms: u64) -> Vec<Service<'c>> {
     credentials
         .iter()
+        .copied()
         .enumerate()
         .map(|(position, c)| {
             let token_type = match c.otp.kind {
                 Kind::Totp => "TOTP",
                 Kind::Hotp => "HOTP",
                 Kind::Steam => "STEAM",
+                // Left out by `without_pin_kinds` before this: 2FAS has neither.
+                Kind::Motp | Kind::Yandex => "TOTP",
             };
             let algorithm = match c.otp.algorithm {
                 Algorithm::Sha1 => "SHA1",
@@ -163,10 +170,11 @@ fn backup(services: Vec<Service<'_>>, now_ms: u64) -> Backup<'_> {
 
 /// An unencrypted `.2fas` backup of `credentials` (it holds the secrets in clear), made at
 /// `now_ms` (Unix milliseconds, the backup's `updatedAt`).
-pub fn twofas_plain(credentials: &[Credential], now_ms: u64) -> Zeroizing<String> {
-    let json = json_zeroizing(&backup(services(credentials, now_ms), now_ms));
+pub fn twofas_plain(credentials: &[Credential], now_ms: u64) -> Exported {
+    let (held, left_out) = without_pin_kinds(credentials, NAME);
+    let json = json_zeroizing(&backup(services(&held, now_ms), now_ms));
     // `json_zeroizing` wrote JSON, which is UTF-8.
-    Zeroizing::new(String::from_utf8_lossy(&json).into_owned())
+    Exported { text: Zeroizing::new(String::from_utf8_lossy(&json).into_owned()), left_out }
 }
 
 /// A `.2fas` backup of `credentials` encrypted with `password`, as 2FAS encrypts it.
@@ -175,10 +183,11 @@ pub fn twofas_encrypted(
     password: &Password,
     keys: &TwoFasKeys,
     now_ms: u64,
-) -> Result<String, ExportError> {
+) -> Result<Exported, ExportError> {
     if password.expose().is_empty() {
         return Err(ExportError::EmptyPassword);
     }
+    let (held, left_out) = without_pin_kinds(credentials, NAME);
     let mut key = Zeroizing::new([0u8; 32]);
     pbkdf2::pbkdf2_hmac::<Sha256>(password.expose(), &keys.salt, ROUNDS, key.as_mut_slice());
     let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
@@ -186,11 +195,12 @@ pub fn twofas_encrypted(
         let ciphertext = seal_appended(key.as_slice(), iv, plaintext)?;
         Ok(format!("{}:{}:{}", b64(&ciphertext), b64(&keys.salt), b64(iv)))
     };
-    let list = json_zeroizing(&services(credentials, now_ms));
+    let list = json_zeroizing(&services(&held, now_ms));
     let mut file = backup(Vec::new(), now_ms);
     file.services_encrypted = Some(sealed(&keys.services_iv, &list)?);
     file.reference = Some(sealed(&keys.reference_iv, REFERENCE.as_bytes())?);
-    serde_json::to_string(&file).map_err(|_| ExportError::Encryption {
+    let text = serde_json::to_string(&file).map_err(|_| ExportError::Encryption {
         reason: "the file could not be written as JSON".to_owned(),
-    })
+    })?;
+    Ok(Exported { text: Zeroizing::new(text), left_out })
 }

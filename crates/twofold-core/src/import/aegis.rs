@@ -7,11 +7,11 @@
 //! slot holds the master key wrapped (AES-256-GCM, hex `key`, `key_params`) by a credential.
 //! Password slots (type 1) derive that credential with scrypt (`n`, `r`, `p`, hex `salt`; Aegis
 //! writes N = 2^15, r = 8, p = 1). Entries: `type` (totp, hotp, steam, motp, yandex), `name`,
-//! `issuer`, `info: {secret (base32), algo, digits, period, counter}`.
+//! `issuer`, `info: {secret (base32), algo, digits, period, counter, pin}` (`pin`: mOTP and
+//! Yandex only, as typed; the Yandex secret is its 16-byte key).
 //!
 //! What the import loses:
 //! - icons (JPEG/PNG/SVG embedded in the entry), groups, notes, favourites and usage counts;
-//! - Yandex and mOTP entries: Twofold makes no such codes, so they are reported, not imported;
 //! - vaults that only biometric or key-file slots open (no password slot) cannot be decrypted here.
 
 use base64::Engine as _;
@@ -174,11 +174,21 @@ fn entries(db: &Value) -> Result<Imported, ImportError> {
 fn entry(fields: Fields<'_>) -> Result<crate::Credential, String> {
     let kind = json::kind(fields.required_text("type")?)?;
     let info = fields.object("info")?.ok_or("it has no \"info\" with its secret")?;
-    let secret = json::base32_secret(info.required_text("secret")?)?;
+    let mut secret = json::base32_secret(info.required_text("secret")?)?;
+    if kind.needs_pin()
+        && let Some(pin) = info.text("pin")?
+    {
+        secret = secret.with_pin(pin).map_err(|e| format!("its PIN cannot be used: {e}"))?;
+    }
+    // mOTP's "MD5" is no HMAC algorithm; the kinds that fix theirs ignore what is written.
+    let algorithm = match kind.fixed_params() {
+        Some(_) => None,
+        None => info.text("algo")?.map(json::algorithm).transpose()?,
+    };
     let entry = Entry {
         issuer: fields.text("issuer")?.unwrap_or_default().to_owned(),
         name: fields.text("name")?.unwrap_or_default().to_owned(),
-        algorithm: info.text("algo")?.map(json::algorithm).transpose()?,
+        algorithm,
         digits: info.number("digits")?,
         period: info.number("period")?,
         counter: info.number("counter")?,

@@ -132,14 +132,17 @@ pub(super) fn shown(text: &str) -> String {
     shown
 }
 
-/// The kind an export names: TOTP, HOTP or Steam, in any case.
+/// The kind an export names: TOTP, HOTP, Steam, mOTP or Yandex, in any case.
 pub(super) fn kind(text: &str) -> Result<Kind, String> {
     match text.trim().to_ascii_lowercase().as_str() {
         "totp" => Ok(Kind::Totp),
         "hotp" => Ok(Kind::Hotp),
         "steam" => Ok(Kind::Steam),
+        "motp" => Ok(Kind::Motp),
+        "yandex" => Ok(Kind::Yandex),
         other => Err(format!(
-            "its type \"{}\" is not one Twofold makes codes for (TOTP, HOTP or Steam)",
+            "its type \"{}\" is not one Twofold makes codes for (TOTP, HOTP, Steam, mOTP or \
+             Yandex)",
             shown(other)
         )),
     }
@@ -184,14 +187,26 @@ impl Entry {
         }
     }
 
-    /// The credential, once its parameters are checked.
+    /// The credential, once its parameters are checked. The secret carries the PIN of the kinds
+    /// that need one.
     pub(super) fn credential(self, secret: Secret) -> Result<Credential, String> {
         if secret.is_empty() {
             return Err("it has no secret".to_owned());
         }
-        if self.kind == Kind::Steam {
-            // Steam fixes its own parameters; an export's digits (often 6) are not what it shows.
-            let otp = OtpParams::STEAM;
+        if let Some(otp) = self.kind.fixed_params() {
+            // Steam, mOTP and Yandex fix their own parameters; an export's digits (often 6 for
+            // Steam) are not what they show.
+            if self.kind.needs_pin() && secret.pin().is_none() {
+                return Err(
+                    "it has no PIN, which its codes need, and the export holds none".to_owned()
+                );
+            }
+            let secret = match self.kind {
+                Kind::Yandex => {
+                    crate::otp::yandex_key(secret).map_err(|e| format!("its secret: {e}"))?
+                }
+                _ => secret,
+            };
             return Ok(Credential {
                 issuer: self.issuer,
                 name: self.name,
@@ -291,7 +306,9 @@ mod tests {
     #[test]
     fn kinds_and_algorithms_are_read_in_any_spelling() {
         assert_eq!(kind("Steam"), Ok(Kind::Steam));
-        assert!(kind("yandex").unwrap_err().contains("\"yandex\""));
+        assert_eq!(kind("yandex"), Ok(Kind::Yandex));
+        assert_eq!(kind("MOTP"), Ok(Kind::Motp));
+        assert!(kind("blizzard").unwrap_err().contains("\"blizzard\""));
         assert_eq!(algorithm("sha-256"), Ok(Algorithm::Sha256));
         assert_eq!(algorithm("HmacSHA512"), Ok(Algorithm::Sha512));
         assert!(algorithm("MD5").unwrap_err().contains("MD5"));

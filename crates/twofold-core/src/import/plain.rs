@@ -1,5 +1,6 @@
 //! Plain text or CSV holding `otpauth://` URIs and Google Authenticator `otpauth-migration://`
-//! batches: what FreeOTP+, Ente Auth (unencrypted), Twofold and many scripts export.
+//! batches: what FreeOTP+, Ente Auth (unencrypted), Twofold and many scripts export; Aegis's text
+//! export writes mOTP accounts as `motp:` URIs among them.
 //!
 //! Format: one URI per line (Key Uri Format,
 //! <https://github.com/google/google-authenticator/wiki/Key-Uri-Format>), blank lines and `#`
@@ -17,7 +18,10 @@ pub(super) fn recognise(content: &Content<'_>) -> Option<bool> {
         return None;
     }
     let lower = text.to_ascii_lowercase();
-    (lower.contains("otpauth://") || lower.contains("otpauth-migration://")).then_some(false)
+    (lower.contains("otpauth://")
+        || lower.contains("otpauth-migration://")
+        || text.lines().any(|line| starts_with_uri(line.trim_start())))
+    .then_some(false)
 }
 
 pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
@@ -28,8 +32,9 @@ pub(super) fn read(content: &Content<'_>) -> Result<Imported, ImportError> {
 }
 
 fn starts_with_uri(cell: &str) -> bool {
-    cell.get(..8).is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth:"))
-        || cell.get(..18).is_some_and(|scheme| scheme.eq_ignore_ascii_case("otpauth-migration:"))
+    let scheme =
+        |scheme: &str| cell.get(..scheme.len()).is_some_and(|s| s.eq_ignore_ascii_case(scheme));
+    scheme("otpauth:") || scheme("otpauth-migration:") || scheme("motp:")
 }
 
 /// CSV when some URI does not start its line: it sits in a cell among others.

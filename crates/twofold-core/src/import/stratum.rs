@@ -14,8 +14,9 @@
 //! same fields in table `authenticator (type, issuer, username, secret, algorithm, digits,
 //! period, counter, ...)`.
 //!
-//! What the import loses: categories, custom icons, the order, and mOTP and Yandex accounts,
-//! which Twofold makes no codes for (they are reported).
+//! What the import loses: categories, custom icons, the order, and mOTP and Yandex accounts
+//! (reported): Stratum keeps an mOTP secret as the text typed in rather than base32, and no
+//! Stratum fixture holds either kind to check a reading against.
 
 use serde_json::Value;
 use sha1::Sha1;
@@ -176,10 +177,14 @@ impl Numbers {
             Some(2) | None => Kind::Totp,
             Some(4) => Kind::Steam,
             Some(3) => {
-                return Err("it is an mOTP account, which Twofold makes no codes for".to_owned());
+                return Err("it is an mOTP account, which Twofold does not read from Stratum \
+                            backups yet"
+                    .to_owned());
             }
             Some(5) => {
-                return Err("it is a Yandex account, which Twofold makes no codes for".to_owned());
+                return Err("it is a Yandex account, which Twofold does not read from Stratum \
+                            backups yet"
+                    .to_owned());
             }
             Some(other) => return Err(format!("its type {other} is not one Stratum writes")),
         };

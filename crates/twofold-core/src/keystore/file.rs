@@ -9,7 +9,8 @@
 //! 16-byte key check, then the payload and its tag. Keys are split off Argon2id's output with the
 //! labels "twofold keystore v1 encryption key" and "twofold keystore v1 key check", so a keystore
 //! and a backup never share a key. The payload is UTF-8 JSON: `{"entries": [{"service", "id",
-//! "vault", "label", "secret"}]}`, `secret` in base32 without padding.
+//! "vault", "label", "secret"}]}`, `secret` as [`Secret::to_stored`] writes it (base32 without
+//! padding, then `:` and the PIN for the kinds that have one).
 //!
 //! The passphrase is derived once per process, when the file is unlocked; each write keeps the
 //! salt and cost (so the same key) and draws a fresh nonce. Writes take `secrets.lock`, re-read the
@@ -306,7 +307,7 @@ impl FileKeystore {
             .renewed()
             .map_err(|e| KeystoreError::Failure { reason: e.to_string() })?;
         let secrets: Vec<Zeroizing<String>> =
-            state.entries.iter().map(|e| e.secret.to_base32()).collect();
+            state.entries.iter().map(|e| e.secret.to_stored()).collect();
         let payload = PayloadOut {
             entries: state
                 .entries
@@ -405,7 +406,7 @@ fn open(
     })?;
     let mut entries = Vec::with_capacity(payload.entries.len());
     for mut stored in payload.entries {
-        let secret = Secret::from_base32(&stored.secret)
+        let secret = Secret::from_stored(&stored.secret)
             .map_err(|_| damaged(path, format!("entry {} does not hold a secret", stored.id)))?;
         entries.push(FileEntry {
             service: std::mem::take(&mut stored.service),
@@ -488,6 +489,8 @@ mod tests {
         let (vault, id, server) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let secret = Secret::from_base32("JBSWY3DPEHPK3PXP").unwrap();
         keystore.store(id, vault, "GitHub (alice)", &secret).unwrap();
+        let (motp, pinned) = (Uuid::new_v4(), Secret::new(vec![0xe3; 8]).with_pin("4711").unwrap());
+        keystore.store(motp, vault, "Motp", &pinned).unwrap();
         keystore
             .device_keys()
             .store(server, Uuid::nil(), "device", &Secret::new(vec![9; 40]))
@@ -497,9 +500,14 @@ mod tests {
         let text = String::from_utf8_lossy(&bytes).to_uppercase();
         assert!(!text.contains("JBSWY3DP") && !text.contains("GITHUB"));
 
+        assert!(!text.contains("4711"), "the PIN is sealed with the key");
+
         let again = FileKeystore::unlock(dir.path(), &password("pass phrase")).unwrap();
         assert_eq!(again.load(id).unwrap(), Some(secret));
-        assert_eq!(again.ids(vault).unwrap(), Some(vec![id]));
+        assert_eq!(again.load(motp).unwrap().unwrap().pin(), Some("4711"));
+        let mut ids = vec![id, motp];
+        ids.sort_unstable();
+        assert_eq!(again.ids(vault).unwrap(), Some(ids));
         // The views are apart: device keys are not account secrets and the other way round.
         assert_eq!(again.load(server).unwrap(), None);
         assert_eq!(again.device_keys().load(id).unwrap(), None);

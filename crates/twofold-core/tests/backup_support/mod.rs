@@ -62,7 +62,7 @@ fn credential(issuer: &str, name: &str, secret: &[u8], otp: OtpParams) -> Creden
 }
 
 /// Accounts of every kind, algorithm and odd corner: 80-bit and 512-bit keys, 10 digits, long
-/// periods, a high HOTP counter, non-ASCII names, an empty issuer, an icon.
+/// periods, a high HOTP counter, non-ASCII names, an empty issuer, an icon, mOTP and Yandex PINs.
 pub fn credentials() -> Vec<Credential> {
     let totp = OtpParams::default();
     let mut with_icon = credential("GitHub", "alice@example.com", b"Hello!\xde\xad\xbe\xef", totp);
@@ -89,7 +89,18 @@ pub fn credentials() -> Vec<Credential> {
         ),
         credential("Steam", "gamer", &[42; 20], OtpParams { kind: Kind::Steam, digits: 5, ..totp }),
         credential("", "no issuer", &[9; 16], totp),
+        with_pin(credential("Motp", "pin", &[0xe3, 0x15, 0x2a, 0xfe], OtpParams::MOTP), "1234"),
+        with_pin(credential("Yandex", "key", &[0x58; 16], OtpParams::YANDEX), "7586"),
     ]
+}
+
+fn with_pin(credential: Credential, pin: &str) -> Credential {
+    Credential { secret: credential.secret.with_pin(pin).unwrap(), ..credential }
+}
+
+/// [`credentials`] but the mOTP and Yandex accounts, which 2FAS and Ente have no kinds for.
+pub fn credentials_without_pins() -> Vec<Credential> {
+    credentials().into_iter().filter(|c| !c.otp.kind.needs_pin()).collect()
 }
 
 /// Asserts `got` holds exactly `want`, in order: same names, parameters and secret, and the same

@@ -34,6 +34,8 @@ impl Account {
             Kind::Totp => "TOTP",
             Kind::Hotp => "HOTP",
             Kind::Steam => "STEAM",
+            Kind::Motp => "MOTP",
+            Kind::Yandex => "YANDEX",
         }
     }
 
