@@ -372,7 +372,36 @@ pub fn page_with_codes(payloads: &[&str]) -> TestResult<image::GrayImage> {
 
 /// Clicks the first element matching `css`.
 pub async fn click(client: &Client, css: &str) -> TestResult {
-    Ok(client.find(Locator::Css(css)).await?.click().await?)
+    // Under load a dialog still closing or a list being redrawn holds the element up for a moment:
+    // the click is tried again until it lands or APPEAR passes.
+    let deadline = Instant::now() + APPEAR;
+    loop {
+        let clicked = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.click().await,
+            Err(err) => Err(err),
+        };
+        match clicked {
+            Err(err) if Instant::now() < deadline && not_yet_clickable(&err) => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return Ok(other?),
+        }
+    }
+}
+
+/// Whether a click failed only because its element was not there or not ready yet.
+fn not_yet_clickable(err: &fantoccini::error::CmdError) -> bool {
+    use fantoccini::error::{CmdError, ErrorStatus};
+    matches!(
+        err,
+        CmdError::Standard(webdriver) if matches!(
+            webdriver.error,
+            ErrorStatus::ElementNotInteractable
+                | ErrorStatus::ElementClickIntercepted
+                | ErrorStatus::StaleElementReference
+                | ErrorStatus::NoSuchElement
+        )
+    )
 }
 
 /// Replaces the text of the field matching `css` with `text`, typed as keys.

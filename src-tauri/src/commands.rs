@@ -599,7 +599,7 @@ pub async fn pair(
     let supervisor = approvals.supervisor()?;
     let record = supervisor.pair(&link, &device_name).await.map_err(approvals::from_device)?;
     let servers = supervisor.servers().map_err(approvals::from_device)?;
-    servers.into_iter().find(|server| server.id == record.id).ok_or_else(|| {
+    servers.into_iter().find(|server| server.pairing.id == record.id).ok_or_else(|| {
         ApiError::new(ErrorCode::Approval, "the new pairing is not in the list of servers")
     })
 }

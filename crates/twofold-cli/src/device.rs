@@ -433,11 +433,11 @@ fn watch(dir: &Path, source: &Source, out: &mut impl Write) -> anyhow::Result<Ex
                         // One revoked server leaves the others to answer; with all of
                         // them revoked there is nothing left to watch.
                         for server in servers.iter().filter(|s| s.state == "revoked") {
-                            if revoked.insert(server.id) {
+                            if revoked.insert(server.pairing.id) {
                                 writeln!(
                                     watch.out,
                                     "\n{} revoked this device: pair it again",
-                                    server.service
+                                    server.pairing.service
                                 )?;
                                 watch.out.flush()?;
                             }

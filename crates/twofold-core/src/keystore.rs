@@ -289,6 +289,25 @@ fn unavailable(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
 }
 
+/// Whether `err` says the item a search found was gone when it was used: another process deleted
+/// it in between (gnome-keyring answers for a removed item's path that it has no such interface).
+#[cfg(target_os = "linux")]
+fn vanished(err: &keyring::Error) -> bool {
+    let keyring::Error::PlatformFailure(err) = err else { return false };
+    matches!(
+        err.downcast_ref::<dbus_secret_service::Error>(),
+        Some(dbus_secret_service::Error::Dbus(dbus)) if matches!(
+            dbus.name(),
+            Some("org.freedesktop.DBus.Error.UnknownMethod" | "org.freedesktop.DBus.Error.UnknownObject")
+        )
+    )
+}
+
+#[cfg(not(target_os = "linux"))]
+fn vanished(_err: &keyring::Error) -> bool {
+    false
+}
+
 #[cfg(not(target_os = "linux"))]
 fn unavailable(_err: &(dyn std::error::Error + 'static)) -> Option<String> {
     None
@@ -320,7 +339,14 @@ impl Keystore for OsKeystore {
     }
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
-        match self.entry(id)?.get_password() {
+        let entry = self.entry(id)?;
+        // An entry deleted between the search and the read (the app's undo window closing while
+        // the CLI reads) is searched for once more, and then is simply not there.
+        let found = match entry.get_password() {
+            Err(err) if vanished(&err) => entry.get_password(),
+            other => other,
+        };
+        match found {
             Ok(text) => {
                 let text = zeroize::Zeroizing::new(text);
                 Secret::from_stored(&text).map(Some).map_err(|_| KeystoreError::Damaged { id })
@@ -331,7 +357,12 @@ impl Keystore for OsKeystore {
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
-        match self.entry(id)?.delete_credential() {
+        let entry = self.entry(id)?;
+        let deleted = match entry.delete_credential() {
+            Err(err) if vanished(&err) => entry.delete_credential(),
+            other => other,
+        };
+        match deleted {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(from_keyring(err)),
         }

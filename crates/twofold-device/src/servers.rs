@@ -40,21 +40,12 @@ pub(crate) struct ServersFile {
     pub(crate) servers: Vec<ServerRecord>,
 }
 
-/// A paired server as the UI lists it.
+/// A paired server as the UI lists it: the summary and the state of its connection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PairedServer {
-    /// The pairing's identity.
-    pub id: Uuid,
-    /// The server's base URL.
-    pub server_url: String,
-    /// The service.
-    pub service: String,
-    /// The user this device answers for: two pairings with one service differ by it.
-    pub user: String,
-    /// The pinned server key's fingerprint in groups of four.
-    pub fingerprint: String,
-    /// When the pairing was made, Unix seconds.
-    pub paired_at: u64,
+    /// Which pairing, named safely.
+    #[serde(flatten)]
+    pub pairing: ServerSummary,
     /// "connected", "reconnecting", "no_key" (its key cannot be read), "revoked" or "stopped".
     pub state: &'static str,
     /// Seconds until the next connection attempt, while reconnecting.
@@ -70,16 +61,7 @@ impl PairedServer {
             | ConnectionState::NoKey { retry_at: Some(at), .. } => Some(at.saturating_sub(now)),
             _ => None,
         };
-        Self {
-            id: record.id,
-            server_url: record.server_url.clone(),
-            service: neutralise(&record.service),
-            user: neutralise(&record.user),
-            fingerprint: record.server_key.fingerprint().to_string(),
-            paired_at: record.paired_at,
-            state: state.name(),
-            retry_in,
-        }
+        Self { pairing: ServerSummary::from(record), state: state.name(), retry_in }
     }
 }
 

@@ -71,7 +71,7 @@ async fn pairing_keeps_the_private_key_in_the_keyring_and_nowhere_on_disk() {
         }
     }
     let listed = device.supervisor.servers().unwrap();
-    assert_eq!(listed[0].fingerprint, server.key.public().fingerprint().to_string());
+    assert_eq!(listed[0].pairing.fingerprint, server.key.public().fingerprint().to_string());
     assert_eq!(listed[0].state, "connected");
 }
 
@@ -248,9 +248,10 @@ async fn after_a_server_restart_the_device_reconnects_and_catches_up() {
     // is not connected.
     device
         .next(|u| match u {
-            Update::ServersChanged(list) => {
-                list.iter().any(|s| s.id == record.id && s.retry_in >= Some(2)).then_some(())
-            }
+            Update::ServersChanged(list) => list
+                .iter()
+                .any(|s| s.pairing.id == record.id && s.retry_in >= Some(2))
+                .then_some(()),
             _ => None,
         })
         .await;
@@ -645,5 +646,5 @@ async fn a_device_whose_key_cannot_be_read_says_so_rather_than_blame_the_server(
     let mut again = TestDevice { supervisor, updates, dir: tempfile::tempdir().unwrap() };
     again.wait_state(record.id, "no_key").await;
     let listed = again.supervisor.servers().unwrap();
-    assert!(listed.iter().any(|s| s.id == record.id && s.retry_in.is_some()), "{listed:?}");
+    assert!(listed.iter().any(|s| s.pairing.id == record.id && s.retry_in.is_some()), "{listed:?}");
 }

@@ -179,7 +179,7 @@ impl TestDevice {
         }
         self.next(|u| match u {
             Update::ServersChanged(list) => {
-                list.iter().any(|s| s.id == id && s.state == state).then_some(())
+                list.iter().any(|s| s.pairing.id == id && s.state == state).then_some(())
             }
             _ => None,
         })
@@ -188,7 +188,7 @@ impl TestDevice {
 
     /// The state of paired server `id` now.
     pub fn state(&self, id: uuid::Uuid) -> &'static str {
-        self.supervisor.servers().unwrap().into_iter().find(|s| s.id == id).unwrap().state
+        self.supervisor.servers().unwrap().into_iter().find(|s| s.pairing.id == id).unwrap().state
     }
 
     /// Pairs with `server` for `user` of `service`, and waits for the stream.
