@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use support::{
-    APPEAR, TestResult, TestVault, clipboard_text, ensure, eventually, row_button, serve_clipboard,
-    start_app,
+    APPEAR, TestResult, TestVault, clipboard_text, ensure, eventually, open_settings, row_button,
+    serve_clipboard, start_app,
 };
 use twofold_core::{Account, OtpParams};
 
@@ -76,7 +76,7 @@ async fn check_clearing(client: &Client, test: &TestVault, alice: &Account) -> T
     ensure!(kept == "a note of mine", "the person's own text was replaced by {kept:?}");
 
     // The time is set in the window and kept in settings.json.
-    client.find(Locator::Css("#open-settings")).await?.click().await?;
+    open_settings(client).await?;
     let field = client.find(Locator::Css("#clear-seconds")).await?;
     let shown = field.prop("value").await?.unwrap_or_default();
     ensure!(shown == CLEAR_SECONDS.to_string(), "the settings show {shown:?} seconds");

@@ -20,8 +20,8 @@ use fantoccini::{Client, Locator};
 use serde_json::json;
 use support::{
     APPEAR, ONE_APP, TestResult, TestVault, click, content_of, displayed, ensure, eventually,
-    invoke, row_button, start_app, start_app_on_bus, type_into, type_passphrase, unix_now,
-    wait_locked,
+    invoke, open_settings, row_button, start_app, start_app_on_bus, type_into, type_passphrase,
+    unix_now, wait_locked,
 };
 use twofold_core::backup::KdfCost;
 use twofold_core::import::Password;
@@ -257,7 +257,7 @@ async fn settings_move_the_secrets_to_a_file_and_back() -> TestResult {
 
 /// Opens the settings' move dialog, fills it and moves.
 async fn move_from_settings(client: &Client, passphrase: &str, again: Option<&str>) -> TestResult {
-    click(client, "#open-settings").await?;
+    open_settings(client).await?;
     click(client, "#keystore-move-open").await?;
     type_into(client, "#move-passphrase", passphrase).await?;
     if let Some(again) = again {

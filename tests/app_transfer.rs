@@ -14,8 +14,8 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use support::{
-    APPEAR, TestResult, TestVault, click, content_of, drag_file, ensure, eventually, row_button,
-    row_item, script, start_app, type_into,
+    APPEAR, TestResult, TestVault, click, content_of, drag_file, ensure, eventually, open_settings,
+    row_button, row_item, script, start_app, type_into,
 };
 use twofold_core::export::{self, AegisKeys};
 use twofold_core::import::{Format, Password};
@@ -83,7 +83,7 @@ async fn text_appears(client: &Client, css: &str) -> TestResult<String> {
 
 /// Chooses `file` in the settings dialog's "Import a file…" input.
 async fn import(client: &Client, file: &Path) -> TestResult {
-    click(client, "#open-settings").await?;
+    open_settings(client).await?;
     let path = file.to_str().ok_or("temporary path is not UTF-8")?;
     client.find(Locator::Css("#import-file")).await?.send_keys(path).await?;
     wait_for(client, "#scan[open]").await
@@ -206,7 +206,7 @@ async fn an_encrypted_aegis_export_reads_back_with_cores_importer() -> TestResul
     }
     let file = test.dir.path().join("exported.json");
     with_app(&test, async |client, _| {
-        click(client, "#open-settings").await?;
+        open_settings(client).await?;
         click(client, "#open-export").await?;
         wait_for(client, "#export[open]").await?;
         let warning = content_of(client, "#export .warning").await?;
@@ -267,7 +267,7 @@ async fn migration_batches_are_shown_one_after_another_and_decode_to_the_account
         expected.push((format!("{issuer} (someone@example.com)"), Secret::from_base32(secret)?));
     }
     with_app(&test, async |client, test| {
-        click(client, "#open-settings").await?;
+        open_settings(client).await?;
         click(client, "#open-export").await?;
         wait_for(client, "#export[open]").await?;
         click(client, r#"input[name="export-format"][value="migration"]"#).await?;
@@ -378,7 +378,7 @@ async fn qr_codes_of_secrets_close_themselves_when_left_alone() -> TestResult {
     let (issuer, name, secret) = FILE_ACCOUNTS[0];
     let id = test.add(issuer, name, secret, OtpParams::default())?.id;
     with_app(&test, async |client, _test| {
-        click(client, "#open-settings").await?;
+        open_settings(client).await?;
         click(client, "#open-export").await?;
         wait_for(client, "#export[open]").await?;
         click(client, r#"input[name="export-format"][value="migration"]"#).await?;
@@ -403,7 +403,7 @@ async fn back_up_now_delete_restore_and_the_account_is_back_with_the_same_code()
     let account = test.add(issuer, name, secret, OtpParams::default())?;
     with_app(&test, async |client, test| {
         let codes_before = test.acceptable_codes(&account)?;
-        click(client, "#open-settings").await?;
+        open_settings(client).await?;
         click(client, "#open-backups").await?;
         wait_for(client, "#backups[open]").await?;
         wait_for(client, "#backup-list .backup-empty").await?;
@@ -444,7 +444,7 @@ async fn back_up_now_delete_restore_and_the_account_is_back_with_the_same_code()
 
         // The deletion was backed up automatically too: the newest backup holds no account, and
         // the one made by "Back up now" is restored.
-        click(client, "#open-settings").await?;
+        open_settings(client).await?;
         click(client, "#open-backups").await?;
         eventually(Duration::from_secs(10), "no backup of the deletion to restore", || async {
             let files = client.find_all(Locator::Css("#backup-list .backup-file")).await?;

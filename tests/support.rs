@@ -377,7 +377,16 @@ pub async fn click(client: &Client, css: &str) -> TestResult {
     let deadline = Instant::now() + APPEAR;
     loop {
         let clicked = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.click().await,
+            Ok(element) => match element.clone().click().await {
+                Err(err) if not_yet_clickable(&err) => {
+                    // WebKitWebDriver scrolls a dialog's content only as far as the element's
+                    // edge, where the dialog's own edge can still cover it: bring it to the middle.
+                    let center = "arguments[0].scrollIntoView({block: 'center'})";
+                    let _ = client.execute(center, vec![serde_json::to_value(&element)?]).await;
+                    Err(err)
+                }
+                other => other,
+            },
             Err(err) => Err(err),
         };
         match clicked {
@@ -387,6 +396,14 @@ pub async fn click(client: &Client, css: &str) -> TestResult {
             other => return Ok(other?),
         }
     }
+}
+
+/// Opens the settings and waits until they are filled in (nothing in them moves any more).
+pub async fn open_settings(client: &Client) -> TestResult {
+    click(client, "#open-settings").await?;
+    let ready = Locator::Css(r#"#settings[open][aria-busy="false"]"#);
+    client.wait().at_most(APPEAR).for_element(ready).await?;
+    Ok(())
 }
 
 /// Whether a click failed only because its element was not there or not ready yet.

@@ -186,6 +186,8 @@ function setUpDesktopSettings({ say }) {
   let stored = null;
   let tray = true;
   $("open-settings").addEventListener("click", async () => {
+    // Busy while the rest is filled in: the tray note appearing moves what is below it.
+    $("settings").setAttribute("aria-busy", "true");
     showLockState();
     try {
       const settings = await getSettings();
@@ -201,6 +203,8 @@ function setUpDesktopSettings({ say }) {
       $("autostart").checked = autostart;
     } catch (err) {
       say(err.message, true);
+    } finally {
+      $("settings").setAttribute("aria-busy", "false");
     }
   });
   $("settings-form").addEventListener("submit", async () => {
