@@ -443,8 +443,13 @@ async fn main() {
             database_ms + server_ms
         );
     }
+    let fan_database = if postmaster.is_some() {
+        format!(", PostgreSQL {fan_database_us:.0} µs")
+    } else {
+        String::new()
+    };
     println!(
-        "| fan-out: {FAN_SIGNINS} sign-ins to {FAN_DEVICES} devices of one user, streams spread over the instances | {:.0} deliveries/s; CPU per notified device: servers {fan_server_us:.0} µs, PostgreSQL {fan_database_us:.0} µs | |",
+        "| fan-out: {FAN_SIGNINS} sign-ins to {FAN_DEVICES} devices of one user, streams spread over the instances | {:.0} deliveries/s; CPU per notified device: servers {fan_server_us:.0} µs{fan_database} | |",
         notified / fan_seconds
     );
     println!("| GeoIP + user-agent enrichment | {:.2} µs | < 5 µs |", enrich / 1000.0);
