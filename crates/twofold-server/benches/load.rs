@@ -7,7 +7,9 @@
 //! - GeoIP + user-agent enrichment per request (goal: under 5 µs).
 //!
 //! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
-//! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it. Everything stops by itself.
+//! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it; `TWOFOLD_LOAD_SERVER` names
+//! another `twofold-server` binary to run (a copy built before a change). Everything stops by
+//! itself.
 //!
 //! Several instances: `TWOFOLD_LOAD_DATABASE_URL=postgres://...` (a server; the bench makes a
 //! fresh database on it) and `TWOFOLD_LOAD_INSTANCES=2`. User i's service talks to instance
@@ -54,13 +56,12 @@ fn rss_mib(pid: &str) -> f64 {
 /// CPU seconds (user + system) a process has used so far: the generator shares the 2 cores
 /// with the server, so both are printed.
 fn cpu_seconds(pid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces): state is 3rd, utime 14th, stime 15th.
-    let fields: Vec<&str> =
-        stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().collect();
-    let ticks: f64 =
-        fields.get(11..13).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum());
-    ticks / 100.0
+    ticks(&stat_fields(pid), 11..13) / 100.0
+}
+
+/// The sum of some `/proc/PID/stat` fields, in clock ticks.
+fn ticks(fields: &[String], range: std::ops::Range<usize>) -> f64 {
+    fields.get(range).map_or(0.0, |f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum())
 }
 
 /// A sign-in of `user` (`user{i}`) from its own address, 203.0.113.0 + i, as people sign in
@@ -90,6 +91,29 @@ async fn next_request(events: &mut Events) -> Option<SigninRequest> {
     }
 }
 
+/// The fields of `/proc/PID/stat` after the command name (which may hold spaces): the state is
+/// the first, the parent the second, utime the 12th, stime the 13th, cutime and cstime the next.
+fn stat_fields(pid: &str) -> Vec<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit_once(')').map_or("", |(_, rest)| rest).split_whitespace().map(Into::into).collect()
+}
+
+/// CPU seconds PostgreSQL has used so far: its postmaster, its live processes, and those that
+/// ended (counted in the postmaster's children's time once it has waited for them).
+fn postgres_cpu_seconds(postmaster: &str) -> f64 {
+    let mut total = ticks(&stat_fields(postmaster), 11..15);
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.bytes().all(|b| b.is_ascii_digit()) {
+            let fields = stat_fields(&name);
+            if fields.get(1).is_some_and(|parent| parent == postmaster) {
+                total += ticks(&fields, 11..13);
+            }
+        }
+    }
+    total / 100.0
+}
+
 /// Seconds a process's threads have waited, runnable, for a CPU (`/proc/PID/task/*/schedstat`):
 /// on a machine shared with other work, the time the server could have used but did not get.
 fn waited_seconds(pid: &str) -> f64 {
@@ -100,6 +124,19 @@ fn waited_seconds(pid: &str) -> f64 {
         .sum();
     nanos / 1e9
 }
+
+/// A new device of `user` paired through `service`, streaming from the instance at `stream_from`.
+async fn paired(service: &ServiceClient, user: &str, stream_from: &str) -> DeviceClient {
+    let link: PairingLink = service.create_pairing(user).await.unwrap().link.parse().unwrap();
+    let seed = random_seed(&OsEntropy).unwrap();
+    let paired = DeviceClient::pair(&link, "bench", KeyPair::from_seed(&seed));
+    let server_key = paired.await.unwrap().0.server_key();
+    DeviceClient::new(stream_from, KeyPair::from_seed(&seed), server_key).unwrap()
+}
+
+/// Devices of the one user of the fan-out phase, and that user's sign-ins in it.
+const FAN_DEVICES: usize = 100;
+const FAN_SIGNINS: usize = 100;
 
 /// The server process, killed when dropped.
 struct Server(Child);
@@ -156,10 +193,15 @@ async fn main() {
     let seconds = env_number("TWOFOLD_LOAD_SECONDS", 10) as u64;
     let instances = env_number("TWOFOLD_LOAD_INSTANCES", 1).max(1);
     let dir = tempfile::tempdir().unwrap();
+    // PostgreSQL's postmaster, when it runs on this machine: its CPU is counted with the servers'.
+    let mut postmaster = None;
     let database_url = match std::env::var("TWOFOLD_LOAD_DATABASE_URL") {
         Ok(server) => {
             let name = format!("load_{}", uuid::Uuid::new_v4().simple());
             let admin = sqlx::PgPool::connect(&server).await.unwrap();
+            let backend: i32 =
+                sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&admin).await.unwrap();
+            postmaster = stat_fields(&backend.to_string()).get(1).cloned();
             sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
                 .execute(&admin)
                 .await
@@ -190,8 +232,10 @@ async fn main() {
         urls.push(url);
         config_paths.push(config_path);
     }
-    let server_bin = env!("CARGO_BIN_EXE_twofold-server");
-    let added = Command::new(server_bin)
+    // Another build of the server (a copy made before a change) may be measured with this bench.
+    let server_bin = std::env::var("TWOFOLD_LOAD_SERVER")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_twofold-server").to_owned());
+    let added = Command::new(&server_bin)
         .arg("--config")
         .arg(&config_paths[0])
         .args(["service", "add", "Load"])
@@ -205,7 +249,7 @@ async fn main() {
         .iter()
         .map(|path| {
             Server(
-                Command::new(server_bin)
+                Command::new(&server_bin)
                     .arg("--config")
                     .arg(path)
                     .arg("serve")
@@ -237,19 +281,7 @@ async fn main() {
         .map(|i| {
             let service = services[i % instances].clone();
             let stream_from = urls[(i + 1) % instances].clone();
-            async move {
-                let link: PairingLink = service
-                    .create_pairing(&format!("user{i}"))
-                    .await
-                    .unwrap()
-                    .link
-                    .parse()
-                    .unwrap();
-                let seed = random_seed(&OsEntropy).unwrap();
-                let paired = DeviceClient::pair(&link, "bench", KeyPair::from_seed(&seed));
-                let server_key = paired.await.unwrap().0.server_key();
-                DeviceClient::new(&stream_from, KeyPair::from_seed(&seed), server_key).unwrap()
-            }
+            async move { paired(&service, &format!("user{i}"), &stream_from).await }
         })
         .buffered(32)
         .collect()
@@ -291,7 +323,8 @@ async fn main() {
         }));
     }
     let start = Instant::now();
-    let cpu_before = (cpu(), cpu_seconds("self"), waited());
+    let database_cpu = || postmaster.as_deref().map_or(0.0, postgres_cpu_seconds);
+    let cpu_before = (cpu(), cpu_seconds("self"), waited(), database_cpu());
     let mut returned = Vec::new();
     for task in tasks {
         returned.push(task.await.unwrap());
@@ -303,6 +336,7 @@ async fn main() {
     let completed = done.load(Ordering::Relaxed).max(1) as f64;
     let server_ms = (cpu() - cpu_before.0) * 1000.0 / completed;
     let generator_cpu = (cpu_seconds("self") - cpu_before.1) / elapsed;
+    let database_ms = (database_cpu() - cpu_before.3) * 1000.0 / completed;
 
     // Latency at a paced 500 sign-ins/s, round robin over the same users.
     let rate = 500u64;
@@ -338,6 +372,42 @@ async fn main() {
     let mut latencies = std::mem::take(&mut *latencies.lock().unwrap());
     latencies.sort();
     let end_rss = rss();
+
+    // Fan-out: one user with FAN_DEVICES devices, their streams spread over the instances; each
+    // sign-in (from its own address, so none waits for another) reaches every one of them.
+    let fan_devices: Vec<DeviceClient> = stream::iter(0..FAN_DEVICES)
+        .map(|k| {
+            let service = services[0].clone();
+            let stream_from = urls[k % instances].clone();
+            async move { paired(&service, "fanout", &stream_from).await }
+        })
+        .buffered(16)
+        .collect()
+        .await;
+    let mut fan_streams: Vec<Events> = stream::iter(fan_devices.iter().cloned())
+        .map(|device| async move { Box::pin(device.events().await.unwrap()) as Events })
+        .buffered(16)
+        .collect()
+        .await;
+    let fan_before = (cpu(), database_cpu());
+    let start = Instant::now();
+    for k in 0..FAN_SIGNINS {
+        let mut request = signin("user0", Mode::Push);
+        request.user = "fanout".into();
+        request.ip = std::net::Ipv4Addr::from(
+            u32::from(std::net::Ipv4Addr::new(198, 51, 100, 0)) + k as u32,
+        )
+        .into();
+        let created = services[0].create_signin(&request).await.unwrap();
+        let received =
+            futures_util::future::join_all(fan_streams.iter_mut().map(next_request)).await;
+        assert!(received.iter().all(|r| r.as_ref().is_some_and(|r| r.id == created.id)));
+    }
+    let fan_seconds = start.elapsed().as_secs_f64();
+    let notified = (FAN_SIGNINS * FAN_DEVICES) as f64;
+    let fan_server_us = (cpu() - fan_before.0) * 1e6 / notified;
+    let fan_database_us = (database_cpu() - fan_before.1) * 1e6 / notified;
+    drop(fan_streams);
     let enrich = enrichment_nanos();
     drop(events);
 
@@ -366,6 +436,21 @@ async fn main() {
         latencies.len(),
         percentile(&latencies, 0.5).as_secs_f64() * 1000.0,
         percentile(&latencies, 0.99).as_secs_f64() * 1000.0,
+    );
+    if postmaster.is_some() {
+        println!(
+            "| PostgreSQL's CPU per sign-in in that phase; total with the servers' | {database_ms:.2} ms; {:.2} ms | total ≤ 2 × SQLite's |",
+            database_ms + server_ms
+        );
+    }
+    let fan_database = if postmaster.is_some() {
+        format!(", PostgreSQL {fan_database_us:.0} µs")
+    } else {
+        String::new()
+    };
+    println!(
+        "| fan-out: {FAN_SIGNINS} sign-ins to {FAN_DEVICES} devices of one user, streams spread over the instances | {:.0} deliveries/s; CPU per notified device: servers {fan_server_us:.0} µs{fan_database} | |",
+        notified / fan_seconds
     );
     println!("| GeoIP + user-agent enrichment | {:.2} µs | < 5 µs |", enrich / 1000.0);
     drop(servers);

@@ -136,7 +136,9 @@ impl<S: Store> Inner<S> {
 
     /// Passes on what another instance announced.
     async fn relay(&self, notice: Notice) {
+        let user: Arc<str> = notice.user.into();
         let kind = match notice.kind {
+            NoticeKind::Request { .. } if !self.hub.listens(notice.service_id, &user) => return,
             NoticeKind::Request { id } => match self.store.signin(id).await {
                 Ok(Some(signin)) if signin.stored_status == Status::Pending => {
                     HubKind::Request { id, json: signin.request_json.into() }
@@ -151,7 +153,7 @@ impl<S: Store> Inner<S> {
             NoticeKind::Expired { id } => HubKind::Expired { id },
             NoticeKind::Revoked { device } => HubKind::Revoked { device },
         };
-        self.hub.send(HubEvent { service_id: notice.service_id, user: notice.user.into(), kind });
+        self.hub.send(HubEvent { service_id: notice.service_id, user, kind });
     }
 }
 

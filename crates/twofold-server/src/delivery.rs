@@ -19,7 +19,7 @@ use crate::app::{AppState, Body, Param};
 use crate::error::AppError;
 use crate::hub::{HubEvent, HubKind};
 use crate::policy;
-use crate::store::{Device, NewAuditEntry, Store};
+use crate::store::{Device, NewAuditEntry, Signin, Store};
 
 /// The paired, unrevoked device behind a request's key.
 async fn paired_device<S: Store>(
@@ -161,34 +161,54 @@ pub(crate) async fn stream<S: Store>(
     let events = inner.hub.subscribe(device.service_id, &device.user);
     let pending =
         inner.store.pending_signins(device.service_id, &device.user, inner.clock.now()).await?;
-    let first = stream::iter(pending.into_iter().map(|s| Ok(request_event(&s.request_json))));
-    // The slot lives as long as the stream: it is given back when the device disconnects.
+    let first = stream::iter(pending_events(pending));
+    // The slot lives as long as the stream: it is given back when the device disconnects. The
+    // reads from the store are boxed: an idle stream's state is only what waits for events.
     let live = stream::unfold(
         (events, device, state, slot),
         |(mut events, device, state, slot)| async move {
             loop {
-                match events.recv().await {
+                let sent = match events.recv().await {
                     Ok(event) => match step(&device, &event) {
                         // The revocation notice from another instance may have been lost: a request
                         // goes out only to a device the database still has unrevoked.
                         Step::Send(sse) if matches!(event.kind, HubKind::Request { .. }) => {
-                            if !still_paired(&state, &device).await {
+                            if !Box::pin(still_paired(&state, &device)).await {
                                 return None;
                             }
-                            return Some((Ok(sse), (events, device, state, slot)));
+                            vec![Ok(sse)]
                         }
-                        Step::Send(sse) => return Some((Ok(sse), (events, device, state, slot))),
-                        Step::Skip => {}
+                        Step::Send(sse) => vec![Ok(sse)],
+                        Step::Skip => continue,
                         Step::End => return None,
                     },
-                    // A lagging device re-reads pending requests when it reconnects; keep going.
-                    Err(RecvError::Lagged(_)) => {}
+                    // Events this stream was too slow for were dropped: what is still pending
+                    // goes out again (a failed read ends the stream; the device reconnects).
+                    Err(RecvError::Lagged(_)) => {
+                        let inner = state.get();
+                        let now = inner.clock.now();
+                        let pending = inner.store.pending_signins(device.service_id, &device.user, now);
+                        match Box::pin(pending).await {
+                            Ok(pending) => pending_events(pending),
+                            Err(error) => {
+                                tracing::warn!(%error, "re-reading a lagging stream's requests failed");
+                                return None;
+                            }
+                        }
+                    }
                     Err(RecvError::Closed) => return None,
-                }
+                };
+                return Some((stream::iter(sent), (events, device, state, slot)));
             }
         },
-    );
+    )
+    .flatten();
     Ok(Sse::new(first.chain(live)).keep_alive(KeepAlive::default()))
+}
+
+/// The request events of `pending` sign-ins.
+fn pending_events(pending: Vec<Signin>) -> Vec<Result<Event, Infallible>> {
+    pending.iter().map(|s| Ok(request_event(&s.request_json))).collect()
 }
 
 /// Whether `device` is still paired and unrevoked, as the database says; a failed read ends the
@@ -306,13 +326,12 @@ pub(crate) async fn decide<S: Store>(
             "the sign-in request was already decided",
         ));
     }
-    inner
-        .announce(HubEvent {
-            service_id: signin.service_id,
-            user: signin.user.as_str().into(),
-            kind: HubKind::Decided { id, by: Some(device.id) },
-        })
-        .await;
+    // The store told the other instances as it stored the decision.
+    inner.hub.send(HubEvent {
+        service_id: signin.service_id,
+        user: signin.user.as_str().into(),
+        kind: HubKind::Decided { id, by: Some(device.id) },
+    });
     if wrong_number {
         return Err(AppError::forbidden(
             "wrong_number",

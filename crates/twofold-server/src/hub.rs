@@ -15,8 +15,10 @@ use uuid::Uuid;
 use crate::store::{Notice, NoticeKind};
 
 /// Events a slow receiver may miss before it is told it lagged; a lagging receiver re-reads the
-/// database, so nothing is lost.
-const CAPACITY: usize = 64;
+/// database, so nothing is lost. Each user's channel holds this many events' room for as long as
+/// one of its devices streams (an idle stream's largest cost after the connection): a few
+/// events per sign-in, read at once by each receiver's task, need no more.
+const CAPACITY: usize = 8;
 /// Every this many subscriptions, channels nobody listens to any more are dropped.
 const PRUNE_EVERY: usize = 1024;
 
@@ -85,6 +87,15 @@ impl Hub {
         {
             users.remove(&key);
         }
+    }
+
+    /// Whether anything here listens to `user` of `service_id`: another instance's request is
+    /// read from the database only for an instance with one of the user's devices (one that
+    /// subscribes later reads the committed request with the user's pending ones).
+    pub(crate) fn listens(&self, service_id: Uuid, user: &Arc<str>) -> bool {
+        self.users()
+            .get(&(service_id, Arc::clone(user)))
+            .is_some_and(|sender| sender.receiver_count() > 0)
     }
 
     /// Receives what happens to `user` of `service_id` from now on.

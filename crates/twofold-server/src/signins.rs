@@ -208,13 +208,12 @@ pub(crate) async fn start<S: Store>(
         return Err(refused(refusal.unwrap_or(Refusal::UserRateLimited)));
     }
     if !locked {
-        state
-            .announce(HubEvent {
-                service_id: service.id,
-                user: signin.user.as_str().into(),
-                kind: HubKind::Request { id, json: signin.request_json.as_str().into() },
-            })
-            .await;
+        // The store told the other instances as it stored the request.
+        state.hub.send(HubEvent {
+            service_id: service.id,
+            user: signin.user.as_str().into(),
+            kind: HubKind::Request { id, json: signin.request_json.as_str().into() },
+        });
     }
     Ok(SigninCreated { id, status: signin.stored_status, expires_at, number })
 }

@@ -513,6 +513,20 @@ async fn four_audit_entries() -> Server {
     server
 }
 
+#[tokio::test]
+async fn the_chain_covers_sign_ins_and_names_outside_ascii() {
+    // Every column the hash covers, present and absent, and a name whose UTF-8 length is not
+    // its character count: PostgreSQL hashes its entries itself, and must agree with chain.rs.
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "zoë@例え.jp", "Laptop").await;
+    service.create_signin(&signin("zoë@例え.jp", Mode::Push)).await.unwrap();
+    let request = device.pending().await.unwrap().remove(0);
+    device.decide(&request, Answer::Deny, None).await.unwrap();
+    let report = server.store.verify_audit().await.unwrap();
+    assert_eq!((report.unchained, report.chained), (0, 4));
+}
+
 /// The chain break `verify_audit` reports.
 async fn chain_break(server: &Server) -> u64 {
     match server.store.verify_audit().await {

@@ -334,9 +334,8 @@ pub struct NewAuditEntry {
     pub ip: Option<IpAddr>,
 }
 
-/// A new audit entry's columns as stored, and its hash after the entry whose hash is
-/// `previous` (the genesis hash after none, or after entries from before the chain): both
-/// stores write exactly what the hash covers.
+/// A new audit entry's columns as stored: both stores write exactly what the hash covers
+/// (SQLite hashes them here, PostgreSQL in the database: migration 2501).
 struct StoredAudit {
     service_id: String,
     user: String,
@@ -345,12 +344,11 @@ struct StoredAudit {
     device_id: Option<String>,
     ip: Option<String>,
     at: i64,
-    hash: [u8; 32],
 }
 
 impl StoredAudit {
-    fn new(entry: &NewAuditEntry, previous: Option<&[u8]>) -> Self {
-        let mut stored = Self {
+    fn new(entry: &NewAuditEntry) -> Self {
+        Self {
             service_id: entry.service_id.to_string(),
             user: entry.user.clone(),
             event: entry.event.as_str(),
@@ -358,23 +356,26 @@ impl StoredAudit {
             device_id: entry.device_id.map(|id| id.to_string()),
             ip: entry.ip.map(|ip| ip.to_string()),
             at: rows::int(entry.at),
-            hash: chain::GENESIS,
-        };
+        }
+    }
+
+    /// Its hash after the entry whose hash is `previous` (the genesis hash after none, or after
+    /// entries from before the chain).
+    fn hash_after(&self, previous: Option<&[u8]>) -> [u8; 32] {
         let previous =
             previous.and_then(|p| <[u8; 32]>::try_from(p).ok()).unwrap_or(chain::GENESIS);
-        stored.hash = chain::link_hash(
+        chain::link_hash(
             &previous,
             &chain::ChainFields {
-                service_id: &stored.service_id,
-                at: stored.at,
-                user: &stored.user,
-                event: stored.event,
-                signin_id: stored.signin_id.as_deref(),
-                device_id: stored.device_id.as_deref(),
-                ip: stored.ip.as_deref(),
+                service_id: &self.service_id,
+                at: self.at,
+                user: &self.user,
+                event: self.event,
+                signin_id: self.signin_id.as_deref(),
+                device_id: self.device_id.as_deref(),
+                ip: self.ip.as_deref(),
             },
-        );
-        stored
+        )
     }
 }
 
@@ -559,7 +560,8 @@ pub trait Store: Send + Sync + 'static {
     /// address (by its limit key) are within `quota` and, for a pending request, the user has
     /// no other pending, unexpired one from that address: all checked in the same write (so
     /// concurrent sign-ins, on one instance or several, cannot both pass). False, and nothing
-    /// written, if a limit was reached.
+    /// written, if a limit was reached. A pending request is announced to the other instances
+    /// (as [`Store::publish`] would) when it commits.
     fn add_signin(
         &self,
         signin: &Signin,
@@ -579,9 +581,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Signin>, StoreError>> + Send;
 
     /// Sets the outcome of a request pending and unexpired at `audit.at`, and appends `audit`, in
-    /// one transaction;
-    /// false (and nothing written) if it was already decided or expired, so the first decision
-    /// wins.
+    /// one transaction, announced to the other instances (as [`Store::publish`] would) when it
+    /// commits; false (and nothing written) if it was already decided or expired, so the first
+    /// decision wins.
     fn decide(
         &self,
         id: Uuid,

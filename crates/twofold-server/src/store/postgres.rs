@@ -18,9 +18,9 @@ use super::rows::{
     service_of, signin_of,
 };
 use super::{
-    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineAttempt,
-    OfflineKey, OfflineOutcome, Pairing, PairingClaim, Service, Signin, Store, StoreError,
-    StoredAudit,
+    Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, NoticeKind, Notices,
+    OfflineAttempt, OfflineKey, OfflineOutcome, Pairing, PairingClaim, Service, Signin, Store,
+    StoreError, StoredAudit,
 };
 use crate::address::limit_key;
 use crate::policy::SigninQuota;
@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2100, "portal", include_str!("../../migrations/postgres/0021_portal.sql")),
     (2101, "portal guesses", include_str!("../../migrations/postgres/0021_02_portal_guesses.sql")),
     (2200, "oidc", include_str!("../../migrations/postgres/0022_oidc.sql")),
+    (2501, "audit in the database", include_str!("../../migrations/postgres/0025_audit.sql")),
 ];
 
 /// Connections per instance: the database, not the pool, is what several instances share.
@@ -62,31 +63,31 @@ struct Envelope {
     notice: Notice,
 }
 
-/// Appends `entry` on `conn`, inside the transaction of the change it records, chained to the
-/// last entry. Audit writers take turns (a transaction-scoped lock) so sequence numbers become
-/// visible in order (a service paging with `after` never skips an entry that committed late)
-/// and each entry's hash follows the one committed before it.
+/// `query` with an audit entry's columns bound after its own arguments, for
+/// `twofold_append_audit` (migration 2501).
+fn bind_audit<'q>(
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    stored: &'q StoredAudit,
+) -> sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments> {
+    query
+        .bind(&stored.service_id)
+        .bind(stored.at)
+        .bind(&stored.user)
+        .bind(stored.event)
+        .bind(&stored.signin_id)
+        .bind(&stored.device_id)
+        .bind(&stored.ip)
+}
+
+/// Appends `entry` on `conn`, inside the transaction of the change it records. The database
+/// chains it to the last entry under the audit log's lock (migration 2501: writers take turns
+/// so sequence numbers become visible in order and each hash follows the one committed before
+/// it), held from this statement to the commit.
 async fn insert_audit(conn: &mut PgConnection, entry: &NewAuditEntry) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(7020)").execute(&mut *conn).await?;
-    let previous: Option<Option<Vec<u8>>> =
-        sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
-    let stored = StoredAudit::new(entry, previous.flatten().as_deref());
-    sqlx::query(
-        "INSERT INTO audit (service_id, at, \"user\", event, signin_id, device_id, ip, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&stored.service_id)
-    .bind(stored.at)
-    .bind(&stored.user)
-    .bind(stored.event)
-    .bind(&stored.signin_id)
-    .bind(&stored.device_id)
-    .bind(&stored.ip)
-    .bind(stored.hash.as_slice())
-    .execute(conn)
-    .await?;
+    let stored = StoredAudit::new(entry);
+    bind_audit(sqlx::query("SELECT twofold_append_audit($1, $2, $3, $4, $5, $6, $7)"), &stored)
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -103,9 +104,22 @@ async fn take_turns(conn: &mut PgConnection, scope: &str, key: &str) -> Result<(
 }
 
 impl PgStore {
+    /// `notice` as sent on the channel, from this instance. Ids and a user name of at most 256
+    /// characters: far below NOTIFY's 8000-byte limit.
+    fn envelope(&self, notice: Notice) -> Result<String, StoreError> {
+        serde_json::to_string(&Envelope { from: self.instance, notice })
+            .map_err(|_| StoreError::Corrupt { what: "notice" })
+    }
+
     /// Connects to `url` (`postgres://...`) and brings the database to the current schema.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new().max_connections(MAX_CONNECTIONS).connect(url).await?;
+        // No ping before each statement (sqlx's default): a round trip per statement for a
+        // connection that, if broken, fails the statement and is dropped from the pool anyway.
+        let pool = PgPoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .test_before_acquire(false)
+            .connect(url)
+            .await?;
         super::migrator(MIGRATIONS).run(&pool).await?;
         Ok(Self { pool, instance: Uuid::new_v4() })
     }
@@ -174,20 +188,19 @@ impl Store for PgStore {
         pairing: &Pairing,
         audit: &NewAuditEntry,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query(
-            "INSERT INTO pairings (token_hash, service_id, \"user\", created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+        // One statement: the pairing and its audit entry commit together.
+        let stored = StoredAudit::new(audit);
+        let query = sqlx::query(
+            "WITH added AS (INSERT INTO pairings (token_hash, service_id, \"user\", created_at, \
+             expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING 1) \
+             SELECT twofold_append_audit($6, $7, $8, $9, $10, $11, $12) FROM added",
         )
         .bind(pairing.token_hash.as_slice())
         .bind(pairing.service_id.to_string())
         .bind(&pairing.user)
         .bind(int(pairing.created_at))
-        .bind(int(pairing.expires_at))
-        .execute(&mut *tx)
-        .await?;
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
+        .bind(int(pairing.expires_at));
+        bind_audit(query, &stored).execute(&self.pool).await?;
         Ok(())
     }
 
@@ -306,23 +319,17 @@ impl Store for PgStore {
         audit: &NewAuditEntry,
         quota: &SigninQuota,
     ) -> Result<bool, StoreError> {
-        let ip_key = limit_key(signin.ip).to_string();
-        let mut tx = self.pool.begin().await?;
-        // Sign-ins of one user, and from one address, take turns until commit, so the counts
-        // below see the others'.
-        take_turns(&mut tx, "user", &format!("{}/{}", signin.service_id, signin.user)).await?;
-        take_turns(&mut tx, "address", &format!("{}/{ip_key}", signin.service_id)).await?;
-        let added = sqlx::query(
-            "INSERT INTO signins (id, service_id, \"user\", ip, country, request, digest, mode, \
-             number, code, created_at, expires_at, status, decided_at, verified, code_attempts, \
-             ip_key) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17 \
-             WHERE (SELECT COUNT(*) FROM signins WHERE service_id = $2 AND \"user\" = $3 \
-               AND created_at > $18) < $19 \
-             AND (SELECT COUNT(*) FROM (SELECT 1 FROM signins WHERE service_id = $2 \
-               AND ip_key = $17 AND created_at > $18 LIMIT $20) AS capped) < $20 \
-             AND ($13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = $2 \
-               AND \"user\" = $3 AND ip_key = $17 AND status = 'pending' AND expires_at > $11))",
+        // One call (migration 2501): the limits' locks and the audit log's are held for no
+        // round trip.
+        let stored = StoredAudit::new(audit);
+        let notice = (signin.stored_status == Status::Pending).then(|| Notice {
+            service_id: signin.service_id,
+            user: signin.user.clone(),
+            kind: NoticeKind::Request { id: signin.id },
+        });
+        let query = sqlx::query_scalar(
+            "SELECT twofold_add_signin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+             $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
         )
         .bind(signin.id.to_string())
         .bind(signin.service_id.to_string())
@@ -340,18 +347,20 @@ impl Store for PgStore {
         .bind(signin.decided_at.map(int))
         .bind(signin.verified)
         .bind(i64::from(signin.code_attempts))
-        .bind(&ip_key)
+        .bind(limit_key(signin.ip).to_string())
         .bind(int(quota.since))
         .bind(i64::from(quota.per_user))
         .bind(i64::from(quota.per_address))
-        .execute(&mut *tx)
-        .await?;
-        if added.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(&stored.service_id)
+        .bind(stored.at)
+        .bind(&stored.user)
+        .bind(stored.event)
+        .bind(&stored.signin_id)
+        .bind(&stored.device_id)
+        .bind(&stored.ip)
+        .bind(CHANNEL)
+        .bind(notice.map(|notice| self.envelope(notice)).transpose()?);
+        Ok(query.fetch_one(&self.pool).await?)
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
@@ -391,23 +400,27 @@ impl Store for PgStore {
         device_id: Option<Uuid>,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE signins SET status = $1, decided_at = $2, decided_by = $3 \
-             WHERE id = $4 AND status = 'pending' AND expires_at > $2",
+        // One statement: the decision, its audit entry and the notice commit together, or none.
+        let stored = StoredAudit::new(audit);
+        let notice = Notice {
+            service_id: audit.service_id,
+            user: audit.user.clone(),
+            kind: NoticeKind::Decided { id, by: device_id },
+        };
+        let query = sqlx::query(
+            "WITH done AS (UPDATE signins SET status = $1, decided_at = $2, decided_by = $3 \
+             WHERE id = $4 AND status = 'pending' AND expires_at > $2 RETURNING 1) \
+             SELECT twofold_append_audit($7, $8, $9, $10, $11, $12, $13), pg_notify($5, $6) \
+             FROM done",
         )
         .bind(status.as_str())
         .bind(int(audit.at))
         .bind(device_id.map(|d| d.to_string()))
         .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(CHANNEL)
+        .bind(self.envelope(notice)?);
+        let done = bind_audit(query, &stored).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
@@ -439,22 +452,17 @@ impl Store for PgStore {
         max: u32,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let done = sqlx::query(
-            "UPDATE signins SET code_attempts = code_attempts + 1, verified = $1 \
-             WHERE id = $2 AND code_attempts < $3 AND NOT verified",
+        let stored = StoredAudit::new(audit);
+        let query = sqlx::query(
+            "WITH done AS (UPDATE signins SET code_attempts = code_attempts + 1, verified = $1 \
+             WHERE id = $2 AND code_attempts < $3 AND NOT verified RETURNING 1) \
+             SELECT twofold_append_audit($4, $5, $6, $7, $8, $9, $10) FROM done",
         )
         .bind(correct)
         .bind(id.to_string())
-        .bind(i64::from(max))
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await?;
-        Ok(true)
+        .bind(i64::from(max));
+        let done = bind_audit(query, &stored).execute(&self.pool).await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn activity(
@@ -478,7 +486,10 @@ impl Store for PgStore {
                COUNT(*) FILTER (WHERE status = 'reported' AND decided_at > $3) AS reports, \
                COUNT(*) FILTER (WHERE status = 'reported' AND ip_key = $4) AS ip_reports, \
                COUNT(*) FILTER (WHERE status = 'allowed') AS allowed, \
-               COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here \
+               COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here, \
+               (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
+                 WHERE service_id = $5 AND ip_key = $4 AND created_at > $2 LIMIT $8) AS capped) \
+                 AS from_ip \
              FROM signins WHERE service_id = $5 AND \"user\" = $6",
         )
         .bind(int(now))
@@ -488,16 +499,6 @@ impl Store for PgStore {
         .bind(service_id.to_string())
         .bind(user)
         .bind(country)
-        .fetch_one(&self.pool)
-        .await?;
-        // Apart: an address shared by many users must not widen the per-user scan above.
-        let from_ip: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM signins \
-             WHERE service_id = $1 AND ip_key = $2 AND created_at > $3 LIMIT $4) AS capped",
-        )
-        .bind(service_id.to_string())
-        .bind(&ip)
-        .bind(int(since))
         .bind(i64::from(ip_limit))
         .fetch_one(&self.pool)
         .await?;
@@ -507,7 +508,9 @@ impl Store for PgStore {
         Ok(Activity {
             pending_from_address: counted("pending")?,
             recent_for_user: counted("recent")?,
-            recent_for_ip: count(Some(from_ip)),
+            // Its own scan, capped: an address shared by many users must not widen the
+            // per-user one.
+            recent_for_ip: counted("from_ip")?,
             recent_denials: counted("denials")?,
             recent_reports: counted("reports")?,
             ip_reported: counted("ip_reports")? > 0,
@@ -517,10 +520,8 @@ impl Store for PgStore {
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        insert_audit(&mut tx, entry).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        insert_audit(&mut conn, entry).await
     }
 
     async fn audit_records(&self, after: u64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
@@ -613,13 +614,9 @@ impl Store for PgStore {
     }
 
     async fn publish(&self, notice: &Notice) -> Result<(), StoreError> {
-        // Ids and a user name of at most 256 characters: far below NOTIFY's 8000-byte limit.
-        let payload =
-            serde_json::to_string(&Envelope { from: self.instance, notice: notice.clone() })
-                .map_err(|_| StoreError::Corrupt { what: "notice" })?;
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)
-            .bind(payload)
+            .bind(self.envelope(notice.clone())?)
             .execute(&self.pool)
             .await?;
         Ok(())

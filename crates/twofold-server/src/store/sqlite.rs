@@ -144,7 +144,8 @@ fn insert_audit(conn: &Connection, entry: &NewAuditEntry) -> Result<(), StoreErr
         row.opt_bytes("hash")
     })?
     .flatten();
-    let stored = StoredAudit::new(entry, previous.as_deref());
+    let stored = StoredAudit::new(entry);
+    let hash = stored.hash_after(previous.as_deref());
     change(
         conn,
         "INSERT INTO audit (service_id, at, user, event, signin_id, device_id, ip, hash) \
@@ -157,7 +158,7 @@ fn insert_audit(conn: &Connection, entry: &NewAuditEntry) -> Result<(), StoreErr
             &stored.signin_id,
             &stored.device_id,
             &stored.ip,
-            stored.hash.as_slice(),
+            hash.as_slice(),
         ),
     )?;
     Ok(())
