@@ -38,6 +38,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2100, "portal", include_str!("../../migrations/postgres/0021_portal.sql")),
     (2101, "portal guesses", include_str!("../../migrations/postgres/0021_02_portal_guesses.sql")),
     (2200, "oidc", include_str!("../../migrations/postgres/0022_oidc.sql")),
+    (
+        2600,
+        "portal user email",
+        include_str!("../../migrations/postgres/0026_portal_user_email.sql"),
+    ),
+    (2601, "oidc expiry", include_str!("../../migrations/postgres/0026_02_oidc_expiry.sql")),
 ];
 
 /// Connections per instance: the database, not the pool, is what several instances share.
