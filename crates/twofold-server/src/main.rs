@@ -122,6 +122,20 @@ enum UserCommand {
         /// The name shown (passed to apps as Remote-Name); the user name when absent.
         #[arg(long)]
         display_name: Option<String>,
+        /// The user's email address (the OpenID Connect `email` claim).
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Changes a user's display name or email address.
+    Set {
+        /// The user name.
+        name: String,
+        /// The new name shown (passed to apps as Remote-Name).
+        #[arg(long)]
+        display_name: Option<String>,
+        /// The new email address; "" removes it.
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -300,17 +314,13 @@ async fn user<S: PortalStore>(
     let settings = config.settings()?;
     let now = SystemClock.now();
     match command {
-        UserCommand::Add { name, display_name } => {
+        UserCommand::Add { name, display_name, email } => {
             users::portal_service(store, &portal.name, now, &OsEntropy).await?;
-            let link = users::add_user(
-                store,
-                &settings.public_url,
-                &name,
-                display_name.as_deref(),
-                now,
-                &OsEntropy,
-            )
-            .await?;
+            let profile =
+                users::Profile { display_name: display_name.as_deref(), email: email.as_deref() };
+            let link =
+                users::add_user(store, &settings.public_url, &name, &profile, now, &OsEntropy)
+                    .await?;
             eprintln!(
                 "User {name:?} added. Their enrolment link (works once, for 7 days; give it only to them):"
             );
@@ -318,6 +328,15 @@ async fn user<S: PortalStore>(
             {
                 println!("{}", link.as_str());
             }
+        }
+        UserCommand::Set { name, display_name, email } => {
+            if display_name.is_none() && email.is_none() {
+                anyhow::bail!("nothing to change: give --display-name or --email");
+            }
+            let profile =
+                users::Profile { display_name: display_name.as_deref(), email: email.as_deref() };
+            users::set_profile(store, &name, &profile).await?;
+            eprintln!("User {name:?} changed.");
         }
     }
     Ok(())

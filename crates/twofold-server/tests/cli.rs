@@ -355,6 +355,47 @@ async fn oidc_clients_keys_and_discovery_from_the_command_line() {
     server.wait().unwrap();
 }
 
+#[tokio::test]
+async fn portal_users_get_an_email_address_from_the_command_line() {
+    use twofold_server::store::portal::PortalStore as _;
+    let dir = tempfile::tempdir().unwrap();
+    let Initialised { config, .. } = initialised(dir.path());
+    let mut toml = std::fs::read_to_string(&config).unwrap();
+    toml.push_str("\n[portal]\n[[portal.sites]]\ndomain = \"127.0.0.1\"\n");
+    std::fs::write(&config, toml).unwrap();
+    let stored = async |name: &str| {
+        let url = format!("sqlite://{}", dir.path().join("data/twofold.db").display());
+        let store = twofold_server::SqliteStore::open(&url).await.unwrap();
+        let user = store.portal_user(name).await.unwrap().unwrap();
+        (user.display_name, user.email)
+    };
+    let added = run(&config, &["user", "add", "alice", "--email", " alice@example.com "]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    assert_eq!(stored("alice").await, ("alice".to_owned(), Some("alice@example.com".to_owned())));
+    for bad in ["Alice <alice@example.com>", "alice", "alice@[127.0.0.1]"] {
+        let refused = run(&config, &["user", "set", "alice", "--email", bad]);
+        assert!(!refused.status.success());
+        assert!(
+            text(&refused.stderr).contains("not an email address"),
+            "{}",
+            text(&refused.stderr)
+        );
+    }
+    let refused = run(&config, &["user", "add", "bob", "--email", "bob"]);
+    assert!(text(&refused.stderr).contains("not an email address"), "{}", text(&refused.stderr));
+    let set = run(
+        &config,
+        &["user", "set", "alice", "--display-name", "Alice", "--email", "a@example.org"],
+    );
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    assert_eq!(stored("alice").await, ("Alice".to_owned(), Some("a@example.org".to_owned())));
+    let cleared = run(&config, &["user", "set", "alice", "--email", ""]);
+    assert!(cleared.status.success(), "{}", text(&cleared.stderr));
+    assert_eq!(stored("alice").await, ("Alice".to_owned(), None), "the display name is kept");
+    let missing = run(&config, &["user", "set", "bob", "--email", "bob@example.org"]);
+    assert!(text(&missing.stderr).contains("no user named \"bob\""), "{}", text(&missing.stderr));
+}
+
 /// The rest of the line of `text` that starts with `prefix`.
 fn between_lines(text: &str, prefix: &str) -> String {
     text.lines()

@@ -56,10 +56,12 @@ impl Bench {
             ("response_type", "code"),
             ("client_id", client_id),
             ("redirect_uri", redirect_uri),
-            ("scope", "openid profile"),
             ("state", "st-1"),
             ("nonce", "nonce-1"),
         ];
+        if !extra.iter().any(|(key, _)| *key == "scope") {
+            params.push(("scope", "openid profile"));
+        }
         params.extend_from_slice(extra);
         let query: String =
             url::form_urlencoded::Serializer::new(String::new()).extend_pairs(params).finish();
@@ -309,6 +311,69 @@ async fn a_replayed_code_is_refused_and_revokes_what_it_issued() {
     assert_eq!((status, answer["error"].as_str()), (400, Some("invalid_grant")));
     assert_eq!(bench.userinfo(access).await.0, 401, "the first redemption's token is revoked");
     assert_eq!(bench.server.audit_count("alice", "oidc_code_replayed").await, 1);
+}
+
+#[tokio::test]
+async fn expired_codes_and_tokens_are_deleted_once_no_token_of_theirs_lives() {
+    let bench = Bench::start().await;
+    let (id, secret) = bench.server.add_client("App", &[APP], &[], false, Alg::Rs256).await;
+    let secret = secret.unwrap();
+    let browser = bench.browser();
+    let code = bench.code(&browser, &id, &[]).await;
+    let (_, tokens) = bench.token(&redeem(&code, &[]), Some((&id, &secret))).await;
+    let access = tokens["access_token"].as_str().unwrap().to_owned();
+    // The code has expired but its token lives: issuing another code keeps both, so the code
+    // presented again still revokes the token.
+    bench.server.clock.advance(120);
+    let unredeemed = bench.code(&browser, &id, &[]).await;
+    assert!(bench.server.token_stored(&access).await);
+    let (_, answer) = bench.token(&redeem(&code, &[]), Some((&id, &secret))).await;
+    assert_eq!(answer["error_description"], "the code was already used", "{answer}");
+    assert_eq!(bench.userinfo(&access).await.0, 401);
+    // Past the token's lifetime (60 minutes): the next code issued deletes the token, its code
+    // and the code never redeemed.
+    bench.server.clock.advance(3600);
+    let (_, answer) = bench.token(&redeem(&unredeemed, &[]), Some((&id, &secret))).await;
+    assert_eq!(answer["error_description"], "the code has expired", "still stored: {answer}");
+    bench.code(&browser, &id, &[]).await;
+    assert!(!bench.server.token_stored(&access).await, "the expired token is deleted");
+    for old in [&code, &unredeemed] {
+        let (status, answer) = bench.token(&redeem(old, &[]), Some((&id, &secret))).await;
+        assert_eq!((status, answer["error_description"].as_str()), (400, Some("no such code")));
+    }
+}
+
+#[tokio::test]
+async fn the_email_scope_gives_the_address_the_administrator_set() {
+    let bench = Bench::start().await;
+    let (id, secret) = bench.server.add_client("Wiki", &[APP], &[], false, Alg::Es256).await;
+    let secret = secret.unwrap();
+    let browser = bench.browser();
+    let email_scope = [("scope", "openid profile email")];
+    let signed_in = async |extra: &[(&str, &str)]| {
+        let (params, _) = bench.authorize(&browser, &bench.authorize_url(&id, APP, extra)).await;
+        let (status, tokens) =
+            bench.token(&redeem(&params["code"], &[]), Some((&id, &secret))).await;
+        assert_eq!(status, 200, "{tokens}");
+        let (payload, _) = bench.verified(tokens["id_token"].as_str().unwrap()).await;
+        let (_, info) = bench.userinfo(tokens["access_token"].as_str().unwrap()).await;
+        (payload, info)
+    };
+    // No address set: no email claim even when asked.
+    let (payload, info) = signed_in(&email_scope).await;
+    assert_eq!((payload.claim("email"), info.get("email")), (None, None), "{info}");
+    bench.server.set_email("alice", "alice@example.com").await;
+    let (payload, info) = signed_in(&email_scope).await;
+    assert_eq!(payload.claim("email"), Some(&Value::from("alice@example.com")));
+    assert_eq!(payload.claim("email_verified"), Some(&Value::from(true)));
+    assert_eq!(
+        (info["email"].as_str(), info["email_verified"].as_bool()),
+        (Some("alice@example.com"), Some(true))
+    );
+    assert_eq!(info["name"], "Alice Example");
+    // Not asked for: not given.
+    let (payload, info) = signed_in(&[]).await;
+    assert_eq!((payload.claim("email"), info.get("email")), (None, None), "{info}");
 }
 
 #[tokio::test]

@@ -47,6 +47,20 @@ impl Bench {
     }
 }
 
+impl Bench {
+    /// Apache's own "sign in again" link (mod_auth_openidc's third-party-initiated login at its
+    /// redirect URI): a fresh authorization request to Twofold, with `params` added to it, that
+    /// ends on the protected page.
+    fn sign_in_again(&self, params: &str) -> String {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("iss", &self.server.issuer())
+            .append_pair("target_link_uri", &self.site)
+            .append_pair("auth_request_params", params)
+            .finish();
+        format!("{}?{query}", self.redirect)
+    }
+}
+
 #[tokio::test]
 async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
     if !Apache::installed() {
@@ -107,6 +121,58 @@ async fn apache_lets_the_browser_in_only_after_allow_on_the_device() {
 }
 
 #[tokio::test]
+async fn prompt_login_and_max_age_zero_from_apache_ask_the_device_again() {
+    if !Apache::installed() {
+        return;
+    }
+    let bench = Bench::start().await;
+    let browser = WebBrowser::direct(&bench.site);
+    let mut events = Box::pin(bench.device.events().await.unwrap());
+    let server = &bench.server;
+    // Follows Apache and Twofold from `start` to the protected page, answering Allow on the
+    // device if it is asked; whether it was.
+    let mut reach_page = async |start: &str| {
+        let page = browser.get(start).await;
+        assert_eq!(page.status, 302, "{page:?}\n{}", bench.apache.log());
+        let authorize = next(start, &page);
+        assert!(authorize.starts_with(&format!("{}/oidc/authorize?", server.issuer())));
+        let page = browser.get(&authorize).await;
+        let mut to_apache = next(&authorize, &page);
+        let asked = to_apache.starts_with(&format!("{}twofold/signin", server.url));
+        if asked {
+            let form = browser.get(&to_apache).await;
+            let rd = between(&form.body, "name=rd value=\"", "\"").replace("&amp;", "&");
+            let signin = format!("{}twofold/signin", server.url);
+            let form = [("csrf", form.csrf()), ("user", "alice".into()), ("rd", rd)];
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            assert_eq!(browser.post(&signin, &form).await.status, 303);
+            let waiting = browser.get(&format!("{}twofold/signin/pending", server.url)).await;
+            let request = next_request(&mut events).await;
+            bench.device.decide(&request, Answer::Allow, waiting.number()).await.unwrap();
+            let continued = format!("{}twofold/signin/continue", server.url);
+            let done = browser.post(&continued, &[("csrf", &waiting.csrf())]).await;
+            let back = browser.get(&next(&server.url, &done)).await;
+            to_apache = next(&authorize, &back);
+        }
+        assert!(to_apache.starts_with(&bench.redirect), "{to_apache}");
+        let page = browser.get(&to_apache).await;
+        assert_eq!(page.status, 302, "{page:?}\n{}", bench.apache.log());
+        let page = browser.get(&next(&to_apache, &page)).await;
+        assert_eq!(page.body, "the protected page", "{}", bench.apache.log());
+        asked
+    };
+    assert!(reach_page(&bench.site).await, "the first sign-in asks the device");
+    // Apache signs in again with Twofold: the browser's live session answers, no device.
+    assert!(!reach_page(&bench.sign_in_again("display=page")).await);
+    for params in ["prompt=login", "max_age=0"] {
+        server.clock.advance(2);
+        let again = bench.sign_in_again(params);
+        assert!(reach_page(&again).await, "{params}: the device is asked again");
+    }
+    assert_eq!(server.audit_count("alice", "oidc_token_issued").await, 4);
+}
+
+#[tokio::test]
 async fn chromium_reaches_the_page_behind_apache_once_the_device_allows() {
     if !Apache::installed() || !installed("chromedriver") || !installed("chromium") {
         return;
@@ -135,5 +201,25 @@ async fn chromium_reaches_the_page_behind_apache_once_the_device_allows() {
     let page = text_when(&client, |t| t.contains("the protected page")).await;
     assert_eq!(page, "the protected page", "{}", bench.apache.log());
     assert_eq!(client.current_url().await.unwrap().as_str(), bench.site);
+    // Apache asks Twofold for a fresh sign-in: the trusted, signed-in browser is asked the
+    // device again.
+    for params in ["prompt=login", "max_age=0"] {
+        bench.server.clock.advance(2);
+        client.goto(&bench.sign_in_again(params)).await.unwrap();
+        text_when(&client, |t| t.contains("Sign in")).await;
+        let field = client.find(Locator::Css("input[name=user]")).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys("alice").await.unwrap();
+        client.find(Locator::Css("form button")).await.unwrap().click().await.unwrap();
+        text_when(&client, |t| t.contains("Check your device")).await;
+        let number = client.find(Locator::Css("#number")).await.unwrap().text().await.unwrap();
+        let request = next_request(&mut events).await;
+        assert_eq!(request.context.as_deref(), Some("Sign in to Intranet"), "{params}");
+        let number = Some(number.trim().parse().unwrap());
+        bench.device.decide(&request, Answer::Allow, number).await.unwrap();
+        let page = text_when(&client, |t| t.contains("the protected page")).await;
+        assert_eq!(page, "the protected page", "{params}: {}", bench.apache.log());
+    }
+    assert_eq!(bench.server.audit_count("alice", "oidc_token_issued").await, 3);
     client.close().await.unwrap();
 }

@@ -348,6 +348,28 @@ async fn recovery_code_guesses_on_two_instances_at_once_count_against_one_limit(
     assert_eq!(checked, 5, "20 guesses at once on two instances: only the first 5 are checked");
 }
 
+#[tokio::test]
+async fn signing_out_on_one_instance_ends_the_session_on_every_instance_at_once() {
+    let Some(bench) = Bench::start(ProxyKind::Nginx, Mode::Push).await else { return };
+    let Some((_other, proxy)) = second_instance(&bench, Mode::Push).await else { return };
+    let browser = bench.browser();
+    bench.sign_in(&browser, "/", true).await;
+    // The same browser through the other instance's proxy (its cookie: the host is the same).
+    let elsewhere = WebBrowser::at(SITE, proxy.port);
+    elsewhere.plant("twofold_session", &browser.cookie("twofold_session").unwrap());
+    for _ in 0..3 {
+        assert_eq!(elsewhere.get("/").await.body, "hello alice (Alice Example)");
+    }
+    let account = browser.get("/twofold/account").await;
+    let row = account.body.split("<tr>").find(|row| row.contains("trusted")).unwrap();
+    let handle = between(row, "name=handle value=\"", "\"");
+    let page = browser
+        .post("/twofold/account/sessions/end", &[("csrf", &account.csrf()), ("handle", &handle)])
+        .await;
+    assert!(page.body.contains("Browser signed out."), "{}", page.body);
+    assert_eq!(elsewhere.get("/").await.status, 302, "the other instance lets it in no more");
+}
+
 /// Submits the recovery form from `browser`.
 async fn recover(browser: &WebBrowser, user: &str, code: &str) -> Page {
     let form = browser.get("/twofold/recover").await;

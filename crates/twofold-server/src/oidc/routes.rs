@@ -17,7 +17,7 @@ use super::Oidc;
 use super::authorize::{self, AuthorizeQuery, Prompt, Refusal};
 use super::clients::{exact_match, secret_matches};
 use super::keys::Alg;
-use super::tokens::{self, CODE_LIFETIME_SECS, IdClaims};
+use super::tokens::{self, CODE_LIFETIME_SECS, CredentialsError, IdClaims, TokenForm};
 use crate::app::secret_hash;
 use crate::clock::random;
 use crate::error::AppError;
@@ -111,7 +111,7 @@ async fn discovery<S: OidcStore>(State(oidc): State<Oidc<S>>) -> Response {
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "amr", "acr",
-            "azp", "at_hash", "preferred_username", "name"],
+            "azp", "at_hash", "preferred_username", "name", "email", "email_verified"],
         "acr_values_supported": [tokens::ACR_DEVICE, tokens::ACR_RECOVERY],
         "prompt_values_supported": ["none", "login"],
         "authorization_response_iss_parameter_supported": true,
@@ -140,7 +140,8 @@ async fn browser_session<S: OidcStore>(
     headers: &HeaderMap,
 ) -> Result<Option<(Session, String)>, AppError> {
     let Some(id) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    Ok(oidc.portal().live_session(id, &browser.host).await?.map(|s| (s, session_csrf(id))))
+    let live = oidc.portal().live_session(id, &browser.host).await?;
+    Ok(live.map(|s| (s.session, session_csrf(id))))
 }
 
 /// Whether the browser reached the issuer's own host.
@@ -284,32 +285,6 @@ fn back_to_client<S: OidcStore>(
     }
 }
 
-/// The token request's form.
-#[derive(Deserialize)]
-struct TokenForm {
-    grant_type: Option<String>,
-    code: Option<Zeroizing<String>>,
-    redirect_uri: Option<String>,
-    code_verifier: Option<String>,
-    client_id: Option<String>,
-    client_secret: Option<Zeroizing<String>>,
-}
-
-/// `client_id:client_secret` of HTTP Basic, each form-urlencoded (RFC 6749 2.3.1).
-fn basic_client(headers: &HeaderMap) -> Option<(String, Zeroizing<String>)> {
-    let encoded = header_text(headers, "authorization")?.strip_prefix("Basic ")?;
-    let decoded = Zeroizing::new(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?);
-    let text = std::str::from_utf8(&decoded).ok()?;
-    let (id, secret) = text.split_once(':')?;
-    let decode = |part: &str| {
-        percent_encoding::percent_decode_str(&part.replace('+', " "))
-            .decode_utf8()
-            .ok()
-            .map(|s| s.into_owned())
-    };
-    Some((decode(id)?, Zeroizing::new(decode(secret)?)))
-}
-
 fn invalid_client(description: &str) -> Response {
     let mut response = oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", description);
     response
@@ -324,20 +299,20 @@ async fn token<S: OidcStore>(
     headers: HeaderMap,
     Form(form): Form<TokenForm>,
 ) -> Response {
-    let (client_id, secret) = match (basic_client(&headers), &form.client_secret) {
-        (Some(_), Some(_)) => {
-            return oauth_error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request",
-                "use one client authentication method",
-            );
-        }
-        (Some((id, secret)), None) => (id, Some(secret)),
-        (None, secret) => match &form.client_id {
-            Some(id) => (id.clone(), secret.clone()),
-            None => return invalid_client("client authentication is missing"),
-        },
-    };
+    let (client_id, secret) =
+        match tokens::client_credentials(header_text(&headers, "authorization"), &form) {
+            Ok(found) => found,
+            Err(CredentialsError::Twice) => {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request",
+                    "use one client authentication method",
+                );
+            }
+            Err(CredentialsError::Missing) => {
+                return invalid_client("client authentication is missing");
+            }
+        };
     let client = match oidc
         .authenticate(&client_id, secret.as_deref().map(|s| s.as_str()), &browser)
         .await
@@ -454,11 +429,12 @@ impl<S: OidcStore> Oidc<S> {
             expires_at: now.saturating_add(lifetime),
             revoked_at: None,
         };
-        let name = app.store.portal_user(&code.user).await?.map(|u| u.display_name);
+        let user = app.store.portal_user(&code.user).await?;
         let claims = IdClaims {
             issuer: self.issuer(),
             code,
-            name: name.as_deref().unwrap_or(&code.user),
+            name: user.as_ref().map_or(&code.user, |u| &u.display_name),
+            email: user.as_ref().and_then(|u| u.email.as_deref()),
             access_token: &access,
             now,
             lifetime: self.inner.config.id_token_minutes.saturating_mul(60),
@@ -514,16 +490,18 @@ async fn userinfo<S: OidcStore>(State(oidc): State<Oidc<S>>, headers: HeaderMap)
     let Some(token) = found.filter(|t| t.revoked_at.is_none() && now < t.expires_at) else {
         return refused();
     };
-    let mut claims = json!({ "sub": token.user });
-    if token.scope.split(' ').any(|s| s == "profile") {
-        let name = match app.store.portal_user(&token.user).await {
-            Ok(user) => user.map_or_else(|| token.user.clone(), |u| u.display_name),
-            Err(e) => return internal(&e),
-        };
-        claims["preferred_username"] = Value::from(token.user.as_str());
-        claims["name"] = Value::from(name);
+    let user = match app.store.portal_user(&token.user).await {
+        Ok(user) => user,
+        Err(e) => return internal(&e),
+    };
+    let mut claims =
+        serde_json::Map::from_iter([("sub".to_owned(), Value::from(token.user.as_str()))]);
+    let name = user.as_ref().map_or(&token.user, |u| &u.display_name);
+    let email = user.as_ref().and_then(|u| u.email.as_deref());
+    for (key, value) in tokens::scope_claims(&token.scope, &token.user, name, email) {
+        claims.insert(key.to_owned(), value);
     }
-    no_store(StatusCode::OK, claims)
+    no_store(StatusCode::OK, Value::Object(claims))
 }
 
 /// The end-session request (query or form).

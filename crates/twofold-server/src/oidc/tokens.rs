@@ -5,11 +5,75 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use data_encoding::BASE64URL_NOPAD;
 use josekit::jwt::JwtPayload;
+use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest as _, Sha256};
+use zeroize::Zeroizing;
 
 use super::pkce;
 use crate::store::oidc::AuthCode;
+
+/// The token request's form (RFC 6749 4.1.3), as sent.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    /// Must be `authorization_code`.
+    pub grant_type: Option<String>,
+    /// The code.
+    pub code: Option<Zeroizing<String>>,
+    /// The authorization request's redirect URI, repeated.
+    pub redirect_uri: Option<String>,
+    /// The PKCE verifier.
+    pub code_verifier: Option<String>,
+    /// The client (`client_secret_post`, or a public client).
+    pub client_id: Option<String>,
+    /// The client's secret (`client_secret_post`).
+    pub client_secret: Option<Zeroizing<String>>,
+}
+
+/// Why a token request names no client to authenticate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CredentialsError {
+    /// Neither HTTP Basic nor `client_id` in the form.
+    #[error("client authentication is missing")]
+    Missing,
+    /// Both HTTP Basic and `client_secret` in the form (RFC 6749 2.3: one method only).
+    #[error("use one client authentication method")]
+    Twice,
+}
+
+/// The client id and secret (none for a public client) of a token request: from its
+/// `Authorization` header's HTTP Basic (`client_secret_basic`, each part form-urlencoded, RFC
+/// 6749 2.3.1) or its form (`client_secret_post`). A header that is not usable Basic counts as
+/// absent, so the client then fails to authenticate rather than being told why.
+pub fn client_credentials(
+    authorization: Option<&str>,
+    form: &TokenForm,
+) -> Result<(String, Option<Zeroizing<String>>), CredentialsError> {
+    match (authorization.and_then(basic_client), &form.client_secret) {
+        (Some(_), Some(_)) => Err(CredentialsError::Twice),
+        (Some((id, secret)), None) => Ok((id, Some(secret))),
+        (None, secret) => match &form.client_id {
+            Some(id) => Ok((id.clone(), secret.clone())),
+            None => Err(CredentialsError::Missing),
+        },
+    }
+}
+
+/// `client_id:client_secret` of an HTTP Basic `Authorization` value.
+fn basic_client(authorization: &str) -> Option<(String, Zeroizing<String>)> {
+    let encoded = authorization.strip_prefix("Basic ")?;
+    let decoded = Zeroizing::new(data_encoding::BASE64.decode(encoded.trim().as_bytes()).ok()?);
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let decode = |part: &str| {
+        percent_encoding::percent_decode_str(&part.replace('+', " "))
+            .decode_utf8()
+            .ok()
+            .map(|s| s.into_owned())
+    };
+    Some((decode(id)?, Zeroizing::new(decode(secret)?)))
+}
 
 /// Seconds an authorization code may be redeemed after it is issued.
 pub const CODE_LIFETIME_SECS: u64 = 60;
@@ -71,6 +135,8 @@ pub struct IdClaims<'a> {
     pub code: &'a AuthCode,
     /// The user's display name.
     pub name: &'a str,
+    /// The user's email address, if the administrator set one.
+    pub email: Option<&'a str>,
     /// The access token issued beside it (for `at_hash`).
     pub access_token: &'a str,
     /// Now.
@@ -114,15 +180,33 @@ pub fn id_token(claims: &IdClaims<'_>) -> JwtPayload {
     if let Some(nonce) = &code.nonce {
         extra.push(("nonce", Value::from(nonce.as_str())));
     }
-    if code.scope.split(' ').any(|s| s == "profile") {
-        extra.push(("preferred_username", Value::from(code.user.as_str())));
-        extra.push(("name", Value::from(claims.name)));
-    }
+    extra.extend(scope_claims(&code.scope, &code.user, claims.name, claims.email));
     for (key, value) in extra {
         // Only registered claim names with a wrong type are refused; these are not.
         let _ = payload.set_claim(key, Some(value));
     }
     payload
+}
+
+/// The claims `scope` grants about the user (the ID token's and userinfo's alike): `profile`
+/// the names, `email` the address when there is one. The administrator entered the address,
+/// so it is as verified as the user's name (`email_verified`).
+pub fn scope_claims(
+    scope: &str,
+    user: &str,
+    name: &str,
+    email: Option<&str>,
+) -> Vec<(&'static str, Value)> {
+    let mut claims = Vec::new();
+    if scope.split(' ').any(|s| s == "profile") {
+        claims.push(("preferred_username", Value::from(user)));
+        claims.push(("name", Value::from(name)));
+    }
+    if let Some(email) = email.filter(|_| scope.split(' ').any(|s| s == "email")) {
+        claims.push(("email", Value::from(email)));
+        claims.push(("email_verified", Value::from(true)));
+    }
+    claims
 }
 
 #[cfg(test)]
@@ -175,12 +259,35 @@ mod tests {
     }
 
     #[test]
+    fn the_client_authenticates_one_way() {
+        let basic = |text: &str| format!("Basic {}", data_encoding::BASE64.encode(text.as_bytes()));
+        let form = TokenForm { client_id: Some("c1".into()), ..TokenForm::default() };
+        let (id, secret) =
+            client_credentials(Some(&basic("c%3A1:s+%2B")), &TokenForm::default()).unwrap();
+        assert_eq!((id.as_str(), secret.as_deref().map(String::as_str)), ("c:1", Some("s +")));
+        let (id, secret) = client_credentials(None, &form).unwrap();
+        assert_eq!((id.as_str(), secret), ("c1", None), "a public client");
+        let post = TokenForm { client_secret: Some(Zeroizing::new("s".into())), ..form };
+        assert_eq!(
+            client_credentials(Some(&basic("c1:s")), &post).unwrap_err(),
+            CredentialsError::Twice
+        );
+        for unusable in ["Bearer x", "Basic !!", &basic("no colon")] {
+            assert_eq!(
+                client_credentials(Some(unusable), &TokenForm::default()).unwrap_err(),
+                CredentialsError::Missing
+            );
+        }
+    }
+
+    #[test]
     fn the_id_token_carries_the_sign_in() {
         let code = code(None);
         let claims = IdClaims {
             issuer: "https://id.example.com/twofold",
             code: &code,
             name: "Alice",
+            email: Some("alice@example.com"),
             access_token: "at",
             now: 1000,
             lifetime: 300,
@@ -195,9 +302,18 @@ mod tests {
         assert_eq!(payload.claim("name"), Some(&Value::from("Alice")));
         // RFC 7515 A.3's access token hash example is for a different header; check the shape.
         assert_eq!(access_token_hash("at").len(), 22);
+        assert_eq!(payload.claim("email"), None, "the email scope was not asked");
         let mut no_profile = code.clone();
         no_profile.scope = "openid".into();
         let claims = IdClaims { code: &no_profile, ..claims };
         assert_eq!(id_token(&claims).claim("name"), None);
+        let mut email = code.clone();
+        email.scope = "openid email".into();
+        let payload = id_token(&IdClaims { code: &email, ..claims.clone() });
+        assert_eq!(payload.claim("email"), Some(&Value::from("alice@example.com")));
+        assert_eq!(payload.claim("email_verified"), Some(&Value::from(true)));
+        assert_eq!(payload.claim("name"), None);
+        let payload = id_token(&IdClaims { code: &email, email: None, ..claims });
+        assert_eq!(payload.claim("email"), None, "no address, no claim");
     }
 }

@@ -70,14 +70,14 @@ impl<S: PortalStore> Portal<S> {
         Ok(self.app().get().store.forgive_guess(guess.id).await?)
     }
 
-    /// The user an HTTP Basic `user:password` signs in, if the password is one of the user's
-    /// app passwords.
+    /// The user an HTTP Basic `user:password` signs in, with their display name, if the
+    /// password is one of the user's app passwords.
     pub(super) async fn app_password_user(
         &self,
         user: &str,
         password: &str,
         ip: IpAddr,
-    ) -> Result<Option<String>, AppError> {
+    ) -> Result<Option<(String, String)>, AppError> {
         let app = self.app().get();
         let Some(guess) = self.guess_turn(user, AuditEvent::AppPasswordRejected, MAX_WRONG).await?
         else {
@@ -117,7 +117,9 @@ impl<S: PortalStore> Portal<S> {
                 return Ok(None);
             }
         }
-        Ok(Some(matched.user))
+        let user = app.store.portal_user(&matched.user).await?;
+        let name = user.map_or_else(|| matched.user.clone(), |u| u.display_name);
+        Ok(Some((matched.user, name)))
     }
 
     fn remembered(&self, key: &[u8; 32], now: u64) -> Option<Uuid> {

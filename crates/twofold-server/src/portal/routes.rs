@@ -446,32 +446,29 @@ async fn auth<S: PortalStore>(
         return (StatusCode::FORBIDDEN, "not a site this sign-in protects").into_response();
     };
     let basic = basic_credentials(&headers);
-    let user = if let Some((user, password)) = &basic {
+    let signed_in = if let Some((user, password)) = &basic {
         portal.app_password_user(user, password, browser.ip).await
     } else if let Some(id) = cookie(&headers, SESSION_COOKIE) {
-        portal.live_session(id, &host).await.map(|session| session.map(|s| s.user))
+        portal
+            .live_session(id, &host)
+            .await
+            .map(|live| live.map(|s| (s.session.user, s.display_name)))
     } else {
         Ok(None)
     };
-    let user = match user {
-        Ok(user) => user,
-        Err(e) => return failure(&e),
-    };
-    if let Some(user) = user {
-        return match portal.app().get().store.portal_user(&user).await {
-            Ok(found) => {
-                let name = found.map_or_else(|| user.clone(), |u| u.display_name);
-                let mut response = StatusCode::OK.into_response();
-                let headers = response.headers_mut();
-                for (key, value) in [("remote-user", &user), ("remote-name", &name)] {
-                    if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
-                        headers.insert(key, value);
-                    }
+    match signed_in {
+        Ok(Some((user, name))) => {
+            let mut response = StatusCode::OK.into_response();
+            let headers = response.headers_mut();
+            for (key, value) in [("remote-user", &user), ("remote-name", &name)] {
+                if let Ok(value) = HeaderValue::from_bytes(value.as_bytes()) {
+                    headers.insert(key, value);
                 }
-                response
             }
-            Err(e) => failure(&e.into()),
-        };
+            return response;
+        }
+        Ok(None) => {}
+        Err(e) => return failure(&e),
     }
     let authority = url.port().map_or_else(|| host.clone(), |port| format!("{host}:{port}"));
     let location =
@@ -504,7 +501,8 @@ async fn browser_session<S: PortalStore>(
     headers: &HeaderMap,
 ) -> Result<Option<(Session, String)>, AppError> {
     let Some(id) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
-    Ok(portal.live_session(id, &browser.host).await?.map(|s| (s, session_csrf(id))))
+    let live = portal.live_session(id, &browser.host).await?;
+    Ok(live.map(|s| (s.session, session_csrf(id))))
 }
 
 async fn account<S: PortalStore>(

@@ -15,7 +15,7 @@ use crate::app::secret_hash;
 use crate::clock::random_uuid;
 use crate::error::AppError;
 use crate::store::NewAuditEntry;
-use crate::store::portal::{PortalStore, Session};
+use crate::store::portal::{PortalStore, Session, SignedIn};
 
 /// A session's last use is written at most this often, in seconds: the idle limit is coarse by
 /// as much, and most checks need no write.
@@ -77,15 +77,17 @@ impl<S: PortalStore> Portal<S> {
         Ok(started.then_some(Started { id, lifetime }))
     }
 
-    /// The live session of cookie value `id` if it is valid for `host`; records the use.
+    /// The live session of cookie value `id` if it is valid for `host`, with its user's display
+    /// name; records the use.
     pub(crate) async fn live_session(
         &self,
         id: &str,
         host: &str,
-    ) -> Result<Option<Session>, AppError> {
+    ) -> Result<Option<SignedIn>, AppError> {
         let app = self.app().get();
         let hash = secret_hash(id);
-        let Some(session) = app.store.session(&hash).await? else { return Ok(None) };
+        let Some(signed_in) = app.store.session(&hash).await? else { return Ok(None) };
+        let session = &signed_in.session;
         let now = app.clock.now();
         // A cookie lifted from one site is worth nothing on another.
         if !session.is_live(now) || !session.domain.eq_ignore_ascii_case(host) {
@@ -94,7 +96,7 @@ impl<S: PortalStore> Portal<S> {
         if now >= session.last_seen_at + TOUCH_EVERY {
             app.store.touch_session(&hash, now).await?;
         }
-        Ok(Some(session))
+        Ok(Some(signed_in))
     }
 
     /// Ends `user`'s session `handle`; false if it was not theirs or already ended.

@@ -26,6 +26,16 @@ pub enum UserError {
     /// A user of that name exists.
     #[error("a user named {0:?} already exists")]
     Exists(String),
+    /// There is no user of that name.
+    #[error("there is no user named {0:?}")]
+    NoSuchUser(String),
+    /// The display name is empty, longer than 100 characters or has control characters.
+    #[error("a display name is 1 to 100 characters without control characters: {0:?}")]
+    BadDisplayName(String),
+    /// The email address is not one (RFC 5322 `addr-spec`, no display name, at most 254
+    /// characters).
+    #[error("not an email address (name@example.com): {0:?}")]
+    BadEmail(String),
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),
@@ -45,6 +55,45 @@ pub fn valid_name(name: &str) -> bool {
     !name.is_empty()
         && name.chars().count() <= 64
         && !name.chars().any(|c| c.is_control() || c.is_whitespace() || c == ':')
+}
+
+/// What the administrator says about a user besides the name; `None` leaves a value as it is
+/// (when adding: the display name is the user name, no email address).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Profile<'a> {
+    /// The name shown (`Remote-Name`, the `name` claim).
+    pub display_name: Option<&'a str>,
+    /// The email address (the `email` claim); empty removes it.
+    pub email: Option<&'a str>,
+}
+
+/// `display_name` trimmed, if it can be one.
+fn display_name_of(display_name: &str) -> Result<&str, UserError> {
+    let trimmed = display_name.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > 100 || trimmed.chars().any(char::is_control)
+    {
+        return Err(UserError::BadDisplayName(display_name.to_owned()));
+    }
+    Ok(trimmed)
+}
+
+/// `email` trimmed, if it is an address (`None` for an empty one).
+pub fn email_of(email: &str) -> Result<Option<String>, UserError> {
+    let trimmed = email.trim();
+    if trimmed.is_empty() {
+        return Ok(None);
+    }
+    // A bare address only: "Alice <alice@example.com>" or a domain literal is not a claim value
+    // relying parties expect.
+    let options = email_address::Options {
+        allow_display_text: false,
+        allow_domain_literal: false,
+        ..email_address::Options::default()
+    };
+    match email_address::EmailAddress::parse_with_options(trimmed, options) {
+        Ok(address) if trimmed.len() <= 254 => Ok(Some(address.email().to_owned())),
+        _ => Err(UserError::BadEmail(email.to_owned())),
+    }
 }
 
 /// The portal's service, added (with an API key nobody is given) the first time.
@@ -81,7 +130,7 @@ pub async fn add_user<S: PortalStore>(
     store: &S,
     public_url: &Url,
     name: &str,
-    display_name: Option<&str>,
+    profile: &Profile<'_>,
     now: u64,
     entropy: &dyn Entropy,
 ) -> Result<Zeroizing<String>, UserError> {
@@ -89,15 +138,14 @@ pub async fn add_user<S: PortalStore>(
     if !valid_name(name) {
         return Err(UserError::BadName(name.to_owned()));
     }
-    let display_name = display_name
-        .map(str::trim)
-        .filter(|d| !d.is_empty() && d.chars().count() <= 100 && !d.chars().any(char::is_control))
-        .unwrap_or(name);
+    let display_name = profile.display_name.map(display_name_of).transpose()?.unwrap_or(name);
+    let email = profile.email.map(email_of).transpose()?.flatten();
     let (token, enrol_hash) = new_token(entropy)?;
     let user = NewPortalUser {
         user: PortalUser {
             name: name.to_owned(),
             display_name: display_name.to_owned(),
+            email,
             created_at: now,
             enrol_expires_at: Some(now + ENROL_LIFETIME_SECS),
         },
@@ -107,6 +155,30 @@ pub async fn add_user<S: PortalStore>(
         Ok(()) => Ok(Zeroizing::new(format!("{public_url}twofold/enrol/{}", token.as_str()))),
         Err(StoreError::Conflict { .. }) => Err(UserError::Exists(name.to_owned())),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Changes what `profile` names of the user `name`.
+pub async fn set_profile<S: PortalStore>(
+    store: &S,
+    name: &str,
+    profile: &Profile<'_>,
+) -> Result<(), UserError> {
+    let Some(user) = store.portal_user(name).await? else {
+        return Err(UserError::NoSuchUser(name.to_owned()));
+    };
+    let display_name = match profile.display_name {
+        Some(display_name) => display_name_of(display_name)?,
+        None => &user.display_name,
+    };
+    let email = match profile.email {
+        Some(email) => email_of(email)?,
+        None => user.email.clone(),
+    };
+    if store.set_portal_user_profile(name, display_name, email.as_deref()).await? {
+        Ok(())
+    } else {
+        Err(UserError::NoSuchUser(name.to_owned()))
     }
 }
 
@@ -156,6 +228,24 @@ mod tests {
         assert!(valid_name("alice@example.com"));
         for bad in ["", "a b", "a:b", "a\nb", &"x".repeat(65)] {
             assert!(!valid_name(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_email_is_a_bare_address_or_nothing() {
+        assert_eq!(email_of(" alice@example.com ").unwrap().as_deref(), Some("alice@example.com"));
+        assert_eq!(email_of("").unwrap(), None);
+        let long = format!("{}@{}.example.com", "a".repeat(64), "b".repeat(200));
+        for bad in [
+            "alice",
+            "alice@",
+            "@example.com",
+            "Alice <alice@example.com>",
+            "alice@[127.0.0.1]",
+            "a b@example.com",
+            &long,
+        ] {
+            assert!(matches!(email_of(bad), Err(UserError::BadEmail(_))), "{bad:?}");
         }
     }
 }

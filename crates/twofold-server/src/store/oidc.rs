@@ -94,6 +94,14 @@ pub enum Redeemed {
     Again(AuthCode),
 }
 
+/// What [`OidcStore::add_code`] deletes, given the time as `$1` (both stores' syntax): the
+/// tokens expired by then, then the codes expired by then that no token remains of.
+pub(super) const PURGE: [&str; 2] = [
+    "DELETE FROM oidc_tokens WHERE expires_at <= $1",
+    "DELETE FROM oidc_codes WHERE expires_at <= $1 AND NOT EXISTS \
+     (SELECT 1 FROM oidc_tokens t WHERE t.code_hash = oidc_codes.code_hash)",
+];
+
 /// The provider's storage, beside the portal's it builds on.
 pub trait OidcStore: PortalStore {
     /// Registers a client; [`StoreError::Conflict`] if the name is taken.
@@ -112,7 +120,9 @@ pub trait OidcStore: PortalStore {
         now: u64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Stores a new code.
+    /// Stores a new code, and deletes the access tokens expired at its `created_at` and the
+    /// codes expired then with no token still live (a code is kept while its tokens live, so
+    /// that presenting it again still revokes them).
     fn add_code(&self, code: &AuthCode) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Marks the code used at `now` in one write: the first redemption, a repeated one, or

@@ -20,6 +20,8 @@ pub struct PortalUser {
     pub name: String,
     /// The name shown (the `Remote-Name` header).
     pub display_name: String,
+    /// The email address the administrator set (the OpenID Connect `email` claim).
+    pub email: Option<String>,
     /// When the administrator added it.
     pub created_at: u64,
     /// Until when its enrolment link works; `None` once enrolled.
@@ -98,6 +100,20 @@ impl Session {
     }
 }
 
+/// A session with its user's display name: what every signed-in request needs, read in one
+/// statement (forward auth runs before every request a proxy passes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    /// The session.
+    pub session: Session,
+    /// Its user's display name (the user name if the user is gone).
+    pub display_name: String,
+}
+
+/// [`PortalStore::session`]'s statement, in both stores' syntax.
+pub(super) const SESSION_BY_ID: &str = "SELECT s.*, COALESCE(u.display_name, s.\"user\") AS user_display_name \
+     FROM portal_sessions s LEFT JOIN portal_users u ON u.name = s.\"user\" WHERE s.id_hash = $1";
+
 /// An app-specific password (its Argon2id string stays in the store).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppPassword {
@@ -149,6 +165,14 @@ pub trait PortalStore: Store {
         &self,
         user: &NewPortalUser,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Sets the user's display name and email address; false if there is no such user.
+    fn set_portal_user_profile(
+        &self,
+        name: &str,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// The user of this name.
     fn portal_user(
@@ -213,11 +237,11 @@ pub trait PortalStore: Store {
         audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// The session with this id hash, live or not.
+    /// The session with this id hash, live or not, with its user's display name.
     fn session(
         &self,
         id_hash: &[u8; 32],
-    ) -> impl Future<Output = Result<Option<Session>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Option<SignedIn>, StoreError>> + Send;
 
     /// Records a use of the session at `now`.
     fn touch_session(
@@ -274,7 +298,7 @@ pub trait PortalStore: Store {
 /// Rows to values, shared by both stores.
 pub(super) mod rows {
     use super::super::rows::{Fields, hash, ip, uint, uuid};
-    use super::{AppPassword, Attempt, PortalUser, Session, StoreError};
+    use super::{AppPassword, Attempt, PortalUser, Session, SignedIn, StoreError};
 
     fn opt_uint(row: &impl Fields, column: &str) -> Result<Option<u64>, StoreError> {
         Ok(row.opt_int(column)?.map(uint))
@@ -285,6 +309,7 @@ pub(super) mod rows {
         Ok(PortalUser {
             name: row.text("name")?,
             display_name: row.text("display_name")?,
+            email: row.opt_text("email")?,
             created_at: uint(row.int("created_at")?),
             enrol_expires_at: opt_uint(row, "enrol_expires_at")?,
         })
@@ -328,6 +353,11 @@ pub(super) mod rows {
             ended_at: opt_uint(row, "ended_at")?,
             by_recovery_code: row.flag("by_recovery_code")?,
         })
+    }
+
+    /// A [`super::SESSION_BY_ID`] row.
+    pub(in crate::store) fn signed_in_of(row: &impl Fields) -> Result<SignedIn, StoreError> {
+        Ok(SignedIn { session: session_of(row)?, display_name: row.text("user_display_name")? })
     }
 
     /// A `portal_app_passwords` row.

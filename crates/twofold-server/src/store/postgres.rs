@@ -39,6 +39,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2101, "portal guesses", include_str!("../../migrations/postgres/0021_02_portal_guesses.sql")),
     (2200, "oidc", include_str!("../../migrations/postgres/0022_oidc.sql")),
     (2501, "audit in the database", include_str!("../../migrations/postgres/0025_audit.sql")),
+    (
+        2600,
+        "portal user email",
+        include_str!("../../migrations/postgres/0026_portal_user_email.sql"),
+    ),
+    (2601, "oidc expiry", include_str!("../../migrations/postgres/0026_02_oidc_expiry.sql")),
 ];
 
 /// Connections per instance: the database, not the pool, is what several instances share.

@@ -46,6 +46,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2100, "portal", include_str!("../../migrations/0021_portal.sql")),
     (2101, "portal guesses", include_str!("../../migrations/0021_02_portal_guesses.sql")),
     (2200, "oidc", include_str!("../../migrations/0022_oidc.sql")),
+    (2600, "portal user email", include_str!("../../migrations/0026_portal_user_email.sql")),
+    (2601, "oidc expiry", include_str!("../../migrations/0026_02_oidc_expiry.sql")),
 ];
 
 /// How long a statement waits for another process's write lock (the command line adding or

@@ -177,16 +177,38 @@ impl PortalServer {
         records.iter().filter(|r| r.user == user && r.event == event).count()
     }
 
+    /// Whether the store still holds the access token `token` (revoked or not).
+    pub async fn token_stored(&self, token: &str) -> bool {
+        use sha2::Digest as _;
+        let hash: [u8; 32] = sha2::Sha256::digest(token.as_bytes()).into();
+        let found = match &self.store {
+            TestStore::Sqlite(s, _) => s.token(&hash).await,
+            TestStore::Postgres(s, _) => s.token(&hash).await,
+        };
+        found.unwrap().is_some()
+    }
+
+    /// Sets the user's email address as `twofold-server user set NAME --email` does.
+    pub async fn set_email(&self, name: &str, email: &str) {
+        let profile = users::Profile { display_name: None, email: Some(email) };
+        match &self.store {
+            TestStore::Sqlite(s, _) => users::set_profile(s, name, &profile).await,
+            TestStore::Postgres(s, _) => users::set_profile(s, name, &profile).await,
+        }
+        .unwrap();
+    }
+
     /// Adds a user; the enrolment link.
     pub async fn add_user(&self, name: &str, display_name: &str) -> String {
         let url = self.url.parse().unwrap();
         let now = self.clock.now();
+        let profile = users::Profile { display_name: Some(display_name), email: None };
         let link = match &self.store {
             TestStore::Sqlite(s, _) => {
-                users::add_user(s, &url, name, Some(display_name), now, &OsEntropy).await
+                users::add_user(s, &url, name, &profile, now, &OsEntropy).await
             }
             TestStore::Postgres(s, _) => {
-                users::add_user(s, &url, name, Some(display_name), now, &OsEntropy).await
+                users::add_user(s, &url, name, &profile, now, &OsEntropy).await
             }
         };
         link.unwrap().to_string()

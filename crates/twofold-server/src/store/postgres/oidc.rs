@@ -3,7 +3,7 @@
 use super::PgStore;
 use crate::store::StoreError;
 use crate::store::oidc::rows::{client_of, code_of, code_used, token_of, uris_text};
-use crate::store::oidc::{AccessToken, AuthCode, Client, OidcStore, Redeemed};
+use crate::store::oidc::{AccessToken, AuthCode, Client, OidcStore, PURGE, Redeemed};
 use crate::store::rows::{conflict, int};
 
 impl OidcStore for PgStore {
@@ -70,6 +70,10 @@ impl OidcStore for PgStore {
     }
 
     async fn add_code(&self, code: &AuthCode) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for purge in PURGE {
+            sqlx::query(purge).bind(int(code.created_at)).execute(&mut *tx).await?;
+        }
         sqlx::query(
             "INSERT INTO oidc_codes (code_hash, client_id, redirect_uri, \"user\", scope, nonce, \
              challenge, auth_time, amr, created_at, expires_at) \
@@ -86,8 +90,9 @@ impl OidcStore for PgStore {
         .bind(&code.amr)
         .bind(int(code.created_at))
         .bind(int(code.expires_at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -4,9 +4,10 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::{PgStore, insert_audit, take_turns};
-use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
+use crate::store::portal::rows::{app_password_of, attempt_of, session_of, signed_in_of, user_of};
 use crate::store::portal::{
-    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, Session,
+    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, SESSION_BY_ID, Session,
+    SignedIn,
 };
 use crate::store::rows::{conflict, count, int};
 use crate::store::{NewAuditEntry, StoreError};
@@ -97,11 +98,13 @@ impl PortalStore for PgStore {
     async fn add_portal_user(&self, new: &NewPortalUser) -> Result<(), StoreError> {
         let user = &new.user;
         sqlx::query(
-            "INSERT INTO portal_users (name, display_name, created_at, enrol_hash, enrol_expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO portal_users \
+             (name, display_name, email, created_at, enrol_hash, enrol_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(&user.name)
         .bind(&user.display_name)
+        .bind(user.email.as_deref())
         .bind(int(user.created_at))
         .bind(new.enrol_hash.as_slice())
         .bind(user.enrol_expires_at.map(int))
@@ -109,6 +112,22 @@ impl PortalStore for PgStore {
         .await
         .map_err(|e| conflict(e, "a user with this name"))?;
         Ok(())
+    }
+
+    async fn set_portal_user_profile(
+        &self,
+        name: &str,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE portal_users SET display_name = $1, email = $2 WHERE name = $3")
+                .bind(display_name)
+                .bind(email)
+                .bind(name)
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn portal_user(&self, name: &str) -> Result<Option<PortalUser>, StoreError> {
@@ -271,13 +290,13 @@ impl PortalStore for PgStore {
         Ok(true)
     }
 
-    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
-        sqlx::query("SELECT * FROM portal_sessions WHERE id_hash = $1")
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SignedIn>, StoreError> {
+        sqlx::query(SESSION_BY_ID)
             .bind(id_hash.as_slice())
             .fetch_optional(&self.pool)
             .await?
             .as_ref()
-            .map(session_of)
+            .map(signed_in_of)
             .transpose()
     }
 

@@ -3,7 +3,7 @@
 use super::{SqliteStore, all, change, conflict, one};
 use crate::store::StoreError;
 use crate::store::oidc::rows::{client_of, code_of, code_used, token_of, uris_text};
-use crate::store::oidc::{AccessToken, AuthCode, Client, OidcStore, Redeemed};
+use crate::store::oidc::{AccessToken, AuthCode, Client, OidcStore, PURGE, Redeemed};
 use crate::store::rows::int;
 
 impl OidcStore for SqliteStore {
@@ -64,6 +64,9 @@ impl OidcStore for SqliteStore {
 
     async fn add_code(&self, code: &AuthCode) -> Result<(), StoreError> {
         self.write(|conn| {
+            for purge in PURGE {
+                change(conn, purge, [int(code.created_at)])?;
+            }
             change(
                 conn,
                 "INSERT INTO oidc_codes (code_hash, client_id, redirect_uri, user, scope, nonce, \

@@ -4,9 +4,10 @@ use rusqlite::Connection;
 use uuid::Uuid;
 
 use super::{SqliteStore, all, change, conflict, insert_audit, one};
-use crate::store::portal::rows::{app_password_of, attempt_of, session_of, user_of};
+use crate::store::portal::rows::{app_password_of, attempt_of, session_of, signed_in_of, user_of};
 use crate::store::portal::{
-    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, Session,
+    AppPassword, Attempt, Guess, NewPortalUser, PortalStore, PortalUser, SESSION_BY_ID, Session,
+    SignedIn,
 };
 use crate::store::rows::{Fields as _, count, int};
 use crate::store::{NewAuditEntry, StoreError};
@@ -70,11 +71,12 @@ impl PortalStore for SqliteStore {
             change(
                 conn,
                 "INSERT INTO portal_users \
-                 (name, display_name, created_at, enrol_hash, enrol_expires_at) \
-                 VALUES (?, ?, ?, ?, ?)",
+                 (name, display_name, email, created_at, enrol_hash, enrol_expires_at) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     &user.name,
                     &user.display_name,
+                    user.email.as_deref(),
                     int(user.created_at),
                     new.enrol_hash.as_slice(),
                     user.enrol_expires_at.map(int),
@@ -83,6 +85,22 @@ impl PortalStore for SqliteStore {
         })
         .map_err(|error| conflict(error, "a user with this name"))?;
         Ok(())
+    }
+
+    async fn set_portal_user_profile(
+        &self,
+        name: &str,
+        display_name: &str,
+        email: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let changed = self.write(|conn| {
+            change(
+                conn,
+                "UPDATE portal_users SET display_name = ?, email = ? WHERE name = ?",
+                (display_name, email, name),
+            )
+        })?;
+        Ok(changed == 1)
     }
 
     async fn portal_user(&self, name: &str) -> Result<Option<PortalUser>, StoreError> {
@@ -241,15 +259,8 @@ impl PortalStore for SqliteStore {
         })
     }
 
-    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<Session>, StoreError> {
-        self.read(|conn| {
-            one(
-                conn,
-                "SELECT * FROM portal_sessions WHERE id_hash = ?",
-                [id_hash.as_slice()],
-                |row| session_of(row),
-            )
-        })
+    async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SignedIn>, StoreError> {
+        self.read(|conn| one(conn, SESSION_BY_ID, [id_hash.as_slice()], |row| signed_in_of(row)))
     }
 
     async fn touch_session(&self, id_hash: &[u8; 32], now: u64) -> Result<(), StoreError> {
