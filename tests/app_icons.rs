@@ -107,15 +107,23 @@ async fn loaded_width(client: &Client, account: &Account) -> TestResult<i64> {
          return i && i.complete && i.src.startsWith('blob:') ? i.naturalWidth : -1;",
         css.replace('\'', "\\'")
     );
-    eventually(
-        Duration::from_secs(10),
-        &format!("no icon loaded for {}", account.label()),
-        || async {
-            let width = script(client, &probe).await?.as_i64().unwrap_or(-1);
-            Ok((width > 0).then_some(width))
-        },
-    )
-    .await
+    let loaded = eventually(Duration::from_secs(10), "no icon loaded", || async {
+        let width = script(client, &probe).await?.as_i64().unwrap_or(-1);
+        Ok((width > 0).then_some(width))
+    })
+    .await;
+    if loaded.is_err() {
+        // What the avatar holds instead, for the failure message.
+        let held = client
+            .execute(
+                "const a = document.querySelector(arguments[0]); const i = a && a.querySelector('img'); \
+                 return [a ? a.outerHTML : null, i ? [i.complete, i.naturalWidth] : null];",
+                vec![serde_json::json!(format!("{} .avatar", row_button(account.id)))],
+            )
+            .await?;
+        return Err(format!("no icon loaded for {} (the avatar: {held})", account.label()).into());
+    }
+    loaded
 }
 
 /// What the listing says `account` shows: its `brand.key`, or `None`.
@@ -185,15 +193,11 @@ async fn import_pack(client: &Client, test: &TestVault, accounts: &Accounts) -> 
             .then_some(()))
     })
     .await?;
-    let css = format!("{} .avatar img.icon", row_button(accounts.github.id));
-    eventually(Duration::from_secs(5), "the pack's SVG was never shown", || async {
-        let probe = format!(
-            "const i = document.querySelector('{}'); return i && i.complete ? i.naturalWidth : -1;",
-            css.replace('\'', "\\'")
-        );
-        Ok((script(client, &probe).await?.as_i64() == Some(8)).then_some(()))
-    })
-    .await?;
+    // The avatar shows the pack's icon (an SVG image has no natural size of its own to tell by).
+    loaded_width(client, &accounts.github).await?;
+    let avatar = format!("{} .avatar", row_button(accounts.github.id));
+    let shown = client.find(Locator::Css(&avatar)).await?.attr("data-shown").await?;
+    ensure!(shown == Some(format!("brand:{key}")), "GitHub's avatar shows {shown:?}");
     // Shown as an image: the SVG is not in the page, and neither its script nor its handler ran.
     let inline = client.find_all(Locator::Css(".avatar svg")).await?;
     ensure!(inline.is_empty(), "an icon's SVG was put into the page");
