@@ -316,9 +316,11 @@ fn tree_pss(root: u32) -> Vec<(u32, String, u64)> {
         .collect()
 }
 
-/// When every avatar in the page shows a loaded image: Unix ms, or null while some are missing.
+/// When every avatar on screen shows a loaded image: Unix ms, or null while some are missing.
+/// (Rows off screen are not rendered in a long list, so their images load when scrolled to.)
 const ALL_ICONS: &str = r##"
-    const avatars = [...document.querySelectorAll("#accounts .avatar")];
+    const avatars = [...document.querySelectorAll("#accounts .avatar")]
+      .filter((a) => a.getBoundingClientRect().top < innerHeight);
     const done = avatars.length > 0 && avatars.every((a) => {
       const i = a.querySelector("img");
       return i && i.complete && i.naturalWidth > 0;
@@ -351,7 +353,7 @@ async fn two_hundred_accounts_with_icons(ticks: u64) -> TestResult {
         .await?;
         println!(
             "cold start {run}, 200 accounts with brand icons: process start -> first code \
-             {first_ms:.0} ms, -> every icon shown {icons_ms:.0} ms"
+             {first_ms:.0} ms, -> every icon on screen shown {icons_ms:.0} ms"
         );
     }
     session(vault.dir.path(), async |client| {
