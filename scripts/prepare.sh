@@ -26,6 +26,8 @@ SERVICE_PACKAGES=(
   haskell-status-notifier-item-utils
   # twofold scan's tests: an image on the X clipboard, and a window showing one on the screen.
   xclip imagemagick
+  # GNOME Shell's search provider, called as GNOME Shell calls it (gdbus).
+  libglib2.0-bin
   # The approval server's PostgreSQL store: scripts/with-postgres runs a temporary cluster, with
   # TLS from a throwaway CA made by the openssl command.
   postgresql openssl

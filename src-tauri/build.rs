@@ -58,6 +58,10 @@ fn main() {
         "decide",
         "approval_history",
         "offline_code",
+        "brand_icon",
+        "import_icon_pack",
+        "icon_packs",
+        "remove_icon_pack",
     ]);
     if let Err(err) = tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest))
     {

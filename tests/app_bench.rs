@@ -1,9 +1,11 @@
 //! Figures for the desktop app, printed (no time is asserted): cold start to the first code shown,
-//! the search's filter time over 1 000 accounts, and idle CPU with 100 accounts. The real app under
+//! the search's filter time over 1 000 accounts, idle CPU with 100 accounts, and with 200 accounts
+//! of known services (brand icons): cold start, idle CPU and the memory (PSS) of the app and its
+//! WebKit processes. The real app under
 //! Xvfb over WebDriver with the real keyring, like the end-to-end tests, but a bench target so that
 //! `cargo test` never runs it:
 //!
-//! `scripts/with-services cargo bench -p twofold-e2e --profile dev --bench app -- [cold] [filter] [idle]`
+//! `scripts/with-services cargo bench -p twofold-e2e --profile dev --bench app -- [cold] [filter] [idle] [icons]`
 //!
 //! (`--profile dev`: the bench only drives the app; building WebDriver and tokio with LTO buys nothing.)
 //!
@@ -166,6 +168,9 @@ async fn main() -> TestResult {
     if wanted("idle") {
         idle_cpu_with_100_accounts().await?;
     }
+    if wanted("icons") {
+        two_hundred_accounts_with_icons(ticks_per_second().await?).await?;
+    }
     Ok(())
 }
 
@@ -269,6 +274,107 @@ async fn idle_cpu_with_100_accounts() -> TestResult {
             used / start.elapsed().as_secs_f64() * 100.0,
             start.elapsed().as_secs_f64()
         );
+        Ok(())
+    })
+    .await
+}
+
+/// Issuers with a built-in brand icon: every 16th brand of the simple-icons table.
+fn brand_issuers(count: usize) -> Vec<&'static str> {
+    include_str!("../crates/twofold-icons/data/simple-icons.tsv")
+        .lines()
+        .filter(|line| !line.starts_with('#'))
+        .step_by(16)
+        .filter_map(|line| line.split('\t').nth(1))
+        .take(count)
+        .collect()
+}
+
+/// Each process of the tree under `root` (the app, WebKit's web and network processes) with its
+/// name and proportional set size in KiB (`/proc/PID/smaps_rollup`): shared pages split between
+/// the processes that map them.
+fn tree_pss(root: u32) -> Vec<(u32, String, u64)> {
+    let table: Vec<(u32, u32)> = pids()
+        .into_iter()
+        .filter_map(|pid| proc_stat(pid).map(|(ppid, _, _)| (pid, ppid)))
+        .collect();
+    let mut inside = vec![root];
+    let mut i = 0;
+    while let Some(&pid) = inside.get(i) {
+        inside.extend(table.iter().filter(|(_, ppid)| *ppid == pid).map(|(p, _)| *p));
+        i += 1;
+    }
+    inside
+        .into_iter()
+        .filter_map(|pid| {
+            let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+            let pss = rollup.lines().find_map(|l| l.strip_prefix("Pss:"))?;
+            let kib = pss.trim().trim_end_matches("kB").trim().parse().ok()?;
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            Some((pid, name.trim().to_owned(), kib))
+        })
+        .collect()
+}
+
+/// When every avatar on screen shows a loaded image: Unix ms, or null while some are missing.
+/// (Rows off screen are not rendered in a long list, so their images load when scrolled to.)
+const ALL_ICONS: &str = r##"
+    const avatars = [...document.querySelectorAll("#accounts .avatar")]
+      .filter((a) => a.getBoundingClientRect().top < innerHeight);
+    const done = avatars.length > 0 && avatars.every((a) => {
+      const i = a.querySelector("img");
+      return i && i.complete && i.naturalWidth > 0;
+    });
+    return done ? Date.now() : null;
+"##;
+
+async fn two_hundred_accounts_with_icons(ticks: u64) -> TestResult {
+    let issuers = brand_issuers(200);
+    ensure!(issuers.len() == 200, "only {} brands", issuers.len());
+    let vault = TestVault::new()?;
+    for (i, issuer) in issuers.iter().enumerate() {
+        vault.add(issuer, &format!("user{i}@example.com"), &secret(i), OtpParams::default())?;
+    }
+    for run in 1..=3 {
+        let (first_ms, icons_ms) = session(vault.dir.path(), async |client| {
+            client.wait().at_most(APPEAR).for_element(Locator::Css("button.account .code")).await?;
+            let shown = script(client, FIRST_CODE).await?.as_f64().ok_or("no first-code mark")?;
+            let started = started_at_ms(app_pid(vault.dir.path())?, ticks)?;
+            let begun = Instant::now();
+            let all = loop {
+                if let Some(at) = script(client, ALL_ICONS).await?.as_f64() {
+                    break at;
+                }
+                ensure!(begun.elapsed() < Duration::from_secs(60), "the icons never all showed");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            };
+            Ok((shown - started, all - started))
+        })
+        .await?;
+        println!(
+            "cold start {run}, 200 accounts with brand icons: process start -> first code \
+             {first_ms:.0} ms, -> every icon on screen shown {icons_ms:.0} ms"
+        );
+    }
+    session(vault.dir.path(), async |client| {
+        client.wait().at_most(APPEAR).for_element(Locator::Css("button.account .code")).await?;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        let pid = app_pid(vault.dir.path())?;
+        let before = tree_ticks(pid);
+        let start = Instant::now();
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        let used = (tree_ticks(pid) - before) as f64 / ticks as f64;
+        println!(
+            "idle CPU, 200 accounts with icons, window shown: {:.1} % of one core (app + WebKit, {:.0} s)",
+            used / start.elapsed().as_secs_f64() * 100.0,
+            start.elapsed().as_secs_f64()
+        );
+        let processes = tree_pss(pid);
+        let total: u64 = processes.iter().map(|(_, _, kib)| kib).sum();
+        for (pid, name, kib) in &processes {
+            println!("  PSS {name} ({pid}): {:.1} MiB", *kib as f64 / 1024.0);
+        }
+        println!("memory, 200 accounts with icons: PSS {:.1} MiB (app + WebKit processes)", total as f64 / 1024.0);
         Ok(())
     })
     .await

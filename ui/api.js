@@ -14,7 +14,8 @@ async function call(command, args, options) {
 
 /**
  * Every account with its current code:
- * `{now, accounts: [{id, issuer, name, label, kind, period, tags, favourite, icon, code, error}]}`,
+ * `{now, accounts: [{id, issuer, name, label, kind, period, tags, favourite, icon, brand, code, error}]}`,
+ * `brand` `{key, mime}` (a service icon, for brandIcon) or null,
  * `code` `{current, next, seconds_left}`, `error` an ApiError; favourites first, in the chosen order.
  */
 export async function listAccounts() {
@@ -159,6 +160,31 @@ export function setIcon(id, bytes) {
 /** Account `id`'s custom icon as an ArrayBuffer (empty when it has none). */
 export function accountIcon(id) {
   return call("account_icon", { id });
+}
+
+/** The service icon `key` (a listing's `brand.key`: a built-in brand or an icon pack's) as an ArrayBuffer. */
+export function brandIcon(key) {
+  return call("brand_icon", { key });
+}
+
+/** Imports an Aegis icon pack (the ZIP's bytes, a Uint8Array); resolves to `{uuid, name, version, icons, skipped}`. */
+export function importIconPack(bytes) {
+  return call("import_icon_pack", bytes);
+}
+
+/** The imported icon packs, as importIconPack describes them. */
+export function iconPacks() {
+  return call("icon_packs");
+}
+
+/** Removes the imported icon pack `uuid`. */
+export function removeIconPack(uuid) {
+  return call("remove_icon_pack", { uuid });
+}
+
+/** Calls `handler(query)` when GNOME Shell's search asks the window to search for `query`. */
+export function onSearchRequested(handler) {
+  return listen("search-requested", handler);
 }
 
 /** Deletes account `id`; it can be brought back with undoDelete for a few seconds. Resolves to its label. */

@@ -14,10 +14,12 @@ import {
   setSettings,
 } from "./api.js";
 import { lockApprovals, setUpApprovals, tickApprovals, unlockApprovals } from "./approvals.js";
+import { setUpIconPacks } from "./icons.js";
 import { isLocked, setUpLock } from "./lock.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
+import { setUpShellSearch } from "./shell-search.js";
 import { setUpTransfer } from "./transfer.js";
 
 const list = document.getElementById("accounts");
@@ -332,6 +334,8 @@ setUpManaging({
 });
 setUpApprovals({ say });
 setUpTransfer({ refresh, say });
+setUpIconPacks({ refresh, say });
+setUpShellSearch();
 const reload = () => loadSettings().then(refresh);
 const locked = () => {
   wipe();

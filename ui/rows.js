@@ -2,6 +2,7 @@
 // ring) that copies, and beside it small buttons to pin it, skip to the next HOTP code and edit it.
 import { accountIcon } from "./api.js";
 import { groupCode } from "./format.js";
+import { showBrand } from "./icons.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const RADIUS = 15;
@@ -98,8 +99,14 @@ export function forgetIcon(item) {
   item.querySelector(".avatar").dataset.shown = "";
 }
 
+/** What `account`'s avatar shows: its custom icon, a service icon, or its letter. */
+function avatarOf(account) {
+  if (account.icon) return "icon";
+  return account.brand ? `brand:${account.brand.key}` : "letter";
+}
+
 function fillAvatar(avatar, account) {
-  const wanted = account.icon ? "icon" : "letter";
+  const wanted = avatarOf(account);
   if (avatar.dataset.shown === wanted) return;
   avatar.dataset.shown = wanted;
   const letter = (account.issuer || account.name || "?").trim().charAt(0).toUpperCase() || "?";
@@ -107,6 +114,7 @@ function fillAvatar(avatar, account) {
   avatar.replaceChildren(letter);
   avatar.style.setProperty("--hue", String(hueOf(account.issuer || account.name)));
   if (account.icon) showIcon(avatar, account.id).catch(() => {});
+  else if (account.brand) showBrand(avatar, account.brand).catch(() => {});
 }
 
 /**

@@ -13,6 +13,8 @@ use twofold_core::keystore::{Keystore, OsKeystore};
 use twofold_core::otp::{self, Kind};
 use twofold_core::vault::{AccountEdit, Stamp, Vault, VaultError};
 use twofold_core::{Account, Algorithm, Code, OtpParams, Secret, uri};
+use twofold_icons::IconLibrary;
+use twofold_icons::library::Found;
 use uuid::Uuid;
 use zeroize::Zeroizing;
 
@@ -44,6 +46,9 @@ pub struct AccountView {
     pub favourite: bool,
     /// Whether it has a custom icon (fetched with `account_icon`); else a letter avatar.
     pub icon: bool,
+    /// Without a custom icon, the service icon its issuer or account name matches (fetched
+    /// with `brand_icon`).
+    pub brand: Option<Found>,
     /// The code at the time of the listing, when it could be made.
     pub code: Option<Code>,
     /// Why there is no code (e.g. the secret is missing from the keyring).
@@ -68,6 +73,8 @@ pub struct Accounts<K: Keystore = OsKeystore> {
     /// The account list as last read, with the version it was read at: searching as someone
     /// types then costs one `stat`, not a parse of the whole list per keystroke.
     searched: Mutex<Option<(Stamp, Vec<Account>)>>,
+    /// Service icons: built-in brands and the icon packs imported beside the vault.
+    icons: IconLibrary,
 }
 
 /// What the edit form changes; `None` leaves a field as it is.
@@ -96,12 +103,26 @@ impl<K: Keystore> Accounts<K> {
             vault,
             secrets: Mutex::new(HashMap::new()),
             searched: Mutex::new(None),
+            icons: IconLibrary::open(&dir),
         }
     }
 
     /// The app's settings file.
     pub fn settings(&self) -> &SettingsFile {
         &self.settings
+    }
+
+    /// The service icons: brands and imported icon packs.
+    pub fn icons(&self) -> &IconLibrary {
+        &self.icons
+    }
+
+    /// The service icon `account` shows, unless a custom icon of its own wins.
+    fn brand_of(&self, account: &Account) -> Option<Found> {
+        if self.vault.icon_path(account).is_some() {
+            return None;
+        }
+        self.icons.find(&account.issuer, &account.name)
     }
 
     /// Every account with its code at `now` (Unix seconds), favourites first, in the chosen
@@ -127,6 +148,7 @@ impl<K: Keystore> Accounts<K> {
                     label: account.label(),
                     favourite: favourite(&account),
                     icon: self.vault.icon_path(&account).is_some(),
+                    brand: self.brand_of(&account),
                     tags: account.tags,
                     issuer: account.issuer,
                     name: account.name,

@@ -5,9 +5,31 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
+use twofold_core::keystore::Keystore;
+use uuid::Uuid;
 use zeroize::Zeroizing;
+
+use crate::accounts::Accounts;
+use crate::commands::unix_now_ms;
+use crate::error::{ApiError, ErrorCode};
+
+/// Puts the current code of account `id` on the clipboard, and clears it after the chosen time if
+/// it is still there: a click on a row and GNOME Shell's search both copy through here.
+pub fn copy_code<R: Runtime, K: Keystore>(
+    app: &AppHandle<R>,
+    accounts: &Accounts<K>,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let code = Zeroizing::new(accounts.code_to_copy(id, unix_now_ms())?);
+    app.clipboard()
+        .write_text(code.as_str())
+        .map_err(|err| ApiError::new(ErrorCode::Clipboard, err))?;
+    let after = Duration::from_secs(accounts.settings().get().clipboard_clear_seconds.into());
+    app.state::<ClipboardTimer>().copied(app, code, after);
+    Ok(())
+}
 
 /// Counts copies, so a timer knows whether a newer copy took over.
 #[derive(Debug, Default)]

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tauri::ipc::{InvokeBody, Request, Response};
 use tauri::{AppHandle, Manager, Runtime, State, WebviewWindow};
 use tauri_plugin_autostart::ManagerExt;
-use tauri_plugin_clipboard_manager::ClipboardExt;
 use twofold_core::account::Sort;
 use twofold_core::entry::ManualEntry;
 use twofold_core::import::Password;
@@ -21,7 +20,7 @@ use zeroize::Zeroizing;
 
 use crate::accounts::{EditForm, Listing};
 use crate::approvals::{self, Approvals, Unpaired, Waiting};
-use crate::clipboard::ClipboardTimer;
+use crate::clipboard;
 use crate::deletions::{self, Deletions};
 use crate::error::{ApiError, ErrorCode};
 use crate::keystore::{self, CostLevelView};
@@ -50,21 +49,13 @@ pub fn list_accounts(state: State<'_, AppState>) -> Result<Listing, ApiError> {
 /// Puts the current code of account `id` on the clipboard, and clears it after the chosen time if
 /// it is still there; the code is made here, never read back from the page.
 #[tauri::command(async)]
-#[tracing::instrument(skip(app, state, timer))]
+#[tracing::instrument(skip(app, state))]
 pub fn copy_code<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    timer: State<'_, ClipboardTimer>,
     id: Uuid,
 ) -> Result<(), ApiError> {
-    let accounts = state.accounts()?;
-    let code = Zeroizing::new(accounts.code_to_copy(id, unix_now_ms())?);
-    app.clipboard()
-        .write_text(code.as_str())
-        .map_err(|err| ApiError::new(ErrorCode::Clipboard, err))?;
-    let after = Duration::from_secs(accounts.settings().get().clipboard_clear_seconds.into());
-    timer.copied(&app, code, after);
-    Ok(())
+    clipboard::copy_code(&app, state.accounts()?, id)
 }
 
 /// Moves the HOTP account `id` on to its next code without copying.

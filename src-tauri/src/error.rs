@@ -117,6 +117,18 @@ impl From<QrError> for ApiError {
     }
 }
 
+impl From<twofold_icons::LibraryError> for ApiError {
+    fn from(err: twofold_icons::LibraryError) -> Self {
+        use twofold_icons::LibraryError;
+        let code = match &err {
+            LibraryError::NoSuchPack(_) | LibraryError::NoSuchIcon(_) => ErrorCode::NotFound,
+            LibraryError::Io { .. } => ErrorCode::Storage,
+            _ => ErrorCode::FileUnreadable,
+        };
+        Self::new(code, err)
+    }
+}
+
 impl From<ImportError> for ApiError {
     fn from(err: ImportError) -> Self {
         let code = match &err {

@@ -9,9 +9,11 @@ pub mod commands;
 pub mod deletions;
 pub mod desktop;
 pub mod error;
+pub mod icons;
 pub mod keystore;
 pub mod lock;
 pub mod scan;
+pub mod search_provider;
 pub mod settings;
 pub mod transfer;
 pub mod watch;
@@ -171,7 +173,11 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::waiting_requests,
             commands::decide,
             commands::approval_history,
-            commands::offline_code
+            commands::offline_code,
+            icons::brand_icon,
+            icons::import_icon_pack,
+            icons::icon_packs,
+            icons::remove_icon_pack
         ])
         .on_window_event(desktop::on_window_event)
         .setup(|app| {
@@ -182,7 +188,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         })
 }
 
-/// Starts the app: `twofold-app [--data-dir DIR] [--hidden]`.
+/// Starts the app: `twofold-app [--data-dir DIR] [--hidden] [--search-provider]`.
 pub fn run() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -207,7 +213,8 @@ pub fn run() {
     let state = AppState::open(dir);
     let mut context = tauri::generate_context!();
     // Decided before the window exists, so a start into the tray never flashes it.
-    let hidden = desktop::starts_hidden(&state, args.hidden);
+    // Started by D-Bus for GNOME Shell's search: no window until the person asks for one.
+    let hidden = args.search_provider || desktop::starts_hidden(&state, args.hidden);
     for window in &mut context.config_mut().app.windows {
         window.visible &= !hidden;
     }
@@ -220,9 +227,10 @@ pub fn run() {
             if let Err(err) = desktop::add_tray(app.handle()) {
                 tracing::warn!(error = %err, "no tray icon");
             }
+            let provider = serve_search(app.handle());
             app.run(move |app, event| {
-                // The instance's name is held as long as the app runs.
-                let _held = &instance;
+                // The instance's and the search provider's names are held as long as the app runs.
+                let _held = (&instance, &provider);
                 finish_on_exit(app, event);
             });
         }
@@ -231,6 +239,13 @@ pub fn run() {
             std::process::exit(1);
         }
     }
+}
+
+/// GNOME Shell's search provider, when there is a session bus.
+fn serve_search(app: &tauri::AppHandle<tauri::Wry>) -> Option<search_provider::Served> {
+    search_provider::serve(app)
+        .inspect_err(|err| tracing::warn!(error = %err, "no GNOME Shell search provider"))
+        .ok()
 }
 
 /// Deletions still in their undo window are finished when the app quits, so their keyring
@@ -244,12 +259,13 @@ pub fn finish_on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: tauri::RunEv
 }
 
 /// The command line: `--data-dir DIR` (or `--data-dir=DIR`), which wins over
-/// `TWOFOLD_DATA_DIR`, and `--hidden`. Other arguments are ignored: WebKit's WebDriver adds its own
+/// `TWOFOLD_DATA_DIR`, `--hidden`, and `--search-provider` (D-Bus started it for GNOME Shell). Other arguments are ignored: WebKit's WebDriver adds its own
 /// when it starts the app.
 #[derive(Debug, Default, PartialEq, Eq)]
 struct Arguments {
     data_dir: Option<PathBuf>,
     hidden: bool,
+    search_provider: bool,
 }
 
 impl Arguments {
@@ -263,6 +279,8 @@ impl Arguments {
                 found.data_dir = Some(PathBuf::from(dir));
             } else if arg == desktop::HIDDEN_ARG {
                 found.hidden = true;
+            } else if arg == search_provider::START_ARG {
+                found.search_provider = true;
             } else {
                 tracing::debug!(?arg, "ignored argument");
             }
@@ -288,5 +306,6 @@ mod tests {
         assert_eq!(dir(&["--data-dir"]), None);
         assert!(Arguments::parse(args(&["--hidden", "--automation"])).hidden);
         assert!(!Arguments::parse(args(&["--automation"])).hidden);
+        assert!(Arguments::parse(args(&["--search-provider"])).search_provider);
     }
 }
