@@ -11,6 +11,7 @@ pub mod desktop;
 pub mod error;
 pub mod keystore;
 pub mod lock;
+pub mod save_dialog;
 pub mod scan;
 pub mod settings;
 pub mod transfer;
@@ -115,7 +116,6 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .manage(state)
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
-        .manage(deletions::Deletions::default())
         .manage(approvals::Approvals::default())
         .manage(transfer::ImportFiles::default())
         .invoke_handler(tauri::generate_handler![
@@ -130,13 +130,17 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::set_icon,
             commands::account_icon,
             commands::delete_account,
-            commands::undo_delete,
+            commands::restore_account,
+            commands::host_name,
+            commands::trashed_accounts,
+            commands::purge_account,
             commands::account_qr,
             commands::get_settings,
             commands::set_settings,
             commands::scan_image,
             commands::scan_screen,
             commands::scan_clipboard,
+            commands::scan_text,
             commands::add_scanned,
             commands::discard_scan,
             commands::lock_status,
@@ -157,6 +161,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::open_import,
             commands::unlock_import,
             commands::default_export_path,
+            commands::choose_export_path,
             commands::export_file,
             commands::export_migration,
             commands::backup_status,
@@ -176,6 +181,9 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .on_window_event(desktop::on_window_event)
         .setup(|app| {
             watch::spawn(app.handle().clone())?;
+            if let Ok(accounts) = app.state::<AppState>().accounts_even_locked() {
+                deletions::purge_expired(accounts.vault(), commands::unix_now());
+            }
             lock::spawn(app.handle())?;
             approvals::start(app.handle());
             Ok(())
@@ -220,26 +228,15 @@ pub fn run() {
             if let Err(err) = desktop::add_tray(app.handle()) {
                 tracing::warn!(error = %err, "no tray icon");
             }
-            app.run(move |app, event| {
+            app.run(move |_app, _event| {
                 // The instance's name is held as long as the app runs.
                 let _held = &instance;
-                finish_on_exit(app, event);
             });
         }
         Err(err) => {
             tracing::error!(error = %err, "the app could not start");
             std::process::exit(1);
         }
-    }
-}
-
-/// Deletions still in their undo window are finished when the app quits, so their keyring
-/// entries do not outlive them.
-pub fn finish_on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: tauri::RunEvent) {
-    if let tauri::RunEvent::Exit = event
-        && let Ok(accounts) = app.state::<AppState>().accounts_even_locked()
-    {
-        app.state::<deletions::Deletions>().finish_all(accounts.vault());
     }
 }
 
