@@ -98,7 +98,7 @@ async fn check(
         Ok((shown == json!([work.id.to_string()])).then_some(()))
     })
     .await?;
-    type_into(client, "#search", "").await?;
+    client.find(Locator::Css("#search")).await?.clear().await?;
     press(client, Key::Escape).await?;
 
     // Ctrl+C on a focused row copies its code.

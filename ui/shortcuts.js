@@ -51,8 +51,6 @@ export function setUpShortcuts(app) {
     } else if (inField(event.target)) {
       // Delete and Ctrl+C keep their meaning in a text field.
     } else if (ctrl && event.key.toLowerCase() === "c" && focusedRow()) {
-      // A selection is the person's to copy; with none, the focused account's code is.
-      if (String(window.getSelection() ?? "")) return;
       event.preventDefault();
       app.copy(focusedRow().dataset.accountId);
     } else if (event.key === "Delete" && focusedRow()) {
