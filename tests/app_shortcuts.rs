@@ -98,8 +98,14 @@ async fn check(
         Ok((shown == json!([work.id.to_string()])).then_some(()))
     })
     .await?;
-    client.find(Locator::Css("#search")).await?.clear().await?;
+    // Esc clears the search (as a person would), listing every account again.
+    client.find(Locator::Css("#search")).await?.click().await?;
     press(client, Key::Escape).await?;
+    eventually(Duration::from_secs(5), "the search was not cleared", || async {
+        let shown = script(client, "return document.querySelectorAll('li.row:not([hidden])').length;").await?;
+        Ok((shown == 3).then_some(()))
+    })
+    .await?;
 
     // Ctrl+C on a focused row copies its code.
     focus(client, &row_button(home.id)).await?;
