@@ -122,7 +122,10 @@ async fn check(client: &Client, long_row: &str) -> TestResult {
             && fit["top"].as_f64().is_some_and(|t| t >= 0.0)
             && fit["bottom"].as_f64() <= fit["height"].as_f64();
         ensure!(inside, "the {dialog} dialog leaves the 320 px window: {fit}");
-        ensure!(fit["cut"] == json!([]) && fit["sideways"] == false, "the {dialog} dialog is cut: {fit}");
+        ensure!(
+            fit["cut"] == json!([]) && fit["sideways"] == false,
+            "the {dialog} dialog is cut: {fit}"
+        );
     }
 
     // A wide window: accounts side by side.

@@ -102,7 +102,9 @@ async fn check(
     client.find(Locator::Css("#search")).await?.click().await?;
     press(client, Key::Escape).await?;
     eventually(Duration::from_secs(5), "the search was not cleared", || async {
-        let shown = script(client, "return document.querySelectorAll('li.row:not([hidden])').length;").await?;
+        let shown =
+            script(client, "return document.querySelectorAll('li.row:not([hidden])').length;")
+                .await?;
         Ok((shown == 3).then_some(()))
     })
     .await?;
