@@ -49,6 +49,11 @@ export function scanClipboard() {
   return call("scan_clipboard");
 }
 
+/** Reads the otpauth links in pasted `text` in Rust and opens a scan (as scanImage). */
+export function scanText(text) {
+  return call("scan_text", { text });
+}
+
 /** Adds the accounts at `chosen` (entry indexes) of scan `scan`: `{added: [label], problems: [message]}`. */
 export function addScanned(scan, chosen) {
   return call("add_scanned", { scan, chosen });
@@ -71,6 +76,11 @@ export function openImport(bytes) {
 /** Decrypts export file `file` with `password`: as openImport; a wrong one rejects with "wrong_password". */
 export function unlockImport(file, password) {
   return call("unlock_import", { file, password });
+}
+
+/** Opens the desktop's save dialog at path `suggested`: the chosen path, or null when cancelled. */
+export function chooseExportPath(suggested) {
+  return call("choose_export_path", { suggested });
 }
 
 /** A new file name in the documents folder for an export in `format` ("aegis" or "uris"). */
@@ -187,14 +197,29 @@ export function onSearchRequested(handler) {
   return listen("search-requested", handler);
 }
 
-/** Deletes account `id`; it can be brought back with undoDelete for a few seconds. Resolves to its label. */
+/** The computer's host name (the trusted device's default name). */
+export function hostName() {
+  return call("host_name");
+}
+
+/** Moves account `id` to "Recently deleted" (restorable for 30 days). Resolves to its label. */
 export function deleteAccount(id) {
   return call("delete_account", { id });
 }
 
-/** Brings back account `id` deleted moments ago. Resolves to its label. */
-export function undoDelete(id) {
-  return call("undo_delete", { id });
+/** Brings back deleted account `id` from "Recently deleted". Resolves to its label. */
+export function restoreAccount(id) {
+  return call("restore_account", { id });
+}
+
+/** The accounts in "Recently deleted", newest first: `[{id, label, deleted, expires}]` (Unix seconds). */
+export function trashedAccounts() {
+  return call("trashed_accounts");
+}
+
+/** Deletes account `id` of "Recently deleted" for good, its secret included. Resolves to its label. */
+export function purgeAccount(id) {
+  return call("purge_account", { id });
 }
 
 /** Account `id` as an SVG QR code holding its secret: show it, never keep it. */

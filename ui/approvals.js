@@ -27,6 +27,7 @@
 import {
   approvalHistory,
   decide,
+  hostName,
   offlineCode,
   onApprovalOpen,
   onApprovalRequest,
@@ -501,8 +502,14 @@ function openDevices() {
   refreshHistory();
 }
 
-/** A name for this computer the person can change: the server lists the device under it. */
-function defaultDeviceName() {
+/** A name for this computer the person can change: its host name, as the desktop knows it. */
+async function defaultDeviceName() {
+  try {
+    const name = (await hostName()).trim();
+    if (name) return name;
+  } catch {
+    // The platform's name below.
+  }
   const platform = navigator.platform || "";
   if (platform.startsWith("Mac")) return "Twofold on macOS";
   if (platform.startsWith("Win")) return "Twofold on Windows";
@@ -531,7 +538,7 @@ async function previewPairing(link) {
     $("pair-service").textContent = preview.service;
     $("pair-url").textContent = preview.server_url;
     $("pair-fingerprint").textContent = preview.fingerprint;
-    if (!$("pair-device-name").value) $("pair-device-name").value = defaultDeviceName();
+    if (!$("pair-device-name").value) $("pair-device-name").value = await defaultDeviceName();
     $("pair-form").hidden = true;
     $("pair-step").hidden = false;
     showError($("pair-error"), null);

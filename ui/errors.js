@@ -22,10 +22,21 @@ export const ERROR_LABELS = Object.freeze({
   unknown: "error",
 });
 
-/** An error from the app: `code` is one of ERROR_LABELS' keys, `message` is shown as it is. */
+/**
+ * `message` as a sentence: Rust's messages start in lower case and end bare ("wrong password: it
+ * does not decrypt…"), which reads as a raw string on screen.
+ */
+export function sentence(message) {
+  const text = String(message ?? "").trim();
+  if (!text) return text;
+  const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
+  return /[.!?…)]$/.test(capitalised) ? capitalised : `${capitalised}.`;
+}
+
+/** An error from the app: `code` is one of ERROR_LABELS' keys, `message` a sentence to show. */
 export class ApiError extends Error {
   constructor(code, message) {
-    super(message);
+    super(sentence(message));
     this.name = "ApiError";
     this.code = code in ERROR_LABELS ? code : "unknown";
   }

@@ -13,14 +13,18 @@ import {
   setFavourite,
   setSettings,
 } from "./api.js";
+import { setUpDensity } from "./density.js";
 import { lockApprovals, setUpApprovals, tickApprovals, unlockApprovals } from "./approvals.js";
 import { setUpIconPacks } from "./icons.js";
+import { holdCopied, release, showHeld } from "./hotp.js";
 import { isLocked, setUpLock } from "./lock.js";
 import { setUpManaging } from "./manage.js";
 import { createRow, fill, tick } from "./rows.js";
 import { setUpScanning } from "./scan.js";
 import { setUpShellSearch } from "./shell-search.js";
+import { setUpShortcuts } from "./shortcuts.js";
 import { setUpTransfer } from "./transfer.js";
+import { promptForBackups, setUpTrash } from "./trash.js";
 
 const list = document.getElementById("accounts");
 const empty = document.getElementById("empty");
@@ -82,6 +86,7 @@ function render(listing) {
       visibility.observe(item);
     }
     fill(item, account, listing.now);
+    showHeld(item);
     // A new listing may bring a new period: every ring is drawn again, even if its second is the
     // same (listings are rare: the per-second tick draws only the rows on screen).
     delete item.querySelector(".countdown").dataset.secondsLeft;
@@ -98,6 +103,7 @@ function render(listing) {
     }
   }
   applySearch();
+  promptForBackups(rows.size);
 }
 
 /** Removes every row (the window locked): no code stays in the page. */
@@ -177,10 +183,13 @@ function say(text, isError = false) {
 toast.addEventListener("animationend", () => toast.classList.remove("shown"));
 
 async function copy(id) {
+  const item = rows.get(id);
+  if (item) holdCopied(item);
   try {
     await copyCode(id);
     say("Copied");
   } catch (err) {
+    if (item) release(item);
     say(err.message, true);
   }
   // A counter-based code is used up by copying it, and "recently used" may reorder: list again.
@@ -201,6 +210,11 @@ list.addEventListener("click", async (event) => {
     }
     refresh();
   } else if (event.target.closest("button.hotp-next")) {
+    // After a copy, ↻ first shows the code that follows the copied one (already unused).
+    if (release(item)) {
+      refresh();
+      return;
+    }
     try {
       await nextHotp(id);
     } catch (err) {
@@ -336,6 +350,12 @@ setUpApprovals({ say });
 setUpTransfer({ refresh, say });
 setUpIconPacks({ refresh, say });
 setUpShellSearch();
+setUpTrash({ refresh, say });
+setUpDensity();
+setUpShortcuts({ copy, refresh, say });
+// The empty window's ways in are the toolbar's, closer to hand.
+document.getElementById("empty-add").addEventListener("click", () => document.getElementById("add-manual").click());
+document.getElementById("empty-scan").addEventListener("click", () => document.getElementById("scan-screen").click());
 const reload = () => loadSettings().then(refresh);
 const locked = () => {
   wipe();

@@ -6,16 +6,17 @@ import {
   deleteAccount,
   editAccount,
   setIcon,
+  restoreAccount,
   setSettings,
-  undoDelete,
 } from "./api.js";
 import { CLOSED_WHEN_IDLE, closeWhenIdle } from "./idle-close.js";
 import { forgetIcon } from "./rows.js";
+import { addFromText, holdsAccountLink } from "./scan.js";
 
 const $ = (id) => document.getElementById(id);
 
-/** How long the Undo bar stays, a little under the undo window Rust keeps (6 s). */
-const UNDO_MS = 5000;
+/** How long the Undo bar stays; later, "Recently deleted" in the settings restores for 30 days. */
+const UNDO_MS = 8000;
 
 /** Shows `err`'s message in `node` (hidden when there is no error). */
 export function showError(node, err) {
@@ -23,12 +24,16 @@ export function showError(node, err) {
   node.hidden = !err;
 }
 
-/** Asks a yes/no question in the window's own dialog; resolves to whether the person agreed. */
-export function confirmAction(title, text, yes) {
+/**
+ * Asks a yes/no question in the window's own dialog; resolves to whether the person agreed.
+ * `destructive` paints the yes button red (a deletion).
+ */
+export function confirmAction(title, text, yes, destructive = false) {
   const dialog = $("confirm");
   $("confirm-title").textContent = title;
   $("confirm-text").textContent = text;
   $("confirm-yes").textContent = yes;
+  $("confirm-yes").classList.toggle("destructive", destructive);
   dialog.showModal();
   $("confirm-no").focus();
   return new Promise((resolve) => {
@@ -55,6 +60,24 @@ export function setUpManaging(app) {
   setUpSettings(app);
 }
 
+/**
+ * Asks, then moves `account` (a listed account) to "Recently deleted" and offers Undo; resolves
+ * to whether it was deleted. `app`: `{refresh, say}`.
+ */
+export async function deleteAsked(account, { refresh, say }) {
+  const sure = await confirmAction(
+    `Delete ${account.label}?`,
+    "It moves to Recently deleted (in Settings) for 30 days, then its secret is gone. Keep another way to sign in to this service.",
+    "Delete",
+    true,
+  );
+  if (!sure) return false;
+  const label = await deleteAccount(account.id);
+  offerUndo(account.id, label, { refresh, say });
+  refresh();
+  return true;
+}
+
 function setUpAdding({ refresh, say }) {
   const dialog = $("add");
   const form = $("add-form");
@@ -62,12 +85,26 @@ function setUpAdding({ refresh, say }) {
   const reveal = $("add-reveal");
   const error = $("add-error");
 
+  const more = $("add-more");
+  const advanced = $("add-advanced");
+  const showMore = (open) => {
+    advanced.hidden = !open;
+    more.setAttribute("aria-expanded", String(open));
+  };
+  more.addEventListener("click", () => showMore(advanced.hidden));
+  // Only the fields the chosen type uses show (a counter is not asked for a time-based code).
   const syncKind = () => {
     const kind = $("add-kind").value;
-    $("add-period").disabled = kind !== "totp";
-    $("add-counter").disabled = kind !== "hotp";
-    $("add-digits").disabled = kind === "steam";
-    $("add-algorithm").disabled = kind === "steam";
+    const show = (id, shown) => {
+      $(id).disabled = !shown;
+      $(id).closest("label").hidden = !shown;
+    };
+    show("add-period", kind === "totp");
+    show("add-counter", kind === "hotp");
+    show("add-digits", kind !== "steam");
+    show("add-algorithm", kind !== "steam");
+    more.hidden = kind === "steam";
+    if (kind === "steam") showMore(false);
   };
   $("add-kind").addEventListener("change", syncKind);
 
@@ -77,6 +114,7 @@ function setUpAdding({ refresh, say }) {
     reveal.setAttribute("aria-pressed", "false");
     reveal.textContent = "Show";
     showError(error, null);
+    showMore(false);
     syncKind();
     dialog.showModal();
     $("add-issuer").focus();
@@ -93,8 +131,16 @@ function setUpAdding({ refresh, say }) {
     secret.value = "";
   });
 
+  // An old error goes as soon as the person changes what it was about.
+  form.addEventListener("input", () => showError(error, null));
+
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
+    // A whole otpauth link typed or dropped as the key: added as a pasted link is.
+    if (holdsAccountLink(secret.value)) {
+      addFromText(secret.value);
+      return;
+    }
     const entry = {
       issuer: $("add-issuer").value,
       name: $("add-name").value,
@@ -195,18 +241,8 @@ function setUpEditing({ refresh, say, rowOf }) {
   $("edit-icon-remove").addEventListener("click", () => changeIcon(new Uint8Array()));
 
   $("edit-delete").addEventListener("click", async () => {
-    const account = editing;
-    const sure = await confirmAction(
-      `Delete ${account.label}?`,
-      "Its codes stop showing here. Keep another way to sign in to this service.",
-      "Delete",
-    );
-    if (!sure) return;
     try {
-      const label = await deleteAccount(account.id);
-      dialog.close();
-      offerUndo(account.id, label, { refresh, say });
-      refresh();
+      if (await deleteAsked(editing, { refresh, say })) dialog.close();
     } catch (err) {
       showError(error, err);
     }
@@ -243,7 +279,7 @@ function offerUndo(id, label, { refresh, say }) {
     clearTimeout(undoTimer);
     bar.hidden = true;
     try {
-      say(`Restored ${await undoDelete(id)}`);
+      say(`Restored ${await restoreAccount(id)}`);
     } catch (err) {
       say(err.message, true);
     }
@@ -270,6 +306,7 @@ function showQr(label, svgText, say) {
     dialog.close();
   };
   dialog.showModal();
+  dialog.scrollTop = 0;
   // Closing on Escape or after a minute untouched: a QR code left on screen is a secret left on screen.
   closeWhenIdle(dialog, () => say(CLOSED_WHEN_IDLE));
 }

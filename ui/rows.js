@@ -127,6 +127,8 @@ export function fill(item, account, now) {
   fillAvatar(button.querySelector(".avatar"), account);
   button.querySelector(".issuer").textContent = account.issuer || account.name || "(unnamed)";
   button.querySelector(".name").textContent = account.issuer ? account.name : "";
+  // A name cut short by the row's width is read whole in the tooltip.
+  button.querySelector(".who").title = account.label;
   button.querySelector(".tags").textContent = account.tags.map((tag) => `#${tag}`).join(" ");
   const code = button.querySelector(".code");
   const next = button.querySelector(".next");

@@ -10,6 +10,7 @@ import {
   scanClipboard,
   scanImage,
   scanScreen,
+  scanText,
   unlockImport,
 } from "./api.js";
 
@@ -128,6 +129,19 @@ function showPreview(preview, format = null) {
   showDialog(heading, preview.entries.map(entryItem), preview.problems, format);
 }
 
+/** Whether `text` holds an account link, which a paste or the Setup key field adds as a scan. */
+export function holdsAccountLink(text) {
+  return /otpauth(-migration)?:\/\//i.test(text ?? "");
+}
+
+/** Previews the accounts of the links in `text` (pasted, or typed as the Setup key). */
+export function addFromText(text) {
+  // The Add dialog makes way for the preview.
+  const add = document.getElementById("add");
+  if (add.open) add.close();
+  return showScan(() => scanText(text));
+}
+
 /** Reads an export file and previews its accounts, asking for its password first if it has one. */
 async function importFile(file) {
   if (!file) return;
@@ -209,6 +223,13 @@ export function setUpScanning(refresh, say) {
   });
 
   entries.addEventListener("change", updateAddButton);
+  // Enter adds what the preview found (a focused button keeps its own Enter).
+  dialog.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target.closest("button, form")) return;
+    if (addButton.hidden || addButton.disabled) return;
+    event.preventDefault();
+    addButton.click();
+  });
   cancelButton.addEventListener("click", closeDialog);
   // Escape closes the dialog too: the scan is discarded the same way.
   dialog.addEventListener("close", closeDialog);
@@ -264,6 +285,13 @@ export function setUpScanning(refresh, say) {
     if (image) {
       event.preventDefault();
       scan(image.getAsFile());
+      return;
+    }
+    // An account link is added wherever it is pasted, the Setup key field included.
+    const text = event.clipboardData?.getData("text/plain") ?? "";
+    if (holdsAccountLink(text)) {
+      event.preventDefault();
+      addFromText(text);
       return;
     }
     // Text pasted into a field stays the field's.

@@ -5,6 +5,7 @@
 import {
   backupNow,
   backupStatus,
+  chooseExportPath,
   defaultExportPath,
   exportFile,
   exportMigration,
@@ -79,6 +80,16 @@ function setUpExport({ say }) {
     clearPasswords();
     dialog.close();
   };
+  // The desktop's own save dialog; the field stays for desktops without one.
+  $("export-choose").addEventListener("click", async () => {
+    try {
+      const picked = await chooseExportPath(path.value.trim());
+      if (picked) path.value = picked;
+      showError(error, null);
+    } catch (err) {
+      showError(error, err.message);
+    }
+  });
   $("export-cancel").addEventListener("click", close);
   dialog.addEventListener("close", clearPasswords);
 
@@ -163,6 +174,8 @@ function showMigration({ batches, left_out: leftOut }, say) {
     show();
   }
   dialog.showModal();
+  // Opened at its top: focus went to a button below the code, and the title and code must show.
+  dialog.scrollTop = 0;
   closeWhenIdle(dialog, () => say(CLOSED_WHEN_IDLE));
 }
 

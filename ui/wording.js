@@ -122,3 +122,27 @@ export const MOVED_TO = Object.freeze({
   file: "Secrets moved to the encrypted file",
   keyring: "Secrets moved to the system keyring",
 });
+
+/** "Recently deleted" (trash.js). */
+export const TRASH = Object.freeze({
+  restore: "Restore",
+  purge: "Delete for good",
+  /** What is left of an entry's 30 days. */
+  left: (days) => (days <= 1 ? "gone within a day" : `${days} days left`),
+  purgeTitle: (label) => `Delete ${label} for good?`,
+  purgeText: "Its secret is removed from this computer and cannot be brought back.",
+});
+
+/** The keyboard shortcuts, as Ctrl+? lists them (shortcuts.js handles them). */
+export const SHORTCUTS = Object.freeze([
+  ["Ctrl+N", "Add an account"],
+  ["Ctrl+V", "Add from a copied QR picture or otpauth:// link"],
+  ["Ctrl+F or /", "Search (#tag finds tagged accounts)"],
+  ["↑ ↓", "Move between accounts"],
+  ["Enter or Ctrl+C", "Copy the code of the account in focus"],
+  ["Delete", "Delete the account in focus"],
+  ["Ctrl+,", "Settings"],
+  ["Ctrl+L", "Lock (with a passphrase set)"],
+  ["Ctrl+?", "This list"],
+  ["Esc", "Close a dialog; clear the search"],
+]);

@@ -21,7 +21,7 @@ use zeroize::Zeroizing;
 use crate::accounts::{EditForm, Listing};
 use crate::approvals::{self, Approvals, Unpaired, Waiting};
 use crate::clipboard;
-use crate::deletions::{self, Deletions};
+use crate::deletions::{self, TrashedView};
 use crate::error::{ApiError, ErrorCode};
 use crate::keystore::{self, CostLevelView};
 use crate::lock::{self, LockStatus, Screen};
@@ -31,7 +31,7 @@ use crate::transfer::{
     self, BackupForm, BackupStatus, ExportFormat, FileOpened, ImportFiles, MigrationCodes,
     RestoreReport, Saved,
 };
-use crate::{AppState, desktop};
+use crate::{AppState, desktop, save_dialog};
 
 /// How long a wrong passphrase holds the answer back.
 const WRONG_PASSPHRASE_PAUSE: Duration = Duration::from_secs(1);
@@ -136,23 +136,40 @@ pub fn account_icon(state: State<'_, AppState>, id: Uuid) -> Result<Response, Ap
     Ok(Response::new(state.accounts()?.icon(id)?.unwrap_or_default()))
 }
 
-/// Deletes account `id` with an undo window: its keyring entry goes when the window closes.
-/// Returns the account's label.
-#[tauri::command(async)]
-#[tracing::instrument(skip(app))]
-pub fn delete_account<R: Runtime>(app: AppHandle<R>, id: Uuid) -> Result<String, ApiError> {
-    deletions::delete_with_undo(&app, id)
+/// The computer's host name: the trusted device's name unless the person types another.
+#[tauri::command]
+#[tracing::instrument]
+pub fn host_name() -> String {
+    gethostname::gethostname().to_string_lossy().into_owned()
 }
 
-/// Brings back account `id` deleted moments ago; returns its label.
+/// Moves account `id` to "Recently deleted", where it stays restorable for 30 days. Returns the
+/// account's label.
 #[tauri::command(async)]
-#[tracing::instrument(skip(state, deletions))]
-pub fn undo_delete(
-    state: State<'_, AppState>,
-    deletions: State<'_, Deletions>,
-    id: Uuid,
-) -> Result<String, ApiError> {
-    deletions.undo(state.accounts()?.vault(), id)
+#[tracing::instrument(skip(state))]
+pub fn delete_account(state: State<'_, AppState>, id: Uuid) -> Result<String, ApiError> {
+    deletions::delete(state.accounts()?.vault(), id, unix_now())
+}
+
+/// Brings deleted account `id` back from "Recently deleted"; returns its label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn restore_account(state: State<'_, AppState>, id: Uuid) -> Result<String, ApiError> {
+    deletions::restore(state.accounts()?.vault(), id)
+}
+
+/// The accounts in "Recently deleted", newest first (expired ones are deleted for good first).
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn trashed_accounts(state: State<'_, AppState>) -> Result<Vec<TrashedView>, ApiError> {
+    deletions::list(state.accounts()?.vault(), unix_now())
+}
+
+/// Deletes account `id` of "Recently deleted" for good, its secret included; returns its label.
+#[tauri::command(async)]
+#[tracing::instrument(skip(state))]
+pub fn purge_account(state: State<'_, AppState>, id: Uuid) -> Result<String, ApiError> {
+    deletions::purge(state.accounts()?.vault(), id)
 }
 
 /// Account `id` as an otpauth QR code (SVG) to scan with a phone. It holds the secret: the page
@@ -413,16 +430,29 @@ pub fn scan_screen<R: Runtime>(
     scans.preview(state.accounts()?.vault(), &scan::found_on_screens(&captures)?)
 }
 
-/// Reads the image on the clipboard and opens a scan of the accounts its QR codes hold: Ctrl+V
-/// when the page's paste event carries no image (WebKitGTK never gives it one).
+/// Reads the clipboard (its image, else its text) and opens a scan of the accounts its QR codes
+/// or links hold: Ctrl+V when the page's paste event carries no image (WebKitGTK never gives it
+/// one).
 #[tauri::command(async)]
 #[tracing::instrument(skip_all)]
 pub fn scan_clipboard(
     state: State<'_, AppState>,
     scans: State<'_, Scans>,
 ) -> Result<ScanPreview, ApiError> {
-    let found = scan::found_in_clipboard(twofold_capture::clipboard_image)?;
+    let found = scan::found_in_clipboard(twofold_capture::clipboard_content)?;
     scans.preview(state.accounts()?.vault(), &found)
+}
+
+/// Reads the `otpauth://` or `otpauth-migration://` links in text pasted into the window and
+/// opens a scan (as scan_image).
+#[tauri::command(async)]
+#[tracing::instrument(skip_all)]
+pub fn scan_text(
+    state: State<'_, AppState>,
+    scans: State<'_, Scans>,
+    text: Zeroizing<String>,
+) -> Result<ScanPreview, ApiError> {
+    scans.preview(state.accounts()?.vault(), &scan::found_in_text(&text)?)
 }
 
 /// Adds the accounts at `chosen` (indexes in the preview) of scan `scan`.
@@ -481,6 +511,15 @@ pub fn unlock_import(
 pub fn default_export_path<R: Runtime>(app: AppHandle<R>, format: ExportFormat) -> String {
     let folder = app.path().document_dir().or_else(|_| app.path().home_dir()).unwrap_or_default();
     folder.join(transfer::export_file_name(format, unix_now())).display().to_string()
+}
+
+/// Opens the desktop's save dialog at `suggested` (the export dialog's path); the path chosen, or
+/// `None` when the person cancelled.
+#[tauri::command(async)]
+#[tracing::instrument]
+pub fn choose_export_path(suggested: String) -> Result<Option<String>, ApiError> {
+    let chosen = save_dialog::choose("Export accounts", std::path::Path::new(&suggested))?;
+    Ok(chosen.map(|path| path.display().to_string()))
 }
 
 /// Writes every account to a new file at `path` in `format` (Aegis encrypted with `password` when
@@ -563,7 +602,7 @@ pub(crate) fn unix_now_ms() -> u64 {
 }
 
 /// The clock, read here at the edge; a clock before 1970 reads as 1970.
-fn unix_now() -> u64 {
+pub(crate) fn unix_now() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 

@@ -1,104 +1,82 @@
-//! Deleting with undo: the account leaves the list at once ([`Vault::detach`]), its keyring entry
-//! stays for [`UNDO_WINDOW`] so Undo can put it back ([`Vault::reattach`]), then the entry goes
-//! ([`Vault::forget_secret`]). Deletions still pending when the app quits are finished then; if the
-//! app is killed, the entry is left as an orphan that the vault's reconcile reports (never an
-//! account without its secret).
+//! Deleting through the trash ("Recently deleted", [`twofold_core::vault::Trashed`]): a deleted
+//! account leaves the list at once and stays restorable for 30 days, across restarts, its secret
+//! kept in the keystore; the Undo bar and the trash list both restore it. Expired entries are
+//! purged at start-up and whenever the trash is listed.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use std::time::Duration;
-
-use tauri::{AppHandle, Manager, Runtime};
-use twofold_core::Account;
+use serde::Serialize;
 use twofold_core::keystore::Keystore;
-use twofold_core::vault::Vault;
+use twofold_core::vault::{Trashed, Vault};
 use uuid::Uuid;
 
-use crate::AppState;
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 
-/// How long Undo stays possible.
-pub const UNDO_WINDOW: Duration = Duration::from_secs(6);
-
-/// Deletes account `id` from the app's vault, and its keyring entry once [`UNDO_WINDOW`] has passed
-/// without an undo. Returns the account's label.
-pub fn delete_with_undo<R: Runtime>(app: &AppHandle<R>, id: Uuid) -> Result<String, ApiError> {
-    let label = app.state::<Deletions>().delete(app.state::<AppState>().accounts()?.vault(), id)?;
-    let app = app.clone();
-    let finish = move || {
-        std::thread::sleep(UNDO_WINDOW);
-        if let Ok(accounts) = app.state::<AppState>().accounts_even_locked() {
-            app.state::<Deletions>().finish(accounts.vault(), id);
-        }
-    };
-    if let Err(err) = std::thread::Builder::new().name("undo-window".to_owned()).spawn(finish) {
-        // The entry is then deleted when the app quits.
-        tracing::warn!(error = %err, "cannot start the undo timer");
-    }
-    Ok(label)
+/// One account of the trash, as the "Recently deleted" list shows it (no secret).
+#[derive(Debug, Clone, Serialize)]
+pub struct TrashedView {
+    /// The account's id, to restore or purge it.
+    pub id: Uuid,
+    /// "Issuer (name)".
+    pub label: String,
+    /// When it was deleted, in Unix seconds.
+    pub deleted: u64,
+    /// When it is deleted for good, in Unix seconds.
+    pub expires: u64,
 }
 
-/// Accounts deleted whose keyring entries are still kept for Undo.
-#[derive(Debug, Default)]
-pub struct Deletions {
-    pending: Mutex<HashMap<Uuid, Account>>,
+impl From<Trashed> for TrashedView {
+    fn from(trashed: Trashed) -> Self {
+        Self {
+            id: trashed.account.id,
+            label: trashed.account.label(),
+            deleted: trashed.deleted,
+            expires: trashed.expires(),
+        }
+    }
 }
 
-impl Deletions {
-    /// Takes account `id` out of the list, keeping its secret for Undo; returns its label.
-    pub fn delete<K: Keystore>(&self, vault: &Vault<K>, id: Uuid) -> Result<String, ApiError> {
-        let account = vault.detach(id)?;
-        let label = account.label();
-        self.lock().insert(id, account);
-        Ok(label)
-    }
+/// Moves account `id` to the trash at `now`; returns its label.
+pub fn delete<K: Keystore>(vault: &Vault<K>, id: Uuid, now: u64) -> Result<String, ApiError> {
+    Ok(vault.trash(id, now)?.label())
+}
 
-    /// Puts a deleted account back, if its undo window is still open.
-    pub fn undo<K: Keystore>(&self, vault: &Vault<K>, id: Uuid) -> Result<String, ApiError> {
-        let account = self.lock().remove(&id).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::NotFound,
-                "the account was deleted for good; undo is no longer possible",
-            )
-        })?;
-        let label = account.label();
-        if let Err(err) = vault.reattach(account.clone()) {
-            // Keep it pending so its secret is still deleted when the window closes.
-            self.lock().insert(id, account);
-            return Err(err.into());
+/// Puts trashed account `id` back in the list; returns its label.
+pub fn restore<K: Keystore>(vault: &Vault<K>, id: Uuid) -> Result<String, ApiError> {
+    Ok(vault.restore(id)?.label())
+}
+
+/// The trash at `now`, newest first, after purging what expired.
+pub fn list<K: Keystore>(vault: &Vault<K>, now: u64) -> Result<Vec<TrashedView>, ApiError> {
+    purge_expired(vault, now);
+    Ok(vault.trashed()?.into_iter().map(TrashedView::from).collect())
+}
+
+/// Deletes trashed account `id` for good, secret included; returns its label.
+pub fn purge<K: Keystore>(vault: &Vault<K>, id: Uuid) -> Result<String, ApiError> {
+    Ok(vault.purge(id)?.label())
+}
+
+/// Deletes for good what has been in the trash too long; a failure is logged, not shown (it is
+/// tried again at the next listing).
+pub fn purge_expired<K: Keystore>(vault: &Vault<K>, now: u64) {
+    match vault.purge_expired(now) {
+        Ok(purged) if !purged.is_empty() => {
+            tracing::info!(count = purged.len(), "expired accounts left the trash");
         }
-        Ok(label)
-    }
-
-    /// Deletes the keyring entry of `id` if its deletion was not undone.
-    pub fn finish<K: Keystore>(&self, vault: &Vault<K>, id: Uuid) {
-        let pending = self.lock().remove(&id).is_some();
-        if pending && let Err(err) = vault.forget_secret(id) {
-            tracing::warn!(%id, error = %err, "could not delete the secret of a deleted account");
-        }
-    }
-
-    /// Finishes every pending deletion (the app is quitting).
-    pub fn finish_all<K: Keystore>(&self, vault: &Vault<K>) {
-        let ids: Vec<Uuid> = self.lock().keys().copied().collect();
-        for id in ids {
-            self.finish(vault, id);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, Account>> {
-        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not empty the expired trash"),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use twofold_core::keystore::MemoryKeystore;
+    use twofold_core::vault::TRASH_KEPT_SECONDS;
     use twofold_core::{Credential, OtpParams, Secret};
 
     use super::*;
+    use crate::error::ErrorCode;
 
-    fn vault_with_one() -> (tempfile::TempDir, Vault<MemoryKeystore>, Account) {
+    fn vault_with_one() -> (tempfile::TempDir, Vault<MemoryKeystore>, Uuid) {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::open(dir.path(), MemoryKeystore::default()).unwrap();
         let credential = Credential {
@@ -108,34 +86,29 @@ mod tests {
             otp: OtpParams::default(),
             icon: None,
         };
-        let account = vault.add(credential, 0).unwrap();
-        (dir, vault, account)
+        let id = vault.add(credential, 0).unwrap().id;
+        (dir, vault, id)
     }
 
     #[test]
-    fn the_secret_stays_until_the_window_closes_and_undo_brings_the_account_back() {
-        let (_dir, vault, account) = vault_with_one();
-        let deletions = Deletions::default();
-        assert_eq!(deletions.delete(&vault, account.id).unwrap(), "Example (alice)");
+    fn a_deleted_account_is_listed_with_its_expiry_and_restored() {
+        let (_dir, vault, id) = vault_with_one();
+        assert_eq!(delete(&vault, id, 10).unwrap(), "Example (alice)");
         assert!(vault.accounts().unwrap().is_empty());
-        assert!(vault.keystore().load(account.id).unwrap().is_some());
-
-        deletions.undo(&vault, account.id).unwrap();
-        assert_eq!(vault.accounts().unwrap(), std::slice::from_ref(&account));
-        // The window closing after an undo deletes nothing.
-        deletions.finish(&vault, account.id);
-        assert!(vault.keystore().load(account.id).unwrap().is_some());
+        let [shown] = list(&vault, 20).unwrap().try_into().unwrap();
+        assert_eq!((shown.id, shown.deleted, shown.expires), (id, 10, 10 + TRASH_KEPT_SECONDS));
+        assert_eq!(restore(&vault, id).unwrap(), "Example (alice)");
+        assert_eq!(vault.accounts().unwrap().len(), 1);
+        let json = serde_json::to_string(&list(&vault, 20).unwrap()).unwrap();
+        assert_eq!(json, "[]");
     }
 
     #[test]
-    fn once_the_window_closes_the_secret_is_gone_and_undo_says_so() {
-        let (_dir, vault, account) = vault_with_one();
-        let deletions = Deletions::default();
-        deletions.delete(&vault, account.id).unwrap();
-        deletions.finish_all(&vault);
-        assert!(vault.keystore().load(account.id).unwrap().is_none());
-        let err = deletions.undo(&vault, account.id).unwrap_err();
-        assert_eq!(err.code, ErrorCode::NotFound);
-        assert!(vault.accounts().unwrap().is_empty());
+    fn listing_after_thirty_days_purges_and_restore_then_says_not_found() {
+        let (_dir, vault, id) = vault_with_one();
+        delete(&vault, id, 0).unwrap();
+        assert!(list(&vault, TRASH_KEPT_SECONDS).unwrap().is_empty());
+        assert!(vault.keystore().load(id).unwrap().is_none());
+        assert_eq!(restore(&vault, id).unwrap_err().code, ErrorCode::NotFound);
     }
 }

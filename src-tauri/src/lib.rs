@@ -12,6 +12,7 @@ pub mod error;
 pub mod icons;
 pub mod keystore;
 pub mod lock;
+pub mod save_dialog;
 pub mod scan;
 pub mod search_provider;
 pub mod settings;
@@ -117,7 +118,6 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .manage(state)
         .manage(scan::Scans::default())
         .manage(clipboard::ClipboardTimer::default())
-        .manage(deletions::Deletions::default())
         .manage(approvals::Approvals::default())
         .manage(transfer::ImportFiles::default())
         .invoke_handler(tauri::generate_handler![
@@ -132,13 +132,17 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::set_icon,
             commands::account_icon,
             commands::delete_account,
-            commands::undo_delete,
+            commands::restore_account,
+            commands::host_name,
+            commands::trashed_accounts,
+            commands::purge_account,
             commands::account_qr,
             commands::get_settings,
             commands::set_settings,
             commands::scan_image,
             commands::scan_screen,
             commands::scan_clipboard,
+            commands::scan_text,
             commands::add_scanned,
             commands::discard_scan,
             commands::lock_status,
@@ -159,6 +163,7 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
             commands::open_import,
             commands::unlock_import,
             commands::default_export_path,
+            commands::choose_export_path,
             commands::export_file,
             commands::export_migration,
             commands::backup_status,
@@ -182,6 +187,9 @@ pub fn with_app<R: Runtime>(base: tauri::Builder<R>, state: AppState) -> tauri::
         .on_window_event(desktop::on_window_event)
         .setup(|app| {
             watch::spawn(app.handle().clone())?;
+            if let Ok(accounts) = app.state::<AppState>().accounts_even_locked() {
+                deletions::purge_expired(accounts.vault(), commands::unix_now());
+            }
             lock::spawn(app.handle())?;
             approvals::start(app.handle());
             Ok(())
@@ -228,10 +236,9 @@ pub fn run() {
                 tracing::warn!(error = %err, "no tray icon");
             }
             let provider = serve_search(app.handle());
-            app.run(move |app, event| {
+            app.run(move |_app, _event| {
                 // The instance's and the search provider's names are held as long as the app runs.
                 let _held = (&instance, &provider);
-                finish_on_exit(app, event);
             });
         }
         Err(err) => {
@@ -246,16 +253,6 @@ fn serve_search(app: &tauri::AppHandle<tauri::Wry>) -> Option<search_provider::S
     search_provider::serve(app)
         .inspect_err(|err| tracing::warn!(error = %err, "no GNOME Shell search provider"))
         .ok()
-}
-
-/// Deletions still in their undo window are finished when the app quits, so their keyring
-/// entries do not outlive them.
-pub fn finish_on_exit<R: Runtime>(app: &tauri::AppHandle<R>, event: tauri::RunEvent) {
-    if let tauri::RunEvent::Exit = event
-        && let Ok(accounts) = app.state::<AppState>().accounts_even_locked()
-    {
-        app.state::<deletions::Deletions>().finish_all(accounts.vault());
-    }
 }
 
 /// The command line: `--data-dir DIR` (or `--data-dir=DIR`), which wins over

@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use serde::Serialize;
-use twofold_capture::{Capture, CaptureError};
+use twofold_capture::{Capture, CaptureError, ClipboardContent};
 use twofold_core::Credential;
 use twofold_core::import::{self, Imported};
 use twofold_core::keystore::Keystore;
@@ -41,26 +41,46 @@ pub fn capture_without_window(
 }
 
 /// Every distinct QR code on the screens, screen after screen (a mirrored screen shows a code twice:
-/// it is kept once). The captures are only read in memory.
+/// it is kept once), or advice for the screen when there is none. The captures are only read in
+/// memory.
 pub fn found_on_screens(captures: &[Capture]) -> Result<Vec<Found>, ApiError> {
     let mut found: Vec<Found> = Vec::new();
     for capture in captures {
         qr::add_distinct(&mut found, qr::scan_rgba(capture.width, capture.height, &capture.rgba)?);
     }
+    if found.is_empty() {
+        return Err(ApiError::new(ErrorCode::NoQrCode, qr::NOTHING_ON_SCREEN));
+    }
     Ok(found)
 }
 
-/// The QR codes in the clipboard's image, read through `read` (the clipboard, in the app). Ctrl+V
-/// comes here because WebKitGTK gives a page's paste event no image (WebKit bug 218519). The image
-/// is only read in memory.
+/// The QR codes in the clipboard's image, or the links in its text, read through `read` (the
+/// clipboard, in the app). Ctrl+V comes here because WebKitGTK gives a page's paste event no image
+/// (WebKit bug 218519). Nothing is written to disk.
 pub fn found_in_clipboard(
-    read: impl FnOnce() -> Result<Option<Capture>, CaptureError>,
+    read: impl FnOnce() -> Result<ClipboardContent, CaptureError>,
 ) -> Result<Vec<Found>, ApiError> {
-    let image = read()
-        .map_err(|err| ApiError::new(ErrorCode::Clipboard, err))?
-        .ok_or_else(|| ApiError::new(ErrorCode::Clipboard, twofold_capture::NO_CLIPBOARD_IMAGE))?;
-    Ok(qr::scan_rgba(image.width, image.height, &image.rgba)?)
+    match read().map_err(|err| ApiError::new(ErrorCode::Clipboard, err))? {
+        ClipboardContent::Image(image) => {
+            Ok(qr::scan_rgba(image.width, image.height, &image.rgba)?)
+        }
+        ClipboardContent::Text(text) => found_in_text(&text),
+        ClipboardContent::Empty => Err(ApiError::new(ErrorCode::Clipboard, NOTHING_TO_PASTE)),
+    }
 }
+
+/// The links in pasted text (`otpauth://`, `otpauth-migration://`, pairing), or why there are none.
+pub fn found_in_text(text: &str) -> Result<Vec<Found>, ApiError> {
+    let found = qr::links_in_text(text);
+    if found.is_empty() {
+        return Err(ApiError::new(ErrorCode::InvalidAccount, qr::NO_LINK));
+    }
+    Ok(found)
+}
+
+/// What an empty clipboard's paste says.
+const NOTHING_TO_PASTE: &str = "The clipboard is empty. Copy the QR code's picture or its \
+     otpauth:// link, then paste again.";
 
 /// What a scan found, as the preview shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -372,6 +392,19 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_screen_gives_advice_for_the_screen_not_for_image_files() {
+        let blank = Capture { width: 64, height: 64, rgba: vec![255; 64 * 64 * 4] };
+        let err = found_on_screens(&[blank]).unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoQrCode);
+        assert!(
+            err.message.contains("on the screen") && err.message.contains("zoom"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("compressed"), "{}", err.message);
+    }
+
+    #[test]
     fn the_window_is_hidden_during_the_capture_and_shown_again_even_when_it_fails() {
         let steps = std::cell::RefCell::new(Vec::new());
         let err = capture_without_window(
@@ -395,20 +428,41 @@ mod tests {
     }
 
     #[test]
-    fn a_pasted_image_is_scanned_and_a_clipboard_without_one_says_what_to_do() {
-        let found = found_in_clipboard(|| Ok(Some(screen_with_code(ACCOUNT, 400)))).unwrap();
+    fn a_pasted_image_or_link_is_read_and_an_empty_clipboard_says_what_to_do() {
+        let image = || Ok(ClipboardContent::Image(screen_with_code(ACCOUNT, 400)));
+        let found = found_in_clipboard(image).unwrap();
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].text, ACCOUNT);
+        let text = || Ok(ClipboardContent::Text(format!("{ACCOUNT}\n{OTHER}").into()));
+        let texts: Vec<String> =
+            found_in_clipboard(text).unwrap().into_iter().map(|f| f.text).collect();
+        assert_eq!(texts, [ACCOUNT, OTHER]);
 
-        let err = found_in_clipboard(|| Ok(None)).unwrap_err();
+        let err = found_in_clipboard(|| Ok(ClipboardContent::Empty)).unwrap_err();
         assert_eq!(err.code, ErrorCode::Clipboard);
-        assert!(err.message.contains("holds no image"), "{}", err.message);
+        assert!(err.message.contains("clipboard is empty"), "{}", err.message);
+        let err = found_in_clipboard(|| Ok(ClipboardContent::Text("hello".to_owned().into())));
+        let err = err.unwrap_err();
+        assert!(
+            err.message.contains("no otpauth:// or otpauth-migration:// link"),
+            "{}",
+            err.message
+        );
+        assert!(!err.message.contains("hello"), "the pasted text may be a secret: {}", err.message);
         let err = found_in_clipboard(|| {
             Err(CaptureError::Clipboard { reason: "no X server".to_owned() })
         })
         .unwrap_err();
         assert_eq!(err.code, ErrorCode::Clipboard);
         assert!(err.message.contains("no X server"), "{}", err.message);
+    }
+
+    #[test]
+    fn a_pasted_link_opens_the_same_preview_as_its_qr_code() {
+        let (_dir, accounts) = accounts();
+        let found = found_in_text(&format!("  {ACCOUNT}  ")).unwrap();
+        let preview = Scans::default().preview(accounts.vault(), &found).unwrap();
+        assert_eq!(preview.entries[0].label, "Bitrise (ada@example.com)");
     }
 
     #[test]

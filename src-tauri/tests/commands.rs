@@ -153,19 +153,23 @@ fn favourites_sort_and_manual_order() {
 }
 
 #[test]
-fn delete_keeps_the_secret_for_undo() {
+fn delete_keeps_the_secret_in_the_trash_for_restore() {
     let h = harness();
     let id = h.add("Example", OtpParams::default());
     assert_eq!(h.invoke("delete_account", json!({"id": id})).unwrap(), "Example (alice)");
     assert!(h.issuers().is_empty());
-    assert!(
-        h.keystore.load(id).unwrap().is_some(),
-        "the secret went before the undo window closed"
-    );
-    assert_eq!(h.invoke("undo_delete", json!({"id": id})).unwrap(), "Example (alice)");
+    assert!(h.keystore.load(id).unwrap().is_some(), "a trashed account's secret went");
+    let trash = h.invoke("trashed_accounts", json!({})).unwrap();
+    assert_eq!(trash[0]["label"], "Example (alice)");
+    assert_eq!(h.invoke("restore_account", json!({"id": id})).unwrap(), "Example (alice)");
     assert_eq!(h.issuers(), ["Example"]);
-    let err = h.invoke("undo_delete", json!({"id": id})).unwrap_err();
+    let err = h.invoke("restore_account", json!({"id": id})).unwrap_err();
     assert_eq!(err["code"], "not_found");
+
+    h.invoke("delete_account", json!({"id": id})).unwrap();
+    assert_eq!(h.invoke("purge_account", json!({"id": id})).unwrap(), "Example (alice)");
+    assert!(h.keystore.load(id).unwrap().is_none(), "a purged account's secret stayed");
+    assert_eq!(h.invoke("trashed_accounts", json!({})).unwrap(), json!([]));
 }
 
 #[test]

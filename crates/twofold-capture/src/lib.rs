@@ -7,6 +7,8 @@
 
 use std::fmt;
 
+use zeroize::Zeroizing;
+
 /// One image: a screen or the clipboard's picture, 8-bit RGBA, rows top to bottom, no padding.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Capture {
@@ -139,14 +141,56 @@ mod portal {
 pub const NO_CLIPBOARD_IMAGE: &str = "the clipboard holds no image: copy the QR code's picture (or \
      take a screenshot of it to the clipboard) and paste again";
 
+/// What the clipboard holds, as far as Twofold reads it.
+pub enum ClipboardContent {
+    /// A picture (a copied QR code, a screenshot).
+    Image(Capture),
+    /// Text (an `otpauth://` link, perhaps): zeroized when dropped, as it may hold a secret.
+    Text(Zeroizing<String>),
+    /// Neither.
+    Empty,
+}
+
+impl fmt::Debug for ClipboardContent {
+    /// The text may be a link with a secret: only its length is printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Image(image) => f.debug_tuple("Image").field(image).finish(),
+            Self::Text(text) => write!(f, "Text({} bytes)", text.len()),
+            Self::Empty => f.write_str("Empty"),
+        }
+    }
+}
+
 /// The image on the clipboard, or `None` when it holds no image (text, or nothing).
 pub fn clipboard_image() -> Result<Option<Capture>, CaptureError> {
+    match clipboard_content()? {
+        ClipboardContent::Image(image) => Ok(Some(image)),
+        ClipboardContent::Text(_) | ClipboardContent::Empty => Ok(None),
+    }
+}
+
+/// The clipboard's image if it holds one, else its text.
+pub fn clipboard_content() -> Result<ClipboardContent, CaptureError> {
     let mut clipboard = arboard::Clipboard::new().map_err(CaptureError::clipboard)?;
-    let image = match clipboard.get_image() {
-        Ok(image) => image,
-        Err(arboard::Error::ContentNotAvailable) => return Ok(None),
-        Err(error) => return Err(CaptureError::clipboard(error)),
+    let not_image = match clipboard.get_image() {
+        Ok(image) => return capture_of(image).map(ClipboardContent::Image),
+        Err(error) => error,
     };
+    // A clipboard of text answers the request for a PNG with nothing, or (some owners on X11)
+    // with text, which arboard calls "incorrect type received from clipboard": read the text.
+    match clipboard.get_text() {
+        Ok(text) => Ok(ClipboardContent::Text(Zeroizing::new(text))),
+        // No text either: an image that arrived but cannot be decoded is worth saying.
+        Err(arboard::Error::ContentNotAvailable) => match not_image {
+            arboard::Error::ConversionFailure => Err(CaptureError::clipboard(not_image)),
+            _ => Ok(ClipboardContent::Empty),
+        },
+        Err(error) => Err(CaptureError::clipboard(error)),
+    }
+}
+
+fn capture_of(image: arboard::ImageData<'_>) -> Result<Capture, CaptureError> {
     let (Ok(width), Ok(height)) = (u32::try_from(image.width), u32::try_from(image.height)) else {
         return Err(CaptureError::clipboard("the image is too large"));
     };
@@ -154,7 +198,7 @@ pub fn clipboard_image() -> Result<Option<Capture>, CaptureError> {
     if rgba.len() as u64 != u64::from(width) * u64::from(height) * 4 {
         return Err(CaptureError::clipboard("the image's pixels do not match its size"));
     }
-    Ok(Some(Capture { width, height, rgba }))
+    Ok(Capture { width, height, rgba })
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use twofold_core::{Account, Algorithm, Credential, Kind, OtpParams, Secret, migr
 mod device;
 mod keystore;
 mod passphrase;
+mod trash;
 mod vault_file;
 
 /// The vault over the keystore it chose (the system keyring or the secrets file).
@@ -141,6 +142,11 @@ enum VaultCommand {
         /// Do not ask for confirmation.
         #[arg(long, short)]
         yes: bool,
+    },
+    /// Accounts deleted in the app in the last 30 days: list them, or restore one.
+    Trash {
+        #[command(subcommand)]
+        command: trash::TrashCommand,
     },
     /// Change the issuer and/or account name of the one account matching QUERY.
     Rename {
@@ -429,6 +435,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             writeln!(out, "Removed {}", account.label())?;
             Ok(ExitCode::SUCCESS)
         }
+        VaultCommand::Trash { command } => trash::run(command, &vault, now(), &mut out),
         VaultCommand::Rename { query, issuer, account: name } => {
             if issuer.is_none() && name.is_none() {
                 bail!(RequestFailed("give --issuer and/or --account".into()));

@@ -100,10 +100,15 @@ pub fn find<'a>(accounts: &'a [Account], query: &str) -> Vec<&'a Account> {
 }
 
 /// Whether `account` is one a person typing `query` in a search box means: every word of the query
-/// appears (ignoring case) in the issuer, the account name or a tag. An empty query matches all.
+/// appears (ignoring case) in the issuer, the account name or a tag. A word starting with `#` (as
+/// the list shows tags, "#work") matches only tags starting with the rest. An empty query matches
+/// all.
 pub fn matches(account: &Account, query: &str) -> bool {
     query.split_whitespace().all(|word| {
         let word = word.to_lowercase();
+        if let Some(tag) = word.strip_prefix('#') {
+            return account.tags.iter().any(|t| t.to_lowercase().starts_with(tag));
+        }
         account.issuer.to_lowercase().contains(&word)
             || account.name.to_lowercase().contains(&word)
             || account.tags.iter().any(|tag| tag.to_lowercase().contains(&word))
@@ -189,6 +194,18 @@ mod tests {
         assert!(!matches(&work, "hub home"));
         assert!(matches(&home, "ALICE"));
         assert!(!matches(&home, "work"));
+    }
+
+    #[test]
+    fn a_hash_word_matches_tags_as_the_list_shows_them() {
+        let mut work = account("GitHub", "work@example.com");
+        work.tags = vec!["Work".into()];
+        let named = account("Workday", "alice");
+        assert!(matches(&work, "#work"));
+        assert!(matches(&work, "#WO git"));
+        assert!(matches(&work, "#"));
+        assert!(!matches(&named, "#work"), "the name is not a tag");
+        assert!(!matches(&work, "#ork"), "a tag matches from its start");
     }
 
     #[test]

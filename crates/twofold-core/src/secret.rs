@@ -25,7 +25,7 @@ pub enum SecretError {
     /// A character outside the base32 alphabet (A–Z, 2–7).
     #[error("the secret is not base32: character {position} is not one of A–Z or 2–7")]
     NotBase32 {
-        /// 1-based position of the offending character, counted without spaces.
+        /// 1-based position of the offending character in the text as typed, spaces included.
         position: usize,
     },
     /// Too short to hold a single byte (one character).
@@ -102,17 +102,17 @@ impl Secret {
     /// `=` padding.
     pub fn from_base32(text: &str) -> Result<Self, SecretError> {
         let mut clean = Zeroizing::new(String::with_capacity(text.len()));
-        for c in text.chars() {
-            match c {
+        // Positions count what the person typed, spaces included, so "character 17" is where
+        // they look for it.
+        for (i, c) in text.chars().enumerate() {
+            match c.to_ascii_uppercase() {
                 ' ' | '\t' | '-' | '=' => {}
-                c => clean.push(c.to_ascii_uppercase()),
+                c @ ('A'..='Z' | '2'..='7') => clean.push(c),
+                _ => return Err(SecretError::NotBase32 { position: i + 1 }),
             }
         }
         if clean.is_empty() {
             return Err(SecretError::Empty);
-        }
-        if let Some(i) = clean.chars().position(|c| !matches!(c, 'A'..='Z' | '2'..='7')) {
-            return Err(SecretError::NotBase32 { position: i + 1 });
         }
         // Lengths of 1, 3 or 6 characters past a multiple of 8 end in bits that make no whole
         // byte. Real services hand such secrets out, and Proton Authenticator, Ente Auth and 2FAS
@@ -176,6 +176,9 @@ mod tests {
         let err = Secret::from_base32("JBSW1DP").unwrap_err();
         assert_eq!(err, SecretError::NotBase32 { position: 5 });
         assert!(!err.to_string().contains("JBSW"));
+        // Counted as typed: the spaces between groups count.
+        let err = Secret::from_base32("jbsw y3dp ehpk 3px1").unwrap_err();
+        assert_eq!(err, SecretError::NotBase32 { position: 19 });
         assert_eq!(Secret::from_base32("  ").unwrap_err(), SecretError::Empty);
         assert_eq!(Secret::from_base32("A").unwrap_err(), SecretError::BadLength { length: 1 });
     }

@@ -22,8 +22,10 @@ use crate::{Account, Credential, Secret};
 
 mod manage;
 mod relocate;
+mod trash;
 pub use manage::{AccountEdit, ICON_DIR, MAX_ICON_BYTES};
 pub use relocate::{Destination, DeviceKeyEntry, Moved};
+pub use trash::{TRASH_KEPT_SECONDS, Trashed};
 
 /// Name of the metadata file inside the data directory.
 pub const METADATA_FILE: &str = "accounts.json";
@@ -140,10 +142,14 @@ pub struct Stamp {
     inode: u64,
 }
 
-#[derive(Serialize, Deserialize)]
+#[derive(Default, Serialize, Deserialize)]
 struct MetadataFile {
     version: u32,
     accounts: Vec<Account>,
+    /// Deleted accounts kept for a while (their secrets stay in the keystore): see `trash`.
+    /// Absent when empty, so a file without deletions reads the same in older versions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    trash: Vec<Trashed>,
 }
 
 /// Accounts and their secrets.
@@ -334,11 +340,13 @@ impl<K: Keystore> Vault<K> {
 
     /// Compares metadata and keyring; reports, never deletes.
     pub fn reconcile(&self) -> Result<Reconciliation, VaultError> {
-        let accounts = self.read()?;
+        let MetadataFile { accounts, trash, .. } = self.read_file()?;
         let mut report = Reconciliation::default();
         match self.keystore.ids(self.id)? {
             Some(ids) => {
-                let known: HashSet<Uuid> = accounts.iter().map(|a| a.id).collect();
+                // A trashed account's secret is kept on purpose: it is no orphan.
+                let known: HashSet<Uuid> =
+                    accounts.iter().chain(trash.iter().map(|t| &t.account)).map(|a| a.id).collect();
                 let stored: HashSet<Uuid> = ids.iter().copied().collect();
                 report.orphan_secrets = ids.into_iter().filter(|id| !known.contains(id)).collect();
                 report.missing_secrets =
@@ -397,9 +405,13 @@ impl<K: Keystore> Vault<K> {
     }
 
     fn read(&self) -> Result<Vec<Account>, VaultError> {
+        Ok(self.read_file()?.accounts)
+    }
+
+    fn read_file(&self) -> Result<MetadataFile, VaultError> {
         let bytes = match fs::read(&self.metadata) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(MetadataFile::default()),
             Err(e) => return Err(self.io("read", &self.metadata, e)),
         };
         let damaged = |reason: String| VaultError::Damaged { path: self.metadata.clone(), reason };
@@ -415,14 +427,23 @@ impl<K: Keystore> Vault<K> {
                 found: version.version,
             });
         }
-        let file: MetadataFile =
-            serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
-        Ok(file.accounts)
+        serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))
+    }
+
+    /// Replaces the accounts of the metadata file atomically, keeping its trash. Call with the
+    /// lock held.
+    fn write(&self, accounts: &[Account]) -> Result<(), VaultError> {
+        let trash = self.read_file()?.trash;
+        self.write_file(accounts, &trash)
     }
 
     /// Replaces the metadata file atomically. Call with the lock held.
-    fn write(&self, accounts: &[Account]) -> Result<(), VaultError> {
-        let file = MetadataFile { version: FORMAT_VERSION, accounts: accounts.to_vec() };
+    fn write_file(&self, accounts: &[Account], trash: &[Trashed]) -> Result<(), VaultError> {
+        let file = MetadataFile {
+            version: FORMAT_VERSION,
+            accounts: accounts.to_vec(),
+            trash: trash.to_vec(),
+        };
         let mut bytes = serde_json::to_vec_pretty(&file)
             .map_err(|e| self.io("encode", &self.metadata, io::Error::other(e)))?;
         bytes.push(b'\n');

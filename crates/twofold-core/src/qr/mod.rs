@@ -154,6 +154,31 @@ pub fn classify(text: &str) -> PayloadKind {
     }
 }
 
+/// What to tell a person when no code was found on the screens: what to change on screen.
+pub const NOTHING_ON_SCREEN: &str = "no QR code found on the screen: show the whole code (not \
+     covered by another window or scrolled partly out of view), zoom the page in if the code is \
+     small, then scan again";
+
+/// What to tell a person whose pasted text holds no link Twofold reads.
+pub const NO_LINK: &str = "the pasted text holds no otpauth:// or otpauth-migration:// link: \
+     copy the whole link, or a picture of its QR code, and paste again";
+
+/// The links in pasted text (`otpauth://`, `otpauth-migration://`, pairing links), one a line,
+/// as if each were a QR code read from an image: a paste and a scan share the preview. A link may
+/// follow other words on its line ("Key: otpauth://..."); it runs to the line's end.
+pub fn links_in_text(text: &str) -> Vec<Found> {
+    const SCHEMES: [&str; 3] = ["otpauth://", "otpauth-migration://", PAIRING_SCHEME];
+    let mut found = Vec::new();
+    for line in text.lines() {
+        let lower = line.to_ascii_lowercase();
+        let start = SCHEMES.iter().filter_map(|scheme| lower.find(scheme)).min();
+        if let Some(link) = start.and_then(|at| line.get(at..)).map(str::trim) {
+            found.push(Found { text: link.to_owned(), kind: classify(link), bbox: [0; 4] });
+        }
+    }
+    found
+}
+
 /// Why an image could not be scanned. "No QR code" is not an error: the scan returns nothing.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

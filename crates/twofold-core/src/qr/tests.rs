@@ -284,3 +284,17 @@ fn midrange_finders_read_a_smoothed_code_beside_a_sharp_one() {
     with.sort_unstable();
     assert_eq!(with, [other, TEXT]);
 }
+
+#[test]
+fn links_in_pasted_text_are_read_one_a_line_after_other_words() {
+    let text = format!(
+        "Your key:  {TEXT}  \r\nOTPAUTH-MIGRATION://offline?data=AA\nhttps://example.com\n"
+    );
+    let found = super::links_in_text(&text);
+    let texts: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
+    assert_eq!(texts, [TEXT, "OTPAUTH-MIGRATION://offline?data=AA"]);
+    assert_eq!(found[0].kind, super::PayloadKind::Account);
+    assert_eq!(found[1].kind, super::PayloadKind::Batch);
+    assert!(super::links_in_text("JBSWY3DP EHPK3PXP").is_empty());
+    assert!(super::links_in_text("").is_empty());
+}

@@ -1,10 +1,5 @@
-//! Changing stored accounts beyond adding and removing: editing, manual order, custom icons, and
-//! deleting in two steps so a deletion can be undone for a while.
-//!
-//! Undoable deletion keeps the design's write order: [`Vault::detach`] removes the metadata and
-//! leaves the secret; [`Vault::reattach`] puts the metadata back; [`Vault::forget_secret`] deletes
-//! the secret once no account names it. A crash in between leaves an orphan secret, which
-//! [`Vault::reconcile`] reports, never an account without its secret.
+//! Changing stored accounts beyond adding and removing: editing, manual order and custom icons.
+//! Deleting that can be undone is the trash's (`trash.rs`).
 
 use std::fs;
 use std::io;
@@ -73,46 +68,6 @@ impl<K: Keystore> Vault<K> {
         self.write(&accounts)
     }
 
-    /// Removes account `id` from the list but keeps its secret, so [`Vault::reattach`] can bring
-    /// it back. Call [`Vault::forget_secret`] when the account is gone for good.
-    pub fn detach(&self, id: Uuid) -> Result<Account, VaultError> {
-        let _lock = self.lock()?;
-        let mut accounts = self.read()?;
-        let index = accounts.iter().position(|a| a.id == id).ok_or(VaultError::NotFound { id })?;
-        let account = accounts.remove(index);
-        self.write(&accounts)?;
-        tracing::info!(%id, "account detached");
-        Ok(account)
-    }
-
-    /// Puts a detached account back where it was. Refuses when its secret is gone meanwhile.
-    pub fn reattach(&self, account: Account) -> Result<(), VaultError> {
-        if self.keystore.load(account.id)?.is_none() {
-            return Err(VaultError::MissingSecret { label: account.label() });
-        }
-        let _lock = self.lock()?;
-        let mut accounts = self.read()?;
-        if accounts.iter().all(|a| a.id != account.id) {
-            tracing::info!(id = %account.id, "account reattached");
-            accounts.push(account);
-            self.write(&accounts)?;
-        }
-        Ok(())
-    }
-
-    /// Deletes the secret (and custom icon) of a detached account. Does nothing while an account
-    /// still names `id` (it was reattached).
-    pub fn forget_secret(&self, id: Uuid) -> Result<(), VaultError> {
-        let _lock = self.lock()?;
-        if self.read()?.iter().any(|a| a.id == id) {
-            return Ok(());
-        }
-        self.remove_icon_files(id)?;
-        self.keystore.delete(id)?;
-        tracing::info!(%id, "secret deleted");
-        Ok(())
-    }
-
     /// Stores `image` (PNG, JPEG, WebP or GIF) as the icon of account `id`, or goes back to the
     /// letter avatar with `None`.
     pub fn set_icon(&self, id: Uuid, image: Option<&[u8]>) -> Result<Account, VaultError> {
@@ -152,7 +107,7 @@ impl<K: Keystore> Vault<K> {
         self.dir.join(ICON_DIR)
     }
 
-    fn remove_icon_files(&self, id: Uuid) -> Result<(), VaultError> {
+    pub(super) fn remove_icon_files(&self, id: Uuid) -> Result<(), VaultError> {
         let dir = self.icon_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(entries) => entries,
@@ -265,26 +220,6 @@ mod tests {
     }
 
     #[test]
-    fn detached_account_comes_back_until_its_secret_is_forgotten() {
-        let (_dir, vault) = vault();
-        let account = add(&vault, "GitHub");
-        let detached = vault.detach(account.id).unwrap();
-        assert!(vault.accounts().unwrap().is_empty());
-        // Forgetting is refused while the account is back in the list.
-        vault.reattach(detached.clone()).unwrap();
-        vault.forget_secret(account.id).unwrap();
-        assert_eq!(vault.accounts().unwrap(), std::slice::from_ref(&account));
-        assert!(vault.keystore().load(account.id).unwrap().is_some());
-
-        let detached = vault.detach(account.id).unwrap();
-        vault.forget_secret(account.id).unwrap();
-        assert!(vault.keystore().load(account.id).unwrap().is_none());
-        let err = vault.reattach(detached).unwrap_err();
-        assert!(matches!(err, VaultError::MissingSecret { .. }), "{err}");
-        assert!(vault.accounts().unwrap().is_empty());
-    }
-
-    #[test]
     fn icons_are_stored_in_the_data_dir_and_go_with_the_account() {
         let (dir, vault) = vault();
         let account = add(&vault, "GitHub");
@@ -299,8 +234,9 @@ mod tests {
         let big = [PNG, &vec![0; MAX_ICON_BYTES]].concat();
         assert!(vault.set_icon(account.id, Some(&big)).is_err());
 
-        vault.detach(account.id).unwrap();
-        vault.forget_secret(account.id).unwrap();
+        vault.trash(account.id, 0).unwrap();
+        assert!(path.exists(), "a trashed account keeps its icon");
+        vault.purge(account.id).unwrap();
         assert!(!path.exists());
     }
 

@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use uuid::Uuid;
 
 use super::{Vault, VaultError};
+use crate::Account;
 use crate::backup::auto;
 use crate::import::Password;
 use crate::keystore::file::FileEntry;
@@ -181,7 +182,10 @@ impl Vault<VaultKeystore> {
         device_keys: &[DeviceKeyEntry],
         moved: &mut Moved,
     ) -> Result<Vec<FileEntry>, VaultError> {
-        let accounts = self.read()?;
+        let file = self.read_file()?;
+        // Trashed accounts keep their secrets until purged: they move with the others.
+        let accounts: Vec<&Account> =
+            file.accounts.iter().chain(file.trash.iter().map(|t| &t.account)).collect();
         let mut entries = Vec::new();
         let mut take = |service: &str, id: Uuid, vault: Uuid, label: String| {
             let view = match service {
