@@ -289,22 +289,41 @@ fn unavailable(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
 }
 
-/// Whether `err` says the item a search found was gone when it was used: another process deleted
-/// it in between (gnome-keyring answers for a removed item's path that it has no such interface).
+/// Runs a keyring call, and once more when what it reached went away under it: an entry deleted
+/// between the keyring's search and its use by another process (the app's undo window closing
+/// while the CLI reads), which the second search then does not find; or the Secret Service itself,
+/// gone in the middle of the call (gnome-keyring-daemon aborts when a client leaves in the middle
+/// of opening a session), which the session bus starts again for the second call.
+fn once_more_if_gone<T>(call: impl Fn() -> keyring::Result<T>) -> keyring::Result<T> {
+    match call() {
+        Err(err) if gone(&err) => {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            call()
+        }
+        other => other,
+    }
+}
+
+/// Whether `err` says the item or the service a call reached was gone when it answered.
 #[cfg(target_os = "linux")]
-fn vanished(err: &keyring::Error) -> bool {
+fn gone(err: &keyring::Error) -> bool {
     let keyring::Error::PlatformFailure(err) = err else { return false };
     matches!(
         err.downcast_ref::<dbus_secret_service::Error>(),
         Some(dbus_secret_service::Error::Dbus(dbus)) if matches!(
             dbus.name(),
-            Some("org.freedesktop.DBus.Error.UnknownMethod" | "org.freedesktop.DBus.Error.UnknownObject")
+            Some(
+                "org.freedesktop.DBus.Error.UnknownMethod"
+                    | "org.freedesktop.DBus.Error.UnknownObject"
+                    | "org.freedesktop.DBus.Error.NoReply"
+                    | "org.freedesktop.Secret.Error.NoSession"
+            )
         )
     )
 }
 
 #[cfg(not(target_os = "linux"))]
-fn vanished(_err: &keyring::Error) -> bool {
+fn gone(_err: &keyring::Error) -> bool {
     false
 }
 
@@ -322,7 +341,8 @@ impl Keystore for OsKeystore {
         secret: &Secret,
     ) -> Result<(), KeystoreError> {
         let entry = self.entry(id)?;
-        entry.set_password(&secret.to_stored()).map_err(from_keyring)?;
+        let stored = secret.to_stored();
+        once_more_if_gone(|| entry.set_password(&stored)).map_err(from_keyring)?;
         // A readable label for Seahorse and friends (the default names only the UUID), and the
         // vault the entry belongs to, which `ids` filters on.
         let label = format!("Twofold: {label}");
@@ -331,7 +351,7 @@ impl Keystore for OsKeystore {
             ("label", label.as_str()),
             (VAULT_ATTRIBUTE, vault.as_str()),
         ]);
-        if let Err(err) = entry.update_attributes(&attributes) {
+        if let Err(err) = once_more_if_gone(|| entry.update_attributes(&attributes)) {
             let _ = entry.delete_credential();
             return Err(from_keyring(err));
         }
@@ -340,13 +360,7 @@ impl Keystore for OsKeystore {
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
         let entry = self.entry(id)?;
-        // An entry deleted between the search and the read (the app's undo window closing while
-        // the CLI reads) is searched for once more, and then is simply not there.
-        let found = match entry.get_password() {
-            Err(err) if vanished(&err) => entry.get_password(),
-            other => other,
-        };
-        match found {
+        match once_more_if_gone(|| entry.get_password()) {
             Ok(text) => {
                 let text = zeroize::Zeroizing::new(text);
                 Secret::from_stored(&text).map(Some).map_err(|_| KeystoreError::Damaged { id })
@@ -358,11 +372,7 @@ impl Keystore for OsKeystore {
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
         let entry = self.entry(id)?;
-        let deleted = match entry.delete_credential() {
-            Err(err) if vanished(&err) => entry.delete_credential(),
-            other => other,
-        };
-        match deleted {
+        match once_more_if_gone(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(err) => Err(from_keyring(err)),
         }
