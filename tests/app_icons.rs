@@ -12,7 +12,7 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use support::{
     APPEAR, ONE_APP, TestResult, TestVault, click, content_of, ensure, eventually, invoke,
-    row_button, script, start_app,
+    open_settings, row_button, script, start_app,
 };
 use twofold_core::{Account, OtpParams};
 
@@ -171,7 +171,7 @@ async fn built_in_icons(client: &Client, accounts: &Accounts) -> TestResult {
 async fn import_pack(client: &Client, test: &TestVault, accounts: &Accounts) -> TestResult {
     let file = test.dir.path().join("test-icons.zip");
     std::fs::write(&file, aegis_pack()?)?;
-    click(client, "#open-settings").await?;
+    open_settings(client).await?;
     let input = client.find(Locator::Css("#icon-pack-file")).await?;
     input.send_keys(&file.display().to_string()).await?;
     let listed = eventually(APPEAR, "the pack never showed in Settings", || async {

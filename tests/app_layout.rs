@@ -10,7 +10,8 @@ use std::time::Duration;
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use support::{
-    APPEAR, TestResult, TestVault, click, ensure, eventually, row_button, script, start_app,
+    APPEAR, TestResult, TestVault, click, ensure, eventually, open_settings, row_button, script,
+    start_app,
 };
 use twofold_core::OtpParams;
 
@@ -81,7 +82,7 @@ async fn check(client: &Client, long_row: &str) -> TestResult {
     // Compact rows: more accounts to a window.
     let height = "return document.querySelector('li.row').getBoundingClientRect().height;";
     let comfortable = script(client, height).await?.as_f64().unwrap_or(0.0);
-    click(client, "#open-settings").await?;
+    open_settings(client).await?;
     click(client, "#compact").await?;
     click(client, "#settings-cancel").await?;
     let compact = script(client, height).await?.as_f64().unwrap_or(0.0);

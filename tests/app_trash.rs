@@ -11,8 +11,8 @@ use fantoccini::actions::{InputSource, KeyAction, KeyActions};
 use fantoccini::key::Key;
 use fantoccini::{Client, Locator};
 use support::{
-    APPEAR, TestResult, TestVault, click, content_of, displayed, ensure, eventually, row_button,
-    row_item, script, start_app,
+    APPEAR, TestResult, TestVault, click, content_of, displayed, ensure, eventually, open_settings,
+    row_button, row_item, script, start_app,
 };
 use twofold_core::keystore::Keystore;
 use twofold_core::{Account, OtpParams};
@@ -31,9 +31,9 @@ async fn row_gone(client: &Client, account: &Account) -> TestResult {
 
 /// The trash list's entries as shown: label and time left.
 async fn trash_entries(client: &Client) -> TestResult<Vec<String>> {
-    click(client, "#open-settings").await?;
+    open_settings(client).await?;
     click(client, "#open-trash").await?;
-    client.wait().at_most(Duration::from_secs(5)).for_element(Locator::Css("#trash[open]")).await?;
+    client.wait().at_most(APPEAR).for_element(Locator::Css("#trash[open]")).await?;
     let shown = script(
         client,
         "return [...document.querySelectorAll('#trash-list .trash-entry')] \
