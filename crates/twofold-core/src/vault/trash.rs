@@ -64,11 +64,7 @@ impl<K: Keystore> Vault<K> {
     pub fn restore(&self, id: Uuid) -> Result<Account, VaultError> {
         let _lock = self.lock()?;
         let mut file = self.read_file()?;
-        let index = file
-            .trash
-            .iter()
-            .position(|t| t.account.id == id)
-            .ok_or(VaultError::NotFound { id })?;
+        let index = position_in(&file.trash, id)?;
         let mut account = file.trash[index].account.clone();
         let secret = self
             .keystore
@@ -97,11 +93,7 @@ impl<K: Keystore> Vault<K> {
         let account = {
             let _lock = self.lock()?;
             let mut file = self.read_file()?;
-            let index = file
-                .trash
-                .iter()
-                .position(|t| t.account.id == id)
-                .ok_or(VaultError::NotFound { id })?;
+            let index = position_in(&file.trash, id)?;
             let trashed = file.trash.remove(index);
             self.write_file(&file.accounts, &file.trash)?;
             trashed.account
@@ -139,6 +131,11 @@ impl<K: Keystore> Vault<K> {
         tracing::info!(%id, "secret of a deleted account removed");
         Ok(())
     }
+}
+
+/// Where trashed account `id` is in `trash`.
+fn position_in(trash: &[Trashed], id: Uuid) -> Result<usize, VaultError> {
+    trash.iter().position(|t| t.account.id == id).ok_or(VaultError::NotFound { id })
 }
 
 #[cfg(test)]
