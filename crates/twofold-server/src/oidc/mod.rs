@@ -8,18 +8,18 @@
 //! already sends `/twofold/` to this server serves the provider too:
 //! - `GET /twofold/.well-known/openid-configuration`: discovery.
 //! - `GET /twofold/oidc/jwks`: the signing keys ([`keys`]).
-//! - `GET /twofold/oidc/authorize`: code flow ([`authorize`]); PKCE S256 ([`pkce`]).
+//! - `GET /twofold/oidc/authorize`: code flow ([`twofold_oidc::authorize`]); PKCE S256
+//!   ([`twofold_oidc::pkce`]).
 //! - `POST /twofold/oidc/token`: `client_secret_basic`, `client_secret_post`, or a public
-//!   client with PKCE; codes are single use ([`tokens`]).
+//!   client with PKCE ([`twofold_oidc::token`]); codes are single use; ID tokens
+//!   ([`tokens`]).
 //! - `GET|POST /twofold/oidc/userinfo`: the user's claims for an access token.
 //! - `GET|POST /twofold/oidc/logout`: RP-initiated logout, back only to registered URIs.
 //!
 //! Clients are registered by the administrator (`twofold-server client add`, [`clients`]).
 
-pub mod authorize;
 pub mod clients;
 pub mod keys;
-pub mod pkce;
 mod routes;
 pub mod tokens;
 

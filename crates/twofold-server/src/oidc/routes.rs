@@ -1,5 +1,5 @@
 //! The provider's HTTP routes (listed in the module docs): each reads the request, applies the
-//! rules of [`super::authorize`], [`super::clients`] and [`super::tokens`], and answers.
+//! rules of [`twofold_oidc`], [`super::clients`] and [`super::tokens`], and answers.
 
 use axum::Router;
 use axum::extract::rejection::QueryRejection;
@@ -10,14 +10,16 @@ use axum::routing::{get, post};
 use data_encoding::BASE64URL_NOPAD;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use twofold_oidc::authorize::{self, AuthorizeQuery, Prompt, Refusal};
+use twofold_oidc::exact_match;
+use twofold_oidc::token::{self, CODE_LIFETIME_SECS, CredentialsError, TokenForm};
 use twofold_protocol::api::AuditEvent;
 use zeroize::Zeroizing;
 
 use super::Oidc;
-use super::authorize::{self, AuthorizeQuery, Prompt, Refusal};
-use super::clients::{exact_match, secret_matches};
+use super::clients::secret_matches;
 use super::keys::Alg;
-use super::tokens::{self, CODE_LIFETIME_SECS, CredentialsError, IdClaims, TokenForm};
+use super::tokens::{self, IdClaims};
 use crate::app::secret_hash;
 use crate::clock::random;
 use crate::error::AppError;
@@ -300,7 +302,7 @@ async fn token<S: OidcStore>(
     Form(form): Form<TokenForm>,
 ) -> Response {
     let (client_id, secret) =
-        match tokens::client_credentials(header_text(&headers, "authorization"), &form) {
+        match token::client_credentials(header_text(&headers, "authorization"), &form) {
             Ok(found) => found,
             Err(CredentialsError::Twice) => {
                 return oauth_error(
@@ -360,7 +362,7 @@ async fn token<S: OidcStore>(
         Ok(None) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_grant", "no such code"),
         Err(e) => return internal(&e),
     };
-    if let Err(refused) = tokens::check_grant(
+    if let Err(refused) = token::check_grant(
         &code,
         &client.id,
         form.redirect_uri.as_deref(),

@@ -7,62 +7,7 @@ use std::future::Future;
 use super::StoreError;
 use super::portal::PortalStore;
 
-/// A relying party registered by the administrator.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Client {
-    /// The public `client_id`.
-    pub id: String,
-    /// The name devices show ("Sign in to Grafana").
-    pub name: String,
-    /// SHA-256 of the client secret; `None` for a public client (PKCE required).
-    pub secret_hash: Option<[u8; 32]>,
-    /// The redirect URIs, matched exactly.
-    pub redirect_uris: Vec<String>,
-    /// Where RP-initiated logout may send the browser, matched exactly.
-    pub post_logout_uris: Vec<String>,
-    /// The ID token's signing algorithm (`ES256` or `RS256`).
-    pub id_token_alg: String,
-    /// When it was registered.
-    pub created_at: u64,
-}
-
-impl std::fmt::Debug for Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client")
-            .field("id", &self.id)
-            .field("name", &self.name)
-            .field("public", &self.secret_hash.is_none())
-            .field("redirect_uris", &self.redirect_uris)
-            .finish_non_exhaustive()
-    }
-}
-
-/// An authorization code issued to a client, as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AuthCode {
-    /// SHA-256 of the code.
-    pub code_hash: [u8; 32],
-    /// The client it was issued to.
-    pub client_id: String,
-    /// The redirect URI of the authorization request (the token request must repeat it).
-    pub redirect_uri: String,
-    /// The signed-in user.
-    pub user: String,
-    /// The scopes granted, space-separated.
-    pub scope: String,
-    /// The client's `nonce`, echoed in the ID token.
-    pub nonce: Option<String>,
-    /// The PKCE S256 `code_challenge`.
-    pub challenge: Option<String>,
-    /// When the user signed in (the session's start).
-    pub auth_time: u64,
-    /// How the user proved it (`amr` values, space-separated).
-    pub amr: String,
-    /// When it was issued.
-    pub created_at: u64,
-    /// When it stops being redeemable.
-    pub expires_at: u64,
-}
+pub use twofold_oidc::{AuthCode, Client};
 
 /// An access token (for the userinfo endpoint), as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,9 +6,7 @@
 use serde::Deserialize;
 use url::Url;
 
-use super::clients::exact_match;
-use super::pkce;
-use crate::store::oidc::Client;
+use crate::{Client, exact_match, pkce};
 
 /// Scopes this provider knows; others are ignored.
 pub const SCOPES: [&str; 3] = ["openid", "profile", "email"];

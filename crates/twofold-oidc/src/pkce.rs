@@ -4,8 +4,7 @@
 
 use data_encoding::BASE64URL_NOPAD;
 use sha2::{Digest as _, Sha256};
-
-use crate::app::same_code;
+use subtle::ConstantTimeEq as _;
 
 /// Whether `text` is a verifier or an S256 challenge by RFC 7636's grammar: 43 to 128 of
 /// `A-Z a-z 0-9 - . _ ~`.
@@ -22,8 +21,8 @@ pub fn challenge_accepted(challenge: &str, method: Option<&str>) -> bool {
 
 /// Whether `verifier` is the one the S256 `challenge` was made from.
 pub fn verifier_matches(challenge: &str, verifier: &str) -> bool {
-    well_formed(verifier)
-        && same_code(&BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes())), challenge)
+    let computed = BASE64URL_NOPAD.encode(&Sha256::digest(verifier.as_bytes()));
+    well_formed(verifier) && bool::from(computed.as_bytes().ct_eq(challenge.as_bytes()))
 }
 
 #[cfg(test)]
