@@ -1,6 +1,8 @@
 //! Arbitrary OpenID Connect requests as a relying party (or an attacker) sends them: an
 //! authorization query, a token form and its `Authorization` header (split by NUL bytes), read
-//! as axum reads them and checked against a registered client and an issued code. Nothing
+//! as axum reads them and checked against a registered client and an issued code. The first
+//! byte picks which well-formed parameters go before each part, so the accepted paths are
+//! reached from the first runs, not only after the fuzzer has guessed a whole valid request. Nothing
 //! panics, and what is accepted keeps the provider's promises: only a registered redirect URI
 //! is ever redirected to, a public client always uses PKCE, and a code is redeemed only by its
 //! client, at its redirect URI, with its verifier.
@@ -12,6 +14,36 @@ use twofold_oidc::token::{self, TokenForm};
 use twofold_oidc::{AuthCode, Client, pkce};
 
 const REDIRECT: &str = "https://app.example.com/cb";
+/// RFC 7636, appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// The authorization query's well-formed parameters, each chosen by one bit.
+const AUTHORIZE: [&str; 5] = [
+    "response_type=code&",
+    "client_id=c1&",
+    "redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&",
+    "scope=openid+profile&",
+    "code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256&",
+];
+/// The token form's well-formed parameters, each chosen by one bit.
+const TOKEN: [&str; 3] = [
+    "client_id=c1&",
+    "redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&",
+    "code_verifier=dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk&",
+];
+
+/// The parameters of `all` whose bit is set in `bits`, then `tail`.
+fn with_params(all: &[&str], bits: u8, tail: &[u8]) -> Vec<u8> {
+    let mut out: Vec<u8> = all
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits & (1 << i) != 0)
+        .flat_map(|(_, p)| p.bytes())
+        .collect();
+    out.extend_from_slice(tail);
+    out
+}
 
 fn client(public: bool) -> Client {
     Client {
@@ -26,12 +58,15 @@ fn client(public: bool) -> Client {
 }
 
 fuzz_target!(|data: &[u8]| {
+    let Some((&bits, data)) = data.split_first() else {
+        return;
+    };
     let mut parts = data.split(|b| *b == 0);
-    let query = parts.next().unwrap_or_default();
-    let form = parts.next().unwrap_or_default();
+    let raw_query = with_params(&AUTHORIZE, bits, parts.next().unwrap_or_default());
+    let form = with_params(&TOKEN, bits >> 5, parts.next().unwrap_or_default());
     let authorization = parts.next().and_then(|h| std::str::from_utf8(h).ok());
 
-    if let Ok(query) = serde_urlencoded::from_bytes::<AuthorizeQuery>(query) {
+    if let Ok(query) = serde_urlencoded::from_bytes::<AuthorizeQuery>(&raw_query) {
         for public in [false, true] {
             let client = client(public);
             match authorize::check(&query, Some(&client)) {
@@ -42,7 +77,7 @@ fuzz_target!(|data: &[u8]| {
                     assert!(since.is_none_or(|s| query.auth_since.is_some() || s <= 1_000));
                     let base = url::Url::parse("https://id.example.com/twofold/oidc/authorize")
                         .expect("a valid URL");
-                    let raw = std::str::from_utf8(&data[..query_len(data)]).unwrap_or_default();
+                    let raw = std::str::from_utf8(&raw_query).unwrap_or_default();
                     let back = authorize::after_signin(&base, raw, 5);
                     assert_eq!(back.origin(), base.origin(), "sign-in returns elsewhere");
                     let response = authorize::redirect_to(&request.redirect_uri, &[("code", "x")])
@@ -58,10 +93,9 @@ fuzz_target!(|data: &[u8]| {
         assert!(matches!(authorize::check(&query, None), Err(Refusal::Page(_))));
     }
 
-    if let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(form) {
+    if let Ok(form) = serde_urlencoded::from_bytes::<TokenForm>(&form) {
         let _ = token::client_credentials(authorization, &form);
         let verifier = form.code_verifier.as_deref();
-        let challenge = verifier.unwrap_or_default();
         let code = AuthCode {
             code_hash: [0; 32],
             client_id: "c1".into(),
@@ -69,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
             user: "alice".into(),
             scope: "openid".into(),
             nonce: None,
-            challenge: Some(challenge.to_owned()),
+            challenge: Some(CHALLENGE.to_owned()),
             auth_time: 0,
             amr: "mfa".into(),
             created_at: 0,
@@ -78,15 +112,12 @@ fuzz_target!(|data: &[u8]| {
         let client_id = form.client_id.as_deref().unwrap_or_default();
         let redirect = form.redirect_uri.as_deref();
         if token::check_grant(&code, client_id, redirect, verifier, 10).is_ok() {
-            assert_eq!((client_id, redirect), ("c1", Some(REDIRECT)));
-            assert!(pkce::verifier_matches(challenge, verifier.unwrap_or_default()));
+            assert_eq!((client_id, redirect, verifier), ("c1", Some(REDIRECT), Some(VERIFIER)));
         }
         // Sending the challenge as the verifier (what `plain` would accept) never works.
-        assert!(!pkce::verifier_matches(challenge, challenge), "plain PKCE accepted");
+        assert!(token::check_grant(&code, "c1", Some(REDIRECT), Some(CHALLENGE), 10).is_err());
+        if let Some(verifier) = verifier {
+            assert!(!pkce::verifier_matches(verifier, verifier), "plain PKCE accepted");
+        }
     }
 });
-
-/// The length of the first part (the authorization query) of `data`.
-fn query_len(data: &[u8]) -> usize {
-    data.iter().position(|b| *b == 0).unwrap_or(data.len())
-}
