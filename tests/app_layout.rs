@@ -36,7 +36,8 @@ async fn toolbar(client: &Client) -> TestResult<Value> {
         client,
         "const shown = [...document.querySelectorAll('.bar .title, .bar .action')] \
            .filter((el) => el.getClientRects().length > 0).map((el) => el.getBoundingClientRect()); \
-         return { lines: new Set(shown.map((r) => Math.round(r.top))).size, \
+         const below = (a) => shown.some((b) => a.top >= b.bottom - 0.5); \
+         return { lines: shown.some(below) ? 2 : 1, \
            outside: shown.filter((r) => r.right > innerWidth + 0.5 || r.left < 0).length, \
            width: innerWidth };",
     )
@@ -90,6 +91,19 @@ async fn check(client: &Client, long_row: &str) -> TestResult {
         compact > 0.0 && compact < comfortable * 0.8,
         "rows {comfortable} px, compact {compact} px"
     );
+
+    // Wider than the default, the toolbar stays one line inside the window too (at 500 px the
+    // buttons once ran out of it, ⚙ cut off at the edge).
+    for width in [460, 500, 540, 600, 700] {
+        client.set_window_size(width, 640).await?;
+        let bar = eventually(Duration::from_secs(5), "the window did not resize", || async {
+            let bar = toolbar(client).await?;
+            let inner = bar["width"].as_u64().unwrap_or(0);
+            Ok((inner + 30 >= u64::from(width) && inner <= u64::from(width)).then_some(bar))
+        })
+        .await?;
+        ensure!(bar["lines"] == 1 && bar["outside"] == 0, "the toolbar at {width} px: {bar}");
+    }
 
     // At the 320 px minimum, every dialog is whole.
     client.set_window_size(320, 640).await?;
