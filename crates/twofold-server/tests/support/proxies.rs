@@ -227,15 +227,41 @@ struct Running(Child);
 impl Running {
     /// Starts `command` (its standard error in `dir/stderr.log`) and waits until it listens on
     /// `port`; if it ends first, the test fails showing `dir/log`.
-    async fn listening(mut command: Command, dir: &Path, log: &str, port: u16) -> Self {
+    async fn listening(command: Command, dir: &Path, log: &str, port: u16) -> Self {
+        Self::try_listening(command, dir, log, port)
+            .await
+            .unwrap_or_else(|log| panic!("the program ended: {log}"))
+    }
+
+    /// As [`Running::listening`], but a program that ends first gives its log as the error.
+    async fn try_listening(
+        mut command: Command,
+        dir: &Path,
+        log: &str,
+        port: u16,
+    ) -> Result<Self, String> {
         let mut child = command
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(dir.join("stderr.log")).unwrap())
             .spawn()
             .unwrap();
-        listening(port, &mut child, &dir.join(log)).await;
-        Self(child)
+        listening(port, &mut child, &dir.join(log)).await?;
+        Ok(Self(child))
     }
+}
+
+/// Starts a proxy on ports picked free, up to five times: another test's connection can take
+/// a port between its pick and the proxy's bind ("address already in use").
+async fn on_free_ports(mut start: impl AsyncFnMut() -> Result<Proxy, String>) -> Proxy {
+    let mut log = String::new();
+    for _ in 0..5 {
+        match start().await {
+            Ok(proxy) => return proxy,
+            Err(ended) if ended.to_lowercase().contains("address already in use") => log = ended,
+            Err(ended) => panic!("the proxy ended: {ended}"),
+        }
+    }
+    panic!("the proxy found no free port in five tries: {log}")
 }
 
 impl Drop for Running {
@@ -271,17 +297,14 @@ fn documented(name: &str, server: SocketAddr, upstream: u16) -> String {
         .replace("127.0.0.1:3000", &format!("127.0.0.1:{upstream}"))
 }
 
-/// Waits until something listens on `port`.
-async fn listening(port: u16, child: &mut Child, log: &Path) {
+/// Waits until something listens on `port`; the log at `log` when the program ends first.
+async fn listening(port: u16, child: &mut Child, log: &Path) -> Result<(), String> {
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return;
+            return Ok(());
         }
         if let Ok(Some(status)) = child.try_wait() {
-            panic!(
-                "the proxy ended ({status}): {}",
-                std::fs::read_to_string(log).unwrap_or_default()
-            );
+            return Err(format!("({status}) {}", std::fs::read_to_string(log).unwrap_or_default()));
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -332,6 +355,10 @@ impl Proxy {
     }
 
     async fn nginx(server: SocketAddr, upstream: u16) -> Self {
+        on_free_ports(async || Self::try_nginx(server, upstream).await).await
+    }
+
+    async fn try_nginx(server: SocketAddr, upstream: u16) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let (cert, key) = certificate(dir.path());
@@ -353,11 +380,15 @@ impl Proxy {
         std::fs::write(&conf, main).unwrap();
         let mut nginx = Command::new("nginx");
         nginx.arg("-p").arg(dir.path()).arg("-c").arg(&conf);
-        let child = Running::listening(nginx, dir.path(), "error.log", port).await;
-        Self { _child: child, port, _dir: dir }
+        let child = Running::try_listening(nginx, dir.path(), "error.log", port).await?;
+        Ok(Self { _child: child, port, _dir: dir })
     }
 
     async fn caddy(server: SocketAddr, upstream: u16) -> Self {
+        on_free_ports(async || Self::try_caddy(server, upstream).await).await
+    }
+
+    async fn try_caddy(server: SocketAddr, upstream: u16) -> Result<Self, String> {
         let dir = tempfile::tempdir().unwrap();
         let (port, http_port) = (free_port(), free_port());
         // Global options of the test: its own ports, certificates from Caddy's local CA (no
@@ -376,7 +407,7 @@ impl Proxy {
             .env("HOME", dir.path())
             .env("XDG_DATA_HOME", dir.path().join("data"))
             .env("XDG_CONFIG_HOME", dir.path().join("config"));
-        let child = Running::listening(caddy, dir.path(), "stderr.log", port).await;
+        let child = Running::try_listening(caddy, dir.path(), "stderr.log", port).await?;
         // Caddy listens before its local CA has issued the site's certificate.
         let browser = WebBrowser::at(SITE, port);
         for _ in 0..100 {
@@ -386,7 +417,7 @@ impl Proxy {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Self { _child: child, port, _dir: dir }
+        Ok(Self { _child: child, port, _dir: dir })
     }
 }
 
