@@ -33,8 +33,9 @@ pub struct AuthCode {
     pub expires_at: u64,
 }
 
-/// The token request's form (RFC 6749 4.1.3), as sent.
-#[derive(Debug, Default, Deserialize)]
+/// The token request's form (RFC 6749 4.1.3), as sent. Its Debug shows whether the code, the
+/// verifier and the secret were sent, never what they are.
+#[derive(Default, Deserialize)]
 pub struct TokenForm {
     /// Must be `authorization_code`.
     pub grant_type: Option<String>,
@@ -48,6 +49,20 @@ pub struct TokenForm {
     pub client_id: Option<String>,
     /// The client's secret (`client_secret_post`).
     pub client_secret: Option<Zeroizing<String>>,
+}
+
+impl std::fmt::Debug for TokenForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sent = |value: bool| if value { "(sent)" } else { "(none)" };
+        f.debug_struct("TokenForm")
+            .field("grant_type", &self.grant_type)
+            .field("code", &sent(self.code.is_some()))
+            .field("redirect_uri", &self.redirect_uri)
+            .field("code_verifier", &sent(self.code_verifier.is_some()))
+            .field("client_id", &self.client_id)
+            .field("client_secret", &sent(self.client_secret.is_some()))
+            .finish()
+    }
 }
 
 /// Why a token request names no client to authenticate.
@@ -192,6 +207,22 @@ mod tests {
         assert_eq!(check_grant(&code, "c1", URI, None, 1010), Err(GrantError::Verifier));
         let wrong = VERIFIER.replace('d', "x");
         assert_eq!(check_grant(&code, "c1", URI, Some(&wrong), 1010), Err(GrantError::Verifier));
+    }
+
+    #[test]
+    fn the_forms_debug_shows_no_code_verifier_or_secret() {
+        let form = TokenForm {
+            code: Some(Zeroizing::new("the-code-value".into())),
+            code_verifier: Some(VERIFIER.into()),
+            client_secret: Some(Zeroizing::new("the-secret-value".into())),
+            client_id: Some("c1".into()),
+            ..TokenForm::default()
+        };
+        let shown = format!("{form:?}");
+        for secret in ["the-code-value", VERIFIER, "the-secret-value"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("c1") && shown.contains("(sent)"), "{shown}");
     }
 
     #[test]
