@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt as _, stream};
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{TcpSocket, TcpStream};
+use tokio::net::TcpSocket;
 use twofold_protocol::api::CreateSignin;
 use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceClient};
 use twofold_protocol::{Answer, KeyPair, Mode, PairingLink, SigninRequest};
@@ -174,8 +174,13 @@ fn raise_open_files(streams: usize) -> usize {
 
 /// Opens device `device`'s event stream from loopback address `from` with a bare connection
 /// (no HTTP client's buffers on this side: 100 000 of them would weigh more than the server);
-/// the connection, once the server answered `200`.
-async fn idle_stream(device: &DeviceClient, server: &str, from: std::net::Ipv4Addr) -> TcpStream {
+/// once the server answered `200`, a task reading what it sends (keep-alives) until aborted, so
+/// that nothing piles up in the kernel's buffers.
+async fn idle_stream(
+    device: &DeviceClient,
+    server: &str,
+    from: std::net::Ipv4Addr,
+) -> tokio::task::JoinHandle<()> {
     let server: std::net::SocketAddr =
         server.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
     let socket = TcpSocket::new_v4().unwrap();
@@ -197,7 +202,10 @@ async fn idle_stream(device: &DeviceClient, server: &str, from: std::net::Ipv4Ad
         answer.extend_from_slice(&buf[..n]);
     }
     assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
-    stream
+    tokio::spawn(async move {
+        let mut buf = [0; 256];
+        while let Ok(1..) = stream.read(&mut buf).await {}
+    })
 }
 
 /// Devices of the one user of the fan-out phase, and that user's sign-ins in it.
@@ -363,14 +371,15 @@ async fn main() {
         .buffered(64)
         .collect()
         .await;
-    let idle: Vec<TcpStream> = stream::iter(devices[workers..].iter().enumerate())
-        .map(|(k, device)| {
-            let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (k / STREAMS_PER_SOURCE) as u8);
-            idle_stream(device, &urls[(workers + k + 1) % instances], from)
-        })
-        .buffered(64)
-        .collect()
-        .await;
+    let idle: Vec<tokio::task::JoinHandle<()>> =
+        stream::iter(devices[workers..].iter().enumerate())
+            .map(|(k, device)| {
+                let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (k / STREAMS_PER_SOURCE) as u8);
+                idle_stream(device, &urls[(workers + k + 1) % instances], from)
+            })
+            .buffered(64)
+            .collect()
+            .await;
     let open_seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let streams_rss = rss();
@@ -485,7 +494,8 @@ async fn main() {
     let fan_database_us = (database_cpu() - fan_before.1) * 1e6 / notified;
     drop(fan_streams);
     let enrich = enrichment_nanos();
-    drop((events, idle));
+    drop(events);
+    idle.iter().for_each(tokio::task::JoinHandle::abort);
 
     let store = if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     println!("{instances} instance(s) on {store}\n");

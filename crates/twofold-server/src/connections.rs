@@ -173,7 +173,7 @@ impl Connection {
                 Box::pin(stream_connection::serve(stream, request, self.router, self.stop)).await;
             }
             First::Refused(refusal) => {
-                Box::pin(stream_connection::refuse(stream, refusal, self.stop)).await;
+                Box::pin(stream_connection::refuse(stream, refusal)).await;
             }
             First::Other(read) => {
                 drop(self.stop);

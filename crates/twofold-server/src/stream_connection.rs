@@ -178,24 +178,52 @@ pub(crate) async fn serve(
     close(stream).await;
 }
 
-/// Answers a refused stream request with its error, then closes the connection.
-pub(crate) async fn refuse(
-    mut stream: TcpStream,
-    refusal: AppError,
-    mut stop: watch::Receiver<bool>,
-) {
-    let response = refusal.into_response();
-    write_response(&mut stream, response, Version::HTTP_11, &mut stop).await;
+/// Answers a refused stream request with its error, then closes the connection. Bytes the
+/// client sent after the head are not watched here: they may be the rest of an oversized head.
+pub(crate) async fn refuse(mut stream: TcpStream, refusal: AppError) {
+    let (parts, body) = refusal.into_response().into_parts();
+    // A refusal's body is a short JSON document, ready at once.
+    let body = body.collect().await.map(|body| body.to_bytes()).unwrap_or_default();
+    let mut answer = response_head(&parts, Framing::Length(body.len() as u64));
+    answer.extend_from_slice(&body);
+    let _ = tokio::time::timeout(CLOSING_WAIT, stream.write_all(&answer)).await;
     close(stream).await;
 }
 
 /// How a response body is delimited on the wire.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Framing {
-    Length,
+    Length(u64),
     Chunked,
     /// The end of the connection ends the body (HTTP/1.0 clients).
     Close,
+}
+
+/// A response's head as it goes on the wire: HTTP/1.1, `framing`, and `Connection: close`.
+fn response_head(parts: &axum::http::response::Parts, framing: Framing) -> Vec<u8> {
+    let status = parts.status;
+    let mut head =
+        format!("HTTP/1.1 {} {}\r\n", status.as_str(), status.canonical_reason().unwrap_or(""))
+            .into_bytes();
+    for (name, value) in &parts.headers {
+        if matches!(*name, header::CONNECTION | header::TRANSFER_ENCODING | header::CONTENT_LENGTH)
+        {
+            continue;
+        }
+        head.extend_from_slice(name.as_str().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    match framing {
+        Framing::Length(length) => {
+            head.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
+        }
+        Framing::Chunked => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
+        Framing::Close => {}
+    }
+    head.extend_from_slice(b"connection: close\r\n\r\n");
+    head
 }
 
 /// Writes `response`'s head, then its body's frames as they come, until the body ends, the
@@ -207,36 +235,14 @@ async fn write_response(
     stop: &mut watch::Receiver<bool>,
 ) {
     let (parts, mut body) = response.into_parts();
-    let length = body.size_hint().exact();
-    let framing = match length {
-        Some(_) => Framing::Length,
+    let framing = match body.size_hint().exact() {
+        Some(length) => Framing::Length(length),
         None if version == Version::HTTP_10 => Framing::Close,
         None => Framing::Chunked,
     };
-    let mut head = format!(
-        "HTTP/1.1 {} {}\r\n",
-        parts.status.as_str(),
-        parts.status.canonical_reason().unwrap_or("")
-    )
-    .into_bytes();
-    for (name, value) in &parts.headers {
-        if matches!(*name, header::CONNECTION | header::TRANSFER_ENCODING | header::CONTENT_LENGTH)
-        {
-            continue;
-        }
-        head.extend_from_slice(name.as_str().as_bytes());
-        head.extend_from_slice(b": ");
-        head.extend_from_slice(value.as_bytes());
-        head.extend_from_slice(b"\r\n");
-    }
-    match (framing, length) {
-        (Framing::Length, Some(length)) => {
-            head.extend_from_slice(format!("content-length: {length}\r\n").as_bytes());
-        }
-        (Framing::Chunked, _) => head.extend_from_slice(b"transfer-encoding: chunked\r\n"),
-        _ => {}
-    }
-    head.extend_from_slice(b"connection: close\r\n\r\n");
+    let head = response_head(&parts, framing);
+    // Not kept while the events flow.
+    drop(parts);
     let (mut reader, mut writer) = stream.split();
     let mut next = Some(head);
     loop {

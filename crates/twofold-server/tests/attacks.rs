@@ -587,7 +587,7 @@ async fn a_stream_request_cannot_carry_other_requests_or_an_oversized_head() {
         let mut stream = connect(&server).await;
         stream.write_all(request.as_bytes()).await.unwrap();
         let answer = until_closed(&mut stream).await;
-        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{answer}");
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{code}: {answer}");
         assert!(answer.contains(&format!("\"error\":\"{code}\"")), "{answer}");
         assert!(!answer.contains("fingerprint"), "the pipelined request ran: {answer}");
         assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
