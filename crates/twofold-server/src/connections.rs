@@ -5,7 +5,9 @@
 //! at most `max_connections` are open (below the process's open-file limit, so `accept` never
 //! fails for want of descriptors) and at most `max_per_address` from one address (its /64 for
 //! IPv6), so one client flooding the server with unfinished requests leaves room for everyone
-//! else. Connections over the per-address cap are closed at once.
+//! else. Connections over the per-address cap are closed at once. A connection whose first
+//! request is a device event stream is served by [`crate::stream_connection`] (its head read
+//! under the same timeout), all others by hyper.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -375,3 +375,45 @@ impl AsyncWrite for Replay {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEAD: &[u8] =
+        b"GET /v1/device/stream?x=1 HTTP/1.1\r\nHost: t\r\nAuthorization: Twofold abc\r\n\r\n";
+
+    fn peer() -> SocketAddr {
+        "192.0.2.1:4000".parse().unwrap()
+    }
+
+    #[test]
+    fn a_whole_stream_head_becomes_the_request_the_router_gets() {
+        let Ok(Some(request)) = parse_stream_request(HEAD, peer()) else { panic!("not parsed") };
+        assert_eq!(request.uri(), "/v1/device/stream?x=1");
+        assert_eq!(request.version(), Version::HTTP_11);
+        assert_eq!(request.headers()[header::AUTHORIZATION], "Twofold abc");
+        let Some(ConnectInfo(from)) = request.extensions().get::<ConnectInfo<SocketAddr>>() else {
+            panic!("no peer")
+        };
+        assert_eq!(*from, peer());
+    }
+
+    #[test]
+    fn every_cut_or_altered_head_is_unfinished_or_refused_never_a_panic() {
+        for cut in 0..HEAD.len() {
+            assert!(
+                matches!(parse_stream_request(&HEAD[..cut], peer()), Ok(None) | Err(_)),
+                "{cut}"
+            );
+        }
+        for at in 0..HEAD.len() {
+            for byte in [0, b'\r', b'\n', b' ', b':', 0x7f, 0xff] {
+                let mut head = HEAD.to_vec();
+                head[at] = byte;
+                // Whatever it is, it is answered: parsed, unfinished or refused.
+                let _ = parse_stream_request(&head, peer());
+            }
+        }
+    }
+}
