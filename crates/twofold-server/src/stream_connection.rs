@@ -175,7 +175,8 @@ pub(crate) async fn serve(
     // Boxed: the router's future is large and done with before the events flow.
     let Ok(response) = Box::pin(router.oneshot(request)).await;
     write_response(&mut stream, response, version, &mut stop).await;
-    close(stream).await;
+    // Boxed: its buffer is not part of what a stream holds while it waits for events.
+    Box::pin(close(stream)).await;
 }
 
 /// Answers a refused stream request with its error, then closes the connection. Bytes the
