@@ -72,27 +72,35 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// long poll (60 s by default) and its event stream's keep-alives, so only a stalled server trips it.
 pub const READ_TIMEOUT: Duration = Duration::from_secs(90);
 
-/// One HTTP client for the process: it pools connections, and building one loads the system's
-/// TLS roots, too costly to repeat per device or service. It follows no redirect: the pinned
-/// server answers itself, and a redirect could send the device's signed requests elsewhere.
-/// Every wait on the network is bounded ([`CONNECT_TIMEOUT`], [`READ_TIMEOUT`]).
-fn shared_http() -> Result<reqwest::Client, ClientError> {
-    static HTTP: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-    HTTP.get_or_init(|| {
-        http_client(CONNECT_TIMEOUT, READ_TIMEOUT).map_err(|error| error.to_string())
-    })
-    .clone()
-    .map_err(ClientError::HttpClient)
+/// The HTTP clients of the process: building one loads the system's TLS roots, too costly to
+/// repeat per device or service. `streams`: the one for event streams, which keeps no idle
+/// connection, so that each stream opens a connection of its own (the server serves a stream
+/// that is its connection's first request without per-connection buffers, and closes it when
+/// the stream ends); the other pools connections. Neither follows a redirect: the pinned server
+/// answers itself, and a redirect could send the device's signed requests elsewhere. Every wait
+/// on the network is bounded ([`CONNECT_TIMEOUT`], [`READ_TIMEOUT`]).
+fn shared_http(streams: bool) -> Result<reqwest::Client, ClientError> {
+    static POOLED: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    static STREAMS: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+    let (client, idle) = if streams { (&STREAMS, 0) } else { (&POOLED, usize::MAX) };
+    client
+        .get_or_init(|| {
+            http_client(CONNECT_TIMEOUT, READ_TIMEOUT)
+                .pool_max_idle_per_host(idle)
+                .build()
+                .map_err(|error| error.to_string())
+        })
+        .clone()
+        .map_err(ClientError::HttpClient)
 }
 
 /// A client that follows no redirect, gives up connecting after `connect` and waiting for the
 /// server's next bytes after `read`.
-fn http_client(connect: Duration, read: Duration) -> reqwest::Result<reqwest::Client> {
+fn http_client(connect: Duration, read: Duration) -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect)
         .read_timeout(read)
-        .build()
 }
 
 fn join(base: &Url, path: &str) -> Result<Url, ClientError> {
@@ -247,7 +255,11 @@ impl std::fmt::Debug for ServiceClient {
 impl ServiceClient {
     /// A client of the server at `server` (https, or http to loopback) using `api_key`.
     pub fn new(server: &str, api_key: &str) -> Result<Self, ClientError> {
-        Ok(Self { http: shared_http()?, base: link::server_url(server)?, api_key: api_key.into() })
+        Ok(Self {
+            http: shared_http(false)?,
+            base: link::server_url(server)?,
+            api_key: api_key.into(),
+        })
     }
 
     fn request(&self, method: Method, path: &str) -> Result<RequestBuilder, ClientError> {
@@ -337,6 +349,8 @@ pub const STREAM_SILENCE: Duration = Duration::from_secs(45);
 #[derive(Clone)]
 pub struct DeviceClient {
     http: reqwest::Client,
+    /// For the event stream: a connection of its own.
+    streams: reqwest::Client,
     base: Url,
     key: Arc<KeyPair>,
     server_key: PublicKey,
@@ -369,7 +383,7 @@ impl DeviceClient {
             name: name.into(),
         };
         let body = Signed::sign(completion, &key);
-        let http = shared_http()?;
+        let http = shared_http(false)?;
         let completed: PairingCompleted =
             send(http.post(join(&link.server, "v1/pairings/complete")?).json(&body)).await?;
         if completed.server_key.fingerprint() != link.fingerprint {
@@ -377,6 +391,7 @@ impl DeviceClient {
         }
         let client = Self {
             http,
+            streams: shared_http(true)?,
             base: link.server.clone(),
             key: Arc::new(key),
             server_key: completed.server_key,
@@ -389,7 +404,8 @@ impl DeviceClient {
     /// A device already paired: its server URL, key and the server key pinned at pairing.
     pub fn new(server: &str, key: KeyPair, server_key: PublicKey) -> Result<Self, ClientError> {
         Ok(Self {
-            http: shared_http()?,
+            http: shared_http(false)?,
+            streams: shared_http(true)?,
             base: link::server_url(server)?,
             key: Arc::new(key),
             server_key,
@@ -444,7 +460,7 @@ impl DeviceClient {
         &self,
     ) -> Result<impl Stream<Item = Result<DeviceEvent, ClientError>> + use<>, ClientError> {
         let response = self
-            .http
+            .streams
             .get(join(&self.base, "v1/device/stream")?)
             .header(reqwest::header::AUTHORIZATION, self.authorization(AuthPurpose::Stream)?)
             .send()
@@ -569,7 +585,7 @@ mod tests {
     #[tokio::test]
     async fn a_server_that_never_answers_is_given_up_on() {
         let addr = stalling_server(b"").await;
-        let client = http_client(SHORT, SHORT).unwrap();
+        let client = http_client(SHORT, SHORT).build().unwrap();
         let sent = tokio::time::timeout(BOUND, client.get(format!("http://{addr}/")).send()).await;
         let error = sent.expect("the wait for an answer is bounded").unwrap_err();
         assert!(error.is_timeout(), "{error}");
@@ -579,7 +595,7 @@ mod tests {
     async fn a_body_that_stops_coming_is_given_up_on() {
         let head = b"HTTP/1.1 200 OK\r\ncontent-length: 100\r\n\r\nonly part";
         let addr = stalling_server(head).await;
-        let client = http_client(SHORT, SHORT).unwrap();
+        let client = http_client(SHORT, SHORT).build().unwrap();
         let response = client.get(format!("http://{addr}/")).send().await.unwrap();
         let body = tokio::time::timeout(BOUND, body_of(response)).await;
         assert!(body.expect("the wait for the body is bounded").is_err());
@@ -599,10 +615,45 @@ mod tests {
                 waiting.push(conn);
             }
         }
-        let client = http_client(SHORT, BOUND).unwrap();
+        let client = http_client(SHORT, BOUND).build().unwrap();
         let sent = tokio::time::timeout(BOUND, client.get(format!("http://{addr}/")).send()).await;
         let error = sent.expect("connecting is bounded").unwrap_err();
         assert!(error.is_connect() || error.is_timeout(), "{error}");
+    }
+
+    #[tokio::test]
+    async fn a_device_opens_its_event_stream_on_a_connection_of_its_own() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                tokio::spawn(async move {
+                    // Each request in one read: the client sends a head without a body at once.
+                    let mut buf = [0; 4096];
+                    while let Ok(n @ 1..) = conn.read(&mut buf).await {
+                        let reply: &[u8] = if buf[..n].starts_with(b"GET /v1/device/stream ") {
+                            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ntransfer-encoding: chunked\r\n\r\n"
+                        } else {
+                            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 15\r\n\r\n{\"requests\":[]}"
+                        };
+                        let _ = conn.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        let server_key = KeyPair::from_seed(&[2; 32]).public();
+        let device =
+            DeviceClient::new(&format!("http://{addr}/"), KeyPair::from_seed(&[1; 32]), server_key)
+                .unwrap();
+        device.pending().await.unwrap();
+        device.pending().await.unwrap();
+        let connected = connections.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(connected, 1, "requests share a pooled connection");
+        let _events = tokio::time::timeout(BOUND, device.events()).await.unwrap().unwrap();
+        assert_eq!(connections.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
     fn chunks(parts: Vec<Vec<u8>>) -> impl Stream<Item = std::io::Result<Vec<u8>>> + Send {

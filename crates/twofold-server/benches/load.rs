@@ -1,7 +1,8 @@
 //! Bounded load generator on loopback: runs the `twofold-server` binary over a temp SQLite file
 //! and drives it with protocol clients as devices and a relying party. Prints one table:
 //!
-//! - server RSS with N device streams held open (goal: 10 000 streams under 500 MB);
+//! - server RSS with N device streams held open, and per stream (goals: 10 000 streams under
+//!   500 MB; ≤ 8 KiB a stream, 100 000 streams under 1 GiB);
 //! - sign-ins per second created, delivered, decided and read back (goal: ≥ 2 000/s);
 //! - create → event received latency at a paced 500 sign-ins/s (goal: p99 under 50 ms);
 //! - GeoIP + user-agent enrichment per request (goal: under 5 µs).
@@ -9,7 +10,10 @@
 //! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
 //! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it; `TWOFOLD_LOAD_SERVER` names
 //! another `twofold-server` binary to run (a copy built before a change). Everything stops by
-//! itself.
+//! itself. The bench raises its open-file limit (and the server's, which inherits it) to what the
+//! streams need, and opens the idle streams (all but the timed phases' users') from several
+//! loopback addresses, 127.0.0.2 and on, [`STREAMS_PER_SOURCE`] each, so that
+//! `TWOFOLD_LOAD_STREAMS=100000` does not run out of ephemeral ports.
 //!
 //! Several instances: `TWOFOLD_LOAD_DATABASE_URL=postgres://...` (a server; the bench makes a
 //! fresh database on it) and `TWOFOLD_LOAD_INSTANCES=2`. User i's service talks to instance
@@ -28,6 +32,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures_util::{Stream, StreamExt as _, stream};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::TcpSocket;
 use twofold_protocol::api::CreateSignin;
 use twofold_protocol::client::{ClientError, DeviceClient, DeviceEvent, ServiceClient};
 use twofold_protocol::{Answer, KeyPair, Mode, PairingLink, SigninRequest};
@@ -134,6 +140,74 @@ async fn paired(service: &ServiceClient, user: &str, stream_from: &str) -> Devic
     DeviceClient::new(stream_from, KeyPair::from_seed(&seed), server_key).unwrap()
 }
 
+/// Idle streams opened from one loopback source address: under the 28 232 ephemeral ports of
+/// Linux's default range.
+const STREAMS_PER_SOURCE: usize = 20_000;
+
+/// Descriptors beyond one per stream, for either process (database, pairing, the timed phases).
+const SPARE_FILES: u64 = 4096;
+
+/// Raises this process's open-file limit (its hard limit too, which only root may) so that
+/// `streams` connections fit, and returns how many do fit, saying why when not all.
+fn raise_open_files(streams: usize) -> usize {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let wanted = streams as u64 + SPARE_FILES;
+    let limit = getrlimit(Resource::Nofile);
+    if limit.current.is_none_or(|current| current >= wanted) {
+        return streams;
+    }
+    let raised = Rlimit {
+        current: Some(wanted),
+        maximum: Some(limit.maximum.map_or(wanted, |m| m.max(wanted))),
+    };
+    if let Err(error) = setrlimit(Resource::Nofile, raised) {
+        let hard = limit.maximum.unwrap_or(u64::MAX);
+        let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(hard), ..limit });
+        let fit = usize::try_from(hard.saturating_sub(SPARE_FILES)).unwrap_or(usize::MAX);
+        println!(
+            "the open-file limit could not be raised to {wanted} ({error}; hard limit {hard}): {fit} streams instead of {streams}"
+        );
+        return fit.min(streams);
+    }
+    streams
+}
+
+/// Opens device `device`'s event stream from loopback address `from` with a bare connection
+/// (no HTTP client's buffers on this side: 100 000 of them would weigh more than the server);
+/// once the server answered `200`, a task reading what it sends (keep-alives) until aborted, so
+/// that nothing piles up in the kernel's buffers.
+async fn idle_stream(
+    device: &DeviceClient,
+    server: &str,
+    from: std::net::Ipv4Addr,
+) -> tokio::task::JoinHandle<()> {
+    let server: std::net::SocketAddr =
+        server.trim_start_matches("http://").trim_end_matches('/').parse().unwrap();
+    let socket = TcpSocket::new_v4().unwrap();
+    socket.bind((from, 0).into()).unwrap();
+    let mut stream = socket.connect(server).await.unwrap();
+    let authorization = device.authorization(twofold_protocol::AuthPurpose::Stream).unwrap();
+    let head = format!(
+        "GET /v1/device/stream HTTP/1.1\r\nHost: {server}\r\nAuthorization: {authorization}\r\nAccept: text/event-stream\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0; 1024];
+    while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
+        let n = tokio::time::timeout(Duration::from_secs(30), stream.read(&mut buf))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(n > 0, "the server closed a stream: {}", String::from_utf8_lossy(&answer));
+        answer.extend_from_slice(&buf[..n]);
+    }
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&answer));
+    tokio::spawn(async move {
+        let mut buf = [0; 256];
+        while let Ok(1..) = stream.read(&mut buf).await {}
+    })
+}
+
 /// Devices of the one user of the fan-out phase, and that user's sign-ins in it.
 const FAN_DEVICES: usize = 100;
 const FAN_SIGNINS: usize = 100;
@@ -189,7 +263,7 @@ fn enrichment_nanos() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let streams = env_number("TWOFOLD_LOAD_STREAMS", 10_000);
+    let streams = raise_open_files(env_number("TWOFOLD_LOAD_STREAMS", 10_000));
     let seconds = env_number("TWOFOLD_LOAD_SECONDS", 10) as u64;
     let instances = env_number("TWOFOLD_LOAD_INSTANCES", 1).max(1);
     let dir = tempfile::tempdir().unwrap();
@@ -287,20 +361,34 @@ async fn main() {
         .collect()
         .await;
     let pairing_rate = streams as f64 / start.elapsed().as_secs_f64();
+    // What pairing left (the database's connections and caches grown, the heap it fragmented)
+    // is not the streams' cost.
+    let paired_rss = rss();
 
-    // Hold a stream per device.
+    // Hold a stream per device: the timed phases' users with the device client, the others
+    // idle, spread over the source addresses.
+    let workers = streams.min(1000);
     let start = Instant::now();
-    let mut events: Vec<Events> = stream::iter(devices.iter().cloned())
+    let mut events: Vec<Events> = stream::iter(devices[..workers].iter().cloned())
         .map(|device| async move { Box::pin(device.events().await.unwrap()) as Events })
         .buffered(64)
         .collect()
         .await;
+    let idle: Vec<tokio::task::JoinHandle<()>> =
+        stream::iter(devices[workers..].iter().enumerate())
+            .map(|(k, device)| {
+                let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (k / STREAMS_PER_SOURCE) as u8);
+                idle_stream(device, &urls[(workers + k + 1) % instances], from)
+            })
+            .buffered(64)
+            .collect()
+            .await;
     let open_seconds = start.elapsed().as_secs_f64();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let streams_rss = rss();
+    let per_stream_kib = |before: f64| (streams_rss - before) * 1024.0 / streams as f64;
 
     // Throughput: users loop create → event → decide → read back, as fast as they can.
-    let workers = streams.min(1000);
     let done = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
@@ -410,6 +498,7 @@ async fn main() {
     drop(fan_streams);
     let enrich = enrichment_nanos();
     drop(events);
+    idle.iter().for_each(tokio::task::JoinHandle::abort);
 
     let store = if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     println!("{instances} instance(s) on {store}\n");
@@ -417,7 +506,13 @@ async fn main() {
     println!("|---|---|---|");
     println!("| server RSS, idle | {idle_rss:.0} MiB | |");
     println!(
-        "| server RSS, {streams} device streams open | {streams_rss:.0} MiB | < 500 MB at 10 000 |"
+        "| server RSS, {streams} device streams open | {streams_rss:.0} MiB | < 500 MB at 10 000, < 1 GiB at 100 000 |"
+    );
+    println!("| server RSS once {streams} devices are paired | {paired_rss:.0} MiB | |");
+    println!(
+        "| server RSS per open stream: from idle / from paired | {:.1} / {:.1} KiB | ≤ 8 KiB |",
+        per_stream_kib(idle_rss),
+        per_stream_kib(paired_rss)
     );
     println!("| server RSS after the two sign-in phases | {end_rss:.0} MiB | |");
     println!("| pairings per second ({streams} devices) | {pairing_rate:.0}/s | |");

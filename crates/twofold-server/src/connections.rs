@@ -5,7 +5,9 @@
 //! at most `max_connections` are open (below the process's open-file limit, so `accept` never
 //! fails for want of descriptors) and at most `max_per_address` from one address (its /64 for
 //! IPv6), so one client flooding the server with unfinished requests leaves room for everyone
-//! else. Connections over the per-address cap are closed at once.
+//! else. Connections over the per-address cap are closed at once. A connection whose first
+//! request is a device event stream is served by [`crate::stream_connection`] (its head read
+//! under the same timeout), all others by hyper.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -15,16 +17,18 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
 use serde::{Deserialize, Serialize};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::time::Instant;
 use tower::ServiceExt as _;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 
 use crate::address::limit_key;
 use crate::slots::Slots;
+use crate::stream_connection::{self, First, Replay};
 
 /// How connections are bounded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -105,9 +109,12 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.connection_cap()));
     let per_address: Arc<Slots<IpAddr>> = Arc::default();
     let graceful = GracefulShutdown::new();
+    // Tells the connections hyper does not serve (device streams, and those whose first request
+    // is still being read) that the server is stopping; its closing tells when they all ended.
+    let (stop, stopping) = watch::channel(false);
     let mut http = hyper::server::conn::http1::Builder::new();
-    http.timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(limits.header_timeout_secs));
+    http.timer(TokioTimer::new());
+    let header_timeout = Duration::from_secs(limits.header_timeout_secs);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -120,25 +127,95 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        // The peer, as axum's `ConnectInfo`: the portal trusts X-Forwarded-For only from this machine.
-        let service = router.clone().map_request(move |request: hyper::Request<Incoming>| {
-            let mut request = request.map(axum::body::Body::new);
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
-        });
-        let connection =
-            http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let connection = Connection {
+            router: router.clone(),
+            peer,
+            http: http.clone(),
+            deadline: Instant::now() + header_timeout,
+            watcher: graceful.watcher(),
+            stop: stopping.clone(),
+        };
         tokio::spawn(async move {
-            // A client that went away or timed out: nothing to report.
-            let _ = connection.await;
+            connection.serve(stream).await;
             drop((permit, slot));
         });
     }
     drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await.is_err() {
+    let _ = stop.send(true);
+    let ended = async { tokio::join!(graceful.shutdown(), stop.closed()) };
+    drop(stopping);
+    if tokio::time::timeout(SHUTDOWN_GRACE, ended).await.is_err() {
         tracing::info!("closing connections still open after {SHUTDOWN_GRACE:?}");
     }
+}
+
+/// What serving one accepted connection needs.
+struct Connection {
+    router: Router,
+    peer: SocketAddr,
+    http: hyper::server::conn::http1::Builder,
+    /// When the first request head must have arrived.
+    deadline: Instant,
+    watcher: Watcher,
+    stop: watch::Receiver<bool>,
+}
+
+impl Connection {
+    /// Reads the first request's start: a device stream is served by
+    /// [`stream_connection`], anything else by hyper.
+    async fn serve(mut self, mut stream: TcpStream) {
+        let first = tokio::select! {
+            _ = self.stop.wait_for(|stopping| *stopping) => return,
+            first = Box::pin(stream_connection::read_first(&mut stream, self.peer, self.deadline)) => first,
+        };
+        // Boxed, so that a stream's task holds only what its own path needs.
+        match first {
+            First::Stream(request) => {
+                drop(self.watcher);
+                Box::pin(stream_connection::serve(stream, request, self.router, self.stop)).await;
+            }
+            First::Refused(refusal) => {
+                Box::pin(stream_connection::refuse(stream, refusal)).await;
+            }
+            First::Other(read) => {
+                drop(self.stop);
+                let stream = Replay::new(read, stream);
+                Box::pin(serve_http(
+                    stream,
+                    self.router,
+                    self.peer,
+                    self.http,
+                    self.deadline,
+                    self.watcher,
+                ))
+                .await;
+            }
+            First::Gone => {}
+        }
+    }
+}
+
+/// Serves a connection with hyper. Its first request head has until `deadline`, as if hyper
+/// had read it from the start (later ones get the whole header timeout after each response
+/// less what the first one's start took, which is nothing for a client that sends a head at once).
+async fn serve_http(
+    stream: Replay,
+    router: Router,
+    peer: SocketAddr,
+    mut http: hyper::server::conn::http1::Builder,
+    deadline: Instant,
+    watcher: Watcher,
+) {
+    // The peer, as axum's `ConnectInfo`: the portal trusts X-Forwarded-For only from this machine.
+    let service = router.map_request(move |request: hyper::Request<Incoming>| {
+        let mut request = request.map(axum::body::Body::new);
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
+    });
+    http.header_read_timeout(deadline.saturating_duration_since(Instant::now()));
+    let connection = http.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
+    // A client that went away or timed out: nothing to report.
+    let _ = watcher.watch(connection).await;
 }
 
 /// Waits for a free connection slot, then accepts a connection; `None` if accepting failed (after

@@ -61,6 +61,7 @@ mod seal;
 mod signins;
 mod slots;
 pub mod store;
+mod stream_connection;
 
 pub use app::{AppState, Limits, Settings, app};
 pub use error::AppError;

@@ -483,3 +483,125 @@ async fn a_device_authenticating_in_a_loop_is_rate_limited() {
     server.clock.advance(60);
     device.pending().await.unwrap();
 }
+
+/// A bare connection to `server`, for what an HTTP client would not send.
+async fn connect(server: &Server) -> tokio::net::TcpStream {
+    let addr = server.url.trim_start_matches("http://").trim_end_matches('/');
+    tokio::net::TcpStream::connect(addr).await.unwrap()
+}
+
+/// What the server sends on `stream` until it closes the connection (within 10 s).
+async fn until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0; 4096];
+        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+            received.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    let received = String::from_utf8_lossy(&received).into_owned();
+    assert!(read.is_ok(), "the server still holds the connection; it sent {received:?}");
+    received
+}
+
+/// What the server has sent on `stream` once `wanted` is among it (within 10 s).
+async fn until_sent(stream: &mut tokio::net::TcpStream, wanted: &str) -> String {
+    use tokio::io::AsyncReadExt as _;
+    let mut received = Vec::new();
+    let mut buf = [0; 4096];
+    while !String::from_utf8_lossy(&received).contains(wanted) {
+        let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf));
+        let n = read.await.unwrap().unwrap();
+        assert!(n > 0, "closed before {wanted:?}: {}", String::from_utf8_lossy(&received));
+        received.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+#[tokio::test]
+async fn a_device_stream_is_the_last_request_on_its_connection_and_closes_with_the_stream() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let mut stream = connect(&server).await;
+    let auth = device.authorization(AuthPurpose::Stream).unwrap();
+    let head =
+        format!("GET /v1/device/stream HTTP/1.1\r\nHost: t\r\nAuthorization: {auth}\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let answer = until_sent(&mut stream, "\r\n\r\n").await;
+    assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
+    let answer = answer.to_ascii_lowercase();
+    assert!(answer.contains("content-type: text/event-stream\r\n"), "{answer}");
+    assert!(answer.contains("transfer-encoding: chunked\r\n"), "{answer}");
+    // The connection carries nothing after the stream: no keep-alive for another request.
+    assert!(answer.contains("connection: close\r\n"), "{answer}");
+
+    let created = service.create_signin(&signin("alice", Mode::Push)).await.unwrap();
+    let event = until_sent(&mut stream, &created.id.to_string()).await;
+    assert!(event.contains("event: request\n"), "{event}");
+
+    let id = service.devices("alice").await.unwrap().devices[0].id;
+    service.revoke_device(id).await.unwrap();
+    // The chunked body's end, then the server closes the connection.
+    let rest = until_closed(&mut stream).await;
+    assert!(rest.ends_with("0\r\n\r\n"), "{rest:?}");
+    // Its slot was given back: the device's other streams are refused only for the revocation.
+    let (status, error) = refusal(device.events().await.err().unwrap());
+    assert_eq!((status, error.as_str()), (403, "device_revoked"));
+}
+
+#[tokio::test]
+async fn a_stream_request_cannot_carry_other_requests_or_an_oversized_head() {
+    use tokio::io::AsyncWriteExt as _;
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let stream_head = |extra: &str| {
+        let auth = device.authorization(AuthPurpose::Stream).unwrap();
+        format!("GET /v1/device/stream HTTP/1.1\r\nHost: t\r\nAuthorization: {auth}\r\n{extra}\r\n")
+    };
+    // A request pipelined behind the stream's is never executed (the answer to this one would
+    // carry the server's fingerprint).
+    let smuggled = "GET /v1/about HTTP/1.1\r\nHost: t\r\n\r\n";
+    let cases = [
+        (format!("{}{smuggled}", stream_head("")), "400 Bad Request", "malformed_request"),
+        (stream_head(&format!("X-Pad: {}\r\n", "a".repeat(20_000))), "431 ", "head_too_large"),
+        (stream_head(&"X-Pad: a\r\n".repeat(80)), "431 ", "too_many_headers"),
+        (stream_head("Content-Length: 5\r\n") + "hello", "400 Bad Request", "malformed_request"),
+        (stream_head("Transfer-Encoding: chunked\r\n"), "400 Bad Request", "malformed_request"),
+        (
+            "GET /v1/device/stream HTTP/1.1\r\nNo colon\r\n\r\n".into(),
+            "400 Bad Request",
+            "malformed_request",
+        ),
+        (
+            "GET /v1/device/stream?\u{1} HTTP/1.1\r\n\r\n".into(),
+            "400 Bad Request",
+            "malformed_request",
+        ),
+    ];
+    for (request, status, code) in cases {
+        let mut stream = connect(&server).await;
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let answer = until_closed(&mut stream).await;
+        assert!(answer.starts_with(&format!("HTTP/1.1 {status}")), "{code}: {answer}");
+        assert!(answer.contains(&format!("\"error\":\"{code}\"")), "{answer}");
+        assert!(!answer.contains("fingerprint"), "the pipelined request ran: {answer}");
+        assert_eq!(answer.matches("HTTP/1.1").count(), 1, "{answer}");
+    }
+    // Bytes sent after the stream began end it without being read as a request.
+    let mut stream = connect(&server).await;
+    stream.write_all(stream_head("").as_bytes()).await.unwrap();
+    until_sent(&mut stream, "\r\n\r\n").await;
+    stream.write_all(smuggled.as_bytes()).await.unwrap();
+    let rest = until_closed(&mut stream).await;
+    assert!(!rest.contains("HTTP/1.1"), "{rest}");
+    // None of it used up the device's streams.
+    let mut held = Vec::new();
+    for _ in 0..twofold_server::policy::MAX_STREAMS_PER_DEVICE {
+        held.push(Box::pin(device.events().await.unwrap()));
+    }
+}

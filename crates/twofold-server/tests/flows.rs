@@ -633,3 +633,20 @@ async fn concurrent_sign_ins_for_one_user_leave_exactly_one_pending() {
     }
     assert_eq!(created, 1);
 }
+
+#[tokio::test]
+async fn a_shutdown_ends_device_streams_at_once_and_cleanly() {
+    let mut server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    let mut events = Box::pin(device.events().await.unwrap());
+    let started = std::time::Instant::now();
+    tokio::time::timeout(Duration::from_secs(20), server.shut_down()).await.unwrap();
+    // The stream ends as a finished body (the device reconnects, to another instance behind a
+    // load balancer), not after the 5 s given to other connections, nor never.
+    let ended =
+        tokio::time::timeout(Duration::from_secs(1), futures_util::StreamExt::next(&mut events));
+    let ended = ended.await.expect("the stream still runs after the shutdown");
+    assert!(ended.is_none(), "the stream should end cleanly, got {ended:?}");
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}

@@ -168,7 +168,39 @@ async fn idle_slow_and_oversized_requests_are_dropped_in_bounded_time() {
         let answer = read_until_closed(&mut stream).await;
         assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     };
-    tokio::join!(declared, idle, slow_header, stalled_body, idle_after_a_request);
+    // A device stream's head is read before hyper, under the same timeout.
+    let slow_stream_header = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"GET /v1/device/stream HTTP/1.1\r\nHost: te").await.unwrap();
+        read_until_closed(&mut stream).await;
+    };
+    let undecided = async {
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"GET /v1/dev").await.unwrap();
+        read_until_closed(&mut stream).await;
+    };
+    // A head whose start took most of the timeout before it turned out not to be a stream's
+    // gets what is left, not a second timeout from hyper.
+    let late_other_head = async {
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(addr).await.unwrap();
+        stream.write_all(b"GET /v1/dev").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(TIMEOUT_SECS * 1000 - 300)).await;
+        stream.write_all(b"ices HTTP/1.1\r\nHost: te").await.unwrap();
+        read_until_closed(&mut stream).await;
+        let limit = Duration::from_millis(TIMEOUT_SECS * 1000 + 1200);
+        assert!(started.elapsed() < limit, "closed after {:?}", started.elapsed());
+    };
+    tokio::join!(
+        declared,
+        idle,
+        slow_header,
+        stalled_body,
+        idle_after_a_request,
+        slow_stream_header,
+        undecided,
+        late_other_head
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

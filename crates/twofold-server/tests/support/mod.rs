@@ -124,26 +124,31 @@ pub struct Server {
     pub clock: Arc<ManualClock>,
     pub store: TestStore,
     pub server_key: twofold_protocol::PublicKey,
+    /// Notified, it starts the server's shutdown, as SIGTERM does.
+    stop: Arc<tokio::sync::Notify>,
+    serving: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
 }
 
-/// Serves `store` on a loopback port with its background work; the URL.
+/// Serves `store` on a loopback port with its background work until `stop` is notified; the URL
+/// and the task serving it.
 async fn serve<S: Store>(
     store: S,
     key: KeyPair,
     clock: Arc<ManualClock>,
     enricher: Enricher,
-) -> String {
+    stop: Arc<tokio::sync::Notify>,
+) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     let settings = Settings::new(url.parse().unwrap());
     let state = AppState::new(store, key, settings, clock, Arc::new(OsEntropy), enricher);
     tokio::spawn(state.background());
     let limits = ConnectionLimits::default();
-    tokio::spawn(async move {
-        connections::serve(listener, app(state), &limits, std::future::pending()).await;
+    let serving = tokio::spawn(async move {
+        connections::serve(listener, app(state), &limits, stop.notified()).await;
     });
-    url
+    (url, serving)
 }
 
 impl Server {
@@ -196,8 +201,17 @@ impl Server {
     ) -> Self {
         let key = KeyPair::from_seed(seed);
         let server_key = key.public();
-        let url = on_store!(store.clone(), s => serve(s, key, clock.clone(), enricher).await);
-        Self { url, clock, store, server_key, _dir: dir }
+        let stop = Arc::new(tokio::sync::Notify::new());
+        let (url, serving) = on_store!(store.clone(), s => serve(s, key, clock.clone(), enricher, stop.clone()).await);
+        Self { url, clock, store, server_key, stop, serving: Some(serving), _dir: dir }
+    }
+
+    /// Shuts the server down as SIGTERM does, and waits until it has.
+    pub async fn shut_down(&mut self) {
+        self.stop.notify_one();
+        if let Some(serving) = self.serving.take() {
+            serving.await.unwrap();
+        }
     }
 
     /// Makes every audit insert fail from now on (a trigger), as a crash mid-action would.
