@@ -7,6 +7,9 @@ mod support;
 use std::time::Duration;
 
 use support::{Server, next_event, next_request, refusal, signin};
+
+/// Requests the lagging-stream test sends while its device does not read.
+const FILLERS: usize = 4000;
 use twofold_protocol::api::{Status, Withdrawn, WithdrawnReason};
 use twofold_protocol::client::DeviceEvent;
 use twofold_protocol::{Answer, Location, Mode};
@@ -649,4 +652,59 @@ async fn a_shutdown_ends_device_streams_at_once_and_cleanly() {
     let ended = ended.await.expect("the stream still runs after the shutdown");
     assert!(ended.is_none(), "the stream should end cleanly, got {ended:?}");
     assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn a_stream_too_slow_for_its_events_still_gets_what_is_pending() {
+    // A device that stops reading its stream: once the socket is full the server takes nothing
+    // more from the user's channel (room for 8 events), and newer events push older ones out.
+    // When the device reads again, what is still pending must reach it, read again from the
+    // store, and not only what the channel kept.
+    let server = Server::start().await;
+    let service = server.service("Example").await;
+    let device = server.device(&service, "alice", "Laptop").await;
+    for spare in 0..10 {
+        server.device(&service, "alice", &format!("Spare {spare}")).await;
+    }
+    let events = device.events().await.unwrap();
+    // Requests of about 2 KB each until far more than the socket buffers hold; the clock moves
+    // past the per-user window every 10 (each earlier request expires with it).
+    let big = |i: usize| {
+        let mut body = signin("alice", Mode::Push);
+        body.ip = format!("203.0.113.{}", i % 10 + 1).parse().unwrap();
+        body.user_agent = format!("Mozilla/5.0 {}", "x".repeat(490));
+        body.context = Some("€".repeat(200));
+        body
+    };
+    let mut fillers = Vec::new();
+    for i in 0..FILLERS {
+        if i % 10 == 0 {
+            server.clock.advance(600);
+        }
+        fillers.push(service.create_signin(&big(i)).await.unwrap().id);
+    }
+    // The request still pending at the end, then ten events this stream skips (the spare
+    // devices revoked): the channel no longer holds the request.
+    server.clock.advance(600);
+    let last = service.create_signin(&big(0)).await.unwrap().id;
+    for spare in service.devices("alice").await.unwrap().devices {
+        if spare.name.starts_with("Spare") {
+            service.revoke_device(spare.id).await.unwrap();
+        }
+    }
+
+    let mut events = Box::pin(events);
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        match next_event(&mut events).await {
+            DeviceEvent::Request(request) if request.id == last => break,
+            DeviceEvent::Request(request) => seen.insert(request.id),
+            _ => continue,
+        };
+    }
+    assert!(
+        fillers.iter().any(|id| !seen.contains(id)),
+        "the stream never fell behind ({} requests all arrived): send more",
+        fillers.len()
+    );
 }
