@@ -131,6 +131,7 @@ impl<K: Keystore> Accounts<K> {
     pub fn list(&self, now: u64) -> Result<Listing, ApiError> {
         let mut accounts = self.vault.accounts()?;
         self.forget_all_but(&accounts);
+        self.read_uncached(&accounts);
         let settings = self.settings.get();
         let favourite = |a: &Account| settings.favourites.contains(&a.id);
         account::arrange(&mut accounts, settings.sort, favourite, |a| {
@@ -302,12 +303,29 @@ impl<K: Keystore> Accounts<K> {
         Ok(otp::generate(secret, &params, now)?)
     }
 
-    /// Drops the cached secrets of accounts that are gone.
+    /// Reads the secrets not cached yet all together (at start: every account's, in one keyring
+    /// session instead of one each). A secret that cannot be read is left out: its row asks for
+    /// it again and shows why.
+    fn read_uncached(&self, accounts: &[Account]) {
+        let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
+        let uncached: Vec<Account> =
+            accounts.iter().filter(|a| !secrets.contains_key(&a.id)).cloned().collect();
+        if uncached.len() < 2 {
+            return;
+        }
+        for (account, read) in uncached.iter().zip(self.vault.secrets(&uncached)) {
+            if let Ok(secret) = read {
+                secrets.insert(account.id, secret);
+            }
+        }
+    }
+
     /// Forgets every secret read so far (zeroized): the window locked.
     pub fn forget_secrets(&self) {
         self.secrets.lock().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
+    /// Drops the cached secrets of accounts that are gone.
     fn forget_all_but(&self, accounts: &[Account]) {
         let mut secrets = self.secrets.lock().unwrap_or_else(PoisonError::into_inner);
         secrets.retain(|id, _| accounts.iter().any(|a| a.id == *id));

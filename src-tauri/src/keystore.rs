@@ -119,6 +119,11 @@ impl Keystore for AppKeystore {
         self.with(|k| k.load(id))
     }
 
+    fn load_many(&self, ids: &[Uuid]) -> Vec<Result<Option<Secret>, KeystoreError>> {
+        self.with(|k| Ok(k.load_many(ids)))
+            .unwrap_or_else(|err| ids.iter().map(|_| Err(err.clone())).collect())
+    }
+
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
         self.with(|k| k.delete(id))
     }

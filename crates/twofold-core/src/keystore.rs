@@ -75,6 +75,11 @@ pub trait Keystore {
     ) -> Result<(), KeystoreError>;
     /// The secret of `id`, or `None` when there is no entry.
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError>;
+    /// The secrets of `ids`, each as [`Keystore::load`] gives it: a keystore with a cheaper way
+    /// to read many at once (the OS keyring: one session for all) says so here.
+    fn load_many(&self, ids: &[Uuid]) -> Vec<Result<Option<Secret>, KeystoreError>> {
+        ids.iter().map(|id| self.load(*id)).collect()
+    }
     /// Deletes the secret of `id`; deleting a missing entry is not an error.
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError>;
     /// Every id with an entry stored for `vault` (several vaults can share one keyring), or `None`
@@ -96,6 +101,10 @@ impl<K: Keystore + ?Sized> Keystore for std::sync::Arc<K> {
 
     fn load(&self, id: Uuid) -> Result<Option<Secret>, KeystoreError> {
         (**self).load(id)
+    }
+
+    fn load_many(&self, ids: &[Uuid]) -> Vec<Result<Option<Secret>, KeystoreError>> {
+        (**self).load_many(ids)
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
@@ -127,6 +136,47 @@ impl OsKeystore {
 
     fn entry(&self, id: Uuid) -> Result<keyring::Entry, KeystoreError> {
         keyring::Entry::new(&self.service, &id.hyphenated().to_string()).map_err(from_keyring)
+    }
+
+    /// The stored text of each of `ids` whose entry is unlocked and alone under its id, read in
+    /// one Secret Service session. The keyring crate opens a session (with its key exchange) for
+    /// every read: ≈ 6 ms each, 1.2 s for 200 accounts at the app's start.
+    #[cfg(target_os = "linux")]
+    fn unlocked_texts(
+        &self,
+        ids: &[Uuid],
+    ) -> Result<
+        std::collections::HashMap<Uuid, zeroize::Zeroizing<String>>,
+        dbus_secret_service::Error,
+    > {
+        use std::collections::HashMap;
+
+        use dbus_secret_service::{EncryptionType, SecretService};
+        let service = SecretService::connect(EncryptionType::Dh)?;
+        // The keyring crate's own search attributes, so the same entries are found.
+        let query = HashMap::from([("service", self.service.as_str()), ("target", "default")]);
+        let found = service.search_items(query)?;
+        let wanted: std::collections::HashSet<&Uuid> = ids.iter().collect();
+        let mut entries: HashMap<Uuid, usize> = HashMap::new();
+        let mut texts = HashMap::new();
+        for item in &found.unlocked {
+            // An item deleted since the search is simply not read here (`load` decides).
+            let Ok(attributes) = item.get_attributes() else { continue };
+            let Some(id) = attributes.get("username").and_then(|u| Uuid::parse_str(u).ok()) else {
+                continue;
+            };
+            if !wanted.contains(&id) {
+                continue;
+            }
+            *entries.entry(id).or_default() += 1;
+            let Ok(bytes) = item.get_secret().map(zeroize::Zeroizing::new) else { continue };
+            if let Ok(text) = std::str::from_utf8(&bytes) {
+                texts.insert(id, zeroize::Zeroizing::new(text.to_owned()));
+            }
+        }
+        // Two entries under one id are the keyring crate's "ambiguous" error: `load` reports it.
+        texts.retain(|id, _| entries.get(id) == Some(&1));
+        Ok(texts)
     }
 }
 
@@ -368,6 +418,21 @@ impl Keystore for OsKeystore {
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(err) => Err(from_keyring(err)),
         }
+    }
+
+    #[cfg(target_os = "linux")]
+    fn load_many(&self, ids: &[Uuid]) -> Vec<Result<Option<Secret>, KeystoreError>> {
+        // What one session could not read (locked, ambiguous, gone, or no session at all) is
+        // read one at a time, so each gets exactly the answer `load` gives.
+        let mut texts = self.unlocked_texts(ids).unwrap_or_default();
+        ids.iter()
+            .map(|id| match texts.remove(id) {
+                Some(text) => Secret::from_stored(&text)
+                    .map(Some)
+                    .map_err(|_| KeystoreError::Damaged { id: *id }),
+                None => self.load(*id),
+            })
+            .collect()
     }
 
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {

@@ -246,6 +246,20 @@ impl<K: Keystore> Vault<K> {
             .ok_or_else(|| VaultError::MissingSecret { label: account.label() })
     }
 
+    /// The secrets of `accounts`, each as [`Vault::secret`] gives it, read together (one keyring
+    /// session for all: the app's list at start).
+    pub fn secrets(&self, accounts: &[Account]) -> Vec<Result<Secret, VaultError>> {
+        let ids: Vec<Uuid> = accounts.iter().map(|a| a.id).collect();
+        self.keystore
+            .load_many(&ids)
+            .into_iter()
+            .zip(accounts)
+            .map(|(loaded, account)| {
+                loaded?.ok_or_else(|| VaultError::MissingSecret { label: account.label() })
+            })
+            .collect()
+    }
+
     /// Adds an account: secret first, then metadata. Refuses a duplicate (same issuer, account name
     /// and secret) and an account that cannot make codes (parameters, empty secret, missing PIN).
     pub fn add(&self, credential: Credential, now_unix: u64) -> Result<Account, VaultError> {

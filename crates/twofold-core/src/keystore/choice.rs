@@ -117,6 +117,13 @@ impl Keystore for VaultKeystore {
         }
     }
 
+    fn load_many(&self, ids: &[Uuid]) -> Vec<Result<Option<Secret>, KeystoreError>> {
+        match self {
+            VaultKeystore::Keyring(k) => k.load_many(ids),
+            VaultKeystore::File(k) => k.load_many(ids),
+        }
+    }
+
     fn delete(&self, id: Uuid) -> Result<(), KeystoreError> {
         match self {
             VaultKeystore::Keyring(k) => k.delete(id),
