@@ -469,8 +469,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let accounts = vault.accounts()?;
             let mut credentials = Vec::with_capacity(accounts.len());
-            for a in &accounts {
-                credentials.push(a.to_credential(vault.secret(a)?));
+            for (a, secret) in accounts.iter().zip(vault.secrets(&accounts)) {
+                credentials.push(a.to_credential(secret?));
             }
             match format {
                 ExportFormat::Uris => {

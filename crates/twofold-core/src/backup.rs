@@ -188,8 +188,11 @@ pub struct Backup {
 pub fn snapshot<K: Keystore>(vault: &Vault<K>) -> Result<(Vec<Entry>, Vec<String>), BackupError> {
     let mut entries = Vec::new();
     let mut missing = Vec::new();
-    for account in vault.accounts()? {
-        match vault.secret(&account) {
+    let accounts = vault.accounts()?;
+    // Read together: one keyring session for every secret rather than one each.
+    let secrets = vault.secrets(&accounts);
+    for (account, secret) in accounts.into_iter().zip(secrets) {
+        match secret {
             Ok(secret) => entries.push(Entry { account, secret }),
             Err(VaultError::MissingSecret { label }) => missing.push(label),
             Err(err) => return Err(err.into()),
