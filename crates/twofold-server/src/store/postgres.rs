@@ -333,7 +333,7 @@ impl Store for PgStore {
             user: signin.user.clone(),
             kind: NoticeKind::Request { id: signin.id },
         });
-        let query = sqlx::query_scalar(
+        let query = sqlx::query(
             "SELECT twofold_add_signin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
              $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)",
         )
@@ -356,17 +356,11 @@ impl Store for PgStore {
         .bind(limit_key(signin.ip).to_string())
         .bind(int(quota.since))
         .bind(i64::from(quota.per_user))
-        .bind(i64::from(quota.per_address))
-        .bind(&stored.service_id)
-        .bind(stored.at)
-        .bind(&stored.user)
-        .bind(stored.event)
-        .bind(&stored.signin_id)
-        .bind(&stored.device_id)
-        .bind(&stored.ip)
-        .bind(CHANNEL)
-        .bind(notice.map(|notice| self.envelope(notice)).transpose()?);
-        Ok(query.fetch_one(&self.pool).await?)
+        .bind(i64::from(quota.per_address));
+        let query = bind_audit(query, &stored)
+            .bind(CHANNEL)
+            .bind(notice.map(|notice| self.envelope(notice)).transpose()?);
+        Ok(sqlx::Row::try_get(&query.fetch_one(&self.pool).await?, 0)?)
     }
 
     async fn signin(&self, id: Uuid) -> Result<Option<Signin>, StoreError> {
