@@ -139,7 +139,12 @@ impl<S: Store> Inner<S> {
         let user: Arc<str> = notice.user.into();
         let kind = match notice.kind {
             NoticeKind::Request { .. } if !self.hub.listens(notice.service_id, &user) => return,
-            NoticeKind::Request { id } => match self.store.signin(id).await {
+            // Sent as the request was stored: it was pending then, and a decision or expiry
+            // since follows on the channel and withdraws it.
+            NoticeKind::Request { id, json: Some(json) } => {
+                HubKind::Request { id, json: json.into() }
+            }
+            NoticeKind::Request { id, json: None } => match self.store.signin(id).await {
                 Ok(Some(signin)) if signin.stored_status == Status::Pending => {
                     HubKind::Request { id, json: signin.request_json.into() }
                 }

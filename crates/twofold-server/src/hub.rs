@@ -47,10 +47,12 @@ pub(crate) enum HubKind {
 }
 
 impl HubEvent {
-    /// The event for other instances: a request by its id (they read it from the database).
+    /// The event for other instances.
     pub(crate) fn notice(&self) -> Notice {
         let kind = match &self.kind {
-            HubKind::Request { id, .. } => NoticeKind::Request { id: *id },
+            HubKind::Request { id, json } => {
+                NoticeKind::Request { id: *id, json: Some(json.to_string()) }
+            }
             HubKind::Decided { id, by } => NoticeKind::Decided { id: *id, by: *by },
             HubKind::Expired { id } => NoticeKind::Expired { id: *id },
             HubKind::Revoked { device } => NoticeKind::Revoked { device: *device },

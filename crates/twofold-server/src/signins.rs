@@ -123,12 +123,6 @@ pub(crate) async fn start<S: Store>(
     let user_agent: String =
         body.user_agent.chars().filter(|c| !c.is_control()).take(MAX_USER_AGENT_CHARS).collect();
     let state = state.get();
-    if state.store.devices(service.id, &body.user).await?.is_empty() {
-        return Err(AppError::conflict(
-            "no_devices",
-            "this user has no paired device: pair one before asking for sign-in approval",
-        ));
-    }
     let now = state.clock.now();
     let limits = &state.settings.limits;
     let location = state.enricher.location(body.ip);
@@ -137,8 +131,15 @@ pub(crate) async fn start<S: Store>(
         Location::Unknown | Location::PrivateNetwork => None,
     };
     let quota = SigninQuota::at(limits, now);
+    // The user's devices are counted with the rest: one statement fewer on PostgreSQL.
     let activity =
         recent_activity(state, service.id, &body.user, body.ip, country.as_deref(), now).await?;
+    if activity.devices == 0 {
+        return Err(AppError::conflict(
+            "no_devices",
+            "this user has no paired device: pair one before asking for sign-in approval",
+        ));
+    }
     // The store checks the counted limits again, atomically, when the request is stored: this
     // early answer saves the work.
     let Admission { locked, mode } =

@@ -293,9 +293,11 @@ impl Signin {
     }
 }
 
-/// A user's recent sign-ins, as the abuse rules weigh them.
+/// A user's devices and recent sign-ins, as a new sign-in's checks weigh them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Activity {
+    /// The user's paired, unrevoked devices.
+    pub devices: u32,
     /// Pending, unexpired requests of the user from the address (by its limit key).
     pub pending_from_address: u32,
     /// Sign-ins of the user created since `since`.
@@ -453,10 +455,14 @@ pub struct Notice {
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum NoticeKind {
-    /// A new sign-in request (the receiver reads it from the database).
+    /// A new sign-in request.
     Request {
         /// The request.
         id: Uuid,
+        /// Its signed JSON as devices receive it, when it fits in a notice; without it the
+        /// receiver reads it from the database.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        json: Option<String>,
     },
     /// A request was decided, by this device if any.
     Decided {
@@ -612,9 +618,9 @@ pub trait Store: Send + Sync + 'static {
         audit: &NewAuditEntry,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// What the abuse rules need about `user`, `ip` and its `country` at `now`. Sign-ins from
-    /// `ip` are counted up to `ip_limit` only: enough to tell whether the limit is reached, and
-    /// an address many users share (a company's) costs no more than that.
+    /// `user`'s devices, and what the abuse rules need about `user`, `ip` and its `country` at
+    /// `now`. Sign-ins from `ip` are counted up to `ip_limit` only: enough to tell whether the
+    /// limit is reached, and an address many users share (a company's) costs no more than that.
     #[expect(clippy::too_many_arguments, reason = "one query's parameters, each named")]
     fn activity(
         &self,

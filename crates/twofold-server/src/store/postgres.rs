@@ -45,10 +45,21 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/postgres/0026_portal_user_email.sql"),
     ),
     (2601, "oidc expiry", include_str!("../../migrations/postgres/0026_02_oidc_expiry.sql")),
+    (
+        2602,
+        "audit hash inlined",
+        include_str!("../../migrations/postgres/0026_03_audit_hash_inlined.sql"),
+    ),
 ];
 
-/// Connections per instance: the database, not the pool, is what several instances share.
-const MAX_CONNECTIONS: u32 = 16;
+/// Connections per instance: the database, not the pool, is what several instances share. Each
+/// statement is short, and more backends than the database's cores only wait for one another
+/// (the audit log's lock, the CPU): 16 per instance cost PostgreSQL ≈ 20 % more CPU per sign-in
+/// than 6 in the load bench on 2 cores (issue 25).
+const MAX_CONNECTIONS: u32 = 8;
+
+/// The longest notice sent: PostgreSQL refuses a `NOTIFY` payload of 8000 bytes or more.
+const MAX_NOTICE: usize = 7900;
 
 /// The channel instances notify each other on.
 const CHANNEL: &str = "twofold";
@@ -61,12 +72,12 @@ pub struct PgStore {
     instance: Uuid,
 }
 
-/// A notice as sent on the channel.
+/// A notice as sent on the channel (`N` is [`Notice`] as read, `&Notice` as written).
 #[derive(Serialize, Deserialize)]
-struct Envelope {
+struct Envelope<N> {
     from: Uuid,
     #[serde(flatten)]
-    notice: Notice,
+    notice: N,
 }
 
 /// `query` with an audit entry's columns bound after its own arguments, for
@@ -109,12 +120,28 @@ async fn take_turns(conn: &mut PgConnection, scope: &str, key: &str) -> Result<(
     Ok(())
 }
 
-impl PgStore {
-    /// `notice` as sent on the channel, from this instance. Ids and a user name of at most 256
-    /// characters: far below NOTIFY's 8000-byte limit.
-    fn envelope(&self, notice: Notice) -> Result<String, StoreError> {
-        serde_json::to_string(&Envelope { from: self.instance, notice })
+/// `notice` as sent on the channel from instance `from`. Ids and a user name of at most 256
+/// characters are far below NOTIFY's 8000-byte limit; a request's JSON may not be, and is left
+/// out when it does not fit (the receivers then read it from the database).
+fn envelope(from: Uuid, mut notice: Notice) -> Result<String, StoreError> {
+    let encode = |notice: &Notice| {
+        serde_json::to_string(&Envelope { from, notice })
             .map_err(|_| StoreError::Corrupt { what: "notice" })
+    };
+    let envelope = encode(&notice)?;
+    match &mut notice.kind {
+        NoticeKind::Request { json, .. } if envelope.len() > MAX_NOTICE && json.is_some() => {
+            *json = None;
+            encode(&notice)
+        }
+        _ => Ok(envelope),
+    }
+}
+
+impl PgStore {
+    /// `notice` as sent on the channel, from this instance.
+    fn envelope(&self, notice: Notice) -> Result<String, StoreError> {
+        envelope(self.instance, notice)
     }
 
     /// Connects to `url` (`postgres://...`) and brings the database to the current schema.
@@ -331,7 +358,7 @@ impl Store for PgStore {
         let notice = (signin.stored_status == Status::Pending).then(|| Notice {
             service_id: signin.service_id,
             user: signin.user.clone(),
-            kind: NoticeKind::Request { id: signin.id },
+            kind: NoticeKind::Request { id: signin.id, json: Some(signin.request_json.clone()) },
         });
         let query = sqlx::query(
             "SELECT twofold_add_signin($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
@@ -489,7 +516,9 @@ impl Store for PgStore {
                COUNT(*) FILTER (WHERE status = 'allowed' AND country = $7) AS allowed_here, \
                (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
                  WHERE service_id = $5 AND ip_key = $4 AND created_at > $2 LIMIT $8) AS capped) \
-                 AS from_ip \
+                 AS from_ip, \
+               (SELECT COUNT(*) FROM devices \
+                 WHERE service_id = $5 AND \"user\" = $6 AND revoked_at IS NULL) AS devices \
              FROM signins WHERE service_id = $5 AND \"user\" = $6",
         )
         .bind(int(now))
@@ -506,6 +535,7 @@ impl Store for PgStore {
             Ok(count(Some(sqlx::Row::try_get::<i64, _>(&row, column)?)))
         };
         Ok(Activity {
+            devices: counted("devices")?,
             pending_from_address: counted("pending")?,
             recent_for_user: counted("recent")?,
             // Its own scan, capped: an address shared by many users must not widen the
@@ -632,7 +662,7 @@ impl Store for PgStore {
             match received {
                 Err(error) => Some(Err(StoreError::Database(error))),
                 Ok(notification) => {
-                    match serde_json::from_str::<Envelope>(notification.payload()) {
+                    match serde_json::from_str::<Envelope<Notice>>(notification.payload()) {
                         Ok(envelope) if envelope.from == me => None,
                         Ok(envelope) => Some(Ok(envelope.notice)),
                         Err(_) => Some(Err(StoreError::Corrupt { what: "notice" })),
@@ -664,5 +694,39 @@ impl Store for PgStore {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(json: String) -> Notice {
+        Notice {
+            service_id: Uuid::new_v4(),
+            user: "alice".into(),
+            kind: NoticeKind::Request { id: Uuid::new_v4(), json: Some(json) },
+        }
+    }
+
+    fn read(envelope: &str) -> Notice {
+        serde_json::from_str::<Envelope<Notice>>(envelope).unwrap().notice
+    }
+
+    #[test]
+    fn a_request_travels_in_its_notice_when_it_fits() {
+        let notice = request(r#"{"message":{"user":"alice \"a\""}}"#.into());
+        let sent = envelope(Uuid::new_v4(), notice.clone()).unwrap();
+        assert_eq!(read(&sent), notice);
+    }
+
+    #[test]
+    fn a_request_too_long_for_a_notice_is_left_for_the_receiver_to_read() {
+        // Quotes double as they are escaped: the JSON fits alone, not inside the notice.
+        let notice = request("\"".repeat(MAX_NOTICE / 2 + 100));
+        let sent = envelope(Uuid::new_v4(), notice.clone()).unwrap();
+        assert!(sent.len() <= MAX_NOTICE, "{} bytes", sent.len());
+        let NoticeKind::Request { id, .. } = notice.kind else { unreachable!() };
+        assert_eq!(read(&sent).kind, NoticeKind::Request { id, json: None });
     }
 }

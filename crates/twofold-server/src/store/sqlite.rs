@@ -703,6 +703,9 @@ impl Store for SqliteStore {
         denials_since: u64,
         ip_limit: u32,
     ) -> Result<Activity, StoreError> {
+        // Remembered: most often no statement.
+        let devices =
+            u32::try_from(self.devices(service_id, user).await?.len()).unwrap_or(u32::MAX);
         // The address is counted by its own index in a subquery: `user = ? OR ip = ?` in one
         // scan used neither index.
         let activity = self.read(|conn| {
@@ -734,6 +737,7 @@ impl Store for SqliteStore {
                         Ok(count(row.opt_int(column)?))
                     };
                     Ok(Activity {
+                        devices,
                         pending_from_address: counted("pending")?,
                         recent_for_user: counted("recent")?,
                         recent_for_ip: counted("from_ip")?,
