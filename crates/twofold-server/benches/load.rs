@@ -165,11 +165,12 @@ const USERS: usize = 1000;
 const HOLDER_SPARE_FILES: u64 = 256;
 
 /// Descriptors a server keeps beyond the device streams it holds: besides its stream, each user
-/// of the timed phases holds a service and a device connection, and each device of the fan-out
-/// phase a stream, spread over the instances; and the server's own (its database pool, the
-/// listener, the 64 its connection cap leaves), with room to spare.
+/// of the timed phases holds a service and a device connection, and a third at times while one
+/// is being closed and the next opened; each device of the fan-out phase a stream and its
+/// pairing; spread over the instances; and the server's own (its database pool, the listener,
+/// the 64 its connection cap leaves), with room to spare.
 fn server_spare(instances: usize) -> u64 {
-    256 + (2 * USERS + 2 * FAN_DEVICES).div_ceil(instances) as u64
+    1024 + (3 * USERS + 3 * FAN_DEVICES).div_ceil(instances) as u64
 }
 
 /// Streams each holder takes of `idle`: as few holders as fit under the open-file limit
@@ -209,17 +210,15 @@ fn instances_of(user: usize, instances: usize) -> (usize, usize) {
     (user % instances, (user + 1) % instances)
 }
 
-/// Raises this process's open-file limit so that one process could hold `wanted` descriptors
-/// (its hard limit too, which only root with `CAP_SYS_RESOURCE` may), or else to its hard limit;
-/// the servers and holders inherit it. Returns the limit now in force.
+/// Raises this process's open-file limit to its hard limit, or to `wanted` if that is more and
+/// this process may raise the hard limit too (root with `CAP_SYS_RESOURCE`); the servers and
+/// holders inherit it. Returns the limit now in force.
 fn raise_open_files(wanted: u64) -> u64 {
     use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
     let limit = getrlimit(Resource::Nofile);
-    if limit.current.is_none_or(|current| current < wanted) {
-        let raised = Rlimit {
-            current: Some(wanted),
-            maximum: Some(limit.maximum.map_or(wanted, |m| m.max(wanted))),
-        };
+    let most = limit.maximum.map_or(wanted, |hard| hard.max(wanted));
+    if limit.current.is_some_and(|current| current < most) {
+        let raised = Rlimit { current: Some(most), maximum: limit.maximum.map(|_| most) };
         if setrlimit(Resource::Nofile, raised).is_err() {
             let _ = setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, ..limit });
         }
