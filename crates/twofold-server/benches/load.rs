@@ -5,6 +5,9 @@
 //!   500 MB; ≤ 8 KiB a stream, 100 000 streams under 1 GiB);
 //! - sign-ins per second created, delivered, decided and read back (goal: ≥ 2 000/s);
 //! - create → event received latency at a paced 500 sign-ins/s (goal: p99 under 50 ms);
+//! - fan-out: one user's devices, streaming from every instance, each sign-in delivered to all
+//!   of them, and the CPU per notified device;
+//! - on PostgreSQL, its own CPU per sign-in, from `/proc`;
 //! - GeoIP + user-agent enrichment per request (goal: under 5 µs).
 //!
 //! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
@@ -19,7 +22,7 @@
 //! told `open` (from 127.0.0.2 and on, [`STREAMS_PER_SOURCE`] each, so that 100 000 streams do not
 //! run out of ephemeral ports), says `open` once every one answered `200`, and holds them until
 //! its input closes: it ends when the bench ends, and is killed if the bench dies
-//! (`PR_SET_PDEATHSIG`). The bench raises its open-file limit (to its hard limit at least) and the
+//! (`PR_SET_PDEATHSIG`). The bench raises its open-file limit (to its hard limit, or more where it may) and the
 //! servers and holders inherit it; each holder takes what fits in one process.
 //!
 //! Several instances: `TWOFOLD_LOAD_DATABASE_URL=postgres://...` (a server; the bench makes a
@@ -31,8 +34,8 @@
 //! `TWOFOLD_LOAD_STREAMS`, the bench says how many would and runs the most that fit.
 //! `TWOFOLD_LOAD_INSTANCES=auto` (PostgreSQL) runs as many as the streams need: six for
 //! 100 000 under this machine's hard limit of 20 000 descriptors a process. Each instance pools
-//! at most 16 database connections plus its listener (`store/postgres.rs`), so six take ≈ 100 of
-//! `scripts/with-postgres`' 400.
+//! at most 16 database connections, its listener's among them (`store/postgres.rs`), so six take
+//! 96 of `scripts/with-postgres`' 400.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary: fail loudly, print figures
 
