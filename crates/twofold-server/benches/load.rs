@@ -5,20 +5,37 @@
 //!   500 MB; ≤ 8 KiB a stream, 100 000 streams under 1 GiB);
 //! - sign-ins per second created, delivered, decided and read back (goal: ≥ 2 000/s);
 //! - create → event received latency at a paced 500 sign-ins/s (goal: p99 under 50 ms);
+//! - fan-out: one user's devices, streaming from every instance, each sign-in delivered to all
+//!   of them, and the CPU per notified device;
+//! - on PostgreSQL, its own CPU per sign-in, from `/proc`;
 //! - GeoIP + user-agent enrichment per request (goal: under 5 µs).
 //!
 //! `cargo bench -p twofold-server --bench load`; `TWOFOLD_LOAD_STREAMS` (default 10 000) and
 //! `TWOFOLD_LOAD_SECONDS` (default 10, per timed phase) bound it; `TWOFOLD_LOAD_SERVER` names
 //! another `twofold-server` binary to run (a copy built before a change). Everything stops by
-//! itself. The bench raises its open-file limit (and the server's, which inherits it) to what the
-//! streams need, and opens the idle streams (all but the timed phases' users') from several
-//! loopback addresses, 127.0.0.2 and on, [`STREAMS_PER_SOURCE`] each, so that
-//! `TWOFOLD_LOAD_STREAMS=100000` does not run out of ephemeral ports.
+//! itself.
+//!
+//! Idle streams. The timed phases' [`USERS`] users stream through the device client in this
+//! process; every other device's stream is a bare idle connection held by a *holder*: this bench
+//! run again as a subprocess (`load --hold FIRST END URL...`, the API key on its input), which
+//! pairs users FIRST..END's devices as the bench does, says `paired`, opens their streams when
+//! told `open` (from 127.0.0.2 and on, [`STREAMS_PER_SOURCE`] each, so that 100 000 streams do not
+//! run out of ephemeral ports), says `open` once every one answered `200`, and holds them until
+//! its input closes: it ends when the bench ends, and is killed if the bench dies
+//! (`PR_SET_PDEATHSIG`). The bench raises its open-file limit (to its hard limit, or more where it may) and the
+//! servers and holders inherit it; each holder takes what fits in one process.
 //!
 //! Several instances: `TWOFOLD_LOAD_DATABASE_URL=postgres://...` (a server; the bench makes a
 //! fresh database on it) and `TWOFOLD_LOAD_INSTANCES=2`. User i's service talks to instance
 //! i mod n and its device streams from and decides through the next one, so every sign-in
-//! crosses instances. RSS and CPU are the instances' sums.
+//! crosses instances and the streams are spread evenly. RSS and CPU are the instances' sums.
+//! One server process holds as many streams as its open-file limit allows, less what the timed
+//! phases and its database use ([`server_spare`]); when the instances cannot hold
+//! `TWOFOLD_LOAD_STREAMS`, the bench says how many would and runs the most that fit.
+//! `TWOFOLD_LOAD_INSTANCES=auto` (PostgreSQL) runs as many as the streams need: six for
+//! 100 000 under this machine's hard limit of 20 000 descriptors a process. Each instance pools
+//! at most 16 database connections, its listener's among them (`store/postgres.rs`), so six take
+//! 96 of `scripts/with-postgres`' 400.
 
 #![allow(clippy::unwrap_used, clippy::print_stdout)] // a bench binary: fail loudly, print figures
 
@@ -140,36 +157,78 @@ async fn paired(service: &ServiceClient, user: &str, stream_from: &str) -> Devic
     DeviceClient::new(stream_from, KeyPair::from_seed(&seed), server_key).unwrap()
 }
 
-/// Idle streams opened from one loopback source address: under the 28 232 ephemeral ports of
-/// Linux's default range.
-const STREAMS_PER_SOURCE: usize = 20_000;
+/// Idle streams opened from one loopback source address: under half of the 28 232 ephemeral
+/// ports of Linux's default range, because `bind` takes ports of one parity (the other half is
+/// left to `connect`) and, once those are taken, scans them all for each socket before trying
+/// the others: 15 676 streams from one address took 49 s to open, 10 000 took 1.8 s.
+const STREAMS_PER_SOURCE: usize = 10_000;
 
-/// Descriptors beyond one per stream, for either process (database, pairing, the timed phases).
-const SPARE_FILES: u64 = 4096;
+/// Users of the timed phases: their streams are the device client's, in this process.
+const USERS: usize = 1000;
 
-/// Raises this process's open-file limit (its hard limit too, which only root may) so that
-/// `streams` connections fit, and returns how many do fit, saying why when not all.
-fn raise_open_files(streams: usize) -> usize {
-    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
-    let wanted = streams as u64 + SPARE_FILES;
-    let limit = getrlimit(Resource::Nofile);
-    if limit.current.is_none_or(|current| current >= wanted) {
+/// Descriptors a holder keeps beyond its streams: its pairing connections (32 at a time).
+const HOLDER_SPARE_FILES: u64 = 256;
+
+/// Descriptors a server keeps beyond the device streams it holds: besides its stream, each user
+/// of the timed phases holds a service and a device connection, and a third at times while one
+/// is being closed and the next opened; each device of the fan-out phase a stream and its
+/// pairing; spread over the instances; and the server's own (its database pool, the listener,
+/// the 64 its connection cap leaves), with room to spare.
+fn server_spare(instances: usize) -> u64 {
+    1024 + (3 * USERS + 3 * FAN_DEVICES).div_ceil(instances) as u64
+}
+
+/// Streams each holder takes of `idle`: as few holders as fit under the open-file limit
+/// `files`, each with as many.
+fn holder_share(idle: usize, files: u64) -> usize {
+    let fit = usize::try_from(files.saturating_sub(HOLDER_SPARE_FILES)).unwrap_or(usize::MAX);
+    idle.div_ceil(idle.div_ceil(fit.max(1)).max(1)).max(1)
+}
+
+/// Device streams one server process can hold under the open-file limit `files`.
+fn server_capacity(files: u64, instances: usize) -> usize {
+    usize::try_from(files.saturating_sub(server_spare(instances))).unwrap_or(usize::MAX)
+}
+
+/// The fewest instances that hold `streams` under the open-file limit `files` (at most 64).
+fn instances_needed(streams: usize, files: u64) -> usize {
+    (1..=64_usize).find(|&n| n.saturating_mul(server_capacity(files, n)) >= streams).unwrap_or(64)
+}
+
+/// How many of `streams` the instances hold under the open-file limit `files` (round robin puts
+/// at most ⌈streams / instances⌉ on one), saying why and what would hold them when not all.
+fn streams_that_fit(streams: usize, instances: usize, files: u64) -> usize {
+    let most = instances.saturating_mul(server_capacity(files, instances));
+    if streams <= most {
         return streams;
     }
-    let raised = Rlimit {
-        current: Some(wanted),
-        maximum: Some(limit.maximum.map_or(wanted, |m| m.max(wanted))),
-    };
-    if let Err(error) = setrlimit(Resource::Nofile, raised) {
-        let hard = limit.maximum.unwrap_or(u64::MAX);
-        let _ = setrlimit(Resource::Nofile, Rlimit { current: Some(hard), ..limit });
-        let fit = usize::try_from(hard.saturating_sub(SPARE_FILES)).unwrap_or(usize::MAX);
-        println!(
-            "the open-file limit could not be raised to {wanted} ({error}; hard limit {hard}): {fit} streams instead of {streams}"
-        );
-        return fit.min(streams);
+    println!(
+        "{instances} instance(s) hold at most {most} device streams under the open-file limit of {files} a process: {most} streams instead of {streams}; {} instances on PostgreSQL would hold them all (TWOFOLD_LOAD_INSTANCES=auto)",
+        instances_needed(streams, files)
+    );
+    most
+}
+
+/// The instance user `user`'s service talks to, and the one its device streams from and decides
+/// through: the next, so that every sign-in crosses instances.
+fn instances_of(user: usize, instances: usize) -> (usize, usize) {
+    (user % instances, (user + 1) % instances)
+}
+
+/// Raises this process's open-file limit to its hard limit, or to `wanted` if that is more and
+/// this process may raise the hard limit too (root with `CAP_SYS_RESOURCE`); the servers and
+/// holders inherit it. Returns the limit now in force.
+fn raise_open_files(wanted: u64) -> u64 {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let most = limit.maximum.map_or(wanted, |hard| hard.max(wanted));
+    if limit.current.is_some_and(|current| current < most) {
+        let raised = Rlimit { current: Some(most), maximum: limit.maximum.map(|_| most) };
+        if setrlimit(Resource::Nofile, raised).is_err() {
+            let _ = setrlimit(Resource::Nofile, Rlimit { current: limit.maximum, ..limit });
+        }
     }
-    streams
+    getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX)
 }
 
 /// Opens device `device`'s event stream from loopback address `from` with a bare connection
@@ -206,6 +265,128 @@ async fn idle_stream(
         let mut buf = [0; 256];
         while let Ok(1..) = stream.read(&mut buf).await {}
     })
+}
+
+/// Devices of users `users`, one each, paired 32 at a time as a service pairs its users' devices.
+async fn pair_users(
+    users: std::ops::Range<usize>,
+    services: &[ServiceClient],
+    urls: &[String],
+) -> Vec<DeviceClient> {
+    stream::iter(users)
+        .map(|i| {
+            let (service, stream_from) = instances_of(i, urls.len());
+            let (service, stream_from) = (services[service].clone(), urls[stream_from].clone());
+            async move { paired(&service, &format!("user{i}"), &stream_from).await }
+        })
+        .buffered(32)
+        .collect()
+        .await
+}
+
+/// Idle streams of the devices of users `first..`, from the loopback source address of each
+/// user's rank ([`STREAMS_PER_SOURCE`] users an address), 64 opening at a time.
+async fn open_idle(
+    devices: &[DeviceClient],
+    first: usize,
+    urls: &[String],
+) -> Vec<tokio::task::JoinHandle<()>> {
+    stream::iter(devices.iter().enumerate())
+        .map(|(k, device)| {
+            let user = first + k;
+            let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (user / STREAMS_PER_SOURCE) as u8);
+            idle_stream(device, &urls[instances_of(user, urls.len()).1], from)
+        })
+        .buffered(64)
+        .collect()
+        .await
+}
+
+/// A holder (see the module doc): this bench run again as a subprocess, holding the idle streams
+/// of users `first..end`.
+struct Holder {
+    child: Child,
+    said: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl Holder {
+    /// Starts the holder of users `first..end`'s streams on the instances at `urls`.
+    fn start(first: usize, end: usize, urls: &[String], api_key: &str) -> Self {
+        use std::io::{BufRead as _, Write as _};
+        use std::process::Stdio;
+        // Spawned from the bench's main thread, the one thread that lives as long as the bench:
+        // the holder's death signal follows the thread that started it.
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args(["--hold", &first.to_string(), &end.to_string()])
+            .args(urls)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The key goes through the pipe, not the command line every user can read.
+        writeln!(child.stdin.as_mut().unwrap(), "{api_key}").unwrap();
+        let said = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        Self { child, said }
+    }
+
+    /// Waits until the holder says `step` (seconds: it pairs or opens thousands of devices).
+    fn wait_for(&mut self, step: &str) {
+        let said = tokio::task::block_in_place(|| self.said.next());
+        let said = said.and_then(Result::ok);
+        assert_eq!(said.as_deref(), Some(step), "holder {} ended", self.child.id());
+    }
+
+    /// Tells the holder to open its streams and waits until they all answered.
+    fn open(&mut self) {
+        use std::io::Write as _;
+        writeln!(self.child.stdin.as_mut().unwrap(), "open").unwrap();
+        self.wait_for("open");
+    }
+}
+
+impl Drop for Holder {
+    /// Closes the holder's input, its order to stop, and waits for it.
+    fn drop(&mut self) {
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
+}
+
+/// The holder's order on its input (`open`). The input ending (the bench done, or gone) ends
+/// the holder at once, streams and all.
+fn holder_order() -> tokio::sync::oneshot::Receiver<String> {
+    let (order, received) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let mut lines = std::io::stdin().lines().map_while(Result::ok);
+        if let Some(line) = lines.next() {
+            let _ = order.send(line);
+        }
+        lines.for_each(drop);
+        std::process::exit(0);
+    });
+    received
+}
+
+/// A holder's life (`--hold FIRST END URL...`; see the module doc).
+async fn hold(args: &[String]) {
+    use rustix::process::{Signal, set_parent_process_death_signal};
+    // Killed with the bench even when the bench cannot close our input (killed itself).
+    set_parent_process_death_signal(Some(Signal::KILL)).unwrap();
+    let (first, end): (usize, usize) = (args[0].parse().unwrap(), args[1].parse().unwrap());
+    let urls = &args[2..];
+    let mut api_key = String::new();
+    std::io::stdin().read_line(&mut api_key).unwrap();
+    let order = holder_order();
+    let services: Vec<ServiceClient> =
+        urls.iter().map(|url| ServiceClient::new(url, api_key.trim()).unwrap()).collect();
+    let devices = pair_users(first..end, &services, urls).await;
+    drop(services);
+    println!("paired");
+    assert_eq!(order.await.as_deref(), Ok("open"));
+    let _streams = open_idle(&devices, first, urls).await;
+    drop(devices);
+    println!("open");
+    std::future::pending::<()>().await;
 }
 
 /// Devices of the one user of the fan-out phase, and that user's sign-ins in it.
@@ -263,9 +444,20 @@ fn enrichment_nanos() -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let streams = raise_open_files(env_number("TWOFOLD_LOAD_STREAMS", 10_000));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().is_some_and(|arg| arg == "--hold") {
+        return hold(&args[1..]).await;
+    }
+    let requested = env_number("TWOFOLD_LOAD_STREAMS", 10_000);
+    let files = raise_open_files(requested as u64 + server_spare(1));
+    let instances = match std::env::var("TWOFOLD_LOAD_INSTANCES").as_deref() {
+        Ok("auto") if std::env::var_os("TWOFOLD_LOAD_DATABASE_URL").is_some() => {
+            instances_needed(requested, files)
+        }
+        _ => env_number("TWOFOLD_LOAD_INSTANCES", 1).max(1),
+    };
+    let streams = streams_that_fit(requested, instances, files);
     let seconds = env_number("TWOFOLD_LOAD_SECONDS", 10) as u64;
-    let instances = env_number("TWOFOLD_LOAD_INSTANCES", 1).max(1);
     let dir = tempfile::tempdir().unwrap();
     // PostgreSQL's postmaster, when it runs on this machine: its CPU is counted with the servers'.
     let mut postmaster = None;
@@ -349,41 +541,38 @@ async fn main() {
     }
     let idle_rss = rss();
 
-    // Pair one device per user.
+    // Pair one device per user: the timed phases' users here, then the others in the holders,
+    // one holder after the other (32 pairings at a time throughout).
     let start = Instant::now();
-    let devices: Vec<DeviceClient> = stream::iter(0..streams)
-        .map(|i| {
-            let service = services[i % instances].clone();
-            let stream_from = urls[(i + 1) % instances].clone();
-            async move { paired(&service, &format!("user{i}"), &stream_from).await }
+    let workers = streams.min(USERS);
+    let devices = pair_users(0..workers, &services, &urls).await;
+    let per_holder = holder_share(streams - workers, files);
+    let mut holders: Vec<Holder> = (workers..streams)
+        .step_by(per_holder)
+        .map(|first| {
+            let mut holder =
+                Holder::start(first, (first + per_holder).min(streams), &urls, &api_key);
+            holder.wait_for("paired");
+            holder
         })
-        .buffered(32)
-        .collect()
-        .await;
+        .collect();
     let pairing_rate = streams as f64 / start.elapsed().as_secs_f64();
     // What pairing left (the database's connections and caches grown, the heap it fragmented)
     // is not the streams' cost.
     let paired_rss = rss();
 
     // Hold a stream per device: the timed phases' users with the device client, the others
-    // idle, spread over the source addresses.
-    let workers = streams.min(1000);
+    // idle in the holders.
     let start = Instant::now();
-    let mut events: Vec<Events> = stream::iter(devices[..workers].iter().cloned())
+    let mut events: Vec<Events> = stream::iter(devices.iter().cloned())
         .map(|device| async move { Box::pin(device.events().await.unwrap()) as Events })
         .buffered(64)
         .collect()
         .await;
-    let idle: Vec<tokio::task::JoinHandle<()>> =
-        stream::iter(devices[workers..].iter().enumerate())
-            .map(|(k, device)| {
-                let from = std::net::Ipv4Addr::new(127, 0, 0, 2 + (k / STREAMS_PER_SOURCE) as u8);
-                idle_stream(device, &urls[(workers + k + 1) % instances], from)
-            })
-            .buffered(64)
-            .collect()
-            .await;
+    holders.iter_mut().for_each(Holder::open);
     let open_seconds = start.elapsed().as_secs_f64();
+    let mut per_instance = vec![0; instances];
+    (0..streams).for_each(|user| per_instance[instances_of(user, instances).1] += 1);
     tokio::time::sleep(Duration::from_secs(2)).await;
     let streams_rss = rss();
     let per_stream_kib = |before: f64| (streams_rss - before) * 1024.0 / streams as f64;
@@ -393,8 +582,8 @@ async fn main() {
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();
     let mut held = events.drain(..workers).collect::<Vec<_>>().into_iter();
-    for (i, device) in devices.iter().take(workers).enumerate() {
-        let service = services[i % instances].clone();
+    for (i, device) in devices.iter().enumerate() {
+        let service = services[instances_of(i, instances).0].clone();
         let (device, done) = (device.clone(), done.clone());
         let mut stream = held.next().unwrap();
         tasks.push(tokio::spawn(async move {
@@ -431,9 +620,9 @@ async fn main() {
     let mut turns = Vec::new();
     let latencies = Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
-    for (i, (device, mut stream)) in devices.iter().take(workers).cloned().zip(returned).enumerate()
-    {
-        let (service, latencies) = (services[i % instances].clone(), latencies.clone());
+    for (i, (device, mut stream)) in devices.iter().cloned().zip(returned).enumerate() {
+        let (service, latencies) =
+            (services[instances_of(i, instances).0].clone(), latencies.clone());
         let (turn, mut go) = tokio::sync::mpsc::channel::<()>(4);
         turns.push(turn);
         tasks.push(tokio::spawn(async move {
@@ -497,8 +686,9 @@ async fn main() {
     let fan_database_us = (database_cpu() - fan_before.1) * 1e6 / notified;
     drop(fan_streams);
     let enrich = enrichment_nanos();
+    let holders_count = holders.len();
     drop(events);
-    idle.iter().for_each(tokio::task::JoinHandle::abort);
+    drop(holders);
 
     let store = if database_url.starts_with("postgres") { "PostgreSQL" } else { "SQLite" };
     println!("{instances} instance(s) on {store}\n");
@@ -509,6 +699,11 @@ async fn main() {
         "| server RSS, {streams} device streams open | {streams_rss:.0} MiB | < 500 MB at 10 000, < 1 GiB at 100 000 |"
     );
     println!("| server RSS once {streams} devices are paired | {paired_rss:.0} MiB | |");
+    println!(
+        "| device streams per instance; holders of the idle ones (open-file limit {files} a process) | {}; {} | |",
+        per_instance.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "),
+        holders_count
+    );
     println!(
         "| server RSS per open stream: from idle / from paired | {:.1} / {:.1} KiB | ≤ 8 KiB |",
         per_stream_kib(idle_rss),
