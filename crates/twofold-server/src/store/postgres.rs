@@ -54,8 +54,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 
 /// Connections per instance: the database, not the pool, is what several instances share. Each
 /// statement is short, and more backends than the database's cores only wait for one another
-/// (the audit log's lock, the CPU): 16 per instance cost PostgreSQL ≈ 20 % more CPU per sign-in
-/// than 6 in the load bench on 2 cores (issue 25).
+/// (the audit log's lock, the CPU): in the load bench on 2 cores, PostgreSQL's CPU per sign-in
+/// was 1.17–1.19 ms with 16 per instance, 1.03–1.07 ms with 8 (issue 25; 4 varied too much).
 const MAX_CONNECTIONS: u32 = 8;
 
 /// The longest notice sent: PostgreSQL refuses a `NOTIFY` payload of 8000 bytes or more.
