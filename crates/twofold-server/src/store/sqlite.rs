@@ -7,6 +7,10 @@
 //! exception to "microseconds" is SQLite's automatic checkpoint (every 1 000 WAL pages, one
 //! commit copies them into the database file and syncs it): that commit holds its async worker
 //! for the sync's duration.
+//!
+//! A row cap is written `LIMIT ? + 0`, never `LIMIT ?`: SQLite reads a bare bound `LIMIT` while
+//! planning, so rebinding it makes the statement parse and plan again at every run (issue 25:
+//! the sign-in's two hot statements were re-prepared each time).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -49,6 +53,34 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2600, "portal user email", include_str!("../../migrations/0026_portal_user_email.sql")),
     (2601, "oidc expiry", include_str!("../../migrations/0026_02_oidc_expiry.sql")),
 ];
+
+/// Stores a sign-in if its user's and its address's counts in the window leave room and, for a
+/// pending one, no other is pending for the user from the address (one statement: the limits
+/// and the insert are one).
+const ADD_SIGNIN: &str = "INSERT INTO signins (id, service_id, user, ip, country, request, \
+     digest, mode, number, code, created_at, expires_at, status, decided_at, verified, \
+     code_attempts, ip_key) \
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 \
+     WHERE (SELECT COUNT(*) FROM signins WHERE service_id = ?2 AND user = ?3 \
+       AND created_at > ?18) < ?19 \
+     AND (SELECT COUNT(*) FROM (SELECT 1 FROM signins WHERE service_id = ?2 \
+       AND ip_key = ?17 AND created_at > ?18 LIMIT ?20 + 0)) < ?20 \
+     AND (?13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ?2 \
+       AND user = ?3 AND ip_key = ?17 AND status = 'pending' AND expires_at > ?11))";
+
+/// The counts the abuse rules weigh. The address is counted by its own index in a subquery:
+/// `user = ? OR ip = ?` in one scan used neither index.
+const ACTIVITY: &str = "SELECT \
+       SUM(status = 'pending' AND expires_at > ?1 AND ip_key = ?4) AS pending, \
+       SUM(created_at > ?2) AS recent, \
+       SUM(status = 'denied' AND decided_at > ?3) AS denials, \
+       SUM(status = 'reported' AND decided_at > ?3) AS reports, \
+       SUM(status = 'reported' AND ip_key = ?4) AS ip_reports, \
+       SUM(status = 'allowed') AS allowed, \
+       SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
+       (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
+        WHERE service_id = ?5 AND ip_key = ?4 AND created_at > ?2 LIMIT ?8 + 0)) AS from_ip \
+     FROM signins WHERE service_id = ?5 AND user = ?6";
 
 /// How long a statement waits for another process's write lock (the command line adding or
 /// revoking a service) before it fails.
@@ -557,18 +589,8 @@ impl Store for SqliteStore {
         audit: &NewAuditEntry,
         quota: &SigninQuota,
     ) -> Result<bool, StoreError> {
-        // One statement in one immediate transaction: the limits and the insert are one.
         let added = self.change_with_audit(
-            "INSERT INTO signins (id, service_id, user, ip, country, request, digest, mode, \
-             number, code, created_at, expires_at, status, decided_at, verified, code_attempts, \
-             ip_key) \
-             SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17 \
-             WHERE (SELECT COUNT(*) FROM signins WHERE service_id = ?2 AND user = ?3 \
-               AND created_at > ?18) < ?19 \
-             AND (SELECT COUNT(*) FROM (SELECT 1 FROM signins WHERE service_id = ?2 \
-               AND ip_key = ?17 AND created_at > ?18 LIMIT ?20)) < ?20 \
-             AND (?13 <> 'pending' OR NOT EXISTS (SELECT 1 FROM signins WHERE service_id = ?2 \
-               AND user = ?3 AND ip_key = ?17 AND status = 'pending' AND expires_at > ?11))",
+            ADD_SIGNIN,
             rusqlite::params![
                 signin.id.to_string(),
                 signin.service_id.to_string(),
@@ -653,7 +675,7 @@ impl Store for SqliteStore {
             let expired = all(
                 conn,
                 "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
-                 WHERE status = 'pending' AND expires_at <= ? LIMIT ?) RETURNING *",
+                 WHERE status = 'pending' AND expires_at <= ? LIMIT ? + 0) RETURNING *",
                 (int(now), limit),
                 |row| signin_of(row),
             )?;
@@ -706,22 +728,10 @@ impl Store for SqliteStore {
         // Remembered: most often no statement.
         let devices =
             u32::try_from(self.devices(service_id, user).await?.len()).unwrap_or(u32::MAX);
-        // The address is counted by its own index in a subquery: `user = ? OR ip = ?` in one
-        // scan used neither index.
         let activity = self.read(|conn| {
             one(
                 conn,
-                "SELECT \
-                   SUM(status = 'pending' AND expires_at > ?1 AND ip_key = ?4) AS pending, \
-                   SUM(created_at > ?2) AS recent, \
-                   SUM(status = 'denied' AND decided_at > ?3) AS denials, \
-                   SUM(status = 'reported' AND decided_at > ?3) AS reports, \
-                   SUM(status = 'reported' AND ip_key = ?4) AS ip_reports, \
-                   SUM(status = 'allowed') AS allowed, \
-                   SUM(status = 'allowed' AND country = ?7) AS allowed_here, \
-                   (SELECT COUNT(*) FROM (SELECT 1 FROM signins \
-                    WHERE service_id = ?5 AND ip_key = ?4 AND created_at > ?2 LIMIT ?8)) AS from_ip \
-                 FROM signins WHERE service_id = ?5 AND user = ?6",
+                ACTIVITY,
                 (
                     int(now),
                     int(since),
@@ -762,7 +772,7 @@ impl Store for SqliteStore {
         self.read(|conn| {
             all(
                 conn,
-                "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+                "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ? + 0",
                 (int(after), limit),
                 |row| audit_record_of(row),
             )
@@ -778,7 +788,7 @@ impl Store for SqliteStore {
         self.read(|conn| {
             all(
                 conn,
-                "SELECT * FROM audit WHERE service_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+                "SELECT * FROM audit WHERE service_id = ? AND seq > ? ORDER BY seq LIMIT ? + 0",
                 (service_id.to_string(), int(after), limit),
                 |row| audit_of(row),
             )
@@ -886,5 +896,67 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         drop(SqliteStore::open(&url).await.unwrap());
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    /// The sign-in's hot statements are planned once per connection: with a bare bound
+    /// `LIMIT`, SQLite parsed and planned them again at every run.
+    #[tokio::test]
+    async fn the_sign_in_statements_are_not_planned_again_at_each_run() {
+        use rusqlite::StatementStatus;
+        use twofold_protocol::Mode;
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("t.db").display()))
+            .await
+            .unwrap();
+        let service_id = Uuid::new_v4();
+        let service = NewService {
+            id: service_id,
+            name: "svc".into(),
+            key_hash: [7; 32],
+            created_at: 1,
+            expires_at: None,
+        };
+        store.add_service(&service).await.unwrap();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        for n in 0..3_u32 {
+            let id = Uuid::new_v4();
+            let signin = Signin {
+                id,
+                service_id,
+                user: "ann".into(),
+                ip,
+                country: None,
+                request_json: "{}".into(),
+                digest: [0; 32],
+                mode: Mode::Push,
+                number: None,
+                code: None,
+                created_at: 100 + u64::from(n),
+                expires_at: 200,
+                stored_status: Status::Denied,
+                decided_at: None,
+                verified: false,
+                code_attempts: 0,
+            };
+            let audit = NewAuditEntry {
+                service_id,
+                at: 100,
+                user: "ann".into(),
+                event: AuditEvent::SigninCreated,
+                signin_id: Some(id),
+                device_id: None,
+                ip: Some(ip),
+            };
+            // The caps change at each run, as the limits' settings would between servers.
+            let quota = SigninQuota { since: 0, per_user: 10 + n, per_address: 20 + n };
+            assert!(store.add_signin(&signin, &audit, &quota).await.unwrap());
+            let counted = store.activity(service_id, "ann", ip, None, 150, 0, 0, 5 + n).await;
+            assert_eq!(counted.unwrap().recent_for_user, n + 1);
+        }
+        let planned_again = |conn: &Connection, sql: &str| {
+            conn.prepare_cached(sql).unwrap().get_status(StatementStatus::RePrepare)
+        };
+        assert_eq!(planned_again(&lock(&store.connections.writer), ADD_SIGNIN), 0);
+        assert_eq!(store.read(|conn| Ok(planned_again(conn, ACTIVITY))).unwrap(), 0);
     }
 }
