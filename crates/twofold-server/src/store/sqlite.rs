@@ -52,6 +52,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2200, "oidc", include_str!("../../migrations/0022_oidc.sql")),
     (2600, "portal user email", include_str!("../../migrations/0026_portal_user_email.sql")),
     (2601, "oidc expiry", include_str!("../../migrations/0026_02_oidc_expiry.sql")),
+    (
+        2603,
+        "sign-ins by user, covering",
+        include_str!("../../migrations/0026_04_signins_by_user_covering.sql"),
+    ),
 ];
 
 /// Stores a sign-in if its user's and its address's counts in the window leave room and, for a
@@ -958,5 +963,23 @@ mod tests {
         };
         assert_eq!(planned_again(&lock(&store.connections.writer), ADD_SIGNIN), 0);
         assert_eq!(store.read(|conn| Ok(planned_again(conn, ACTIVITY))).unwrap(), 0);
+    }
+
+    /// The abuse rules' counts read only the index of a user's sign-ins, never the table, where
+    /// each of the user's earlier sign-ins would be a page read of its own.
+    #[tokio::test]
+    async fn the_counts_read_only_the_index() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        let plan = store
+            .read(|conn| {
+                let unbound = rusqlite::params_from_iter([rusqlite::types::Null; 8]);
+                all(conn, &format!("EXPLAIN QUERY PLAN {ACTIVITY}"), unbound, |row| {
+                    row.text("detail")
+                })
+            })
+            .unwrap();
+        let user_scan: Vec<_> = plan.iter().filter(|step| step.contains("user=?")).collect();
+        assert_eq!(user_scan.len(), 1, "{plan:?}");
+        assert!(user_scan[0].contains("COVERING INDEX signins_by_user"), "{plan:?}");
     }
 }
