@@ -76,6 +76,9 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// The thread that checkpoints a SQLite database's WAL could not be started.
+    #[error("starting the database's checkpoint thread: {0}")]
+    CheckpointThread(#[source] std::io::Error),
     /// The lock file that marks a served SQLite database could not be opened.
     #[error("opening the lock file {}: {source}", path.display())]
     LockFile {

@@ -4,9 +4,8 @@
 //! to a connection's own thread and back, as sqlx does, cost more than SQLite itself (about
 //! 60 % of a sign-in's time went to those thread switches). sqlx still runs the migrations, so
 //! databases made before keep their migration history; both use the same linked SQLite. The
-//! exception to "microseconds" is SQLite's automatic checkpoint (every 1 000 WAL pages, one
-//! commit copies them into the database file and syncs it): that commit holds its async worker
-//! for the sync's duration.
+//! WAL is copied into the database file by a thread of its own (`checkpoints`), not by the
+//! commit that crosses SQLite's threshold, which would hold the writer through two file syncs.
 //!
 //! A row cap is written `LIMIT ? + 0`, never `LIMIT ?`: SQLite reads a bare bound `LIMIT` while
 //! planning, so rebinding it makes the statement parse and plan again at every run (issue 25:
@@ -25,6 +24,7 @@ use twofold_protocol::PublicKey;
 use twofold_protocol::api::{AuditEntry, AuditEvent, Status};
 use uuid::Uuid;
 
+mod checkpoints;
 mod oidc;
 mod portal;
 use super::chain::AuditRecord;
@@ -40,6 +40,7 @@ use super::{
 };
 use crate::address::limit_key;
 use crate::policy::SigninQuota;
+use checkpoints::Checkpoints;
 
 /// The schema, in order; a migration is never edited once released, only followed by another.
 const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -215,6 +216,8 @@ struct Connections {
     path: PathBuf,
     /// For the serving process, its lock on `<database>.serving`, held while the store lives.
     _serving: Option<std::fs::File>,
+    /// The checkpoint thread's nudges; `None` for an in-memory database, which has no WAL.
+    checkpoints: Option<Checkpoints>,
 }
 
 /// Opens a connection to `path` with the settings every connection here uses.
@@ -322,12 +325,14 @@ impl SqliteStore {
         super::migrator(MIGRATIONS).run(&migrating).await?;
         migrating.close().await;
         let readers = (!in_memory).then(|| Mutex::new(Vec::new()));
+        let checkpoints = if in_memory { None } else { Some(Checkpoints::start(&path, &writer)?) };
         Ok(Self {
             connections: Arc::new(Connections {
                 writer: Mutex::new(writer),
                 readers,
                 path,
                 _serving: serving,
+                checkpoints,
             }),
             remembered: Arc::default(),
         })
@@ -364,6 +369,9 @@ impl SqliteStore {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let result = write(&tx)?;
         tx.commit()?;
+        if let Some(checkpoints) = &self.connections.checkpoints {
+            checkpoints.committed();
+        }
         Ok(result)
     }
 
@@ -981,5 +989,39 @@ mod tests {
         let user_scan: Vec<_> = plan.iter().filter(|step| step.contains("user=?")).collect();
         assert_eq!(user_scan.len(), 1, "{plan:?}");
         assert!(user_scan[0].contains("COVERING INDEX signins_by_user"), "{plan:?}");
+    }
+
+    /// Commits leave the WAL to the checkpoint thread, which copies it into the database file:
+    /// no commit holds the writer through a checkpoint's file syncs.
+    #[tokio::test]
+    async fn the_wal_reaches_the_database_file_through_the_checkpoint_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
+        let automatic: i64 = lock(&store.connections.writer)
+            .pragma_query_value(None, "wal_autocheckpoint", |row| row.get(0))
+            .unwrap();
+        assert_eq!(automatic, 0, "the writer checkpoints by itself");
+        let before = std::fs::metadata(&path).unwrap().len();
+        // Far fewer WAL pages than SQLite's automatic threshold (1 000): only the thread copies
+        // them.
+        for n in 0..250_u8 {
+            let service = NewService {
+                id: Uuid::new_v4(),
+                name: format!("service {n}"),
+                key_hash: [n; 32],
+                created_at: 1,
+                expires_at: None,
+            };
+            store.add_service(&service).await.unwrap();
+        }
+        let copied = || std::fs::metadata(&path).unwrap().len() > before;
+        for _ in 0..100 {
+            if copied() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(copied(), "the database file is still {before} bytes");
     }
 }
