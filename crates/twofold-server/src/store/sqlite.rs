@@ -204,11 +204,27 @@ fn insert_audit(conn: &Connection, entry: &NewAuditEntry) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Runs `sql` on `conn` and, if it changed a row, appends `audit`; whether it changed a row.
+fn change_then_audit(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    audit: &NewAuditEntry,
+) -> Result<bool, StoreError> {
+    let changed = change(conn, sql, params)? == 1;
+    if changed {
+        insert_audit(conn, audit)?;
+    }
+    Ok(changed)
+}
+
 /// The connections of one database.
 struct Connections {
     /// The one connection that writes: SQLite takes one writer at a time, and a writer waiting
-    /// here waits microseconds, not in SQLite's busy handler, which sleeps.
-    writer: Mutex<Connection>,
+    /// here waits microseconds, not in SQLite's busy handler, which sleeps. The wait is async:
+    /// a thread blocked on it could serve no other request meanwhile (issue 25: a third of the
+    /// server's context switches under load were its two threads blocked here).
+    writer: tokio::sync::Mutex<Connection>,
     /// Idle reading connections (WAL lets them read beside the writer); `None` for an
     /// in-memory database, which exists once per connection: it is read through the writer's.
     readers: Option<Mutex<Vec<Connection>>>,
@@ -328,7 +344,7 @@ impl SqliteStore {
         let checkpoints = if in_memory { None } else { Some(Checkpoints::start(&path, &writer)?) };
         Ok(Self {
             connections: Arc::new(Connections {
-                writer: Mutex::new(writer),
+                writer: tokio::sync::Mutex::new(writer),
                 readers,
                 path,
                 _serving: serving,
@@ -339,13 +355,13 @@ impl SqliteStore {
     }
 
     /// Runs `read` on an idle reading connection (opening one if none is idle).
-    fn read<T>(
+    async fn read<T>(
         &self,
         read: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
         let connections = &*self.connections;
         let Some(readers) = &connections.readers else {
-            return read(&lock(&connections.writer));
+            return read(&*connections.writer.lock().await);
         };
         let idle = lock(readers).pop();
         let conn = match idle {
@@ -361,11 +377,11 @@ impl SqliteStore {
     }
 
     /// Runs `write` in one immediate transaction on the writer, committed if it returns `Ok`.
-    fn write<T>(
+    async fn write<T>(
         &self,
         write: impl FnOnce(&Connection) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let mut conn = lock(&self.connections.writer);
+        let mut conn = self.connections.writer.lock().await;
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let result = write(&tx)?;
         tx.commit()?;
@@ -377,19 +393,13 @@ impl SqliteStore {
 
     /// Runs `change` and, if it changed a row, appends `audit`, in one transaction; whether it
     /// changed a row.
-    fn change_with_audit(
+    async fn change_with_audit(
         &self,
         sql: &str,
-        params: impl Params,
+        params: impl Params + Send,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        self.write(|conn| {
-            let changed = change(conn, sql, params)? == 1;
-            if changed {
-                insert_audit(conn, audit)?;
-            }
-            Ok(changed)
-        })
+        self.write(|conn| change_then_audit(conn, sql, params, audit)).await
     }
 }
 
@@ -409,6 +419,7 @@ impl Store for SqliteStore {
                 ),
             )
         })
+        .await
         .map_err(|error| conflict(error, "a service with this name"))?;
         Ok(())
     }
@@ -421,6 +432,7 @@ impl Store for SqliteStore {
                 (int(now), name),
             )
         })
+        .await
         .map(|changed| changed == 1)
     }
 
@@ -430,12 +442,14 @@ impl Store for SqliteStore {
                 service_of(row)
             })
         })
+        .await
     }
 
     async fn service_by_name(&self, name: &str) -> Result<Option<Service>, StoreError> {
         self.read(|conn| {
             one(conn, "SELECT * FROM services WHERE name = ?", [name], |row| service_of(row))
         })
+        .await
     }
 
     async fn service(&self, id: Uuid) -> Result<Option<Service>, StoreError> {
@@ -444,6 +458,7 @@ impl Store for SqliteStore {
                 service_of(row)
             })
         })
+        .await
     }
 
     async fn add_pairing(
@@ -462,7 +477,8 @@ impl Store for SqliteStore {
                 int(pairing.expires_at),
             ),
             audit,
-        )?;
+        )
+        .await?;
         Ok(())
     }
 
@@ -475,6 +491,7 @@ impl Store for SqliteStore {
                 |row| pairing_of(row),
             )
         })
+        .await
     }
 
     async fn complete_pairing(
@@ -484,48 +501,50 @@ impl Store for SqliteStore {
         now: u64,
     ) -> Result<PairingClaim, StoreError> {
         let key = device.public_key.to_bytes();
-        let claim = self.write(|conn| {
-            let claimed = change(
-                conn,
-                "UPDATE pairings SET used_at = ?1 \
+        let claim = self
+            .write(|conn| {
+                let claimed = change(
+                    conn,
+                    "UPDATE pairings SET used_at = ?1 \
                  WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
-                (int(now), token_hash.as_slice()),
-            )?;
-            let pairing = one(
-                conn,
-                "SELECT * FROM pairings WHERE token_hash = ?",
-                [token_hash.as_slice()],
-                |row| pairing_of(row),
-            )?;
-            let Some(pairing) = pairing else {
-                return Ok(PairingClaim::Unknown);
-            };
-            if claimed != 1 {
-                return Ok(if pairing.used_at.is_some() {
-                    PairingClaim::Used
-                } else {
-                    PairingClaim::Expired
-                });
-            }
-            change(
-                conn,
-                "INSERT INTO devices \
+                    (int(now), token_hash.as_slice()),
+                )?;
+                let pairing = one(
+                    conn,
+                    "SELECT * FROM pairings WHERE token_hash = ?",
+                    [token_hash.as_slice()],
+                    |row| pairing_of(row),
+                )?;
+                let Some(pairing) = pairing else {
+                    return Ok(PairingClaim::Unknown);
+                };
+                if claimed != 1 {
+                    return Ok(if pairing.used_at.is_some() {
+                        PairingClaim::Used
+                    } else {
+                        PairingClaim::Expired
+                    });
+                }
+                change(
+                    conn,
+                    "INSERT INTO devices \
                  (id, service_id, user, public_key, name, paired_at, offline_seed) \
                  VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    device.id.to_string(),
-                    pairing.service_id.to_string(),
-                    &pairing.user,
-                    key.as_slice(),
-                    &device.name,
-                    int(now),
-                    device.sealed_offline_seed.as_slice(),
-                ),
-            )
-            .map_err(|error| conflict(error, "a device with this key"))?;
-            insert_audit(conn, &super::paired_audit(&pairing, device.id, now))?;
-            Ok(PairingClaim::Paired(pairing))
-        })?;
+                    (
+                        device.id.to_string(),
+                        pairing.service_id.to_string(),
+                        &pairing.user,
+                        key.as_slice(),
+                        &device.name,
+                        int(now),
+                        device.sealed_offline_seed.as_slice(),
+                    ),
+                )
+                .map_err(|error| conflict(error, "a device with this key"))?;
+                insert_audit(conn, &super::paired_audit(&pairing, device.id, now))?;
+                Ok(PairingClaim::Paired(pairing))
+            })
+            .await?;
         if let PairingClaim::Paired(pairing) = &claim {
             self.remembered.device_changed(pairing.service_id, &pairing.user, &key);
         }
@@ -538,11 +557,13 @@ impl Store for SqliteStore {
             return Ok(Some(device));
         }
         let mark = self.remembered.device_mark();
-        let device = self.read(|conn| {
-            one(conn, "SELECT * FROM devices WHERE public_key = ?", [key.as_slice()], |row| {
-                device_of(row)
+        let device = self
+            .read(|conn| {
+                one(conn, "SELECT * FROM devices WHERE public_key = ?", [key.as_slice()], |row| {
+                    device_of(row)
+                })
             })
-        })?;
+            .await?;
         if let Some(device) = &device {
             self.remembered.device_read(mark, device);
         }
@@ -562,7 +583,7 @@ impl Store for SqliteStore {
                 (service_id.to_string(), user),
                 |row| device_of(row),
             )
-        })?;
+        }).await?;
         self.remembered.devices_read(mark, service_id, user, &devices);
         Ok(devices)
     }
@@ -573,19 +594,21 @@ impl Store for SqliteStore {
         device_id: Uuid,
         now: u64,
     ) -> Result<Option<Device>, StoreError> {
-        let device = self.write(|conn| {
-            let device = one(
-                conn,
-                "UPDATE devices SET revoked_at = ? \
+        let device = self
+            .write(|conn| {
+                let device = one(
+                    conn,
+                    "UPDATE devices SET revoked_at = ? \
                  WHERE id = ? AND service_id = ? AND revoked_at IS NULL RETURNING *",
-                (int(now), device_id.to_string(), service_id.to_string()),
-                |row| device_of(row),
-            )?;
-            if let Some(device) = &device {
-                insert_audit(conn, &super::revoked_audit(device, now))?;
-            }
-            Ok(device)
-        })?;
+                    (int(now), device_id.to_string(), service_id.to_string()),
+                    |row| device_of(row),
+                )?;
+                if let Some(device) = &device {
+                    insert_audit(conn, &super::revoked_audit(device, now))?;
+                }
+                Ok(device)
+            })
+            .await?;
         if let Some(device) = &device {
             self.remembered.device_changed(
                 device.service_id,
@@ -602,32 +625,34 @@ impl Store for SqliteStore {
         audit: &NewAuditEntry,
         quota: &SigninQuota,
     ) -> Result<bool, StoreError> {
-        let added = self.change_with_audit(
-            ADD_SIGNIN,
-            rusqlite::params![
-                signin.id.to_string(),
-                signin.service_id.to_string(),
-                &signin.user,
-                signin.ip.to_string(),
-                &signin.country,
-                &signin.request_json,
-                signin.digest.as_slice(),
-                signin.mode.as_str(),
-                signin.number,
-                &signin.code,
-                int(signin.created_at),
-                int(signin.expires_at),
-                signin.stored_status.as_str(),
-                signin.decided_at.map(int),
-                signin.verified,
-                signin.code_attempts,
-                limit_key(signin.ip).to_string(),
-                int(quota.since),
-                quota.per_user,
-                quota.per_address,
-            ],
-            audit,
-        )?;
+        // The parameters are made inside: a list of `&dyn ToSql` may not wait for the writer.
+        let added = self
+            .write(|conn| {
+                let params = rusqlite::params![
+                    signin.id.to_string(),
+                    signin.service_id.to_string(),
+                    &signin.user,
+                    signin.ip.to_string(),
+                    &signin.country,
+                    &signin.request_json,
+                    signin.digest.as_slice(),
+                    signin.mode.as_str(),
+                    signin.number,
+                    &signin.code,
+                    int(signin.created_at),
+                    int(signin.expires_at),
+                    signin.stored_status.as_str(),
+                    signin.decided_at.map(int),
+                    signin.verified,
+                    signin.code_attempts,
+                    limit_key(signin.ip).to_string(),
+                    int(quota.since),
+                    quota.per_user,
+                    quota.per_address,
+                ];
+                change_then_audit(conn, ADD_SIGNIN, params, audit)
+            })
+            .await?;
         if added {
             self.remembered.signin_added(signin);
         }
@@ -642,6 +667,7 @@ impl Store for SqliteStore {
         self.read(|conn| {
             one(conn, "SELECT * FROM signins WHERE id = ?", [id.to_string()], |row| signin_of(row))
         })
+        .await
     }
 
     async fn pending_signins(
@@ -659,6 +685,7 @@ impl Store for SqliteStore {
                 |row| signin_of(row),
             )
         })
+        .await
     }
 
     async fn decide(
@@ -668,12 +695,14 @@ impl Store for SqliteStore {
         device_id: Option<Uuid>,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let decided = self.change_with_audit(
-            "UPDATE signins SET status = ?1, decided_at = ?2, decided_by = ?3 \
+        let decided = self
+            .change_with_audit(
+                "UPDATE signins SET status = ?1, decided_at = ?2, decided_by = ?3 \
              WHERE id = ?4 AND status = 'pending' AND expires_at > ?2",
-            (status.as_str(), int(audit.at), device_id.map(|d| d.to_string()), id.to_string()),
-            audit,
-        )?;
+                (status.as_str(), int(audit.at), device_id.map(|d| d.to_string()), id.to_string()),
+                audit,
+            )
+            .await?;
         if decided {
             self.remembered.signin_changed(id, |signin| {
                 signin.stored_status = status;
@@ -684,19 +713,21 @@ impl Store for SqliteStore {
     }
 
     async fn expire_signins(&self, now: u64, limit: u32) -> Result<Vec<Signin>, StoreError> {
-        let expired = self.write(|conn| {
-            let expired = all(
-                conn,
-                "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
+        let expired = self
+            .write(|conn| {
+                let expired = all(
+                    conn,
+                    "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
                  WHERE status = 'pending' AND expires_at <= ? LIMIT ? + 0) RETURNING *",
-                (int(now), limit),
-                |row| signin_of(row),
-            )?;
-            for signin in &expired {
-                insert_audit(conn, &super::expired_audit(signin))?;
-            }
-            Ok(expired)
-        })?;
+                    (int(now), limit),
+                    |row| signin_of(row),
+                )?;
+                for signin in &expired {
+                    insert_audit(conn, &super::expired_audit(signin))?;
+                }
+                Ok(expired)
+            })
+            .await?;
         for signin in &expired {
             self.remembered.signin_changed(signin.id, |remembered| {
                 remembered.stored_status = Status::Expired;
@@ -712,12 +743,14 @@ impl Store for SqliteStore {
         max: u32,
         audit: &NewAuditEntry,
     ) -> Result<bool, StoreError> {
-        let counted = self.change_with_audit(
-            "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
+        let counted = self
+            .change_with_audit(
+                "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
              WHERE id = ? AND code_attempts < ? AND verified = 0",
-            (correct, id.to_string(), max),
-            audit,
-        )?;
+                (correct, id.to_string(), max),
+                audit,
+            )
+            .await?;
         if counted {
             self.remembered.signin_changed(id, |signin| {
                 signin.code_attempts += 1;
@@ -741,44 +774,46 @@ impl Store for SqliteStore {
         // Remembered: most often no statement.
         let devices =
             u32::try_from(self.devices(service_id, user).await?.len()).unwrap_or(u32::MAX);
-        let activity = self.read(|conn| {
-            one(
-                conn,
-                ACTIVITY,
-                (
-                    int(now),
-                    int(since),
-                    int(denials_since),
-                    limit_key(ip).to_string(),
-                    service_id.to_string(),
-                    user,
-                    country,
-                    ip_limit,
-                ),
-                |row| {
-                    let counted = |column: &str| -> Result<u32, StoreError> {
-                        Ok(count(row.opt_int(column)?))
-                    };
-                    Ok(Activity {
-                        devices,
-                        pending_from_address: counted("pending")?,
-                        recent_for_user: counted("recent")?,
-                        recent_for_ip: counted("from_ip")?,
-                        recent_denials: counted("denials")?,
-                        recent_reports: counted("reports")?,
-                        ip_reported: counted("ip_reports")? > 0,
-                        allowed: counted("allowed")?,
-                        allowed_from_country: counted("allowed_here")?,
-                    })
-                },
-            )
-        })?;
+        let activity = self
+            .read(|conn| {
+                one(
+                    conn,
+                    ACTIVITY,
+                    (
+                        int(now),
+                        int(since),
+                        int(denials_since),
+                        limit_key(ip).to_string(),
+                        service_id.to_string(),
+                        user,
+                        country,
+                        ip_limit,
+                    ),
+                    |row| {
+                        let counted = |column: &str| -> Result<u32, StoreError> {
+                            Ok(count(row.opt_int(column)?))
+                        };
+                        Ok(Activity {
+                            devices,
+                            pending_from_address: counted("pending")?,
+                            recent_for_user: counted("recent")?,
+                            recent_for_ip: counted("from_ip")?,
+                            recent_denials: counted("denials")?,
+                            recent_reports: counted("reports")?,
+                            ip_reported: counted("ip_reports")? > 0,
+                            allowed: counted("allowed")?,
+                            allowed_from_country: counted("allowed_here")?,
+                        })
+                    },
+                )
+            })
+            .await?;
         // An aggregate without GROUP BY always has its one row.
         activity.ok_or(StoreError::Corrupt { what: "sign-in counts" })
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {
-        self.write(|conn| insert_audit(conn, entry))
+        self.write(|conn| insert_audit(conn, entry)).await
     }
 
     async fn audit_records(&self, after: u64, limit: u32) -> Result<Vec<AuditRecord>, StoreError> {
@@ -790,6 +825,7 @@ impl Store for SqliteStore {
                 |row| audit_record_of(row),
             )
         })
+        .await
     }
 
     async fn audit(
@@ -806,6 +842,7 @@ impl Store for SqliteStore {
                 |row| audit_of(row),
             )
         })
+        .await
     }
 
     async fn verify_offline_code(
@@ -856,6 +893,7 @@ impl Store for SqliteStore {
             insert_audit(conn, &super::offline_audit(attempt, event, None))?;
             Ok(OfflineOutcome::Rejected)
         })
+        .await
     }
 
     async fn publish(&self, _notice: &Notice) -> Result<(), StoreError> {
@@ -884,6 +922,7 @@ impl Store for SqliteStore {
             )?;
             Ok(added == 1)
         })
+        .await
     }
 }
 
@@ -969,8 +1008,8 @@ mod tests {
         let planned_again = |conn: &Connection, sql: &str| {
             conn.prepare_cached(sql).unwrap().get_status(StatementStatus::RePrepare)
         };
-        assert_eq!(planned_again(&lock(&store.connections.writer), ADD_SIGNIN), 0);
-        assert_eq!(store.read(|conn| Ok(planned_again(conn, ACTIVITY))).unwrap(), 0);
+        assert_eq!(planned_again(&*store.connections.writer.lock().await, ADD_SIGNIN), 0);
+        assert_eq!(store.read(|conn| Ok(planned_again(conn, ACTIVITY))).await.unwrap(), 0);
     }
 
     /// The abuse rules' counts read only the index of a user's sign-ins, never the table, where
@@ -985,6 +1024,7 @@ mod tests {
                     row.text("detail")
                 })
             })
+            .await
             .unwrap();
         let user_scan: Vec<_> = plan.iter().filter(|step| step.contains("user=?")).collect();
         assert_eq!(user_scan.len(), 1, "{plan:?}");
@@ -998,7 +1038,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&format!("sqlite://{}", path.display())).await.unwrap();
-        let automatic: i64 = lock(&store.connections.writer)
+        let automatic: i64 = store
+            .connections
+            .writer
+            .lock()
+            .await
             .pragma_query_value(None, "wal_autocheckpoint", |row| row.get(0))
             .unwrap();
         assert_eq!(automatic, 0, "the writer checkpoints by itself");
@@ -1023,5 +1067,43 @@ mod tests {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         assert!(copied(), "the database file is still {before} bytes");
+    }
+
+    /// A write waiting for the writer leaves its thread to other requests: on a one-thread
+    /// runtime, the holder gets to run again and let it go. Were the wait blocking, that thread
+    /// would wait for itself.
+    #[test]
+    fn a_write_waiting_for_the_writer_does_not_block_its_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let store = SqliteStore::open(&url).await.unwrap();
+                let held = store.connections.writer.lock().await;
+                let waiting = store.clone();
+                let writing = tokio::spawn(async move {
+                    let service = NewService {
+                        id: Uuid::new_v4(),
+                        name: "svc".into(),
+                        key_hash: [7; 32],
+                        created_at: 1,
+                        expires_at: None,
+                    };
+                    waiting.add_service(&service).await
+                });
+                // The write starts and waits for the writer.
+                tokio::task::yield_now().await;
+                drop(held);
+                writing.await.unwrap().unwrap();
+                assert!(store.service_by_name("svc").await.unwrap().is_some());
+            });
+            done.send(()).unwrap();
+        });
+        finished
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the waiting write blocked the thread holding the writer");
     }
 }

@@ -24,6 +24,7 @@ impl OidcStore for SqliteStore {
                 ),
             )
         })
+        .await
         .map_err(|error| conflict(error, "a client with this name"))?;
         Ok(())
     }
@@ -32,12 +33,14 @@ impl OidcStore for SqliteStore {
         self.read(|conn| {
             one(conn, "SELECT * FROM oidc_clients WHERE id = ?", [id], |row| client_of(row))
         })
+        .await
     }
 
     async fn clients(&self) -> Result<Vec<Client>, StoreError> {
         self.read(|conn| {
             all(conn, "SELECT * FROM oidc_clients ORDER BY name", [], |row| client_of(row))
         })
+        .await
     }
 
     async fn remove_client(&self, name: &str, now: u64) -> Result<bool, StoreError> {
@@ -60,6 +63,7 @@ impl OidcStore for SqliteStore {
             change(conn, "DELETE FROM oidc_clients WHERE id = ?", [&id])?;
             Ok(true)
         })
+        .await
     }
 
     async fn add_code(&self, code: &AuthCode) -> Result<(), StoreError> {
@@ -86,7 +90,8 @@ impl OidcStore for SqliteStore {
                     int(code.expires_at),
                 ),
             )
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -115,6 +120,7 @@ impl OidcStore for SqliteStore {
             )?;
             Ok(Some(Redeemed::First(code)))
         })
+        .await
     }
 
     async fn add_token(&self, token: &AccessToken) -> Result<(), StoreError> {
@@ -133,7 +139,8 @@ impl OidcStore for SqliteStore {
                     int(token.expires_at),
                 ),
             )
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -146,6 +153,7 @@ impl OidcStore for SqliteStore {
                 |row| token_of(row),
             )
         })
+        .await
     }
 
     async fn revoke_code_tokens(&self, code_hash: &[u8; 32], now: u64) -> Result<u64, StoreError> {
@@ -155,7 +163,7 @@ impl OidcStore for SqliteStore {
                 "UPDATE oidc_tokens SET revoked_at = ? WHERE code_hash = ? AND revoked_at IS NULL",
                 (int(now), code_hash.as_slice()),
             )
-        })?;
+        }).await?;
         Ok(changed as u64)
     }
 }

@@ -56,12 +56,14 @@ impl PortalStore for SqliteStore {
             )?;
             Ok(true)
         })
+        .await
     }
 
     async fn forgive_guess(&self, id: Uuid) -> Result<(), StoreError> {
         self.write(|conn| {
             change(conn, "DELETE FROM portal_guesses WHERE id = ?", [id.to_string()])
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -83,6 +85,7 @@ impl PortalStore for SqliteStore {
                 ),
             )
         })
+        .await
         .map_err(|error| conflict(error, "a user with this name"))?;
         Ok(())
     }
@@ -93,13 +96,15 @@ impl PortalStore for SqliteStore {
         display_name: &str,
         email: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let changed = self.write(|conn| {
-            change(
-                conn,
-                "UPDATE portal_users SET display_name = ?, email = ? WHERE name = ?",
-                (display_name, email, name),
-            )
-        })?;
+        let changed = self
+            .write(|conn| {
+                change(
+                    conn,
+                    "UPDATE portal_users SET display_name = ?, email = ? WHERE name = ?",
+                    (display_name, email, name),
+                )
+            })
+            .await?;
         Ok(changed == 1)
     }
 
@@ -107,6 +112,7 @@ impl PortalStore for SqliteStore {
         self.read(|conn| {
             one(conn, "SELECT * FROM portal_users WHERE name = ?", [name], |row| user_of(row))
         })
+        .await
     }
 
     async fn user_by_enrolment(
@@ -121,6 +127,7 @@ impl PortalStore for SqliteStore {
                 |row| user_of(row),
             )
         })
+        .await
     }
 
     async fn finish_enrolment(
@@ -147,6 +154,7 @@ impl PortalStore for SqliteStore {
             set_codes(conn, &name, codes, now)?;
             Ok(true)
         })
+        .await
     }
 
     async fn replace_recovery_codes(
@@ -155,7 +163,7 @@ impl PortalStore for SqliteStore {
         codes: &[[u8; 32]],
         now: u64,
     ) -> Result<(), StoreError> {
-        self.write(|conn| set_codes(conn, user, codes, now))
+        self.write(|conn| set_codes(conn, user, codes, now)).await
     }
 
     async fn recovery_codes_left(&self, user: &str) -> Result<u32, StoreError> {
@@ -167,6 +175,7 @@ impl PortalStore for SqliteStore {
                 |row| Ok(count(row.get(0)?)),
             )
         })
+        .await
         .map(Option::unwrap_or_default)
     }
 
@@ -182,6 +191,7 @@ impl PortalStore for SqliteStore {
             (int(audit.at), user, code_hash.as_slice()),
             audit,
         )
+        .await
     }
 
     async fn add_attempt(&self, attempt: &Attempt) -> Result<(), StoreError> {
@@ -202,7 +212,8 @@ impl PortalStore for SqliteStore {
                     int(attempt.expires_at),
                 ),
             )
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -215,6 +226,7 @@ impl PortalStore for SqliteStore {
                 |row| attempt_of(row),
             )
         })
+        .await
     }
 
     async fn start_session(
@@ -257,10 +269,12 @@ impl PortalStore for SqliteStore {
             insert_audit(conn, audit)?;
             Ok(true)
         })
+        .await
     }
 
     async fn session(&self, id_hash: &[u8; 32]) -> Result<Option<SignedIn>, StoreError> {
         self.read(|conn| one(conn, SESSION_BY_ID, [id_hash.as_slice()], |row| signed_in_of(row)))
+            .await
     }
 
     async fn touch_session(&self, id_hash: &[u8; 32], now: u64) -> Result<(), StoreError> {
@@ -271,7 +285,8 @@ impl PortalStore for SqliteStore {
                  WHERE id_hash = ?2 AND last_seen_at < ?1",
                 (int(now), id_hash.as_slice()),
             )
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -286,6 +301,7 @@ impl PortalStore for SqliteStore {
                 |row| session_of(row),
             )
         })
+        .await
     }
 
     async fn end_session(
@@ -300,6 +316,7 @@ impl PortalStore for SqliteStore {
             (int(audit.at), user, handle.to_string()),
             audit,
         )
+        .await
     }
 
     async fn add_app_password(&self, password: &AppPassword) -> Result<(), StoreError> {
@@ -316,7 +333,8 @@ impl PortalStore for SqliteStore {
                     int(password.created_at),
                 ),
             )
-        })?;
+        })
+        .await?;
         Ok(())
     }
 
@@ -330,6 +348,7 @@ impl PortalStore for SqliteStore {
                 |row| app_password_of(row),
             )
         })
+        .await
     }
 
     async fn revoke_app_password(
@@ -346,6 +365,7 @@ impl PortalStore for SqliteStore {
                 (int(now), user, id.to_string()),
             )
         })
+        .await
         .map(|changed| changed == 1)
     }
 
@@ -355,5 +375,6 @@ impl PortalStore for SqliteStore {
             (int(audit.at), id.to_string()),
             audit,
         )
+        .await
     }
 }
