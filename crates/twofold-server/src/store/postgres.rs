@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::chain::AuditRecord;
 use super::rows::{
-    audit_of, audit_record_of, conflict, count, device_of, fields, int, offline_key_of, pairing_of,
-    service_of, signin_of,
+    Fields as _, activity_of, audit_of, audit_record_of, conflict, count, device_of, fields, int,
+    offline_key_of, pairing_of, service_of, signin_of,
 };
 use super::{
     Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, NoticeKind, Notices,
@@ -531,22 +531,7 @@ impl Store for PgStore {
         .bind(i64::from(ip_limit))
         .fetch_one(&self.pool)
         .await?;
-        let counted = |column: &str| -> Result<u32, StoreError> {
-            Ok(count(Some(sqlx::Row::try_get::<i64, _>(&row, column)?)))
-        };
-        Ok(Activity {
-            devices: counted("devices")?,
-            pending_from_address: counted("pending")?,
-            recent_for_user: counted("recent")?,
-            // Its own scan, capped: an address shared by many users must not widen the
-            // per-user one.
-            recent_for_ip: counted("from_ip")?,
-            recent_denials: counted("denials")?,
-            recent_reports: counted("reports")?,
-            ip_reported: counted("ip_reports")? > 0,
-            allowed: counted("allowed")?,
-            allowed_from_country: counted("allowed_here")?,
-        })
+        activity_of(&row, count(row.opt_int("devices")?))
     }
 
     async fn append_audit(&self, entry: &NewAuditEntry) -> Result<(), StoreError> {

@@ -8,7 +8,7 @@ use twofold_protocol::{Mode, PublicKey};
 use uuid::Uuid;
 
 use super::chain::AuditRecord;
-use super::{Device, OfflineKey, Pairing, Service, Signin, StoreError};
+use super::{Activity, Device, OfflineKey, Pairing, Service, Signin, StoreError};
 
 /// Typed column reads of one row, whatever the database.
 pub(super) trait Fields {
@@ -84,6 +84,25 @@ pub(super) fn ip(text: &str) -> Result<IpAddr, StoreError> {
 
 pub(super) fn count(value: Option<i64>) -> u32 {
     value.and_then(|v| u32::try_from(v).ok()).unwrap_or(0)
+}
+
+/// The abuse rules' counts from the row of either store's counts query; `devices` is counted
+/// apart (SQLite remembers them).
+pub(super) fn activity_of(row: &impl Fields, devices: u32) -> Result<Activity, StoreError> {
+    // SQLite's SUM over no row is NULL: none.
+    let counted = |column: &str| -> Result<u32, StoreError> { Ok(count(row.opt_int(column)?)) };
+    Ok(Activity {
+        devices,
+        pending_from_address: counted("pending")?,
+        recent_for_user: counted("recent")?,
+        // Its own scan, capped: an address shared by many users must not widen the per-user one.
+        recent_for_ip: counted("from_ip")?,
+        recent_denials: counted("denials")?,
+        recent_reports: counted("reports")?,
+        ip_reported: counted("ip_reports")? > 0,
+        allowed: counted("allowed")?,
+        allowed_from_country: counted("allowed_here")?,
+    })
 }
 
 pub(super) fn audit_of(row: &impl Fields) -> Result<AuditEntry, StoreError> {

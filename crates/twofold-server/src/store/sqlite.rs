@@ -30,8 +30,8 @@ mod portal;
 use super::chain::AuditRecord;
 use super::remembered::Remembered;
 use super::rows::{
-    Fields, audit_of, audit_record_of, count, device_of, int, offline_key_of, pairing_of,
-    service_of, signin_of,
+    Fields, activity_of, audit_of, audit_record_of, count, device_of, int, offline_key_of,
+    pairing_of, service_of, signin_of,
 };
 use super::{
     Activity, Device, NewAuditEntry, NewDevice, NewService, Notice, Notices, OfflineAttempt,
@@ -789,22 +789,7 @@ impl Store for SqliteStore {
                         country,
                         ip_limit,
                     ),
-                    |row| {
-                        let counted = |column: &str| -> Result<u32, StoreError> {
-                            Ok(count(row.opt_int(column)?))
-                        };
-                        Ok(Activity {
-                            devices,
-                            pending_from_address: counted("pending")?,
-                            recent_for_user: counted("recent")?,
-                            recent_for_ip: counted("from_ip")?,
-                            recent_denials: counted("denials")?,
-                            recent_reports: counted("reports")?,
-                            ip_reported: counted("ip_reports")? > 0,
-                            allowed: counted("allowed")?,
-                            allowed_from_country: counted("allowed_here")?,
-                        })
-                    },
+                    |row| activity_of(row, devices),
                 )
             })
             .await?;
