@@ -915,6 +915,11 @@ impl Store for SqliteStore {
 mod tests {
     use super::*;
 
+    /// A service named `name`, its key's hash all `key` bytes.
+    fn service(id: Uuid, name: &str, key: u8) -> NewService {
+        NewService { id, name: name.into(), key_hash: [key; 32], created_at: 1, expires_at: None }
+    }
+
     /// Servers open their store inside spawned tasks (the device crate's tests do), which needs
     /// the future to be `Send`; a migration run on a `&mut` connection once made it not.
     #[test]
@@ -946,14 +951,7 @@ mod tests {
             .await
             .unwrap();
         let service_id = Uuid::new_v4();
-        let service = NewService {
-            id: service_id,
-            name: "svc".into(),
-            key_hash: [7; 32],
-            created_at: 1,
-            expires_at: None,
-        };
-        store.add_service(&service).await.unwrap();
+        store.add_service(&service(service_id, "svc", 7)).await.unwrap();
         let ip: IpAddr = "192.0.2.1".parse().unwrap();
         for n in 0..3_u32 {
             let id = Uuid::new_v4();
@@ -1035,14 +1033,7 @@ mod tests {
         // Far fewer WAL pages than SQLite's automatic threshold (1 000): only the thread copies
         // them.
         for n in 0..250_u8 {
-            let service = NewService {
-                id: Uuid::new_v4(),
-                name: format!("service {n}"),
-                key_hash: [n; 32],
-                created_at: 1,
-                expires_at: None,
-            };
-            store.add_service(&service).await.unwrap();
+            store.add_service(&service(Uuid::new_v4(), &format!("service {n}"), n)).await.unwrap();
         }
         let copied = || std::fs::metadata(&path).unwrap().len() > before;
         for _ in 0..100 {
@@ -1070,14 +1061,7 @@ mod tests {
                 let held = store.connections.writer.lock().await;
                 let waiting = store.clone();
                 let writing = tokio::spawn(async move {
-                    let service = NewService {
-                        id: Uuid::new_v4(),
-                        name: "svc".into(),
-                        key_hash: [7; 32],
-                        created_at: 1,
-                        expires_at: None,
-                    };
-                    waiting.add_service(&service).await
+                    waiting.add_service(&service(Uuid::new_v4(), "svc", 7)).await
                 });
                 // The write starts and waits for the writer.
                 tokio::task::yield_now().await;
