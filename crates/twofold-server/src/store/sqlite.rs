@@ -506,7 +506,7 @@ impl Store for SqliteStore {
                 let claimed = change(
                     conn,
                     "UPDATE pairings SET used_at = ?1 \
-                 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+                     WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
                     (int(now), token_hash.as_slice()),
                 )?;
                 let pairing = one(
@@ -528,8 +528,8 @@ impl Store for SqliteStore {
                 change(
                     conn,
                     "INSERT INTO devices \
-                 (id, service_id, user, public_key, name, paired_at, offline_seed) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (id, service_id, user, public_key, name, paired_at, offline_seed) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (
                         device.id.to_string(),
                         pairing.service_id.to_string(),
@@ -599,7 +599,7 @@ impl Store for SqliteStore {
                 let device = one(
                     conn,
                     "UPDATE devices SET revoked_at = ? \
-                 WHERE id = ? AND service_id = ? AND revoked_at IS NULL RETURNING *",
+                     WHERE id = ? AND service_id = ? AND revoked_at IS NULL RETURNING *",
                     (int(now), device_id.to_string(), service_id.to_string()),
                     |row| device_of(row),
                 )?;
@@ -698,7 +698,7 @@ impl Store for SqliteStore {
         let decided = self
             .change_with_audit(
                 "UPDATE signins SET status = ?1, decided_at = ?2, decided_by = ?3 \
-             WHERE id = ?4 AND status = 'pending' AND expires_at > ?2",
+                 WHERE id = ?4 AND status = 'pending' AND expires_at > ?2",
                 (status.as_str(), int(audit.at), device_id.map(|d| d.to_string()), id.to_string()),
                 audit,
             )
@@ -718,7 +718,7 @@ impl Store for SqliteStore {
                 let expired = all(
                     conn,
                     "UPDATE signins SET status = 'expired' WHERE id IN (SELECT id FROM signins \
-                 WHERE status = 'pending' AND expires_at <= ? LIMIT ? + 0) RETURNING *",
+                     WHERE status = 'pending' AND expires_at <= ? LIMIT ? + 0) RETURNING *",
                     (int(now), limit),
                     |row| signin_of(row),
                 )?;
@@ -746,7 +746,7 @@ impl Store for SqliteStore {
         let counted = self
             .change_with_audit(
                 "UPDATE signins SET code_attempts = code_attempts + 1, verified = ? \
-             WHERE id = ? AND code_attempts < ? AND verified = 0",
+                 WHERE id = ? AND code_attempts < ? AND verified = 0",
                 (correct, id.to_string(), max),
                 audit,
             )
